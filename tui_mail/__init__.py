@@ -1,0 +1,3 @@
+"""tui-mail: a terminal email client."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from tui_mail.cli import main
+
+raise SystemExit(main())

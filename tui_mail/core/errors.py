@@ -1,0 +1,61 @@
+"""Errors a user can act on.
+
+Each carries a message written for the person at the keyboard (what failed and what to
+check) and the CLI exit code it maps to. None of them may carry a secret.
+"""
+
+from __future__ import annotations
+
+
+class TuiMailError(Exception):
+    """Base class: `str(error)` is a complete, user-facing sentence."""
+
+    exit_code = 1
+
+
+class ConfigError(TuiMailError):
+    """The configuration file is missing, unreadable or invalid."""
+
+    exit_code = 2
+
+
+class UsageError(TuiMailError):
+    """The command line asked for something that does not exist (account, folder, UID)."""
+
+    exit_code = 2
+
+
+class ConnectionFailed(TuiMailError):
+    """The server could not be reached, or dropped the connection."""
+
+    exit_code = 3
+
+
+class TlsError(ConnectionFailed):
+    """TLS could not be established or verified, or STARTTLS was required but not offered."""
+
+    exit_code = 3
+
+
+class InsecureConnectionRefused(ConnectionFailed):
+    """A plaintext connection was asked for without `allow_insecure = true`."""
+
+    exit_code = 3
+
+
+class AuthenticationFailed(TuiMailError):
+    """The server rejected the credentials, or none could be obtained."""
+
+    exit_code = 4
+
+
+class CredentialsUnavailable(AuthenticationFailed):
+    """No secret could be obtained (keyring unusable, password_command failed)."""
+
+    exit_code = 4
+
+
+class ServerError(TuiMailError):
+    """The server answered NO or BAD to a command."""
+
+    exit_code = 1

@@ -1,0 +1,473 @@
+"""ImapSession: one imapclient connection, used from one thread only.
+
+Holds the security policy (TLS by default, STARTTLS required when chosen, plaintext only when
+the account allows it), login, folder listing with special-use roles, and every command the
+account service needs. Values from imapclient are turned into our own types here and nowhere
+else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import ssl
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any, Final
+
+import imapclient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.response_parser import parse_response
+
+from tui_mail.config import AccountConfig
+from tui_mail.core import seqset
+from tui_mail.core.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    InsecureConnectionRefused,
+    ServerError,
+    TlsError,
+    UsageError,
+)
+from tui_mail.core.fetch_stream import FetchStream
+from tui_mail.core.models import Folder, FolderRole, FolderState
+from tui_mail.core.tls import client_context, explain_tls_failure
+
+CONNECT_TIMEOUT: Final = 15.0
+READ_TIMEOUT: Final = 60.0
+
+_SPECIAL_USE = {
+    b"\\Drafts": FolderRole.DRAFTS,
+    b"\\Sent": FolderRole.SENT,
+    b"\\Archive": FolderRole.ARCHIVE,
+    b"\\Junk": FolderRole.JUNK,
+    b"\\Trash": FolderRole.TRASH,
+    b"\\All": FolderRole.ALL,
+    b"\\Flagged": FolderRole.FLAGGED,
+}
+# Servers without SPECIAL-USE: the names clients and providers commonly use.
+_ROLE_BY_NAME = {
+    "drafts": FolderRole.DRAFTS,
+    "draft": FolderRole.DRAFTS,
+    "sent": FolderRole.SENT,
+    "sent items": FolderRole.SENT,
+    "sent messages": FolderRole.SENT,
+    "sent mail": FolderRole.SENT,
+    "archive": FolderRole.ARCHIVE,
+    "archives": FolderRole.ARCHIVE,
+    "junk": FolderRole.JUNK,
+    "spam": FolderRole.JUNK,
+    "junk e-mail": FolderRole.JUNK,
+    "junk email": FolderRole.JUNK,
+    "trash": FolderRole.TRASH,
+    "deleted items": FolderRole.TRASH,
+    "deleted messages": FolderRole.TRASH,
+    "bin": FolderRole.TRASH,
+}
+_STATUS = re.compile(rb"\* STATUS (.+) \((.*)\)\s*$")
+
+PasswordSource = Callable[[], str]
+
+
+class ImapSession:
+    """A logged-in connection for one account. Not thread-safe: one thread owns it."""
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        secret: PasswordSource,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        if account.imap is None:
+            raise UsageError(f'Account "{account.name}" has no [accounts.imap] settings.')
+        self.account = account
+        self.server = account.imap
+        self._secret = secret
+        self._timeout = imapclient.SocketTimeout(connect=connect_timeout, read=read_timeout)
+        self._client: Any = None
+        self.capabilities: frozenset[str] = frozenset()
+        self.selected: str | None = None
+
+    # -- connection --------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            raise ConnectionFailed("Not connected to the IMAP server.")
+        return self._client
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def connect(self) -> None:
+        """Open the connection by the account's security policy and log in."""
+        server = self.server
+        if server.security == "plain" and not self.account.allow_insecure:
+            raise InsecureConnectionRefused(
+                f"Account {self.account.name!r} asks for a plaintext connection to "
+                f"{server.host}:{server.port}. That would send your password unencrypted; use "
+                'security = "tls" (port 993) or "starttls" (port 143), or set '
+                "allow_insecure = true if you really mean it."
+            )
+        try:
+            self._client = self._open()
+            self.capabilities = self._read_capabilities()
+            self._login()
+            self.capabilities = self._read_capabilities()  # may grow after login
+            enable = [c for c in ("QRESYNC", "CONDSTORE") if c in self.capabilities]
+            if "ENABLE" in self.capabilities and enable:
+                # QRESYNC implies CONDSTORE; enabling it lets UID FETCH ask for VANISHED.
+                self.client.enable(enable[0])
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _open(self) -> Any:
+        server = self.server
+        where = f"{server.host}:{server.port}"
+        context = client_context(self.account.ca_file)
+        try:
+            if server.security == "tls":
+                return imapclient.IMAPClient(
+                    server.host, port=server.port, ssl=True, ssl_context=context,
+                    timeout=self._timeout,
+                )  # fmt: skip
+            client = imapclient.IMAPClient(
+                server.host, port=server.port, ssl=False, timeout=self._timeout
+            )
+            if server.security == "starttls":
+                if b"STARTTLS" not in client.capabilities():
+                    with contextlib.suppress(Exception):
+                        client.shutdown()
+                    raise TlsError(
+                        f"{where} does not offer STARTTLS, and this account requires it "
+                        '(security = "starttls"). Refusing to continue unencrypted. Check the '
+                        'port: 993 means security = "tls".'
+                    )
+                client.starttls(context)
+            return client
+        except ssl.SSLError as error:
+            raise explain_tls_failure(error, server.host, server.port, server.security) from None
+        except socket.gaierror:
+            raise ConnectionFailed(
+                f"Cannot resolve the IMAP host {server.host!r}: check imap.host in your config "
+                "and your network."
+            ) from None
+        except ConnectionRefusedError:
+            raise ConnectionFailed(
+                f"{where} refused the connection: check imap.port (993 for TLS, 143 for "
+                "STARTTLS) and that the server is running."
+            ) from None
+        except TimeoutError:
+            raise ConnectionFailed(
+                f"No IMAP greeting from {where} within {self._timeout.connect:.0f} s. The host "
+                'may be unreachable, or the port expects TLS first (security = "tls" on 993).'
+            ) from None
+        except (OSError, IMAPClientError) as error:
+            raise ConnectionFailed(f"Cannot connect to {where}: {error}.") from None
+
+    def _read_capabilities(self) -> frozenset[str]:
+        return frozenset(c.decode("ascii", "replace").upper() for c in self.client.capabilities())
+
+    def _login(self) -> None:
+        username = self.account.username
+        where = f"{self.server.host}:{self.server.port}"
+        if self.server.security == "plain" and "LOGINDISABLED" in self.capabilities:
+            raise AuthenticationFailed(
+                f"{where} refuses logins without encryption (LOGINDISABLED). "
+                'Use security = "starttls" or "tls".'
+            )
+        secret = self._secret()
+        try:
+            if self.account.auth == "oauth2":
+                if "AUTH=OAUTHBEARER" in self.capabilities:
+                    self.client.oauthbearer_login(username, secret)
+                else:
+                    self.client.oauth2_login(username, secret)
+            else:
+                self.client.login(username, secret)
+        except LoginError as error:
+            said = _server_text(error)
+            raise AuthenticationFailed(
+                f"{where} rejected the login for {username!r} (server said: {said}). Check the "
+                "username and the password (or app password) stored for this account."
+            ) from None
+        except (OSError, IMAPClientError) as error:
+            raise ConnectionFailed(
+                f"The connection to {where} failed during login: {_server_text(error)}."
+            ) from None
+        finally:
+            del secret
+
+    def close(self) -> None:
+        """Log out politely; never raises."""
+        if self._client is None:
+            return
+        with contextlib.suppress(Exception):
+            self._client.logout()
+        self._abandon()
+
+    def _abandon(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.shutdown()
+        self._client = None
+        self.selected = None
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in self.capabilities
+
+    def _call(self, what: str, action: Callable[[], Any]) -> Any:
+        """Run one imapclient call, translating its failures into our errors."""
+        try:
+            return action()
+        except (IMAPClientAbortError, OSError) as error:
+            self._abandon()
+            raise ConnectionFailed(
+                f"The connection to {self.server.host} was lost during {what}: {error}."
+            ) from None
+        except IMAPClientError as error:
+            raise ServerError(f"The server refused {what}: {_server_text(error)}.") from None
+
+    # -- folders -----------------------------------------------------------------------
+
+    def list_folders(self, *, with_counts: bool = True) -> list[Folder]:
+        """Every folder, with its special-use role, subscription and (optionally) counts."""
+        listed = self._call("LIST", self.client.list_folders)
+        subscribed = {
+            name for _flags, _delim, name in self._call("LSUB", self.client.list_sub_folders)
+        }
+        counts = self._folder_counts([name for _f, _d, name in listed]) if with_counts else {}
+        folders: list[Folder] = []
+        for flags, delimiter, raw_name in listed:
+            name = _folder_name(raw_name)
+            attributes = tuple(f.decode("ascii", "replace") for f in flags)
+            total, unseen = counts.get(name, (None, None))
+            folders.append(
+                Folder(
+                    name=name,
+                    delimiter=delimiter.decode() if isinstance(delimiter, bytes) else delimiter,
+                    role=_role(name, flags, delimiter),
+                    attributes=attributes,
+                    subscribed=name in subscribed or name.upper() == "INBOX",
+                    selectable=b"\\Noselect" not in flags and b"\\NonExistent" not in flags,
+                    total=total,
+                    unseen=unseen,
+                )
+            )
+        return folders
+
+    def _folder_counts(self, names: Iterable[Any]) -> dict[str, tuple[int, int]]:
+        if self.has("LIST-STATUS"):
+            return self._list_status()
+        counts: dict[str, tuple[int, int]] = {}
+        for name in names:
+            with contextlib.suppress(ServerError):  # \Noselect folders have no status
+                status = self._call(
+                    "STATUS", partial(self.client.folder_status, name, [b"MESSAGES", b"UNSEEN"])
+                )
+                counts[_folder_name(name)] = (status[b"MESSAGES"], status[b"UNSEEN"])
+        return counts
+
+    def _list_status(self) -> dict[str, tuple[int, int]]:
+        """RFC 5819: one round trip for every folder's counts."""
+        lines = self.raw_command(b'LIST "" "*" RETURN (STATUS (MESSAGES UNSEEN))')
+        counts: dict[str, tuple[int, int]] = {}
+        for line in lines:
+            match = _STATUS.match(line)
+            if match is None:
+                continue
+            (raw_name,) = parse_response([match.group(1)])
+            values = parse_response([match.group(2)])
+            items = dict(zip(values[::2], values[1::2], strict=False))
+            name = _folder_name(
+                imapclient.imap_utf7.decode(raw_name) if isinstance(raw_name, bytes) else raw_name
+            )
+            counts[name] = (int(items.get(b"MESSAGES", 0)), int(items.get(b"UNSEEN", 0)))
+        return counts
+
+    def raw_command(self, command: bytes) -> list[bytes]:
+        """Send a command imapclient has no method for; returns its untagged lines."""
+        lines: list[bytes] = []
+        imap = self.client._imap
+        tag = imap._new_tag()
+        # imaplib remembers every tag it hands out; we complete this one ourselves.
+        imap.tagged_commands.pop(tag, None)
+        try:
+            imap.send(tag + b" " + command + b"\r\n")
+            while True:
+                line: bytes = imap.readline()
+                if not line:
+                    raise ConnectionFailed("The IMAP server closed the connection.")
+                if line.startswith(tag + b" "):
+                    status = line[len(tag) + 1 :]
+                    if status.split(None, 1)[:1] != [b"OK"]:
+                        raise ServerError(
+                            f"The server refused {command.split(b' ', 1)[0].decode()}: "
+                            f"{status.decode('utf-8', 'replace').strip()}"
+                        )
+                    return lines
+                lines.append(line.rstrip(b"\r\n"))
+        except OSError as error:
+            self._abandon()
+            raise ConnectionFailed(f"The connection was lost: {error}.") from None
+
+    def create_folder(self, name: str) -> None:
+        self._call("CREATE", lambda: self.client.create_folder(name))
+        with contextlib.suppress(ServerError):
+            self._call("SUBSCRIBE", lambda: self.client.subscribe_folder(name))
+
+    def rename_folder(self, old: str, new: str) -> None:
+        self._call("RENAME", lambda: self.client.rename_folder(old, new))
+
+    def delete_folder(self, name: str) -> None:
+        if self.selected == name:
+            self._call("CLOSE", self.client.close_folder)
+            self.selected = None
+        self._call("DELETE", lambda: self.client.delete_folder(name))
+
+    def find_role(self, role: FolderRole) -> str | None:
+        for folder in self.list_folders(with_counts=False):
+            if folder.role is role:
+                return folder.name
+        return None
+
+    # -- selection and fetching --------------------------------------------------------
+
+    def select(self, folder: str, *, readonly: bool = False) -> FolderState:
+        response = self._call(
+            f"SELECT {folder}", lambda: self.client.select_folder(folder, readonly=readonly)
+        )
+        self.selected = folder
+        modseq = response.get(b"HIGHESTMODSEQ")
+        return FolderState(
+            uidvalidity=int(response[b"UIDVALIDITY"]),
+            uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
+            highestmodseq=int(modseq) if modseq is not None else None,
+            exists=int(response.get(b"EXISTS", 0)),
+        )
+
+    def ensure_selected(self, folder: str) -> None:
+        if self.selected != folder:
+            self.select(folder)
+
+    def fetch_stream(
+        self, message_set: str, items: str, *, uid: bool = True, modifiers: str = ""
+    ) -> FetchStream:
+        """Stream FETCH responses (see fetch_stream); the caller must consume it."""
+        command = f"{'UID ' if uid else ''}FETCH {message_set} ({items})"
+        if modifiers:
+            command += f" ({modifiers})"
+        return FetchStream(self.client._imap, command.encode("ascii"))
+
+    def fetch_body(self, uid: int) -> bytes | None:
+        """The whole message (without setting \\Seen), or None if it no longer exists."""
+        for message in self.fetch_stream(str(uid), "UID BODY.PEEK[]"):
+            if message.uid == uid and message.section is not None:
+                return message.section
+        return None
+
+    def search(self, criteria: list[Any]) -> list[int]:
+        charset = "UTF-8" if any(_non_ascii(c) for c in criteria) else None
+        found = self._call("SEARCH", lambda: self.client.search(criteria, charset=charset))
+        return sorted(int(uid) for uid in found)
+
+    def all_uids(self) -> list[int]:
+        """Every UID in the selected folder, as compactly as the server can say it."""
+        if self.has("ESEARCH"):
+            for line in self.raw_command(b"UID SEARCH RETURN (ALL) ALL"):
+                if line.startswith(b"* ESEARCH"):
+                    parts = line.split()
+                    if b"ALL" in parts:
+                        return seqset.expand(parts[parts.index(b"ALL") + 1].decode())
+            return []
+        return self.search(["ALL"])
+
+    # -- changing messages -------------------------------------------------------------
+
+    def store_flags(self, uids: Iterable[int], flags: list[str], *, add: bool) -> None:
+        names = [flag.encode() for flag in flags]
+        method = self.client.add_flags if add else self.client.remove_flags
+        for chunk in seqset.chunked(uids):
+            self._call("STORE", partial(method, chunk, names, silent=True))
+
+    def copy(self, uids: Iterable[int], destination: str) -> None:
+        for chunk in seqset.chunked(uids):
+            self._call("COPY", partial(self.client.copy, chunk, destination))
+
+    def move(self, uids: Iterable[int], destination: str) -> None:
+        """MOVE when offered; else COPY, then remove exactly these messages."""
+        uids = sorted(set(uids))
+        if not uids:
+            return
+        if self.has("MOVE"):
+            for chunk in seqset.chunked(uids):
+                self._call("MOVE", partial(self.client.move, chunk, destination))
+            return
+        self.copy(uids, destination)
+        self.expunge_only(uids)
+
+    def expunge_only(self, uids: Iterable[int]) -> None:
+        """Delete these messages for good without expunging others marked \\Deleted."""
+        uids = sorted(set(uids))
+        self.store_flags(uids, ["\\Deleted"], add=True)
+        if self.has("UIDPLUS"):
+            for chunk in seqset.chunked(uids):
+                self._call("UID EXPUNGE", partial(self.client.uid_expunge, chunk))
+            return
+        # Plain EXPUNGE removes every \Deleted message; spare the ones the user marked
+        # elsewhere by clearing their flag around it.
+        others = [uid for uid in self.search(["DELETED"]) if uid not in set(uids)]
+        self.store_flags(others, ["\\Deleted"], add=False)
+        try:
+            self._call("EXPUNGE", self.client.expunge)
+        finally:
+            self.store_flags(others, ["\\Deleted"], add=True)
+
+    def append(
+        self, folder: str, message: bytes, flags: Iterable[str] = (), when: datetime | None = None
+    ) -> int | None:
+        """APPEND; returns the new UID when the server says it (UIDPLUS)."""
+        names = [flag.encode() for flag in flags]
+        answer = self._call(
+            "APPEND", lambda: self.client.append(folder, message, names, msg_time=when)
+        )
+        match = re.search(rb"\[APPENDUID \d+ (\d+)\]", answer or b"")
+        return int(match.group(1)) if match else None
+
+    def noop(self) -> None:
+        self._call("NOOP", self.client.noop)
+
+
+def _server_text(error: BaseException) -> str:
+    text = str(error)
+    if text.startswith("b'") or text.startswith('b"'):
+        text = text[2:-1]
+    return text.strip() or error.__class__.__name__
+
+
+def _folder_name(name: Any) -> str:
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+
+
+def _role(name: str, flags: tuple[bytes, ...], delimiter: Any) -> FolderRole | None:
+    if name.upper() == "INBOX":
+        return FolderRole.INBOX
+    for flag in flags:
+        role = _SPECIAL_USE.get(flag)
+        if role is not None:
+            return role
+    delim = delimiter.decode() if isinstance(delimiter, bytes) else delimiter
+    leaf = name.rsplit(delim, 1)[-1] if delim else name
+    if delim and name.count(delim) > 1:
+        return None  # only top-level (or INBOX.X / [Gmail]/X) names are guessed
+    return _ROLE_BY_NAME.get(leaf.lower())
+
+
+def _non_ascii(value: Any) -> bool:
+    return isinstance(value, str) and not value.isascii()

@@ -1,0 +1,286 @@
+"""AccountService: the one API the UI and the CLI use for an account.
+
+Async on the outside; inside, every IMAP call runs on the account's own worker thread, because
+an imapclient connection must stay on one thread. The cache is written only through the
+store. Reads that the cache can answer (the message list) are plain methods and never wait
+for the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from tui_mail.config import AccountConfig
+from tui_mail.core import credentials
+from tui_mail.core.errors import ConnectionFailed, UsageError
+from tui_mail.core.imap import ImapSession, PasswordSource
+from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, SyncResult
+from tui_mail.core.search_query import parse_query
+from tui_mail.core.store import Store, UnknownFolder
+from tui_mail.core.sync import Progress, sync_folder
+
+T = TypeVar("T")
+
+_FLAG_NAMES = {
+    Flag.SEEN: "\\Seen",
+    Flag.ANSWERED: "\\Answered",
+    Flag.FLAGGED: "\\Flagged",
+    Flag.DELETED: "\\Deleted",
+    Flag.DRAFT: "\\Draft",
+    Flag.FORWARDED: "$Forwarded",
+}
+
+
+def cache_path(data_dir: Path, account: AccountConfig) -> Path:
+    """Where an account's cache lives; the name is made filesystem-safe but stays unique."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", account.name)[:40]
+    digest = hashlib.sha256(account.name.encode()).hexdigest()[:8]
+    return data_dir / "cache" / f"{safe}-{digest}.sqlite3"
+
+
+class AccountService:
+    """One account: its IMAP session (on a worker thread) and its cache."""
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        data_dir: Path,
+        *,
+        secret: PasswordSource | None = None,
+    ) -> None:
+        self.account = account
+        self.store = Store(cache_path(data_dir, account))
+        self._secret = secret or self._default_secret
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"imap-{account.name}")
+        self._session: ImapSession | None = None
+
+    def _default_secret(self) -> str:
+        if self.account.auth == "oauth2":
+            return credentials.get_oauth2_token(self.account)
+        return credentials.get_password(self.account)
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    async def _run(self, work: Callable[[ImapSession], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(self._with_session, work))
+
+    def _with_session(self, work: Callable[[ImapSession], T]) -> T:
+        """On the worker thread: connect when needed, run `work`."""
+        if self._session is None or not self._session.connected:
+            session = ImapSession(self.account, self._secret)
+            session.connect()
+            self._session = session
+        return work(self._session)
+
+    async def connect(self) -> None:
+        await self._run(lambda _session: None)
+
+    async def close(self) -> None:
+        def logout() -> None:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+        with contextlib.suppress(RuntimeError):  # the loop may already be closing
+            await asyncio.get_running_loop().run_in_executor(self._executor, logout)
+        self._executor.shutdown(wait=True)
+        self.store.close()
+
+    # -- folders -----------------------------------------------------------------------
+
+    async def refresh_folders(self) -> list[Folder]:
+        """Ask the server for the folder list and counts; the cache keeps a copy."""
+        folders = await self._run(lambda s: s.list_folders())
+        self.store.replace_folders(folders)
+        return sort_folders(folders)
+
+    def cached_folders(self) -> list[Folder]:
+        return sort_folders(self.store.folders())
+
+    async def create_folder(self, name: str) -> None:
+        await self._run(lambda s: s.create_folder(name))
+        await self.refresh_folders()
+
+    async def rename_folder(self, old: str, new: str) -> None:
+        await self._run(lambda s: s.rename_folder(old, new))
+        self.store.rename_folder(old, new)
+
+    async def delete_folder(self, name: str) -> None:
+        await self._run(lambda s: s.delete_folder(name))
+        self.store.forget_folder(name)
+
+    # -- sync and reading --------------------------------------------------------------
+
+    async def sync(self, folder: str, progress: Progress | None = None) -> SyncResult:
+        return await self._run(lambda s: sync_folder(s, self.store, folder, progress=progress))
+
+    def messages(
+        self,
+        folder: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        unread_only: bool = False,
+    ) -> list[MessageSummary]:
+        """Cached summaries, newest first. Never touches the network."""
+        try:
+            folder_id = self.store.folder_id(folder)
+        except UnknownFolder:
+            return []
+        return self.store.summaries(folder_id, limit=limit, offset=offset, unread_only=unread_only)
+
+    def summary(self, folder: str, uid: int) -> MessageSummary | None:
+        try:
+            return self.store.summary(self.store.folder_id(folder), uid)
+        except UnknownFolder:
+            return None
+
+    async def fetch_raw(self, folder: str, uid: int, *, mark_seen: bool = False) -> bytes:
+        """The message source: from the cache when there, else from the server (then cached)."""
+        folder_id = self.store.ensure_folder(folder)
+        raw = self.store.body(folder_id, uid)
+        if raw is None:
+
+            def fetch(session: ImapSession) -> bytes | None:
+                session.ensure_selected(folder)
+                return session.fetch_body(uid)
+
+            raw = await self._run(fetch)
+            if raw is None:
+                raise UsageError(f"There is no message with UID {uid} in {folder!r}.")
+            if (
+                len(raw) <= self.account.body_cache_max_bytes
+                and self.store.summary(folder_id, uid) is not None
+            ):
+                self.store.save_body(folder_id, uid, raw)
+        if mark_seen:
+            await self.set_flag(folder, [uid], Flag.SEEN, on=True)
+        return raw
+
+    async def search(self, folder: str, query: str) -> list[MessageSummary]:
+        """Server-side search; results come from the cache (sync first to see new ones)."""
+        criteria = parse_query(query)
+
+        def run(session: ImapSession) -> list[int]:
+            session.ensure_selected(folder)
+            return session.search(criteria)
+
+        uids = await self._run(run)
+        if not uids:
+            return []
+        folder_id = self.store.ensure_folder(folder)
+        return self.store.summaries(folder_id, uids=uids)
+
+    async def search_uids(self, folder: str, query: str) -> list[int]:
+        criteria = parse_query(query)
+
+        def run(session: ImapSession) -> list[int]:
+            session.ensure_selected(folder)
+            return session.search(criteria)
+
+        return await self._run(run)
+
+    # -- triage ------------------------------------------------------------------------
+
+    async def set_flag(self, folder: str, uids: list[int], flag: Flag, *, on: bool) -> None:
+        name = _FLAG_NAMES[flag]
+
+        def store(session: ImapSession) -> None:
+            session.ensure_selected(folder)
+            session.store_flags(uids, [name], add=on)
+
+        await self._run(store)
+        self.store.set_flag_bits(self.store.ensure_folder(folder), uids, flag, on)
+
+    async def move(self, folder: str, uids: list[int], destination: str) -> None:
+        if destination == folder:
+            return
+
+        def move(session: ImapSession) -> None:
+            session.ensure_selected(folder)
+            session.move(uids, destination)
+
+        await self._run(move)
+        self.store.delete_uids(self.store.ensure_folder(folder), uids)
+
+    async def delete(self, folder: str, uids: list[int]) -> str | None:
+        """Move to Trash; in Trash itself (or with no Trash), delete for good.
+
+        Returns the Trash folder's name, or None when the messages were removed for good.
+        """
+        trash = await self.role_folder(FolderRole.TRASH)
+        if trash is not None and trash != folder:
+            await self.move(folder, uids, trash)
+            return trash
+
+        def expunge(session: ImapSession) -> None:
+            session.ensure_selected(folder)
+            session.expunge_only(uids)
+
+        await self._run(expunge)
+        self.store.delete_uids(self.store.ensure_folder(folder), uids)
+        return None
+
+    async def archive(self, folder: str, uids: list[int]) -> str:
+        archive = await self.role_folder(FolderRole.ARCHIVE)
+        if archive is None:
+            raise UsageError(
+                f"Account {self.account.name!r} has no Archive folder. Create one (it is "
+                "found by its special-use flag or the name Archive)."
+            )
+        await self.move(folder, uids, archive)
+        return archive
+
+    async def role_folder(self, role: FolderRole) -> str | None:
+        for folder in self.cached_folders():
+            if folder.role is role:
+                return folder.name
+        for folder in await self.refresh_folders():
+            if folder.role is role:
+                return folder.name
+        return None
+
+    async def append(
+        self,
+        folder: str,
+        message: bytes,
+        flags: tuple[Flag, ...] = (),
+        when: datetime | None = None,
+    ) -> int | None:
+        names = [_FLAG_NAMES[flag] for flag in flags]
+        return await self._run(lambda s: s.append(folder, message, names, when))
+
+    async def check_connection(self) -> None:
+        """Connect (or NOOP an open connection) to prove the settings work."""
+
+        def noop(session: ImapSession) -> None:
+            try:
+                session.noop()
+            except ConnectionFailed:
+                session.connect()
+
+        await self._run(noop)
+
+
+_ROLE_ORDER = {role: index for index, role in enumerate(FolderRole)}
+
+
+def sort_folders(folders: list[Folder]) -> list[Folder]:
+    """Inbox and the special-use folders first (in FolderRole order), then by name."""
+    return sorted(
+        folders,
+        key=lambda f: (
+            _ROLE_ORDER.get(f.role, len(_ROLE_ORDER)) if f.role else len(_ROLE_ORDER),
+            f.name.casefold(),
+        ),
+    )

@@ -1,0 +1,365 @@
+"""The local cache: one SQLite database per account, and the only code that writes it.
+
+WAL mode so the UI can read while sync writes. One connection guarded by a lock: the
+account's IMAP worker thread writes, the UI thread reads, and SQLite serialises writers
+anyway. Batches are committed as they arrive so a long first sync shows progress and a
+crash keeps what was already fetched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_mail.core.headers import SummaryRow
+from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS folders (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    delimiter TEXT,
+    role TEXT,
+    attributes TEXT NOT NULL DEFAULT '',
+    subscribed INTEGER NOT NULL DEFAULT 1,
+    selectable INTEGER NOT NULL DEFAULT 1,
+    server_total INTEGER,
+    server_unseen INTEGER,
+    uidvalidity INTEGER,
+    uidnext INTEGER,
+    highestmodseq INTEGER
+);
+CREATE TABLE IF NOT EXISTS messages (
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    uid INTEGER NOT NULL,
+    date INTEGER NOT NULL,
+    from_name TEXT NOT NULL,
+    from_addr TEXT NOT NULL,
+    to_addrs TEXT NOT NULL,
+    cc_addrs TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    in_reply_to TEXT NOT NULL,
+    refs TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    flags INTEGER NOT NULL,
+    keywords TEXT NOT NULL,
+    has_attachment INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (folder_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_by_date ON messages (folder_id, date, uid);
+CREATE TABLE IF NOT EXISTS bodies (
+    folder_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    raw BLOB NOT NULL,
+    PRIMARY KEY (folder_id, uid),
+    FOREIGN KEY (folder_id, uid) REFERENCES messages(folder_id, uid) ON DELETE CASCADE
+) WITHOUT ROWID;
+"""
+
+_SUMMARY_COLUMNS = (
+    "uid, date, from_name, from_addr, to_addrs, cc_addrs, subject, message_id, in_reply_to,"
+    " refs, size, flags, keywords, has_attachment, modseq"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FolderSyncState:
+    """What the cache remembers about a folder between syncs."""
+
+    folder_id: int
+    uidvalidity: int | None
+    uidnext: int | None
+    highestmodseq: int | None
+
+
+class UnknownFolder(LookupError):
+    """The folder is not in the cache (list folders or sync first)."""
+
+
+class Store:
+    """The cache of one account."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode; only a power cut can lose
+        # the last transactions, and those are re-fetched from the server.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _migrate(self) -> None:
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version == SCHEMA_VERSION:
+            return
+        if version != 0:
+            # A cache from a newer or older layout holds nothing the server cannot give back.
+            self._db.executescript(
+                "DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS messages;"
+                " DROP TABLE IF EXISTS folders;"
+            )
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- folders -----------------------------------------------------------------------
+
+    def replace_folders(self, folders: Iterable[Folder]) -> None:
+        """Record the server's folder list; folders that disappeared lose their cache."""
+        folders = list(folders)
+        with self._transaction() as db:
+            names = [folder.name for folder in folders]
+            placeholders = ",".join("?" * len(names))
+            db.execute(f"DELETE FROM folders WHERE name NOT IN ({placeholders})", names)  # noqa: S608
+            for folder in folders:
+                db.execute(
+                    "INSERT INTO folders (name, delimiter, role, attributes, subscribed,"
+                    " selectable, server_total, server_unseen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(name) DO UPDATE SET delimiter=excluded.delimiter,"
+                    " role=excluded.role, attributes=excluded.attributes,"
+                    " subscribed=excluded.subscribed, selectable=excluded.selectable,"
+                    " server_total=excluded.server_total, server_unseen=excluded.server_unseen",
+                    (
+                        folder.name,
+                        folder.delimiter,
+                        folder.role.value if folder.role else None,
+                        " ".join(folder.attributes),
+                        int(folder.subscribed),
+                        int(folder.selectable),
+                        folder.total,
+                        folder.unseen,
+                    ),
+                )
+
+    def folders(self) -> list[Folder]:
+        """Cached folders with counts from the server's last answer."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, delimiter, role, attributes, subscribed, selectable,"
+                " server_total, server_unseen FROM folders ORDER BY name"
+            ).fetchall()
+        return [
+            Folder(
+                name=name,
+                delimiter=delimiter,
+                role=FolderRole(role) if role else None,
+                attributes=tuple(attributes.split()),
+                subscribed=bool(subscribed),
+                selectable=bool(selectable),
+                total=total,
+                unseen=unseen,
+            )
+            for name, delimiter, role, attributes, subscribed, selectable, total, unseen in rows
+        ]
+
+    def ensure_folder(self, name: str) -> int:
+        """The folder's id, creating a bare entry when sync reaches a folder not yet listed."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM folders WHERE name = ?", (name,)).fetchone()
+            if row is not None:
+                return int(row[0])
+            cursor = self._db.execute("INSERT INTO folders (name) VALUES (?)", (name,))
+            return int(cursor.lastrowid or 0)
+
+    def folder_id(self, name: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT id FROM folders WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise UnknownFolder(name)
+        return int(row[0])
+
+    def sync_state(self, name: str) -> FolderSyncState:
+        folder_id = self.ensure_folder(name)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT uidvalidity, uidnext, highestmodseq FROM folders WHERE id = ?",
+                (folder_id,),
+            ).fetchone()
+        return FolderSyncState(folder_id, row[0], row[1], row[2])
+
+    def save_sync_state(
+        self, folder_id: int, uidvalidity: int, uidnext: int | None, highestmodseq: int | None
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ? WHERE id = ?",
+                (uidvalidity, uidnext, highestmodseq, folder_id),
+            )
+
+    def reset_folder(self, folder_id: int) -> None:
+        """Forget every cached message of a folder (its UIDVALIDITY changed)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM messages WHERE folder_id = ?", (folder_id,))
+            db.execute(
+                "UPDATE folders SET uidvalidity = NULL, uidnext = NULL, highestmodseq = NULL"
+                " WHERE id = ?",
+                (folder_id,),
+            )
+
+    def rename_folder(self, old: str, new: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE folders SET name = ? WHERE name = ?", (new, old))
+
+    def forget_folder(self, name: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM folders WHERE name = ?", (name,))
+
+    # -- messages ----------------------------------------------------------------------
+
+    def add_summaries(self, folder_id: int, rows: Iterable[SummaryRow]) -> int:
+        """Insert or replace message rows in one transaction; returns how many."""
+        with self._transaction() as db:
+            cursor = db.executemany(
+                f"INSERT OR REPLACE INTO messages (folder_id, {_SUMMARY_COLUMNS})"  # noqa: S608
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((folder_id, *row) for row in rows),
+            )
+            return cursor.rowcount
+
+    def update_flags(self, folder_id: int, changes: Iterable[tuple[int, int, str, int]]) -> int:
+        """Apply (uid, flags, keywords, modseq) from the server; returns rows that changed."""
+        with self._transaction() as db:
+            cursor = db.executemany(
+                "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
+                " WHERE folder_id = ? AND uid = ? AND (flags != ? OR keywords != ?)",
+                (
+                    (flags, keywords, modseq, folder_id, uid, flags, keywords)
+                    for uid, flags, keywords, modseq in changes
+                ),
+            )
+            return cursor.rowcount
+
+    def set_flag_bits(self, folder_id: int, uids: Iterable[int], flag: Flag, on: bool) -> None:
+        """Reflect a flag change the user made (after the server accepted it)."""
+        expression = "flags | ?" if on else "flags & ~?"
+        with self._transaction() as db:
+            db.executemany(
+                f"UPDATE messages SET flags = {expression} WHERE folder_id = ? AND uid = ?",  # noqa: S608
+                ((int(flag), folder_id, uid) for uid in uids),
+            )
+
+    def delete_uids(self, folder_id: int, uids: Iterable[int]) -> int:
+        with self._transaction() as db:
+            cursor = db.executemany(
+                "DELETE FROM messages WHERE folder_id = ? AND uid = ?",
+                ((folder_id, uid) for uid in uids),
+            )
+            return cursor.rowcount
+
+    def uids(self, folder_id: int) -> list[int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT uid FROM messages WHERE folder_id = ? ORDER BY uid", (folder_id,)
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def max_uid(self, folder_id: int) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT max(uid) FROM messages WHERE folder_id = ?", (folder_id,)
+            ).fetchone()
+        return int(row[0] or 0)
+
+    def counts(self, folder_id: int) -> tuple[int, int]:
+        """(total, unseen) as cached."""
+        with self._lock:
+            total, unseen = self._db.execute(
+                "SELECT count(*), coalesce(sum((flags & ?) = 0), 0) FROM messages"
+                " WHERE folder_id = ?",
+                (int(Flag.SEEN), folder_id),
+            ).fetchone()
+        return int(total), int(unseen)
+
+    def summaries(
+        self,
+        folder_id: int,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        unread_only: bool = False,
+        uids: Iterable[int] | None = None,
+    ) -> list[MessageSummary]:
+        """Messages newest first (by date, then UID)."""
+        where = "folder_id = ?"
+        params: list[object] = [folder_id]
+        if unread_only:
+            where += " AND (flags & ?) = 0"
+            params.append(int(Flag.SEEN))
+        if uids is not None:
+            wanted = list(uids)
+            where += f" AND uid IN ({','.join('?' * len(wanted))})"
+            params.extend(wanted)
+        sql = (
+            f"SELECT {_SUMMARY_COLUMNS} FROM messages WHERE {where}"  # noqa: S608
+            " ORDER BY date DESC, uid DESC LIMIT ? OFFSET ?"
+        )
+        params.extend([-1 if limit is None else limit, offset])
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [_summary(row) for row in rows]
+
+    def summary(self, folder_id: int, uid: int) -> MessageSummary | None:
+        found = self.summaries(folder_id, uids=[uid])
+        return found[0] if found else None
+
+    # -- bodies ------------------------------------------------------------------------
+
+    def body(self, folder_id: int, uid: int) -> bytes | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT raw FROM bodies WHERE folder_id = ? AND uid = ?", (folder_id, uid)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def save_body(self, folder_id: int, uid: int, raw: bytes) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO bodies (folder_id, uid, raw) VALUES (?, ?, ?)",
+                (folder_id, uid, raw),
+            )
+
+
+def _summary(row: tuple[object, ...]) -> MessageSummary:
+    (uid, date, from_name, from_addr, to, cc, subject, message_id, in_reply_to, refs, size,
+     flags, keywords, has_attachment, _modseq) = row  # fmt: skip
+    return MessageSummary(
+        uid=int(uid),  # type: ignore[call-overload]
+        date=int(date),  # type: ignore[call-overload]
+        from_name=str(from_name),
+        from_addr=str(from_addr),
+        to=str(to),
+        cc=str(cc),
+        subject=str(subject),
+        message_id=str(message_id),
+        in_reply_to=str(in_reply_to),
+        references=str(refs),
+        size=int(size),  # type: ignore[call-overload]
+        flags=Flag(int(flags)),  # type: ignore[call-overload]
+        keywords=tuple(str(keywords).split()),
+        has_attachment=bool(has_attachment),
+    )

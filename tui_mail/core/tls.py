@@ -1,0 +1,48 @@
+"""TLS contexts and the words for TLS failures."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from tui_mail.core.errors import TlsError
+
+
+def client_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Verifying context: system CAs, plus `ca_file` when the account trusts a private CA."""
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca_file))
+        except (OSError, ssl.SSLError) as error:
+            raise TlsError(
+                f"Cannot load ca_file {ca_file}: {error}. It must be a PEM file of CA certificates."
+            ) from None
+    return context
+
+
+def explain_tls_failure(error: ssl.SSLError, host: str, port: int, security: str) -> TlsError:
+    """A user-facing TlsError for a failed handshake or verification."""
+    where = f"{host}:{port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        reason = error.verify_message or str(error)
+        if "hostname mismatch" in reason.lower() or "match" in reason.lower():
+            return TlsError(
+                f"The certificate of {where} is not valid for the name {host!r} ({reason}). "
+                "Check the host name in your config; a certificate for another name may mean "
+                "the connection is being intercepted."
+            )
+        return TlsError(
+            f"The certificate of {where} is not trusted ({reason}). If the server uses a "
+            "private or self-signed CA, set ca_file to that CA's PEM file in the account."
+        )
+    text = str(error)
+    if "WRONG_VERSION_NUMBER" in text or "UNEXPECTED_EOF" in text or "record layer" in text:
+        hint = (
+            'this port may not speak implicit TLS; for port 143 use security = "starttls"'
+            if security == "tls"
+            else "the server broke off the handshake"
+        )
+        return TlsError(f"TLS handshake with {where} failed: {hint} ({text}).")
+    return TlsError(f"TLS with {where} failed: {text}.")
