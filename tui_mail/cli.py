@@ -142,10 +142,6 @@ def _with_service(account: AccountConfig, work: Callable[[AccountService], Await
     from tui_mail.config import data_path  # noqa: PLC0415
     from tui_mail.core.service import AccountService  # noqa: PLC0415
 
-    if account.type != "imap":
-        raise UsageError(f"Account {account.name!r} is of type {account.type!r}, which this "
-                         "version cannot open yet; only IMAP accounts work so far.")  # fmt: skip
-
     async def run() -> int:
         service = AccountService(account, data_path())
         try:

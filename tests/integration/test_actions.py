@@ -114,12 +114,14 @@ async def test_archive(
 
 
 async def test_archive_without_an_archive_folder_says_so(
-    dovecot: DovecotServer, mail_user: MailUser, service: AccountService
+    dovecot: DovecotServer, make_service: ServiceFactory
 ) -> None:
-    uids = await synced(service, dovecot, mail_user, 1)
-    dovecot.doveadm("mailbox", "delete", "-u", mail_user.name, "Archive")
+    user = dovecot.add_user(auto_folders=["Drafts", "Sent", "Trash", "Junk"])
+    service = make_service(imap_account(dovecot, user), user)
+    uids = await synced(service, dovecot, user, 1)
     with pytest.raises(UsageError, match="no Archive folder"):
         await service.archive("INBOX", uids)
+    assert len(server_flags(dovecot, user, "INBOX")) == 1  # nothing moved anywhere
 
 
 async def test_append_with_flags_and_date(

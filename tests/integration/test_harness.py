@@ -8,6 +8,7 @@ import poplib
 import socket
 import ssl
 import time
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from imapclient import IMAPClient, SocketTimeout
@@ -34,7 +35,7 @@ def imaps(server: DovecotServer, host: str | None = None) -> IMAPClient:
         host or server.host,
         port=server.imaps_port,
         ssl=True,
-        ssl_context=server.ssl_context(),
+        ssl_context=ssl.create_default_context(cafile=str(server.ca_pem)),
         timeout=TIMEOUT,
     )
 
@@ -72,6 +73,26 @@ def test_imaps_login_sees_delivered_messages_with_flags(
     for uid, original in zip(uids, messages, strict=True):
         assert data[uid][b"BODY[]"] == crlf(original)  # in delivery order, intact
         assert data[uid][b"RFC822.SIZE"] == len(crlf(original))  # W= was right
+
+
+def test_internaldate_follows_the_date_header(dovecot: DovecotServer, mail_user: MailUser) -> None:
+    dovecot.deliver(
+        mail_user,
+        [
+            make_message(0, date="Mon, 05 Feb 2024 10:00:00 +0100"),
+            make_message(1, date="Mon, 04 Mar 2024 10:00:00 +0000"),
+            make_message(2, date="not a date"),
+        ],
+    )
+    with imaps(dovecot) as client:
+        client.login(mail_user.name, mail_user.password)
+        client.select_folder("INBOX", readonly=True)
+        dates = client.fetch([1, 2, 3], ["INTERNALDATE"])
+        march = client.search(["SINCE", date(2024, 3, 1), "BEFORE", date(2024, 3, 31)])
+    assert dates[1][b"INTERNALDATE"].astimezone(UTC) == datetime(2024, 2, 5, 9, 0, tzinfo=UTC)
+    assert march == [2]
+    delivered = dates[3][b"INTERNALDATE"].astimezone(UTC)  # no usable Date: delivery time
+    assert abs(delivered - datetime.now(UTC)) < timedelta(minutes=5)
 
 
 def test_new_users_get_subscribed_special_use_folders(
@@ -226,11 +247,17 @@ def test_stop_then_start_keeps_ports_and_mail(dovecot_factory: DovecotFactory) -
     connected.shutdown()
 
     server.deliver(user, [make_message(31)])  # works while stopped too
+    server.create_folder(user, "Offline/Work", special_use="\\Archive")
+    server.deliver(user, [make_message(32)], folder="Offline/Work")
     server.start()
     assert (server.imap_port, server.imaps_port, server.pop3_port, server.pop3s_port) == ports
     with imaps(server) as client:
         client.login(user.name, user.password)
         assert client.select_folder("INBOX")[b"EXISTS"] == 2
+        assert client.folder_status("Offline/Work", ["MESSAGES"])[b"MESSAGES"] == 1
+        assert "Offline/Work" in {name for _, _, name in client.list_sub_folders()}
+        folders = {name: set(flags) for flags, _, name in client.list_folders()}
+    assert b"\\Archive" in folders["Offline/Work"]
 
 
 def test_certificate_names_only_localhost_and_127_0_0_1(

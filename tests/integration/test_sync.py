@@ -151,11 +151,11 @@ async def test_twenty_thousand_messages(
         fetched = client.fetch([m.uid for m in sample], ["ENVELOPE"])
     finally:
         client.logout()
-    from tui_mail.core.headers import decode_words  # noqa: PLC0415
+    from tui_mail.core.charsets import decode_encoded_words  # noqa: PLC0415
 
     for message in sample:
         envelope = fetched[message.uid][b"ENVELOPE"]
-        assert message.subject == decode_words((envelope.subject or b"").decode())
+        assert message.subject == decode_encoded_words((envelope.subject or b"").decode())
     # and a re-sync with nothing changed does nothing
     again = await service.sync("INBOX")
     assert (again.method, again.new, again.vanished) == ("unchanged", 0, 0)

@@ -31,11 +31,15 @@ API::
         add_user(name=None, password=None, *, auto_folders=None) -> MailUser
                                      works while running; auto_folders: which of
                                      SPECIAL_USE_FOLDERS Dovecot auto-creates (all)
-        create_folder(user, folder, *, special_use=None) -> None   (subscribed; idempotent)
+        create_folder(user, folder, *, special_use=None) -> None   (subscribed; idempotent;
+                                     also while stopped)
         folder_path(user, folder) -> Path                 its Maildir++ directory
-        deliver(user, messages, folder="INBOX", flags="") -> None
+        deliver(user, messages, folder="INBOX", flags="", *, internaldate_from_header=True)
+                                     -> None; flags: maildir letters, or a function of
+                                     the message's index returning them
         kick(user) -> None           drops the user's IMAP/POP3 sessions
-        doveadm(*args) -> str        ``doveadm -c <config> *args``; DoveadmError(.status)
+        doveadm(*args) -> str        ``doveadm -c <config> *args``; DoveadmError(.status);
+                                     mail commands (-u USER) need the server running
         log_tail(n=50) -> str
         ssl_context() -> ssl.SSLContext    verifying client context trusting ca_pem
         context manager: ``with DovecotServer(path) as server: ...`` (start/close)
@@ -76,9 +80,10 @@ Things worth knowing (measured on Dovecot 2.3.19):
 * ``deliver`` writes each message into ``tmp/`` and renames it into ``cur/`` as
   ``TIME.M<n>P<pid>.HOST,S=<size>,W=<CRLF size>:2,<flags>``: Dovecot takes sizes from the
   name and opens no file to answer SELECT (100,000 messages: ~0.5 s), and sorts new files
-  by name, so ``M<n>`` keeps UIDs in delivery order.  INTERNALDATE (the file's mtime) is
-  set from the Date header (SEARCH SINCE/BEFORE use INTERNALDATE).  Maildir letters: D \\Draft, F \\Flagged, R \\Answered, S \\Seen,
-  T \\Deleted (P "passed" has no IMAP flag in Dovecot, so it is refused here).
+  by name, so ``M<n>`` keeps UIDs in delivery order.  INTERNALDATE (the file's mtime,
+  which SEARCH SINCE/BEFORE use) is set from the Date header.  Maildir letters:
+  D \\Draft, F \\Flagged, R \\Answered, S \\Seen, T \\Deleted (P "passed" has no IMAP
+  flag in Dovecot, so it is refused here).
 * Stopping signals the whole process group: a SIGTERM to the master alone leaves IMAP
   sessions running for ~10 s and unauthenticated login processes for 30 s.
 * A failed login still costs ~0.5 s (Dovecot answers auth failures in 0.5 s batches) even
@@ -159,6 +164,7 @@ _SAFE_PATH_RE = re.compile(r"[A-Za-z0-9/._+-]+")
 _LONGEST_SOCKET = 40  # longest name Dovecot puts under base_dir, with margin
 _MAX_UNIX_PATH = 107
 _EX_NOUSER = 68
+_EX_TEMPFAIL = 75
 _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 10.0
 _RELOAD_TIMEOUT = 10.0
@@ -781,56 +787,94 @@ class DovecotServer:
         see the module docstring.
         """
         if special_use is not None:
-            self._register_special_use(folder, special_use)
+            self._check_special_use(folder, special_use)
         if not self.folder_path(user, folder).is_dir():
-            try:
-                self.doveadm("mailbox", "create", "-s", "-u", user.name, folder)
-            except RuntimeError as exc:
-                if "already exists" not in str(exc):
-                    raise
+            if self.running:
+                try:
+                    self.doveadm("mailbox", "create", "-s", "-u", user.name, folder)
+                except DoveadmError as exc:
+                    if "already exists" not in str(exc):
+                        raise
+            else:  # doveadm needs the running server's auth service for the userdb
+                self._create_folder_on_disk(user, folder)
         if not self.folder_path(user, folder).is_dir():
             raise RuntimeError(
                 f"{folder!r} was created but not at {self.folder_path(user, folder)}"
             )
-        if special_use is not None and self.running:
+        if special_use is not None and self._register_special_use(folder, special_use):
             self._wait_special_use(user, folder, special_use)
 
-    def _register_special_use(self, folder: str, flag: str) -> None:
+    def _create_folder_on_disk(self, user: MailUser, folder: str) -> None:
+        """What ``doveadm mailbox create -s`` does, for a stopped server."""
+        parts = folder.split(self.separator)
+        if any(not part or (self.separator == "/" and "." in part) for part in parts):
+            raise ValueError(f"invalid folder name for Maildir++: {folder!r}")
+        uid, gid = self._mail_uid, self._mail_gid
+        directory = self.folder_path(user, folder)
+        for path in (directory, directory / "cur", directory / "new", directory / "tmp"):
+            path.mkdir(mode=0o700, exist_ok=True)
+            os.chown(path, uid, gid)
+        marker = directory / "maildirfolder"
+        marker.touch(mode=0o600)
+        os.chown(marker, uid, gid)
+        subscriptions = user.maildir / "subscriptions"
+        lines = ["V\t2", ""]
+        if subscriptions.exists():
+            lines = subscriptions.read_text().splitlines()
+        entry = "\t".join(_imap_utf7(part) for part in parts)
+        if entry not in lines[2:]:
+            tmp = subscriptions.with_name("subscriptions.harness-tmp")
+            tmp.write_text("\n".join([*lines, entry]) + "\n")
+            os.chown(tmp, uid, gid)
+            tmp.chmod(0o600)
+            tmp.replace(subscriptions)
+
+    def _check_special_use(self, folder: str, flag: str) -> None:
         if flag not in _SPECIAL_USE_FLAGS:
             raise ValueError(
                 f"unknown special-use flag {flag!r}; one of {sorted(_SPECIAL_USE_FLAGS)}"
             )
         if '"' in folder or "\\" in folder or "\n" in folder:
             raise ValueError(f"folder name not usable in the config: {folder!r}")
+        current = self._special_use.get(folder, flag)
+        if current != flag:
+            raise ValueError(
+                f"{folder!r} already has special-use {current} on this server; "
+                "special-use is per server name, start another server for this test"
+            )
+
+    def _register_special_use(self, folder: str, flag: str) -> bool:
+        """Add the flag to the config; True if a running server was told to reload."""
         with self._lock:
-            current = self._special_use.get(folder)
-            if current == flag:
-                return
-            if current is not None:
-                raise ValueError(
-                    f"{folder!r} already has special-use {current} on this server; "
-                    "special-use is per server name, start another server for this test"
-                )
+            self._check_special_use(folder, flag)
+            if folder in self._special_use:
+                return False
             self._special_use[folder] = flag
             if self._prepared:
                 self._write_config()
-            if self.running:
-                assert self._proc is not None
-                self._proc.send_signal(signal.SIGHUP)
+            if not self.running:
+                return False
+            assert self._proc is not None
+            self._proc.send_signal(signal.SIGHUP)
+            return True
 
     def _wait_special_use(self, user: MailUser, folder: str, flag: str) -> None:
         """Wait until a new IMAP login sees the reloaded config (SIGHUP is asynchronous)."""
         deadline = time.monotonic() + _RELOAD_TIMEOUT
         quoted = '"' + _imap_utf7(folder) + '"'
         while True:
-            client = imaplib.IMAP4(self.host, self.imap_port, timeout=5)
-            try:
-                client.login(user.name, user.password)
-                _, lines = client.list('""', quoted)
-            finally:
-                with contextlib.suppress(Exception):
-                    client.logout()
-            if any(isinstance(line, bytes) and flag.encode() in line for line in lines):
+            found = False
+            # Logins may fail while Dovecot swaps its processes: retry until the deadline.
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                client = imaplib.IMAP4(self.host, self.imap_port, timeout=5)
+                try:
+                    client.login(user.name, user.password)
+                    _, lines = client.list('""', quoted)
+                    found = any(isinstance(x, bytes) and flag.encode() in x for x in lines)
+                finally:
+                    with contextlib.suppress(Exception):
+                        client.logout()
+            if found:
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(self._failure(f"did not show {flag} on {folder!r} after reload"))
@@ -907,21 +951,28 @@ class DovecotServer:
         """Run ``doveadm -c CONFIG *args`` and return its stdout.
 
         Raises :class:`DoveadmError` (a RuntimeError with ``status``) on failure.  Mail
-        commands (``mailbox``, ``fetch``, ``search``, ...) work while the server is
-        stopped too; ``kick``/``who``/``reload`` need it running.
+        commands (``-u USER``) need the server running: doveadm asks its auth service for
+        the userdb.  A failure to reach that service (a reload in progress) is retried
+        for up to 3 s.
         """
         with self._lock:
             self._prepare()
             if not self.config_path.exists():
                 self._write_config()
-        result = subprocess.run(
-            [_find_binary("doveadm"), "-c", str(self.config_path), *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        deadline = time.monotonic() + 3
+        while True:
+            result = subprocess.run(
+                [_find_binary("doveadm"), "-c", str(self.config_path), *args],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            transient = result.returncode == _EX_TEMPFAIL and "connect(" in result.stderr
+            if not transient or not self.running or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         if result.returncode != 0:
             raise DoveadmError(
                 f"doveadm {' '.join(args)} failed with status {result.returncode}: "

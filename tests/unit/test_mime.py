@@ -6,6 +6,8 @@ import base64
 import re
 import socket
 import time
+from email.parser import BytesParser
+from email.policy import compat32
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +17,7 @@ from tui_mail.core.mime import (
     MAX_DEPTH,
     Attachment,
     RenderedMessage,
+    _parse,
     attachment_data,
     decode_header_value,
     format_rendered,
@@ -308,6 +311,24 @@ def test_layout_tables_become_lines_of_text() -> None:
     assert rendered.body == "Product Price\nWidget $5"
 
 
+def test_markup_the_html_parser_rejects_still_shows_what_came_before() -> None:
+    rendered = render_message(html_message("<p>Before</p><![bogus[ x ]]><p>after</p>"))
+    assert rendered.body == "Before"
+    assert rendered.notes == (
+        "HTML part shown as text",
+        "Part of the HTML could not be converted; showing what was",
+    )
+
+
+def test_deeply_nested_lists_cannot_blow_up_the_output() -> None:
+    # Each level indents every line, so 45 kB of "<ul><li>" would become 25 MB of text.
+    start = time.perf_counter()
+    rendered = render_message(html_message("<ul><li>x" * 5000), max_body_chars=100_000)
+    assert time.perf_counter() - start < 1.0
+    assert len(rendered.body) <= 100_000
+    assert "Truncated: HTML part converts to more than 100 kB of text" in rendered.notes
+
+
 def test_html_without_a_charset_parameter_uses_its_meta_tag() -> None:
     html = '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-7">\xe1\xe2\xe3'
     rendered = render_message(b"Content-Type: text/html\r\n\r\n" + html.encode("latin-1"))
@@ -365,6 +386,7 @@ def test_attachment_data_is_the_decoded_part_by_index() -> None:
     assert attachment_data(ATTACHMENTS, 1) == b"Hello world"
     assert attachment_data(ATTACHMENTS, 3) == b"\x89PNG\r\n\x1a\n"
     assert attachment_data(ATTACHMENTS, 5) is None
+    assert attachment_data(ATTACHMENTS, 0) is None
     assert attachment_data(b"\xff\x00garbage", 1) is None
 
 
@@ -418,6 +440,30 @@ Content-Disposition: inline; filename=plan.pdf
     )
     assert rendered.body == "Text with the PDF attached."
     assert rendered.attachments == (Attachment(1, "plan.pdf", "application/pdf", 4, True),)
+
+
+def test_an_attached_message_can_be_saved_as_eml() -> None:
+    raw = message("""
+Content-Type: multipart/mixed; boundary=m
+
+--m
+Content-Type: message/rfc822
+
+From: x@example.org
+Subject: inner
+
+From the start of a line.
+--m
+Content-Type: application/pdf
+
+%PDF
+--m--
+""")
+    rendered = render_message(raw)
+    assert [(a.filename, a.content_type) for a in rendered.attachments] == [
+        ("attachment-1.pdf", "application/pdf")
+    ]
+    assert attachment_data(raw, 1) == b"%PDF"
 
 
 def test_a_named_inline_text_part_is_shown_and_listed() -> None:
@@ -1012,4 +1058,17 @@ def test_random_html_never_raises_or_leaks_controls(html: bytes) -> None:
     rendered = render_message(b"Content-Type: text/html; charset=utf-8\r\n\r\n" + html)
     assert_safe(rendered)
     assert_structure_was_read(rendered)
-    assert all(f"[{link.number}]" in rendered.body for link in rendered.links)
+    assert [link.number for link in rendered.links] == list(range(1, len(rendered.links) + 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(header_lines, st.sampled_from([b"\r\n", b"\n"]), st.binary(max_size=300))
+def test_the_single_part_shortcut_parses_exactly_like_the_stdlib(
+    lines: list[bytes], newline: bytes, tail: bytes
+) -> None:
+    raw = newline.join(lines) + newline + newline + b"x" * 70_000 + newline + tail
+    ours, stdlib = _parse(raw), BytesParser(policy=compat32).parsebytes(raw)
+    assert list(ours.raw_items()) == list(stdlib.raw_items())
+    assert ours.is_multipart() == stdlib.is_multipart()
+    if not stdlib.is_multipart():
+        assert ours.get_payload(decode=True) == stdlib.get_payload(decode=True)

@@ -53,9 +53,24 @@ def test_other_escape_sequences_and_string_commands_are_removed() -> None:
     assert sanitize_line("a\x1b_Gf=100;AAAA\x1b\\b") == "ab"  # APC (kitty graphics)
 
 
-def test_an_unterminated_osc_is_removed_to_the_end_of_its_line() -> None:
-    assert sanitize_text("a\x1b]0;never ends\nnext line") == "a\nnext line"
-    assert sanitize_line("a\x1b]0;never ends") == "a"
+def test_an_unterminated_string_command_loses_only_its_introducer() -> None:
+    assert sanitize_text("a\x1b]0;no end\nnext line") == "a0;no end\nnext line"
+    assert sanitize_line("a\x1b]0;no end") == "a0;no end"
+
+
+def test_a_stray_c1_byte_from_a_mislabelled_charset_does_not_swallow_the_line() -> None:
+    # windows-1250 "ťava" read as ISO-8859-2 starts with U+009D, the 8-bit OSC introducer.
+    text = "ťava a víno".encode("cp1250").decode("iso-8859-2")
+    assert sanitize_line(text) == "ava a víno"
+
+
+def test_crafted_runs_of_introducers_stay_fast() -> None:
+    start = time.perf_counter()
+    for bomb in ("\x9d" * 200_000, "\x1b]x" * 100_000, "\x9b" * 200_000, "\x1b[" * 100_000):
+        assert sanitize_text(bomb) == bomb.replace("\x9d", "").replace("\x9b", "").replace(
+            "\x1b]", ""
+        ).replace("\x1b[", "")
+    assert time.perf_counter() - start < 2.0  # linear: ~0.3 s; a backtracking scan takes hours
 
 
 def test_lone_controls_go_bodies_keep_newlines_and_tabs() -> None:

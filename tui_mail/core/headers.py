@@ -10,9 +10,9 @@ from __future__ import annotations
 import calendar
 import email.utils
 import re
-from email.header import decode_header, make_header
 from typing import NamedTuple
 
+from tui_mail.core.charsets import decode_encoded_words
 from tui_mail.core.models import Flag
 from tui_mail.core.sanitize import sanitize_line
 
@@ -80,31 +80,6 @@ class SummaryRow(NamedTuple):
     modseq: int
 
 
-def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words; never raises (bad charsets become replacement chars)."""
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except (LookupError, UnicodeError, ValueError, AssertionError):
-        pass
-    # Unknown or lying charset label: decode each chunk as best we can.
-    try:
-        chunks = decode_header(value)
-    except (ValueError, AssertionError):
-        return value
-    parts: list[str] = []
-    for chunk, charset in chunks:
-        if isinstance(chunk, str):
-            parts.append(chunk)
-            continue
-        try:
-            parts.append(chunk.decode(charset or "utf-8", "replace"))
-        except LookupError:
-            parts.append(chunk.decode("utf-8", "replace"))
-    return "".join(parts)
-
-
 def parse_flags(raw: tuple[bytes, ...]) -> tuple[int, str]:
     """IMAP flags -> (bitmask of system flags, space-separated keywords)."""
     mask = 0
@@ -132,7 +107,7 @@ def parse_address(value: str) -> tuple[str, str]:
             name, addr = email.utils.parseaddr(value)
             if not name and not addr:
                 name = value
-    return sanitize_line(decode_words(name)).strip(), sanitize_line(addr)
+    return sanitize_line(decode_encoded_words(name)).strip(), sanitize_line(addr)
 
 
 def _fast_date(text: str) -> int | None:
@@ -187,7 +162,7 @@ def _display(value: str) -> str:
     """A header value for the list: decoded and safe. Plain printable text is the fast path."""
     if value.isprintable() and "=?" not in value:
         return value
-    return sanitize_line(decode_words(value)) if value else ""
+    return sanitize_line(decode_encoded_words(value)) if value else ""
 
 
 def _has_attachment(content_type: str) -> bool:

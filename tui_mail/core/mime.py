@@ -12,26 +12,34 @@ slow path, through html2text) at a third of that. Sizes of text count characters
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
 import mimetypes
 import re
-import unicodedata
 from dataclasses import dataclass
 from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
 from email.utils import collapse_rfc2231_value
-from functools import cache
-from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
+from tui_mail.core.charsets import decode_bytes, decode_header_value
+from tui_mail.core.filenames import safe_filename
+from tui_mail.core.html_text import META_CHARSET, Link, LinkCollector, html_to_text
 from tui_mail.core.sanitize import sanitize_line, sanitize_text
 
+__all__ = [
+    "Attachment",
+    "Link",
+    "RenderedMessage",
+    "attachment_data",
+    "decode_header_value",
+    "format_rendered",
+    "render_message",
+    "safe_filename",
+]
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    pass
 
 
 MAX_DEPTH = 20
@@ -64,18 +72,6 @@ class Attachment:
     """Decoded size in bytes."""
     inline: bool
     """The sender marked it for display in the body (e.g. an image in HTML)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A link from an HTML body; the body shows `[number]` where its text was."""
-
-    number: int
-    url: str
-    """The real target, sanitised."""
-    text: str
-    suspicious: bool
-    """The link text names a different host than the target (a phishing tell)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,107 +157,6 @@ def format_rendered(msg: RenderedMessage, *, full_headers: bool = False) -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-# --- headers and charsets ---------------------------------------------------------------
-
-_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
-_SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")
-# RFC 2047, leniently: the encoded text may hold spaces (broken mailers) but not "?".
-# Bounded character classes keep a crafted header linear to scan.
-_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,75})\?([bBqQ])\?([^?]*)\?=")
-_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
-# Codecs Python has that are not mail charsets, and that are slow or surprising on big input.
-_REFUSED_CODECS = frozenset(
-    {"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined"}
-)
-# Labels routinely wrong in mail: "ascii"/"latin-1" text is often UTF-8 or Windows-1252.
-_GUESSED_CODECS = frozenset({"ascii", "iso8859-1", "cp1252"})
-# Supersets that decode what senders labelled with the smaller set (as browsers do).
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949", "shift_jis": "cp932"}
-
-
-def decode_header_value(value: str) -> str:
-    """Decode a header value for display. Never raises.
-
-    Unfolds, decodes RFC 2047 encoded words leniently (words split inside a character,
-    glued to text, with bad base64 or unknown charsets), decodes raw 8-bit bytes that the
-    parser kept as surrogate escapes, and passes the result through `sanitize_line`.
-    """
-    try:
-        text = value if len(value) <= _MAX_HEADER_CHARS else value[:_MAX_HEADER_CHARS] + "…"
-        text = _UNFOLD.sub("", text)
-        if _SURROGATE_ESCAPES.search(text):
-            text = _decode_bytes(text.encode("utf-8", "surrogateescape"), None)
-        text = _decode_encoded_words(text)
-    except Exception:  # a header must never take the reader down; show it undecoded
-        text = value[:_MAX_HEADER_CHARS]
-    return sanitize_line(text).strip()
-
-
-def _decode_encoded_words(value: str) -> str:
-    if "=?" not in value:
-        return value
-    out: list[str] = []
-    run = bytearray()
-    run_charset: str | None = None  # set while the previous token was an encoded word
-    position = 0
-    for word in _ENCODED_WORD.finditer(value):
-        gap = value[position : word.start()]
-        # Whitespace between two encoded words is not part of the text (RFC 2047 6.2).
-        if gap and not (run_charset is not None and gap.isspace()):
-            if run_charset is not None:
-                out.append(_decode_bytes(bytes(run), run_charset))
-                run.clear()
-                run_charset = None
-            out.append(gap)
-        charset = word.group(1).split("*", 1)[0].lower()  # drop an RFC 2231 language
-        if run_charset is not None and charset != run_charset:
-            out.append(_decode_bytes(bytes(run), run_charset))
-            run.clear()
-        # Same-charset words are joined as bytes first: senders split inside a character.
-        run += _decode_word_payload(word.group(2), word.group(3))
-        run_charset = charset
-        position = word.end()
-    if run_charset is not None:
-        out.append(_decode_bytes(bytes(run), run_charset))
-    out.append(value[position:])
-    return "".join(out)
-
-
-def _decode_word_payload(encoding: str, text: str) -> bytes:
-    data = text.encode("utf-8", "surrogateescape")
-    if encoding in "qQ":
-        return binascii.a2b_qp(data, header=True)
-    cleaned = _NOT_BASE64.sub("", text)
-    if len(cleaned) % 4 == 1:  # one stray character can never decode; drop it
-        cleaned = cleaned[:-1]
-    try:
-        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
-    except binascii.Error:
-        return b""
-
-
-def _decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset if it is usable, else guess UTF-8, then Windows-1252."""
-    name = ""
-    if charset:
-        try:
-            name = codecs.lookup(charset.strip().strip("\"'")).name
-        except (LookupError, ValueError):
-            name = ""
-    name = _SUPERSETS.get(name, name)
-    if name and name not in _GUESSED_CODECS and name not in _REFUSED_CODECS:
-        try:
-            return data.decode(name, "replace")
-        except (LookupError, UnicodeError, ValueError):
-            pass  # not a text codec (e.g. "base64"), or one that refuses "replace"
-    if data.isascii():
-        return data.decode("ascii")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
-
-
 def _header_pairs(msg: Message) -> list[tuple[str, str]]:
     return [(name, str(value)) for name, value in msg.raw_items()]
 
@@ -278,39 +173,6 @@ def _display_headers(pairs: list[tuple[str, str]]) -> tuple[tuple[str, str], ...
 
 
 # --- attachments ------------------------------------------------------------------------
-
-_NOT_IN_FILENAMES = re.compile(r'[<>:"|?*]')
-_WINDOWS_DEVICE = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$")
-
-
-def safe_filename(name: str | None, fallback: str) -> str:
-    """A file name that is safe to create in a download directory.
-
-    Keeps only the base name (``/`` and ``\\`` both separate), removes controls (bidi
-    overrides become visible markers), replaces characters Windows refuses, strips leading
-    dots and spaces (no hidden files, no ``..``) and trailing ones, defuses Windows device
-    names (``CON``, ``lpt1.txt`` ...) and caps the length at 200 UTF-8 bytes, keeping a short
-    extension. An empty result falls back to `fallback` (cleaned the same way).
-    """
-    return _clean_filename(name or "") or _clean_filename(fallback) or "attachment"
-
-
-def _clean_filename(name: str) -> str:
-    name = sanitize_line(unicodedata.normalize("NFC", name))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _NOT_IN_FILENAMES.sub("_", name).strip(" .")
-    if _WINDOWS_DEVICE.match(name):
-        name = "_" + name
-    if len(name.encode()) > _MAX_FILENAME_BYTES:
-        stem, dot, extension = name.rpartition(".")
-        if not dot or not stem or len(extension) > 16:
-            stem, extension = name, ""
-        else:
-            extension = "." + extension
-        budget = _MAX_FILENAME_BYTES - len(extension.encode())
-        stem = stem.encode()[:budget].decode("utf-8", "ignore").rstrip(" .")
-        name = stem + extension
-    return name
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -359,180 +221,6 @@ def _human_size(size: float) -> str:
     return f"{int(size)} B"
 
 
-# --- links and HTML ---------------------------------------------------------------------
-
-_URL_IN_TEXT = re.compile(
-    r"""(?i)\b[a-z][a-z0-9+.-]*://([^/\s?#)\]>,;'"]+)|\b(www\.[^/\s?#)\]>,;'"]+)"""
-)
-_BARE_HOST = re.compile(r"^<?((?:[\w-]+\.)+([^\W\d_]{2,63}))(?:[/:?#]\S*)?>?$")
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@((?:[\w-]+\.)+[\w-]+)")
-# "report.pdf" as link text names a file, not a host.
-_FILE_SUFFIXES = frozenset(
-    {"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "htm", "html", "png"}
-    | {"jpg", "jpeg", "gif", "svg", "zip", "gz", "tgz", "rar", "ics", "eml", "exe", "msi", "apk"}
-)
-_META_CHARSET = re.compile(rb"""(?i)<meta[^>]{0,200}?charset\s*=\s*["']?([\w.:-]{1,40})""")
-
-
-class _Links:
-    """Numbers links in order of appearance; one number per distinct URL."""
-
-    def __init__(self) -> None:
-        self.items: list[Link] = []
-        self._numbers: dict[str, int] = {}
-
-    def add(self, href: str, text: str) -> int | None:
-        url = sanitize_line(re.sub(r"[\t\r\n]", "", href).strip())[:_MAX_URL_CHARS]
-        if not url or url.startswith("#"):
-            return None
-        text = sanitize_line(" ".join(text.split()))[:1000]
-        suspicious = _is_suspicious(url, text)
-        number = self._numbers.get(url)
-        if number is None:
-            number = len(self.items) + 1
-            self._numbers[url] = number
-            self.items.append(Link(number, url, text, suspicious))
-        elif suspicious and not self.items[number - 1].suspicious:
-            # Keep the misleading text so the user can see why the link is flagged.
-            self.items[number - 1] = Link(number, url, text, suspicious)
-        return number
-
-
-def _host_named_by(text: str, url: str) -> str | None:
-    found = _URL_IN_TEXT.search(text)
-    if found:
-        host = found.group(1) or found.group(2)
-        return host.rsplit("@", 1)[-1].split(":", 1)[0]
-    bare = _BARE_HOST.match(text.strip())
-    if bare and bare.group(2).lower() not in _FILE_SUFFIXES:
-        return bare.group(1)
-    if url[:7].lower() == "mailto:":
-        email_address = _EMAIL_IN_TEXT.search(text)
-        if email_address:
-            return email_address.group(1)
-    return None
-
-
-def _normal_host(host: str) -> str:
-    host = host.strip().rstrip(".").lower().removeprefix("www.")
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
-
-
-def _is_suspicious(url: str, text: str) -> bool:
-    named = _host_named_by(text, url)
-    if named is None:
-        return False
-    try:
-        target = urlsplit(url)
-        actual = target.hostname
-        if target.scheme.lower() == "mailto":
-            actual = target.path.rpartition("@")[2] or None
-    except ValueError:
-        actual = None
-    if not actual:
-        return True
-    named, actual = _normal_host(named), _normal_host(actual)
-    return not (actual == named or actual.endswith("." + named))
-
-
-class _Converter(Protocol):
-    def handle(self, data: str) -> str: ...
-    def partial(self) -> str: ...
-
-
-@cache
-def _html_converter() -> Callable[[_Links, int], _Converter]:
-    import html2text  # noqa: PLC0415 -- only HTML mail pays for the import
-
-    class HtmlToText(html2text.HTML2Text):
-        """html2text with numbered links, image alt text, and no Markdown escaping."""
-
-        def __init__(self, links: _Links, limit: int) -> None:
-            # Width 0: the reader and the terminal wrap to whatever width they have.
-            super().__init__(bodywidth=0)
-            self._room = limit
-            self.unicode_snob = True
-            # Mail uses tables for layout; as Markdown tables they become walls of "|".
-            self.ignore_tables = True
-            self._links = links
-            self._open_links: list[tuple[str | None, list[str]]] = []
-
-        def handle_tag(self, tag: str, attrs: dict[str, str | None], start: bool) -> None:
-            if tag == "a":
-                self.current_tag = tag
-                if start:
-                    self._open_links.append((attrs.get("href"), []))
-                elif self._open_links:
-                    href, text = self._open_links.pop()
-                    number = self._links.add(href, "".join(text)) if href else None
-                    if number is not None:
-                        self.o(f"[{number}]")
-            elif tag == "img":
-                self.current_tag = tag
-                label = _image_label(attrs) if start else ""
-                if label:
-                    self.o(label)
-                    self._in_links(label)
-            else:
-                super().handle_tag(tag, attrs, start)
-                if tag in ("td", "th") and not start:
-                    self.o(" ")  # keep cells of a row apart
-
-        def handle_data(self, data: str, entity_char: bool = False) -> None:
-            self._in_links(data)
-            # entity_char=True is html2text's way to skip Markdown escaping ("1\\." "C:\\\\"),
-            # which on a terminal would only show up as stray backslashes.
-            super().handle_data(data, True)
-
-        def _in_links(self, data: str) -> None:
-            for _href, text in self._open_links:
-                text.append(data)
-
-        def outtextf(self, s: str) -> None:
-            # Nested lists and quotes indent every line by their depth, so a few kB of
-            # "<ul><li>" can expand to gigabytes; stop once the body could not hold more.
-            self._room -= len(s)
-            if self._room < 0:
-                raise _OutputFull
-            super().outtextf(s)
-
-        def partial(self) -> str:
-            """What was written before conversion stopped early."""
-            return "".join(self.outtextlist).replace(html2text.config.UNIFIABLE["nbsp"], "\xa0")
-
-    return HtmlToText
-
-
-class _OutputFull(Exception):
-    """The converted HTML outgrew the room left in the body."""
-
-
-def _image_label(attrs: dict[str, str | None]) -> str:
-    alt = " ".join((attrs.get("alt") or attrs.get("title") or "").split())[:200]
-    if alt:
-        return f"[image: {alt}]"
-    if {attrs.get("width"), attrs.get("height")} & {"0", "1", "0px", "1px"}:
-        return ""  # a tracking pixel or spacer: nothing a reader wants to see
-    return "[image]"
-
-
-def _html_to_text(html: str, links: _Links, limit: int) -> tuple[str, str | None]:
-    """Convert HTML to text of at most about `limit` characters; say why if it stopped early."""
-    converter = _html_converter()(links, limit)
-    problem = None
-    try:
-        text = converter.handle(html)
-    except _OutputFull:
-        text, problem = converter.partial(), "too long"
-    except Exception:  # html.parser raises on some malformed markup ("<![foo]>")
-        text, problem = converter.partial(), "broken"
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n"), problem
-
-
 # --- format=flowed (RFC 3676) -------------------------------------------------------------
 
 
@@ -570,6 +258,7 @@ def _quoted(text: str, depth: int) -> str:
 
 _BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s";]{1,200}))')
 _DELIMITER_LINE = re.compile(rb"\n--([^\r\n]*)")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _SIGNATURE_TYPES = frozenset(
     {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
 )
@@ -616,6 +305,28 @@ def _limit_structure(raw: bytes) -> tuple[bytes, str | None]:
     return raw, None
 
 
+def _parse(raw: bytes) -> Message:
+    """Parse with the stdlib; a big single-part body skips the parser's per-line loop.
+
+    The parser reads a leaf body line by line in Python (10 MB of short lines: seconds)
+    only to join the lines back together, so the header block is parsed alone and the
+    body attached exactly as the parser would have stored it.
+    """
+    parser = BytesParser(policy=compat32)
+    separator = _HEADER_END.search(raw)
+    if separator is None or len(raw) - separator.end() < 65_536 or raw[:1] in b"\r\n":
+        return parser.parsebytes(raw)
+    msg = parser.parsebytes(raw[: separator.end()])
+    try:
+        leftover = msg.get_payload()  # "" when the headers ended at that blank line
+    except (LookupError, UnicodeError, ValueError):
+        leftover = None
+    if leftover != "" or msg.get_content_maintype() in ("multipart", "message"):
+        return parser.parsebytes(raw)
+    msg.set_payload(raw[separator.end() :].decode("ascii", "surrogateescape"))
+    return msg
+
+
 class _Renderer:
     """One walk over a parsed message, collecting body text, links, attachments and notes."""
 
@@ -627,7 +338,7 @@ class _Renderer:
         self.used = 0
         self.total = 0
         self.truncated = False
-        self.links = _Links()
+        self.links = LinkCollector()
         self.attachments: list[Attachment] = []
         self.attachment_parts: list[Message] = []
         self.notes: dict[str, None] = {}  # ordered and without repeats
@@ -635,7 +346,7 @@ class _Renderer:
 
     def render(self, raw: bytes) -> RenderedMessage:
         limited, structure_note = _limit_structure(raw)
-        msg = BytesParser(policy=compat32).parsebytes(limited)
+        msg = _parse(limited)
         if structure_note:
             self.note(structure_note)
         pairs = _header_pairs(msg)
@@ -827,11 +538,18 @@ class _Renderer:
         charset = part.get_content_charset()
         if part.get_content_type() == "text/html":
             if charset is None:
-                declared = _META_CHARSET.search(data[:4096])
+                declared = META_CHARSET.search(data[:4096])
                 charset = declared.group(1).decode("ascii") if declared else None
-            self.show_html(_decode_bytes(data, charset))
+            self.show_html(decode_bytes(data, charset))
             return
-        text = _decode_bytes(data, charset).replace("\r\n", "\n")
+        text = decode_bytes(data, charset)
+        # Only what can be shown is worth reflowing; the margin covers CRLFs and joins.
+        room = 2 * max(0, self.max_chars - self.used) + 2
+        if len(text) > room:
+            self.total += len(text) - room
+            self.truncated = True
+            text = text[:room]
+        text = text.replace("\r\n", "\n")
         if _param(part, "format").lower() == "flowed":
             text = _unflow(text, delsp=_param(part, "delsp").lower() == "yes")
         self.add_text(text)
@@ -850,7 +568,7 @@ class _Renderer:
             html = html[:room]
         self.html_budget -= len(html)
         limit = self.max_chars - self.used
-        text, problem = _html_to_text(html, self.links, limit)
+        text, problem = html_to_text(html, self.links, limit)
         if problem == "too long":
             self.note(f"Truncated: HTML part converts to more than {_human_size(limit)} of text")
         elif problem:
@@ -881,7 +599,7 @@ def _render_unparsed(raw: bytes, max_body_chars: int, error: Exception) -> Rende
         pairs = _header_pairs(headers)[:_MAX_HEADERS]
         limit = max(0, max_body_chars)
         body_bytes = raw[body_start : body_start + 4 * limit]
-        text = _decode_bytes(body_bytes, None)
+        text = decode_bytes(body_bytes, None)
         notes = [note]
         if len(raw) - body_start > limit:
             size, shown = _human_size(len(raw) - body_start), _human_size(limit)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+Progress = Callable[[int, int], None]
+"""Called with (messages done, messages expected) while a sync runs."""
 
 
 class FolderRole(enum.StrEnum):

@@ -6,8 +6,10 @@ What is removed or changed, and why:
   is left on screen: CSI (``ESC [`` ... final byte, or 8-bit ``\\x9b``), string commands
   up to their terminator BEL, ``ESC \\`` or ``\\x9c`` (OSC ``ESC ]``/``\\x9d`` -- window
   titles, OSC 8 hyperlinks, OSC 52 clipboard writes -- and DCS, SOS, PM, APC), and every
-  other ``ESC`` sequence (charset switches, ``ESC c`` reset ...). An unterminated string
-  command is removed up to the end of its line.
+  other ``ESC`` sequence (charset switches, ``ESC c`` reset ...). A string command with no
+  terminator on its line loses only its introducer: a stray C1 byte from a mislabelled
+  charset (``ť`` is 0x9D, OSC, in windows-1250 text labelled ISO-8859-2) must not swallow
+  the rest of the line, and what is left is printable text.
 - Any C0 or C1 control character left over is removed (bodies keep ``\\n`` and ``\\t``; a
   carriage return becomes a newline, so text it would have overwritten stays visible).
 - Bidi embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069) are replaced
@@ -55,8 +57,10 @@ _NEEDS_WORK_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{_BIDI}{_SU
 _UNSAFE = re.compile(
     # CSI: parameter bytes, intermediate bytes, final byte (a cut-off one may lack it).
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
-    # OSC, DCS, SOS, PM, APC: a payload up to BEL, ESC \ or ST (else up to the line end).
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    # OSC, DCS, SOS, PM, APC with their payload, when terminated by BEL, ESC \ or ST on the
+    # same line. The payload excludes every control, so a scan never runs past the next one
+    # and crafted input stays linear.
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x00-\x08\x0a-\x1f\x7f-\x9f]*(?:\x07|\x1b\\|\x9c)"
     # Any other escape sequence: intermediate bytes and a final byte, or a lone ESC.
     r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
     f"|[\\x00-\\x1f\\x7f-\\x9f{_BIDI}{_SURROGATE}\\u2028\\u2029]"

@@ -21,14 +21,16 @@ from typing import TypeVar
 
 from tui_mail.config import AccountConfig
 from tui_mail.core import credentials
+from tui_mail.core.backends import MailBackend
 from tui_mail.core.errors import ConnectionFailed, UsageError
-from tui_mail.core.imap import ImapSession, PasswordSource
-from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, SyncResult
+from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.search_query import parse_query
 from tui_mail.core.store import Store, UnknownFolder
-from tui_mail.core.sync import Progress, sync_folder
 
 T = TypeVar("T")
+
+PasswordSource = Callable[[], str]
+BackendFactory = Callable[[AccountConfig, PasswordSource], MailBackend]
 
 _FLAG_NAMES = {
     Flag.SEEN: "\\Seen",
@@ -47,8 +49,20 @@ def cache_path(data_dir: Path, account: AccountConfig) -> Path:
     return data_dir / "cache" / f"{safe}-{digest}.sqlite3"
 
 
+def default_backend(account: AccountConfig, secret: PasswordSource) -> MailBackend:
+    """The backend for the account's type."""
+    if account.type != "imap":
+        raise UsageError(
+            f"Account {account.name!r} is of type {account.type!r}, which this version "
+            "cannot open yet; only IMAP accounts work so far."
+        )
+    from tui_mail.core.backends.imap import ImapBackend  # noqa: PLC0415  (imapclient is slow)
+
+    return ImapBackend(account, secret)
+
+
 class AccountService:
-    """One account: its IMAP session (on a worker thread) and its cache."""
+    """One account: its backend (on a worker thread of its own) and its cache."""
 
     def __init__(
         self,
@@ -56,12 +70,12 @@ class AccountService:
         data_dir: Path,
         *,
         secret: PasswordSource | None = None,
+        backend_factory: BackendFactory = default_backend,
     ) -> None:
         self.account = account
         self.store = Store(cache_path(data_dir, account))
-        self._secret = secret or self._default_secret
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"imap-{account.name}")
-        self._session: ImapSession | None = None
+        self._backend = backend_factory(account, secret or self._default_secret)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mail-{account.name}")
 
     def _default_secret(self) -> str:
         if self.account.auth == "oauth2":
@@ -70,29 +84,22 @@ class AccountService:
 
     # -- plumbing ----------------------------------------------------------------------
 
-    async def _run(self, work: Callable[[ImapSession], T]) -> T:
+    async def _run(self, work: Callable[[MailBackend], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._with_session, work))
+        return await loop.run_in_executor(self._executor, partial(self._connected, work))
 
-    def _with_session(self, work: Callable[[ImapSession], T]) -> T:
-        """On the worker thread: connect when needed, run `work`."""
-        if self._session is None or not self._session.connected:
-            session = ImapSession(self.account, self._secret)
-            session.connect()
-            self._session = session
-        return work(self._session)
+    def _connected(self, work: Callable[[MailBackend], T]) -> T:
+        """On the worker thread: connect when needed, then run `work`."""
+        if not self._backend.connected:
+            self._backend.connect()
+        return work(self._backend)
 
     async def connect(self) -> None:
-        await self._run(lambda _session: None)
+        await self._run(lambda _backend: None)
 
     async def close(self) -> None:
-        def logout() -> None:
-            if self._session is not None:
-                self._session.close()
-                self._session = None
-
         with contextlib.suppress(RuntimeError):  # the loop may already be closing
-            await asyncio.get_running_loop().run_in_executor(self._executor, logout)
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._backend.close)
         self._executor.shutdown(wait=True)
         self.store.close()
 
@@ -100,7 +107,7 @@ class AccountService:
 
     async def refresh_folders(self) -> list[Folder]:
         """Ask the server for the folder list and counts; the cache keeps a copy."""
-        folders = await self._run(lambda s: s.list_folders())
+        folders = await self._run(lambda b: b.list_folders())
         self.store.replace_folders(folders)
         return sort_folders(folders)
 
@@ -108,21 +115,21 @@ class AccountService:
         return sort_folders(self.store.folders())
 
     async def create_folder(self, name: str) -> None:
-        await self._run(lambda s: s.create_folder(name))
+        await self._run(lambda b: b.create_folder(name))
         await self.refresh_folders()
 
     async def rename_folder(self, old: str, new: str) -> None:
-        await self._run(lambda s: s.rename_folder(old, new))
+        await self._run(lambda b: b.rename_folder(old, new))
         self.store.rename_folder(old, new)
 
     async def delete_folder(self, name: str) -> None:
-        await self._run(lambda s: s.delete_folder(name))
+        await self._run(lambda b: b.delete_folder(name))
         self.store.forget_folder(name)
 
     # -- sync and reading --------------------------------------------------------------
 
     async def sync(self, folder: str, progress: Progress | None = None) -> SyncResult:
-        return await self._run(lambda s: sync_folder(s, self.store, folder, progress=progress))
+        return await self._run(lambda b: b.sync_folder(self.store, folder, progress))
 
     def messages(
         self,
@@ -150,12 +157,7 @@ class AccountService:
         folder_id = self.store.ensure_folder(folder)
         raw = self.store.body(folder_id, uid)
         if raw is None:
-
-            def fetch(session: ImapSession) -> bytes | None:
-                session.ensure_selected(folder)
-                return session.fetch_body(uid)
-
-            raw = await self._run(fetch)
+            raw = await self._run(lambda b: b.fetch_raw(folder, uid))
             if raw is None:
                 raise UsageError(f"There is no message with UID {uid} in {folder!r}.")
             if (
@@ -169,13 +171,7 @@ class AccountService:
 
     async def search(self, folder: str, query: str) -> list[MessageSummary]:
         """Server-side search; results come from the cache (sync first to see new ones)."""
-        criteria = parse_query(query)
-
-        def run(session: ImapSession) -> list[int]:
-            session.ensure_selected(folder)
-            return session.search(criteria)
-
-        uids = await self._run(run)
+        uids = await self.search_uids(folder, query)
         if not uids:
             return []
         folder_id = self.store.ensure_folder(folder)
@@ -183,34 +179,19 @@ class AccountService:
 
     async def search_uids(self, folder: str, query: str) -> list[int]:
         criteria = parse_query(query)
-
-        def run(session: ImapSession) -> list[int]:
-            session.ensure_selected(folder)
-            return session.search(criteria)
-
-        return await self._run(run)
+        return await self._run(lambda b: b.search(folder, criteria))
 
     # -- triage ------------------------------------------------------------------------
 
     async def set_flag(self, folder: str, uids: list[int], flag: Flag, *, on: bool) -> None:
-        name = _FLAG_NAMES[flag]
-
-        def store(session: ImapSession) -> None:
-            session.ensure_selected(folder)
-            session.store_flags(uids, [name], add=on)
-
-        await self._run(store)
+        names = [_FLAG_NAMES[flag]]
+        await self._run(lambda b: b.store_flags(folder, uids, names, add=on))
         self.store.set_flag_bits(self.store.ensure_folder(folder), uids, flag, on)
 
     async def move(self, folder: str, uids: list[int], destination: str) -> None:
         if destination == folder:
             return
-
-        def move(session: ImapSession) -> None:
-            session.ensure_selected(folder)
-            session.move(uids, destination)
-
-        await self._run(move)
+        await self._run(lambda b: b.move(folder, uids, destination))
         self.store.delete_uids(self.store.ensure_folder(folder), uids)
 
     async def delete(self, folder: str, uids: list[int]) -> str | None:
@@ -222,12 +203,7 @@ class AccountService:
         if trash is not None and trash != folder:
             await self.move(folder, uids, trash)
             return trash
-
-        def expunge(session: ImapSession) -> None:
-            session.ensure_selected(folder)
-            session.expunge_only(uids)
-
-        await self._run(expunge)
+        await self._run(lambda b: b.expunge(folder, uids))
         self.store.delete_uids(self.store.ensure_folder(folder), uids)
         return None
 
@@ -258,18 +234,18 @@ class AccountService:
         when: datetime | None = None,
     ) -> int | None:
         names = [_FLAG_NAMES[flag] for flag in flags]
-        return await self._run(lambda s: s.append(folder, message, names, when))
+        return await self._run(lambda b: b.append(folder, message, names, when))
 
     async def check_connection(self) -> None:
         """Connect (or NOOP an open connection) to prove the settings work."""
 
-        def noop(session: ImapSession) -> None:
+        def check(backend: MailBackend) -> None:
             try:
-                session.noop()
+                backend.check()
             except ConnectionFailed:
-                session.connect()
+                backend.connect()
 
-        await self._run(noop)
+        await self._run(check)
 
 
 _ROLE_ORDER = {role: index for index, role in enumerate(FolderRole)}

@@ -10,18 +10,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tui_mail.core import seqset
 from tui_mail.core.fetch_stream import FetchedMessage
 from tui_mail.core.headers import SUMMARY_FIELDS, SummaryRow, parse_flags, summary_row
 from tui_mail.core.imap import ImapSession
-from tui_mail.core.models import FolderState, SyncResult
+from tui_mail.core.models import FolderState, Progress, SyncResult
 from tui_mail.core.store import FolderSyncState, Store
-
-Progress = Callable[[int, int], None]
-"""Called with (messages done, messages expected) while headers arrive."""
 
 FIRST_BATCH = 200
 """How many of the newest messages are fetched (and committed) before the rest."""
