@@ -1,0 +1,85 @@
+"""`tui-mail`: the TUI by default, and every headless action as a subcommand.
+
+Each area of the CLI is a module in this package with a `register(commands, parents)`
+function; listing it in COMMAND_MODULES is all it takes to add it. Command modules import
+their heavy dependencies inside the handlers, so `tui-mail --help` stays fast.
+
+Exit codes: 0 ok, 1 the server refused an action, 2 usage or configuration, 3 connection or
+TLS, 4 authentication. Errors are one readable message on stderr, never a traceback (set
+TUI_MAIL_DEBUG=1 to see one for an internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from tui_mail import __version__
+from tui_mail.cli.common import Parents, run_with_service
+from tui_mail.core.errors import TuiMailError
+
+COMMAND_MODULES = ("tui_mail.cli.mail",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parents = Parents.make()
+    parser = argparse.ArgumentParser(
+        prog="tui-mail",
+        description="A terminal email client. With no command, opens the TUI.",
+        parents=[parents.account, parents.folder],
+    )
+    parser.add_argument("--version", action="version", version=f"tui-mail {__version__}")
+    parser.add_argument("--config", help="config file (default: $TUI_MAIL_CONFIG or XDG path)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands, parents)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except TuiMailError as error:
+        print(f"tui-mail: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("tui-mail: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # the last line of defence: no traceback for users
+        if os.environ.get("TUI_MAIL_DEBUG"):
+            raise
+        print(
+            f"tui-mail: internal error ({type(error).__name__}: {error}). "
+            "Set TUI_MAIL_DEBUG=1 for details and please report it.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen command with what it declared it needs (see common.Parents)."""
+    needs = getattr(args, "needs", "config")
+    result: int
+    if needs == "nothing":
+        result = args.handler(args)
+        return result
+    from tui_mail.config import config_path, load_config  # noqa: PLC0415
+
+    config = load_config(config_path(args.config))
+    if args.command is None:
+        from tui_mail.ui.app import run  # noqa: PLC0415  (keeps textual out of the CLI)
+
+        return run(config, account=args.account, folder=args.folder)
+    if needs == "config":
+        result = args.handler(config, args)
+    else:
+        account = config.account(args.account)
+        result = asyncio.run(run_with_service(account, lambda service: args.handler(service, args)))
+    return result
