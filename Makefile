@@ -4,8 +4,9 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := dovecot-imapd dovecot-pop3d tmux
+BENCH_PEERS := aerc neomutt
 
-.PHONY: run test lint typecheck unit integration system-deps clean
+.PHONY: run test lint typecheck unit integration system-deps clean bench bench-smoke
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +24,13 @@ system-deps:
 	fi
 	@command -v dovecot >/dev/null || { echo "dovecot is required for the tests" >&2; exit 1; }
 
+# The demo needs no account and no server: a generated mailbox in the data directory.
 run: $(BIN)/.installed
-	$(BIN)/tui-mail
+	$(BIN)/tui-mail --demo
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check tui_mail tests
-	$(BIN)/ruff format --check tui_mail tests
+	$(BIN)/ruff check tui_mail tests benchmarks
+	$(BIN)/ruff format --check tui_mail tests benchmarks
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
@@ -38,6 +40,19 @@ test: $(BIN)/.installed system-deps lint typecheck
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
+
+# The benchmark suite (docs/BENCHMARKS.md): tui-mail against the wire, aerc and neomutt.
+# Only `make bench` installs the peers; `make test` runs the smoke mode without them.
+bench: $(BIN)/.installed system-deps
+	@if ! command -v aerc >/dev/null || ! command -v neomutt >/dev/null; then \
+	  echo "Installing $(BENCH_PEERS) from Debian's packages"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $(SUDO) apt-get install -y -qq $(BENCH_PEERS) >/dev/null; \
+	fi
+	$(SUDO) $(BIN)/python -m benchmarks --output docs/BENCHMARKS.md
+
+bench-smoke: $(BIN)/.installed system-deps
+	$(SUDO) $(BIN)/python -m benchmarks --smoke
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -31,10 +31,12 @@ from tui_mail.core.errors import ConfigError, UsageError
 Security = Literal["tls", "starttls", "plain"]
 AuthMethod = Literal["password", "oauth2"]
 AccountType = Literal["imap", "maildir", "pop3"]
+OAuth2Provider = Literal["google", "microsoft"]
 
 SECURITY_CHOICES: tuple[Security, ...] = ("tls", "starttls", "plain")
 AUTH_CHOICES: tuple[AuthMethod, ...] = ("password", "oauth2")
 TYPE_CHOICES: tuple[AccountType, ...] = ("imap", "maildir", "pop3")
+OAUTH2_PROVIDER_CHOICES: tuple[OAuth2Provider, ...] = ("google", "microsoft")
 
 DEFAULT_PORTS: Mapping[str, Mapping[Security, int]] = MappingProxyType(
     {
@@ -61,7 +63,7 @@ host = "smtp.example.org"
 _T = TypeVar("_T", bound=str)
 
 _PASSWORD_KEYS = frozenset({"password", "passwd", "pass", "app_password", "secret"})
-_TOKEN_KEYS = frozenset({"token", "access_token", "refresh_token"})
+_TOKEN_KEYS = frozenset({"token", "access_token", "refresh_token", "client_secret"})
 _ACCOUNT_NAME = re.compile(r"[\w.@+-]{1,64}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _TOML_LOCATION = re.compile(
@@ -82,11 +84,31 @@ class ServerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Pop3Config(ServerConfig):
+    """The `[accounts.pop3]` table: the server, and what happens to mail left on it."""
+
+    leave_on_server: bool = True
+    """Keep downloaded messages on the server; false deletes each one once it is saved."""
+    delete_after_days: int | None = None
+    """With leave_on_server: delete from the server this many days after the download."""
+
+
+@dataclass(frozen=True, slots=True)
 class OAuth2Config:
     """Where OAuth2 access tokens come from for an `auth = "oauth2"` account."""
 
     token_command: str | None = None
     """Shell command printing a fresh access token (e.g. oama); else the keyring entry."""
+    provider: OAuth2Provider | None = None
+    """A known provider ("google", "microsoft") whose endpoints and scopes are the defaults."""
+    client_id: str | None = None
+    """The user's own registered OAuth2 client (public client); needed to authorize/refresh."""
+    device_authorization_endpoint: str | None = None
+    """RFC 8628 device authorization URL (https); overrides the provider's."""
+    token_endpoint: str | None = None
+    """Token URL (https) for the device-code and refresh-token grants; overrides the provider's."""
+    scopes: tuple[str, ...] = ()
+    """Scopes to ask for; empty for the provider's defaults."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +143,17 @@ class AccountConfig:
     """OAuth2 settings, only for auth = "oauth2"."""
     body_cache_max_bytes: int = DEFAULT_BODY_CACHE_MAX_BYTES
     """Message bodies larger than this are fetched each time instead of cached."""
-    pop3: ServerConfig | None = None
+    pop3: Pop3Config | None = None
     """The POP3 server; required for type = "pop3"."""
+    save_sent: bool = True
+    """File a copy of sent mail in the Sent folder; false where the provider files it itself."""
+    aliases: tuple[str, ...] = ()
+    """Your other addresses: left out of reply-all, and replies to them are sent from them."""
+    sendmail_command: str | None = None
+    """Command that delivers a message given on stdin to the recipients given as arguments
+    (e.g. "msmtp -oi"); used instead of [accounts.smtp]."""
+    signature: str = ""
+    """Text put under a "-- " line at the end of new messages, replies and forwards."""
 
     def __post_init__(self) -> None:
         if not self.username:
@@ -225,6 +256,7 @@ def save_config(config: AppConfig) -> None:
 _ACCOUNT_KEYS = tuple(f.name for f in fields(AccountConfig))
 _SERVER_KEYS = tuple(f.name for f in fields(ServerConfig))
 _OAUTH2_KEYS = tuple(f.name for f in fields(OAuth2Config))
+_SUBTABLE_KEYS = {"oauth2": _OAUTH2_KEYS, "pop3": tuple(f.name for f in fields(Pop3Config))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +428,7 @@ def _parse_account(table: _Table, base: Path) -> AccountConfig:
     table.check_keys(_ACCOUNT_KEYS)
     for key, sub in subtables.items():
         if sub is not None:
-            sub.check_keys(_OAUTH2_KEYS if key == "oauth2" else _SERVER_KEYS)
+            sub.check_keys(_SUBTABLE_KEYS.get(key, _SERVER_KEYS))
 
     name = table.required_string("name", 'a short name for -a/--account, e.g. name = "work"')
     if not _ACCOUNT_NAME.fullmatch(name) or name[0] in ".-":
@@ -432,7 +464,7 @@ def _parse_account(table: _Table, base: Path) -> AccountConfig:
     oauth2_table = table.table("oauth2", "[accounts.oauth2]")
     oauth2 = None
     if oauth2_table is not None:
-        oauth2 = OAuth2Config(token_command=oauth2_table.string("token_command"))
+        oauth2 = _parse_oauth2(oauth2_table)
 
     return AccountConfig(
         name=name,
@@ -447,9 +479,56 @@ def _parse_account(table: _Table, base: Path) -> AccountConfig:
         path=_check_mail_path(table, account_type, base),
         imap=servers["imap"],
         smtp=servers["smtp"],
-        pop3=servers["pop3"],
+        pop3=_parse_pop3(subtables["pop3"], servers["pop3"]),
         oauth2=oauth2,
         body_cache_max_bytes=DEFAULT_BODY_CACHE_MAX_BYTES if max_bytes is None else max_bytes,
+        **_parse_sending(table),
+    )
+
+
+def _parse_sending(table: _Table) -> dict[str, Any]:
+    """The fields that only sending reads: save_sent, aliases, sendmail_command, signature."""
+    raw_aliases = table.data.get("aliases", [])
+    expected = 'a list of addresses, e.g. aliases = ["me@example.net"]'
+    if not isinstance(raw_aliases, list):
+        raise table.wrong("aliases", expected)
+    for alias in raw_aliases:
+        if not isinstance(alias, str) or not _EMAIL.fullmatch(alias.strip()):
+            shown = _describe(alias)
+            raise table.error(f"aliases holds {shown}; expected {expected}")
+    signature = table.data.get("signature", "")
+    if not isinstance(signature, str):
+        raise table.wrong("signature", 'a string, e.g. signature = "Ada"')
+    return {
+        "save_sent": table.boolean("save_sent", default=True),
+        "aliases": tuple(alias.strip() for alias in raw_aliases),
+        "sendmail_command": table.string("sendmail_command"),
+        "signature": signature,
+    }
+
+
+def _parse_oauth2(table: _Table) -> OAuth2Config:
+    provider = None
+    if "provider" in table.data:
+        provider = table.choice("provider", OAUTH2_PROVIDER_CHOICES, "google")
+    urls = {}
+    for key in ("device_authorization_endpoint", "token_endpoint"):
+        url = table.string(key)
+        if url is not None and not url.startswith("https://"):
+            raise table.wrong(key, "an https:// URL (tokens never travel unencrypted)")
+        urls[key] = url
+    scopes = table.data.get("scopes", [])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and s.strip() for s in scopes):
+        raise table.wrong(
+            "scopes", 'an array of strings, e.g. scopes = ["https://mail.google.com/"]'
+        )
+    return OAuth2Config(
+        token_command=table.string("token_command"),
+        provider=provider,
+        client_id=table.string("client_id"),
+        device_authorization_endpoint=urls["device_authorization_endpoint"],
+        token_endpoint=urls["token_endpoint"],
+        scopes=tuple(scopes),
     )
 
 
@@ -492,6 +571,19 @@ def _parse_server(
             "trust, set allow_insecure = true on the account"
         )
     return ServerConfig(host, ports[security] if port is None else port, security)
+
+
+def _parse_pop3(table: _Table | None, server: ServerConfig | None) -> Pop3Config | None:
+    if table is None or server is None:
+        return None
+    leave = table.boolean("leave_on_server", default=True)
+    days = table.integer("delete_after_days", 0, 36500)
+    if days is not None and not leave:
+        raise table.error(
+            "pop3.delete_after_days is set, but pop3.leave_on_server is false (messages are "
+            "deleted from the server as soon as they are downloaded); remove one of them"
+        )
+    return Pop3Config(server.host, server.port, server.security, leave, days)
 
 
 def _check_ca_file(table: _Table, base: Path) -> Path | None:
@@ -629,15 +721,25 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
             if account.body_cache_max_bytes != DEFAULT_BODY_CACHE_MAX_BYTES
             else None
         ),
+        "save_sent": False if not account.save_sent else None,
+        "aliases": list(account.aliases) or None,
+        "sendmail_command": account.sendmail_command,
+        "signature": account.signature or None,
     }
     scalars.update((key, value) for key, value in optional.items() if value is not None)
     tables: dict[str, dict[str, Any]] = {}
     for key, server in (("imap", account.imap), ("smtp", account.smtp), ("pop3", account.pop3)):
         if server is not None:
             tables[key] = {"host": server.host, "port": server.port, "security": server.security}
+    if account.pop3 is not None:
+        if not account.pop3.leave_on_server:
+            tables["pop3"]["leave_on_server"] = False
+        if account.pop3.delete_after_days is not None:
+            tables["pop3"]["delete_after_days"] = account.pop3.delete_after_days
     if account.oauth2 is not None:
-        token_command = account.oauth2.token_command
-        tables["oauth2"] = {} if token_command is None else {"token_command": token_command}
+        settings = {f.name: getattr(account.oauth2, f.name) for f in fields(OAuth2Config)}
+        settings["scopes"] = list(account.oauth2.scopes) or None
+        tables["oauth2"] = {key: value for key, value in settings.items() if value is not None}
     return scalars, tables
 
 

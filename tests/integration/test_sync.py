@@ -196,3 +196,21 @@ async def test_the_list_is_read_from_the_cache_without_the_server(
     listed = service.messages("INBOX", limit=3)
     assert len(listed) == 3
     assert all(Flag.SEEN not in m.flags for m in listed)
+
+
+async def test_the_newest_messages_arrive_before_the_rest(
+    dovecot: DovecotServer, mail_user: MailUser, service: AccountService
+) -> None:
+    """A list can show the top of a big folder while the rest is still being fetched."""
+    deliver(dovecot, mail_user, 3000)
+    seen_at_first_commit: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if not seen_at_first_commit:
+            folder_id = service.store.folder_id("INBOX")
+            seen_at_first_commit.extend(service.store.uids(folder_id))
+
+    await service.sync("INBOX", progress)
+    all_uids = sorted(m.uid for m in service.messages("INBOX"))
+    assert len(all_uids) == 3000
+    assert seen_at_first_commit == all_uids[-200:]  # exactly the newest 200, nothing older

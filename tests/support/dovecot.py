@@ -14,7 +14,8 @@ API::
 
     DovecotServer(base_dir: Path, *, name: str = "main", capabilities: str | None = None,
                   ssl: bool = True, idle: bool = True, separator: str = "/",
-                  max_connections_per_user: int = 100, mail_root: Path | None = None)
+                  max_connections_per_user: int = 100, mail_root: Path | None = None,
+                  oauth2_introspection_url: str | None = None)
         host = "127.0.0.1"           alt_host = "127.0.0.2" (listened on, not in the cert)
         imap_port: int               cleartext; offers STARTTLS when ssl=True
         imaps_port: int              implicit TLS (RuntimeError when ssl=False)
@@ -86,6 +87,12 @@ Things worth knowing (measured on Dovecot 2.3.19):
   flag in Dovecot, so it is refused here).
 * Stopping signals the whole process group: a SIGTERM to the master alone leaves IMAP
   sessions running for ~10 s and unauthenticated login processes for 30 s.
+* ``oauth2_introspection_url`` (opt-in) adds Dovecot's oauth2 passdb for the XOAUTH2 and
+  OAUTHBEARER mechanisms (``auth_mechanisms = plain login xoauth2 oauthbearer``; the
+  passwd-file passdb keeps PLAIN/LOGIN).  Dovecot POSTs ``token=...&client_id=&client_secret=``
+  to the URL (RFC 7662 introspection, ``introspection_mode = post``) and accepts the token
+  when the JSON answer has ``"active": true`` and ``"username"`` naming an existing user.
+  A plain http:// URL on loopback works; the answer is not cached (``auth_cache_size = 0``).
 * A failed login still costs ~0.5 s (Dovecot answers auth failures in 0.5 s batches) even
   with ``auth_failure_delay = 0``; anvil's growing per-IP auth penalty is switched off.
   ``mail_max_userip_connections`` is ``max_connections_per_user`` (Dovecot's default is 10).
@@ -368,6 +375,7 @@ class DovecotServer:
         separator: str = "/",
         max_connections_per_user: int = 100,
         mail_root: Path | None = None,
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
             raise ValueError(f"server name must be [A-Za-z0-9_-]+, got {name!r}")
@@ -383,12 +391,16 @@ class DovecotServer:
         self.idle = idle
         self.separator = separator
         self.max_connections_per_user = max_connections_per_user
+        if oauth2_introspection_url is not None and re.search(r"\s", oauth2_introspection_url):
+            raise ValueError("oauth2_introspection_url must not contain white space")
+        self.oauth2_introspection_url = oauth2_introspection_url
         caps = capabilities
         if not idle:
             caps = " ".join(c for c in (caps or DEFAULT_CAPABILITIES).split() if c != "IDLE")
         self.capabilities = caps
 
         self.config_path = self.base_dir / "dovecot.conf"
+        self._oauth2_config_path = self.base_dir / "dovecot-oauth2.conf.ext"
         self.log_path = self.base_dir / "dovecot.log"
         self.ca_pem = self.base_dir / "ssl" / "ca.pem"
         self._stderr_path = self.base_dir / "dovecot.stderr"
@@ -512,6 +524,7 @@ class DovecotServer:
         tmp.replace(path)
 
     def _render_config(self) -> str:
+        oauth2 = self.oauth2_introspection_url is not None
         ports = self._ports or {}  # no listeners yet: a config for doveadm before start()
         ssl_dir = self.ca_pem.parent
         lines = [
@@ -536,12 +549,24 @@ class DovecotServer:
             ]
         lines += [
             f"disable_plaintext_auth = {'yes' if self.ssl else 'no'}",
-            "auth_mechanisms = plain login",
+            f"auth_mechanisms = plain login{' xoauth2 oauthbearer' if oauth2 else ''}",
             "auth_cache_size = 0",
             "auth_failure_delay = 0",
             "auth_verbose = yes",
+        ]
+        if oauth2:
+            # Bearer tokens go to the oauth2 passdb only; passwords to the passwd-file.
+            lines += [
+                "passdb {",
+                "  driver = oauth2",
+                "  mechanisms = xoauth2 oauthbearer",
+                f"  args = {self._oauth2_config_path}",
+                "}",
+            ]
+        lines += [
             "passdb {",
             "  driver = passwd-file",
+            *(["  mechanisms = plain login"] if oauth2 else []),
             f"  args = scheme=PLAIN username_format=%u {self._passwd_dir}/%u",
             "}",
             "userdb {",
@@ -586,6 +611,16 @@ class DovecotServer:
         return "\n".join(lines) + "\n"
 
     def _write_config(self) -> None:
+        if self.oauth2_introspection_url is not None:
+            # RFC 7662 introspection: Dovecot POSTs token=... and reads the user name and
+            # "active" from the JSON answer.
+            self._oauth2_config_path.write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.oauth2_introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(self._render_config())
         tmp.replace(self.config_path)

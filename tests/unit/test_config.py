@@ -17,6 +17,7 @@ from tui_mail.config import (
     AccountConfig,
     AppConfig,
     OAuth2Config,
+    Pop3Config,
     ServerConfig,
     config_path,
     data_path,
@@ -214,7 +215,7 @@ def test_pop3_account_needs_server_and_path_that_may_not_exist_yet(tmp_path: Pat
         )
     ).account("old")
 
-    assert account.pop3 == ServerConfig("pop.example.org", 995, "tls")
+    assert account.pop3 == Pop3Config("pop.example.org", 995, "tls")
     assert account.path == tmp_path / "pop"
 
 
@@ -705,3 +706,96 @@ def test_whatever_the_file_holds_the_user_gets_a_config_or_a_config_error(
     else:
         return
     assert message.startswith(f"{path}: ")
+
+
+# OAuth2 sign-in settings (issue 6)
+
+OAUTH2_ACCOUNT = WORK.replace(
+    'email = "me@example.org"', 'email = "me@example.org"\nauth = "oauth2"'
+)
+
+
+def test_oauth2_sign_in_settings_round_trip(tmp_path: Path) -> None:
+    path = write(tmp_path, OAUTH2_ACCOUNT + textwrap.dedent("""
+        [accounts.oauth2]
+        provider = "microsoft"
+        client_id = "0f1e-my-app"
+        token_endpoint = "https://login.example.org/token"
+        scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"]
+        """))  # fmt: skip
+
+    config = load_config(path)
+    oauth2 = config.accounts[0].oauth2
+    save_config(config)
+
+    assert oauth2 == OAuth2Config(
+        provider="microsoft", client_id="0f1e-my-app",
+        token_endpoint="https://login.example.org/token",
+        scopes=("https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"),
+    )  # fmt: skip
+    assert load_config(path).accounts[0].oauth2 == oauth2
+
+
+def test_oauth2_endpoints_must_be_https(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path, OAUTH2_ACCOUNT + '[accounts.oauth2]\ntoken_endpoint = "http://x/t"\n'
+    )
+
+    assert message.endswith(
+        'account "work": oauth2.token_endpoint is "http://x/t"; expected an https:// URL '
+        "(tokens never travel unencrypted)"
+    )
+
+
+def test_oauth2_client_secret_is_not_kept_in_the_file(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path, OAUTH2_ACCOUNT + '[accounts.oauth2]\nclient_secret = "GOCSPX-1"\n'
+    )
+
+    assert "oauth2.client_secret is set, but secrets don't belong in the config file" in message
+    assert "GOCSPX-1" not in message
+
+
+def test_oauth2_unknown_provider(tmp_path: Path) -> None:
+    message = error_for(tmp_path, OAUTH2_ACCOUNT + '[accounts.oauth2]\nprovider = "yahoo"\n')
+
+    assert 'oauth2.provider is "yahoo"; expected one of "google", "microsoft"' in message
+
+
+# -- sending settings (issue 5) -------------------------------------------------------------
+
+
+def test_sending_settings_load_and_survive_a_save(tmp_path: Path) -> None:
+    settings = (
+        'save_sent = false\naliases = ["me@example.net", " Other@Example.com "]\n'
+        'sendmail_command = "msmtp -oi"\nsignature = "Ada\\nhttps://ada.example"\n'
+    )
+    path = write(tmp_path, WORK.replace("\n[accounts.imap]", f"\n{settings}[accounts.imap]"))
+    account = load_config(path).accounts[0]
+    assert account.save_sent is False
+    assert account.aliases == ("me@example.net", "Other@Example.com")
+    assert account.sendmail_command == "msmtp -oi"
+    assert account.signature == "Ada\nhttps://ada.example"
+    save_config(load_config(path))
+    assert load_config(path).accounts[0] == account
+    defaults = load_config(write(tmp_path, WORK)).accounts[0]
+    assert (defaults.save_sent, defaults.aliases, defaults.sendmail_command,
+            defaults.signature) == (True, (), None, "")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('aliases = "me@example.net"', 'aliases is "me@example.net"; expected a list'),
+        ('aliases = ["not an address"]', 'aliases holds "not an address"; expected a list'),
+        ('save_sent = "no"', 'save_sent is "no"; expected true or false'),
+        ("signature = 3", "signature is 3 (a number); expected a string"),
+    ],
+)
+def test_bad_sending_settings_say_what_is_expected(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    text = WORK.replace('email = "me@example.org"\n', f'email = "me@example.org"\n{line}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert expected in str(caught.value)

@@ -22,7 +22,12 @@ from tui_mail import __version__
 from tui_mail.cli.common import Parents, run_with_service
 from tui_mail.core.errors import TuiMailError
 
-COMMAND_MODULES = ("tui_mail.cli.mail",)
+COMMAND_MODULES = (
+    "tui_mail.cli.mail",
+    "tui_mail.cli.local",
+    "tui_mail.cli.compose",
+    "tui_mail.cli.accounts",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tui-mail {__version__}")
     parser.add_argument("--config", help="config file (default: $TUI_MAIL_CONFIG or XDG path)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use a generated demo mailbox instead of your accounts (no config or server needed)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands, parents)
@@ -70,9 +80,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     if needs == "nothing":
         result = args.handler(args)
         return result
-    from tui_mail.config import config_path, load_config  # noqa: PLC0415
+    if args.demo:
+        from tui_mail.config import data_path  # noqa: PLC0415
+        from tui_mail.core.demo import demo_config  # noqa: PLC0415
 
-    config = load_config(config_path(args.config))
+        config = demo_config(data_path())
+    else:
+        from tui_mail.config import config_path, load_config  # noqa: PLC0415
+
+        config = load_config(config_path(args.config))
     if args.command is None:
         from tui_mail.ui.app import run  # noqa: PLC0415  (keeps textual out of the CLI)
 

@@ -10,16 +10,21 @@ keyring is imported on first use: it costs about 100 ms of start-up.
 
 from __future__ import annotations
 
+import os
+import shlex
 import signal
 import subprocess
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_mail.core.errors import CredentialsUnavailable, UsageError
+from tui_mail.core.errors import CredentialsUnavailable, TuiMailError, UsageError
 from tui_mail.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
+    from tui_mail.core.oauth2 import TokenSet
 
 KEYRING_SERVICE = "tui-mail"
 COMMAND_TIMEOUT = 30.0
@@ -53,12 +58,79 @@ def set_password(account: AccountConfig, secret: str) -> None:
         )
 
 
-def get_oauth2_token(account: AccountConfig, *, timeout: float = COMMAND_TIMEOUT) -> str:
-    """An OAuth2 access token: from oauth2.token_command, else the keyring entry."""
+def get_oauth2_token(
+    account: AccountConfig, *, timeout: float = COMMAND_TIMEOUT, force_refresh: bool = False
+) -> str:
+    """A fresh OAuth2 access token: from oauth2.token_command, else the keyring.
+
+    The keyring holds the token set `tui-mail authorize` stored; an access token that has
+    expired (or will within REFRESH_MARGIN), or any with `force_refresh` (after the server
+    refused it), is refreshed with the refresh token and stored again. A bare access token
+    stored by hand is returned as it is.
+    """
     command = account.oauth2.token_command if account.oauth2 is not None else None
     if command is not None:
         return _secret_from_command(account, "oauth2.token_command", command, timeout)
-    return _secret_from_keyring(account, f"{_keyring_user(account)}:oauth2", "OAuth2 token")
+    outcome = _oauth2_from_keyring(account, force_refresh)
+    if outcome.secret is not None:
+        return outcome.secret
+    if outcome.problem is None:  # nothing stored, or the keyring failed: the usual words
+        return _secret_from_keyring(account, _oauth2_user(account), "OAuth2 token")
+    raise CredentialsUnavailable(
+        f"cannot refresh the OAuth2 token of account {_name(account)}: {outcome.problem}. "
+        f'Sign in again with "tui-mail authorize -a {account.name}"'
+    )
+
+
+def store_oauth2_tokens(account: AccountConfig, tokens: TokenSet) -> None:
+    """Keep the account's OAuth2 tokens (and client secret, if any) in the system keyring."""
+    problem = _store_in_keyring(_oauth2_user(account), tokens.to_json())
+    if problem == _NO_KEYRING:
+        raise CredentialsUnavailable(
+            f"cannot store the OAuth2 tokens for account {_name(account)}: {_NO_KEYRING}. "
+            f"{_command_advice(account, 'OAuth2 token')}"
+        )
+    if problem:
+        raise CredentialsUnavailable(
+            f"cannot store the OAuth2 tokens for account {_name(account)} in the system "
+            f"keyring: {problem}"
+        )
+
+
+def keyring_problem() -> str | None:
+    """None when a keyring can store secrets; else why not (e.g. none over SSH)."""
+    try:
+        import keyring  # noqa: PLC0415 -- see the module docstring
+        from keyring.backends import fail, null  # noqa: PLC0415
+
+        backend = keyring.get_keyring()
+        if isinstance(backend, null.Keyring | fail.Keyring):
+            return _NO_KEYRING
+    except Exception as exc:
+        return _describe_exception(exc, None)
+    return None
+
+
+def write_secret_file(path: Path, secret: str) -> str:
+    """The explicitly chosen fallback when there is no keyring: `secret` in a file only the
+    user can read (mode 0600, in a 0700 directory). Returns the password_command reading it.
+    """
+    if not secret:
+        raise UsageError("refusing to store an empty password")
+    path = path.expanduser()
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            os.fchmod(stream.fileno(), 0o600)
+            stream.write(secret + "\n")
+    except OSError as exc:
+        raise CredentialsUnavailable(
+            f"cannot write the password file {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    finally:
+        del secret
+    return f"cat -- {shlex.quote(str(path))}"
 
 
 # Commands
@@ -131,6 +203,52 @@ def _exit_status(returncode: int) -> str:
         return f"killed by {signal.Signals(-returncode).name}"
     except ValueError:
         return f"killed by signal {-returncode}"
+
+
+# OAuth2 token sets
+
+_refresh_lock = threading.Lock()
+"""One refresh at a time: the IDLE and the main connection may both find the token stale."""
+
+
+def _oauth2_user(account: AccountConfig) -> str:
+    return f"{_keyring_user(account)}:oauth2"
+
+
+def _oauth2_from_keyring(account: AccountConfig, force_refresh: bool) -> _Outcome:
+    """The access token, or problem=None when the usual keyring messages apply."""
+    from tui_mail.core.oauth2 import TokenSet  # noqa: PLC0415 -- urllib, json: not at start-up
+
+    stored, _problem = _read_keyring(_oauth2_user(account))
+    if not stored:
+        return _Outcome()
+    tokens = TokenSet.from_json(stored)
+    if tokens is None:
+        return _Outcome(secret=stored)  # a bare access token someone stored by hand
+    if not force_refresh and not tokens.expired():
+        return _Outcome(secret=tokens.access_token)
+    with _refresh_lock:
+        # Another thread may have refreshed while this one waited.
+        again, _problem = _read_keyring(_oauth2_user(account))
+        latest = TokenSet.from_json(again or "") or tokens
+        if latest.access_token != tokens.access_token and not latest.expired():
+            return _Outcome(secret=latest.access_token)
+        return _refresh(account, latest)
+
+
+def _refresh(account: AccountConfig, tokens: TokenSet) -> _Outcome:
+    from tui_mail.core import oauth2  # noqa: PLC0415
+    from tui_mail.core.tls import client_context  # noqa: PLC0415
+
+    try:
+        endpoints = oauth2.endpoints_for(account.oauth2, account.name)
+        fresh = oauth2.refresh_tokens(endpoints, tokens, context=client_context(account.ca_file))
+    except TuiMailError as error:
+        return _Outcome(problem=str(error).rstrip("."))
+    problem = _store_in_keyring(_oauth2_user(account), fresh.to_json())
+    if problem:
+        return _Outcome(problem=f"the new token could not be stored ({problem})")
+    return _Outcome(secret=fresh.access_token)
 
 
 # Keyring

@@ -51,11 +51,14 @@ def cache_path(data_dir: Path, account: AccountConfig) -> Path:
 
 def default_backend(account: AccountConfig, secret: PasswordSource) -> MailBackend:
     """The backend for the account's type."""
-    if account.type != "imap":
-        raise UsageError(
-            f"Account {account.name!r} is of type {account.type!r}, which this version "
-            "cannot open yet; only IMAP accounts work so far."
-        )
+    if account.type == "maildir":
+        from tui_mail.core.backends.maildir import MaildirBackend  # noqa: PLC0415
+
+        return MaildirBackend(account, secret)
+    if account.type == "pop3":
+        from tui_mail.core.backends.pop3 import Pop3Backend  # noqa: PLC0415
+
+        return Pop3Backend(account, secret)
     from tui_mail.core.backends.imap import ImapBackend  # noqa: PLC0415  (imapclient is slow)
 
     return ImapBackend(account, secret)
@@ -180,6 +183,18 @@ class AccountService:
     async def search_uids(self, folder: str, query: str) -> list[int]:
         criteria = parse_query(query)
         return await self._run(lambda b: b.search(folder, criteria))
+
+    async def find_by_message_id(self, folder: str, message_ids: list[str]) -> list[int]:
+        """UIDs in `folder` of messages with these Message-IDs (to undo a move)."""
+
+        def find(backend: MailBackend) -> list[int]:
+            found: set[int] = set()
+            for message_id in message_ids:
+                if message_id:
+                    found.update(backend.search(folder, ["HEADER", "Message-ID", message_id]))
+            return sorted(found)
+
+        return await self._run(find)
 
     # -- triage ------------------------------------------------------------------------
 

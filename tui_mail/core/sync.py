@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from tui_mail.core.store import FolderSyncState, Store
 FIRST_BATCH = 200
 """How many of the newest messages are fetched (and committed) before the rest."""
 COMMIT_EVERY = 2000
+YIELD_EVERY = 32
 
 _HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(SUMMARY_FIELDS)})]"
 
@@ -163,6 +165,10 @@ def _fetch_headers(
             continue  # an unsolicited FETCH (a flag change) or the "N:*" quirk
         if collect is not None:
             collect.append(message.uid)
+        if len(batch) % YIELD_EVERY == 0:
+            # Parsing is pure Python: give the GIL to the UI thread regularly, so keys are
+            # answered at once even while 100,000 headers stream in.
+            time.sleep(0)
         batch.append(
             summary_row(
                 message.uid,

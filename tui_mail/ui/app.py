@@ -1,48 +1,115 @@
-"""MailApp. Until the full interface lands this is a placeholder that names the accounts and
-points at the headless commands, which already do everything."""
+"""MailApp: wires account services to the main screen; nothing protocol-shaped in here."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
 
-from tui_mail.config import AppConfig
+from tui_mail.config import AppConfig, data_path
+from tui_mail.core.service import AccountService
+from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.themes import DEFAULT_THEME, load_themes
+
+ServiceFactory = Callable[..., AccountService]
 
 
 class MailApp(App[int]):
     """The tui-mail application."""
 
     TITLE = "tui-mail"
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Leave tui-mail")
-    ]
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit",
+                tooltip="Leave tui-mail"),
+    ]  # fmt: skip
 
-    def __init__(self, config: AppConfig, account: str | None = None) -> None:
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        account: str | None = None,
+        folder: str | None = None,
+        data_dir: Path | None = None,
+        service_factory: ServiceFactory = AccountService,
+    ) -> None:
         super().__init__()
         self.config = config
-        self.account_name = account
+        self.data_dir = data_dir or data_path()
+        first = config.account(account)
+        self.start_account = first.name
+        self.start_folder = folder or "INBOX"
+        self.services: dict[str, AccountService] = {
+            a.name: service_factory(a, self.data_dir) for a in config.accounts
+        }
+        self._theme_names: list[str] = []
+        self.theme_warnings: list[str] = []
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        lines = Text("Accounts:\n", style="bold")
-        for account in self.config.accounts:
-            # Text, never markup: names come from a user file and may hold brackets.
-            lines.append(f"  {account.name}  {account.email}\n", style="")
-        lines.append(
-            "\nThe full interface is being built. Every action already works from the "
-            "command line: run `tui-mail --help`.\n",
-            style="italic",
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        if self.config.keymap:
+            self.set_keymap(dict(self.config.keymap))
+        self.push_screen(MainScreen(self.start_account, self.start_folder))
+        for warning in self.theme_warnings:
+            self.notify(warning, severity="warning", timeout=8)
+
+    async def on_unmount(self) -> None:
+        for service in self.services.values():
+            await service.close()
+
+    # -- themes ------------------------------------------------------------------------
+
+    @property
+    def _state_file(self) -> Path:
+        return self.data_dir / "ui-state.json"
+
+    def _load_themes(self) -> None:
+        user_dir = self.config.path.parent / "themes"
+        loaded = load_themes(user_dir)
+        self.theme_warnings = loaded.warnings
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self._theme_names = [t.name for t in loaded.themes]
+        wanted = self.config.theme or self._saved_state().get("theme") or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self.theme_warnings.append(f"Unknown theme {wanted!r}; using {DEFAULT_THEME}.")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+
+    def _saved_state(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+        return (
+            {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
         )
-        yield Static(lines, id="placeholder")
-        yield Footer()
+
+    def _save_state(self, **values: str) -> None:
+        state = self._saved_state() | values
+        try:
+            self._state_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self._state_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(state))
+            os.replace(temporary, self._state_file)
+        except OSError as error:
+            self.notify(f"Could not remember the theme: {error.strerror}", severity="warning")
+
+    def action_cycle_theme(self) -> None:
+        names = self._theme_names or [DEFAULT_THEME]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self._save_state(theme=self.theme)
+        self.notify(f"Theme: {self.theme}", timeout=2)
 
 
 def run(config: AppConfig, *, account: str | None = None, folder: str | None = None) -> int:
     """Start the TUI; returns the exit code."""
-    del folder  # opening a folder comes with the message list
-    config.account(account)  # a wrong -a is a usage error before the screen opens
-    return MailApp(config, account).run() or 0
+    return MailApp(config, account=account, folder=folder).run() or 0

@@ -1,0 +1,206 @@
+"""Tables for the terminal and for docs/BENCHMARKS.md.
+
+The Markdown goes between two marker comments in the output file: everything outside
+them (how to run, the history of figures, analysis) is written by people and kept as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.fixture import size_label
+from benchmarks.machine import Machine
+from benchmarks.results import IDLE_SIZE, METRICS, TARGETS, Cell, Results, Unit, target_status
+
+BEGIN = "<!-- BEGIN GENERATED RESULTS: `python -m benchmarks --output FILE` rewrites this part -->"
+END = "<!-- END GENERATED RESULTS -->"
+
+CLIENT_COLUMNS = ("tui-mail", "aerc", "neomutt")
+
+
+def format_value(value: float, unit: Unit) -> str:
+    if unit is Unit.SECONDS:
+        return f"{value * 1000:.1f} ms" if value < 0.1 else f"{value:.2f} s"
+    if unit is Unit.BYTES:
+        if value >= 1e6:
+            return f"{value / 1e6:.1f} MB"
+        return f"{value / 1e3:.1f} kB"
+    return f"{value:.2f}x"
+
+
+def format_cell(cell: Cell, unit: Unit, summary: str) -> str:
+    if not cell.samples:
+        return cell.missing or "-"
+    values = cell.values()
+    if summary == "p50/p95":
+        p50, p95 = cell.percentile(0.5), cell.percentile(0.95)
+        assert p50 is not None
+        assert p95 is not None
+        return f"p50 {format_value(p50, unit)}, p95 {format_value(p95, unit)} (n={len(values)})"
+    median = cell.median()
+    assert median is not None
+    text = format_value(median, unit)
+    if len(values) > 1:
+        low, high = min(values), max(values)
+        text += f" [{format_value(low, unit)}-{format_value(high, unit)}, n={len(values)}]"
+    return text
+
+
+@dataclass(frozen=True)
+class Row:
+    metric: str
+    size: int
+    cells: tuple[str, ...]
+    ratios: str
+
+
+def _ratios(results: Results, metric: str, size: int) -> str:
+    parts: list[str] = []
+    if metric in ("sync_full", "resync", "sync_full_inproc", "resync_inproc"):
+        ratio = results.ratio(metric, size, "tui-mail", "wire", "wire")
+        if ratio is not None:
+            parts.append(f"{ratio:.1f}x wire")
+    if metric.startswith("first_rows"):
+        for peer in ("aerc", "neomutt"):
+            ratio = results.ratio(metric, size, "tui-mail", peer)
+            if ratio is not None:
+                parts.append(f"{ratio:.2f}x {peer}")
+    return ", ".join(parts)
+
+
+def result_rows(results: Results, sizes: tuple[int, ...]) -> list[Row]:
+    rows: list[Row] = []
+    for metric in METRICS.values():
+        metric_sizes = (IDLE_SIZE,) if metric.key == "idle" else sizes
+        for size in metric_sizes:
+            columns = ("wire",) if metric.key.startswith("wire") else CLIENT_COLUMNS
+            if not any(results.has(metric.key, client, size) for client in columns):
+                continue
+            cells: tuple[str, ...]
+            if columns == ("wire",):
+                cells = (
+                    format_cell(results.cell(metric.key, "wire", size), metric.unit, "median"),
+                    "",
+                    "",
+                )
+            else:
+                cells = tuple(
+                    format_cell(results.cell(metric.key, client, size), metric.unit, metric.summary)
+                    if results.has(metric.key, client, size)
+                    else "-"
+                    for client in columns
+                )
+            rows.append(Row(metric.key, size, cells, _ratios(results, metric.key, size)))
+    return rows
+
+
+def target_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    """(target, limit, measured, status) for each of issue 9's targets."""
+    rows = []
+    for target in TARGETS:
+        status, value = target_status(target, results)
+        measured = "-" if value is None else format_value(value, target.unit)
+        rows.append((target.title, target.limit_text, measured, status))
+    return rows
+
+
+# -- plain text -------------------------------------------------------------------------
+
+
+def _text_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _size_column(metric: str, size: int) -> str:
+    return f"{size_label(size)} (own folder)" if metric == "idle" else size_label(size)
+
+
+def text_report(results: Results, machine: Machine, sizes: tuple[int, ...], runs: int) -> str:
+    header = ("measurement", "folder", "tui-mail", "aerc", "neomutt", "ratio (same round)")
+    rows = [
+        (METRICS[r.metric].title, _size_column(r.metric, r.size), *r.cells, r.ratios)
+        for r in result_rows(results, sizes)
+    ]
+    targets = _text_table(("target (issue 9)", "limit", "measured", "status"), target_rows(results))
+    out = [
+        f"tui-mail benchmarks, {runs} round(s); {machine.cpu}, {machine.cores} cores, "
+        f"{machine.memory}, {machine.kernel}",
+        "",
+        _text_table(header, rows),
+        "",
+        targets,
+    ]
+    if results.notes:
+        out += ["", *[f"note: {note}" for note in results.notes]]
+    return "\n".join(out)
+
+
+# -- Markdown ---------------------------------------------------------------------------
+
+
+def _md_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), "|" + " --- |" * len(header), *[line(r) for r in rows]])
+
+
+def markdown_section(
+    results: Results, machine: Machine, sizes: tuple[int, ...], runs: int, command: str
+) -> str:
+    rows = [
+        (METRICS[r.metric].title, _size_column(r.metric, r.size), *r.cells, r.ratios)
+        for r in result_rows(results, sizes)
+    ]
+    parts = [
+        BEGIN,
+        "## Latest run",
+        "",
+        f"`{command}`: {runs} round(s); medians with [min-max, number of samples].",
+        "",
+        _md_table(("", ""), [(k, v) for k, v in machine.rows()]),
+        "",
+        "### Targets",
+        "",
+        _md_table(("target (issue 9)", "limit", "measured", "status"), target_rows(results)),
+        "",
+        "### All figures",
+        "",
+        _md_table(
+            ("measurement", "folder", "tui-mail", "aerc", "neomutt", "ratio (same round)"), rows
+        ),
+    ]
+    if results.notes:
+        parts += ["", *[f"- {note}" for note in results.notes]]
+    parts.append(END)
+    return "\n".join(parts) + "\n"
+
+
+_NEW_FILE_HEAD = """\
+# Benchmarks
+
+Run with `python -m benchmarks` (see `python -m benchmarks --help`).
+
+"""
+
+
+def write_markdown(path: Path, section: str) -> None:
+    """Put ``section`` between the markers in ``path``, keeping the rest of the file."""
+    if path.exists():
+        text = path.read_text()
+        start, end = text.find(BEGIN), text.find(END)
+        if start >= 0 and end > start:
+            rest = text[end + len(END) :].strip("\n")
+            text = text[:start] + section + ("\n" + rest + "\n" if rest else "")
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+    else:
+        text = _NEW_FILE_HEAD + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

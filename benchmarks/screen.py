@@ -1,0 +1,129 @@
+"""Measurements on screen: what a person at the terminal waits for.
+
+All of them launch a client in a 120x40 tmux pane and watch ``capture-pane`` for text the
+suite put in the mailbox: the newest message's subject (first rows), a freshly appended
+message's subject (IDLE), or any change at all after a key press (scrolling).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from benchmarks.clients import Client
+from benchmarks.fixture import ByteCountingProxy, Mailbox
+from benchmarks.tmux import Pane, Tmux, peak_rss, wait_idle
+from benchmarks.wire import Appender
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    first_rows: float
+    """How long a launch may take to show the newest message before it counts as a miss."""
+    settle: float
+    """How long a client may keep working after its first rows before it counts as settled."""
+    idle: float
+    """How long one appended message may take to show up."""
+
+
+def first_rows(
+    tmux: Tmux, client: Client, mailbox: Mailbox, port: int, timeouts: Timeouts
+) -> float | None:
+    """Seconds from launch to the newest message on screen; None if it never showed.
+
+    After the rows appear the client is left to finish what it does in the background
+    (until it idles), so the cache it leaves is the warm cache the next launch gets.
+    """
+    pane = tmux.launch(client.pane_command(mailbox, port))
+    try:
+        seen = pane.wait_for_text(mailbox.marker, timeouts.first_rows)
+        if seen is None:
+            return None
+        wait_idle(pane.pid, timeout=timeouts.settle)
+        return seen.seconds
+    finally:
+        pane.close(client.quit_keys)
+
+
+@dataclass(frozen=True)
+class OpenFigures:
+    peak_rss: int | None
+    received: int
+    scroll: list[float]
+
+
+def open_settled(
+    tmux: Tmux,
+    client: Client,
+    mailbox: Mailbox,
+    proxy: ByteCountingProxy,
+    timeouts: Timeouts,
+    scroll_presses: int,
+) -> OpenFigures | None:
+    """Open the folder through the byte-counting proxy and let the client settle.
+
+    Then read its peak RSS and the bytes it pulled, and time ``scroll_presses`` page-downs
+    (each from a still screen to the first change).  None if the rows never showed.
+    """
+    proxy.reset()
+    pane = tmux.launch(client.pane_command(mailbox, proxy.port))
+    try:
+        if pane.wait_for_text(mailbox.marker, timeouts.first_rows) is None:
+            return None
+        wait_idle(pane.pid, timeout=timeouts.settle)
+        received = proxy.received
+        rss = peak_rss(pane.pid)
+        scroll = _scroll(pane, client, scroll_presses)
+        return OpenFigures(rss, received, scroll)
+    finally:
+        pane.close(client.quit_keys)
+
+
+def _scroll(pane: Pane, client: Client, presses: int) -> list[float]:
+    latencies: list[float] = []
+    for _ in range(presses):
+        pane.wait_still()
+        latency = pane.time_repaint(*client.scroll_keys)
+        if latency is not None:
+            latencies.append(latency)
+    return latencies
+
+
+def _shows(text: str) -> Callable[[str], bool]:
+    return lambda screen: text in screen
+
+
+def idle_latencies(
+    tmux: Tmux,
+    client: Client,
+    mailbox: Mailbox,
+    appender: Appender,
+    port: int,
+    count: int,
+    timeouts: Timeouts,
+) -> list[float] | None:
+    """Seconds from another client's APPEND to the new row on screen, ``count`` times.
+
+    None if the folder never showed, or the first new message never did (a client that
+    does not watch the folder).
+    """
+    pane = tmux.launch(client.pane_command(mailbox, port))
+    try:
+        if pane.wait_for_text(mailbox.marker, timeouts.first_rows) is None:
+            return None
+        wait_idle(pane.pid, timeout=timeouts.settle)
+        latencies: list[float] = []
+        for index in range(count):
+            subject = f"ZQX idle {index:03d} new"
+            sent = time.perf_counter()
+            appender.append(subject)
+            seen = pane.wait_for(_shows(subject), timeouts.idle, sent)
+            if seen is None:
+                return latencies or None
+            latencies.append(seen.seconds)
+            # Let the client go back to IDLE before the next message.
+            time.sleep(0.3)
+        return latencies
+    finally:
+        pane.close(client.quit_keys)

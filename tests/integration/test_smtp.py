@@ -1,0 +1,362 @@
+"""Submission against a real aiosmtpd server in-process, with TLS from trustme certificates.
+
+The harness at the top (SmtpServer, Recorder, smtp_ca) is shared with test_send.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import socket
+import ssl
+import stat
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
+from tui_mail.core.compose import FileAttachment, build_message, compose_new, envelope
+from tui_mail.core.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    InsecureConnectionRefused,
+    ServerError,
+    TlsError,
+)
+from tui_mail.core.sending import without_bcc
+from tui_mail.core.smtp import (
+    MessageTooLarge,
+    RecipientsRefused,
+    SendmailTransport,
+    SmtpTransport,
+)
+
+USER, PASSWORD, TOKEN = "sender@example.test", "s3cret-pa55", "ya29.token-value"
+
+# -- harness ------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    login: bytes | None
+
+
+@dataclass
+class Recorder:
+    """The aiosmtpd handler: keeps what it accepts; can refuse, fail or drop on request."""
+
+    messages: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    fail_data: int = 0
+    """Answer the next N DATA commands with a temporary failure (451)."""
+    drop_data: int = 0
+    """Cut the connection instead of answering the next N DATA commands."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.fail_data:
+            self.fail_data -= 1
+            return "451 4.3.0 Temporary failure, try again later"
+        if self.drop_data:
+            self.drop_data -= 1
+            assert server.transport is not None
+            server.transport.abort()
+            return "421 gone"
+        data = envelope.original_content or b""
+        with self.lock:
+            self.messages.append(
+                Received(str(envelope.mail_from), list(envelope.rcpt_tos), data,
+                         getattr(session.auth_data, "login", None))
+            )  # fmt: skip
+        return "250 2.0.0 Ok: queued"
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """RFC-less but universal: base64("user=U\\x01auth=Bearer T\\x01\\x01")."""
+        decoded = base64.b64decode(args[1]).decode()
+        fields = dict(part.split("=", 1) for part in decoded.split("\x01") if part)
+        ok = fields.get("user") == USER and fields.get("auth") == f"Bearer {TOKEN}"
+        return AuthResult(success=ok, handled=False, auth_data=LoginPassword(USER.encode(), b""))
+
+
+def authenticator(users: dict[str, str]) -> Any:
+    """aiosmtpd's password check against `users` (login -> password)."""
+
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and (
+            users.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
+        # handled=False: aiosmtpd then answers 535 itself (its default, True, answers nothing)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
+
+    return authenticate
+
+
+Mode = Literal["starttls", "tls", "plain"]
+
+
+class SmtpServer:
+    """An aiosmtpd server on a free loopback port, in a thread of its own."""
+
+    def __init__(
+        self, ca: trustme.CA, mode: Mode = "starttls", *, offer_auth: bool = True,
+        data_size_limit: int = 10 * 1024 * 1024, users: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        self.mode = mode
+        self.recorder = Recorder()
+        self.port = free_port()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+        kwargs: dict[str, Any] = {"data_size_limit": data_size_limit}
+        if offer_auth:
+            self.users = dict(users or {USER: PASSWORD})
+            kwargs.update(authenticator=authenticator(self.users), auth_require_tls=mode != "plain")
+        if mode == "starttls":
+            kwargs["tls_context"] = context
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=self.port,
+            ssl_context=context if mode == "tls" else None, **kwargs,
+        )  # fmt: skip
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.recorder.messages
+
+    def server_config(self) -> ServerConfig:
+        return ServerConfig("localhost", self.port, "tls" if self.mode == "tls" else self.mode)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def new_ca(directory: Path) -> tuple[trustme.CA, Path]:
+    """A fresh CA and its certificate as a PEM file in `directory` (for ca_file)."""
+    ca = trustme.CA()
+    pem = directory / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    return ca, pem
+
+
+@pytest.fixture(scope="module")
+def smtp_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
+    return new_ca(tmp_path_factory.mktemp("smtp-ca"))
+
+
+def smtp_account(server: SmtpServer, ca_file: Path | None, **changes: Any) -> AccountConfig:
+    settings: dict[str, Any] = {
+        "name": "out", "email": USER, "display_name": "Sénder Ünïcode",
+        "password_command": f"echo {PASSWORD}", "ca_file": ca_file,
+        "smtp": server.server_config(),
+    }  # fmt: skip
+    settings.update(changes)
+    return AccountConfig(**settings)
+
+
+# -- tests --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def starttls_server(smtp_ca: tuple[trustme.CA, Path]) -> Iterator[SmtpServer]:
+    with SmtpServer(smtp_ca[0], "starttls") as server:
+        yield server
+
+
+async def test_starttls_submission_delivers_exactly_the_message(
+    starttls_server: SmtpServer, smtp_ca: tuple[trustme.CA, Path], tmp_path: Path
+) -> None:
+    account = smtp_account(starttls_server, smtp_ca[1])
+    report = tmp_path / "Résumé 2026.pdf"
+    report.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    draft = compose_new(
+        account, to="Zoë Ümlaut <zoe@example.org>", bcc="hidden@example.org",
+        subject="Grüße — ünïcode subject", text="Hällo, a line with ümlauts.\n",
+    )  # fmt: skip
+    draft.attachments.append(FileAttachment.from_path(report))
+    message = build_message(account, draft)
+    raw = message.as_bytes()
+    sender, recipients = envelope(message)
+
+    await SmtpTransport(account).submit(without_bcc(raw), sender, recipients)
+
+    [received] = starttls_server.messages
+    assert received.mail_from == USER
+    assert received.rcpt_tos == ["zoe@example.org", "hidden@example.org"]
+    assert received.login == USER.encode()
+    assert received.data.replace(b"\r\n", b"\n") == without_bcc(raw).replace(b"\r\n", b"\n")
+    assert received.data.isascii()
+    assert b"hidden@example.org" not in received.data
+    parsed = message_from_bytes(received.data.replace(b"\r\n", b"\n"), policy=default_policy)
+    assert str(parsed["Subject"]) == "Grüße — ünïcode subject"
+    assert str(parsed["To"]) == "Zoë Ümlaut <zoe@example.org>"
+    assert str(parsed["From"]) == f"Sénder Ünïcode <{USER}>"
+    assert parsed["Message-ID"].endswith("@example.test>")
+    assert parsed["Date"] is not None
+    body = parsed.get_body(("plain",))
+    assert body is not None and body.get_content() == "Hällo, a line with ümlauts.\n"
+    [attached] = list(parsed.iter_attachments())
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_filename() == "Résumé 2026.pdf"
+    assert attached.get_content() == report.read_bytes()
+
+
+async def test_starttls_not_offered_is_refused_and_nothing_is_sent(
+    smtp_ca: tuple[trustme.CA, Path],
+) -> None:
+    with SmtpServer(smtp_ca[0], "plain", offer_auth=False) as bare:
+        account = smtp_account(bare, smtp_ca[1], smtp=ServerConfig("localhost", bare.port,
+                                                                   "starttls"))  # fmt: skip
+        with pytest.raises(TlsError, match="does not offer STARTTLS") as caught:
+            await SmtpTransport(account).submit(b"Subject: x\r\n\r\nhi\r\n", USER, ["a@b.org"])
+        assert "Refusing to send unencrypted" in str(caught.value)
+        assert bare.messages == []
+
+
+async def test_implicit_tls_on_a_second_listener(smtp_ca: tuple[trustme.CA, Path]) -> None:
+    with SmtpServer(smtp_ca[0], "tls") as implicit:
+        account = smtp_account(implicit, smtp_ca[1])
+        await SmtpTransport(account).submit(b"Subject: tls\r\n\r\nhi\r\n", USER, ["a@b.org"])
+        [received] = implicit.messages
+        assert received.data.startswith(b"Subject: tls")
+
+
+async def test_wrong_password_is_an_authentication_error_without_the_password(
+    starttls_server: SmtpServer, smtp_ca: tuple[trustme.CA, Path]
+) -> None:
+    account = smtp_account(starttls_server, smtp_ca[1], password_command="echo hunter2-wrong")
+    with pytest.raises(AuthenticationFailed) as caught:
+        await SmtpTransport(account).submit(b"Subject: x\r\n\r\nhi\r\n", USER, ["a@b.org"])
+    message = str(caught.value)
+    assert f"rejected the login for {USER!r}" in message
+    assert "535" in message
+    assert "hunter2-wrong" not in message
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert starttls_server.messages == []
+
+
+async def test_xoauth2_sends_the_token_from_the_credentials_layer(
+    starttls_server: SmtpServer, smtp_ca: tuple[trustme.CA, Path]
+) -> None:
+    account = smtp_account(starttls_server, smtp_ca[1], auth="oauth2", password_command=None,
+                           oauth2=OAuth2Config(token_command=f"echo {TOKEN}"))  # fmt: skip
+    await SmtpTransport(account).submit(b"Subject: oauth\r\n\r\nhi\r\n", USER, ["a@b.org"])
+    assert [m.login for m in starttls_server.messages] == [USER.encode()]
+    expired = dataclasses.replace(account, oauth2=OAuth2Config(token_command="echo expired"))
+    with pytest.raises(AuthenticationFailed, match=r"rejected the login .* OAuth2 token"):
+        await SmtpTransport(expired).submit(b"Subject: x\r\n\r\nhi\r\n", USER, ["a@b.org"])
+
+
+async def test_a_refused_recipient_is_named_and_nobody_gets_the_message(
+    starttls_server: SmtpServer, smtp_ca: tuple[trustme.CA, Path]
+) -> None:
+    starttls_server.recorder.refuse = {"nobody@example.org"}
+    account = smtp_account(starttls_server, smtp_ca[1])
+    with pytest.raises(RecipientsRefused) as caught:
+        await SmtpTransport(account).submit(
+            b"Subject: x\r\n\r\nhi\r\n", USER, ["ok@example.org", "nobody@example.org"]
+        )
+    assert caught.value.recipients == ("nobody@example.org",)
+    assert "refused 1 of 2 recipients: nobody@example.org (550 5.1.1" in str(caught.value)
+    assert "Nothing was sent" in str(caught.value)
+    assert caught.value.exit_code == 1
+    assert starttls_server.messages == []
+
+
+async def test_a_message_over_the_size_limit_is_refused_before_it_travels(
+    smtp_ca: tuple[trustme.CA, Path],
+) -> None:
+    with SmtpServer(smtp_ca[0], "starttls", data_size_limit=2000) as small:
+        account = smtp_account(small, smtp_ca[1])
+        with pytest.raises(MessageTooLarge, match=r"is 5 kB, but .* accepts at most 2 kB"):
+            await SmtpTransport(account).submit(b"Subject: x\r\n\r\n" + b"a" * 5000, USER,
+                                                ["a@b.org"])  # fmt: skip
+        assert small.messages == []
+
+
+async def test_an_untrusted_certificate_is_a_clear_tls_error(
+    starttls_server: SmtpServer,
+) -> None:
+    account = smtp_account(starttls_server, None)
+    with pytest.raises(TlsError, match=r"is not trusted .*set ca_file"):
+        await SmtpTransport(account).submit(b"Subject: x\r\n\r\nhi\r\n", USER, ["a@b.org"])
+    assert starttls_server.messages == []
+
+
+async def test_plaintext_only_with_allow_insecure(smtp_ca: tuple[trustme.CA, Path]) -> None:
+    with SmtpServer(smtp_ca[0], "plain", offer_auth=False) as relay:
+        refused = smtp_account(relay, None)
+        with pytest.raises(InsecureConnectionRefused, match="allow_insecure"):
+            await SmtpTransport(refused).submit(b"Subject: x\r\n\r\nhi\r\n", USER, ["a@b.org"])
+        allowed = smtp_account(relay, None, allow_insecure=True)
+        await SmtpTransport(allowed).submit(b"Subject: x\r\n\r\nhi\r\n", USER, ["a@b.org"])
+        assert len(relay.messages) == 1
+
+
+async def test_a_server_that_never_answers_times_out_with_advice() -> None:
+    with socket.socket() as silent:  # accepts connections (backlog) but never greets
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        account = AccountConfig(name="out", email=USER, password_command="echo x",
+                                smtp=ServerConfig("127.0.0.1", port, "tls"))  # fmt: skip
+        with pytest.raises(ConnectionFailed, match=r"did not answer within 0\.5 s"):
+            await SmtpTransport(account, timeout=0.5).submit(b"x", USER, ["a@b.org"])
+
+
+async def test_a_closed_port_says_the_connection_was_refused(
+    smtp_ca: tuple[trustme.CA, Path],
+) -> None:
+    account = AccountConfig(name="out", email=USER, password_command="echo x",
+                            smtp=ServerConfig("127.0.0.1", free_port(), "starttls"))  # fmt: skip
+    with pytest.raises(ConnectionFailed, match=r"refused the connection: check smtp\.port"):
+        await SmtpTransport(account).submit(b"x", USER, ["a@b.org"])
+
+
+async def test_sendmail_command_gets_the_message_on_stdin_and_recipients_as_arguments(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "fake-sendmail"
+    script.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > {tmp_path}/stdin\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    await SendmailTransport(f"{script} -oi").submit(
+        b"Subject: local\r\n\r\nline one\r\n", USER, ["a@b.org", "c@d.org"]
+    )
+    assert (tmp_path / "args").read_text() == "-oi -- a@b.org c@d.org\n"
+    assert (tmp_path / "stdin").read_bytes() == b"Subject: local\n\nline one\n"
+
+    failing = tmp_path / "failing"
+    failing.write_text("#!/bin/sh\necho 'sendmail: fatal: no such user' >&2\nexit 67\n")
+    failing.chmod(failing.stat().st_mode | stat.S_IXUSR)
+    with pytest.raises(ServerError, match=r"failed \(exit status 67\): sendmail: fatal: no such"):
+        await SendmailTransport(str(failing)).submit(b"x\r\n", USER, ["a@b.org"])

@@ -1,0 +1,542 @@
+"""Setting accounts up: discover, add-account, authorize (OAuth2 sign-in) and doctor.
+
+`add-account` is the wizard in text form, interactive on a terminal or driven entirely by
+flags: discovery -> settings (shown, editable) -> authentication -> test -> save, with the
+secret in the keyring or behind a password_command, never in the config file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui_mail.cli.common import Parents, add_command
+from tui_mail.core.errors import AuthenticationFailed, CredentialsUnavailable, UsageError
+
+if TYPE_CHECKING:
+    from tui_mail.config import AccountConfig, AppConfig, OAuth2Config, ServerConfig
+    from tui_mail.core.discovery import Discovery, ServerSuggestion
+    from tui_mail.core.discovery.account import AccountDraft
+    from tui_mail.core.doctor import Check
+    from tui_mail.core.oauth2 import TokenSet
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- discover ---------------------------------------------------------------------------
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
+
+    options = DiscoveryOptions(
+        allow_plain=args.allow_insecure,
+        use_guesses=not args.no_guess,
+        on_step=None if args.json else lambda source, what: _say(f"[{source}] {what}"),
+    )
+    found = discover(args.address, options)
+    if args.json:
+        print(json.dumps(_discovery_json(found), indent=2))
+    else:
+        print(_describe_discovery(found, with_steps=True))
+    return 0 if found.imap is not None else 1
+
+
+def _suggestion_json(server: ServerSuggestion | None) -> dict[str, Any] | None:
+    if server is None:
+        return None
+    return {
+        "host": server.host,
+        "port": server.port,
+        "security": server.security,
+        "source": server.source,
+        "username": server.username,
+        "outside_domain": server.outside_domain,
+        "needs_consent": server.needs_consent,
+    }
+
+
+def _discovery_json(found: Discovery) -> dict[str, Any]:
+    provider = found.provider
+    return {
+        "email": found.email,
+        "domain": found.domain,
+        "provider": {"key": provider.key, "name": provider.name} if provider else None,
+        "auth_methods": list(found.auth_methods),
+        "save_sent": provider.save_sent if provider else True,
+        "imap": _suggestion_json(found.imap),
+        "smtp": _suggestion_json(found.smtp),
+        "steps": [{"source": s.source, "what": s.what, "outcome": s.outcome} for s in found.steps],
+    }
+
+
+def _describe_discovery(found: Discovery, *, with_steps: bool) -> str:
+    lines = [f"Settings for {found.email}:"]
+    for label, server in (("IMAP", found.imap), ("SMTP", found.smtp)):
+        if server is None:
+            lines.append(f"  {label}  not found")
+            continue
+        note = f"  found by {server.source}"
+        if server.needs_consent:
+            note += f"; outside {found.domain}: confirm before sending a password there"
+        lines.append(f"  {label}  {server.describe():<36}{note}")
+    if found.provider is not None:
+        lines.append(f"  Provider  {found.provider.name}")
+    lines.append(f"  Login     {' or '.join(found.auth_methods)}")
+    if with_steps:
+        lines.append("Steps tried:")
+        lines.extend(f"  {s.source:<10}  {s.what}: {s.outcome}" for s in found.steps)
+    return "\n".join(lines)
+
+
+# -- add-account ------------------------------------------------------------------------
+
+
+@dataclass
+class _Secret:
+    """A password or token on its way to the store; never shown by repr."""
+
+    value: str = field(repr=False)
+
+
+class _Wizard:
+    def __init__(self, args: argparse.Namespace) -> None:
+        from tui_mail.config import config_path  # noqa: PLC0415
+
+        self.args = args
+        self.config_file = config_path(args.config)
+        self.interactive = sys.stdin.isatty() and not args.yes and not args.password_stdin
+
+    def ask(self, question: str, default: str = "") -> str:
+        if not self.interactive:
+            return default
+        shown = f" [{default}]" if default else ""
+        answer = input(f"{question}{shown}: ").strip()
+        return answer or default
+
+    def confirm(self, question: str, *, default: bool) -> bool:
+        if not self.interactive:
+            return default
+        answer = input(f"{question} [{'Y/n' if default else 'y/N'}]: ").strip().lower()
+        return default if not answer else answer.startswith("y")
+
+    def run(self) -> int:
+        from tui_mail.core.discovery.account import (  # noqa: PLC0415
+            default_account_name,
+            unused_name,
+        )
+
+        args = self.args
+        email = args.email or self.ask("Email address")
+        if not email:
+            raise UsageError("no address given: pass --email me@example.org")
+        name = args.name or self.ask(
+            "Account name (for -a)", unused_name(default_account_name(email), self.config_file)
+        )
+        draft = self.settings(email, name)
+        draft.display_name = args.display_name or self.ask("Your name (for From)", "")
+        account = self.edit(draft)
+        secret, tokens = self.credentials(draft, account)
+        account = replace(account, password_command=draft.password_command)
+        if not args.no_test:
+            self.test(account, secret)
+        return self.save(account, secret, tokens)
+
+    def settings(self, email: str, name: str) -> AccountDraft:
+        from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
+        from tui_mail.core.discovery.account import AccountDraft  # noqa: PLC0415
+
+        args = self.args
+        if args.imap_host and (args.smtp_host or args.no_smtp):
+            draft = AccountDraft(email=email, name=name)
+        else:
+            options = DiscoveryOptions(
+                allow_plain=args.allow_insecure,
+                on_step=lambda source, what: _say(f"[{source}] {what}"),
+            )
+            found = discover(email, options)
+            _say(_describe_discovery(found, with_steps=found.imap is None))
+            draft = AccountDraft.from_discovery(found, name=name)
+            self.consent(found)
+        draft.username = args.username or draft.username or email
+        draft.imap = _server_from_flags(args, "imap", draft.imap)
+        draft.smtp = None if args.no_smtp else _server_from_flags(args, "smtp", draft.smtp)
+        draft.ca_file = args.ca_file.expanduser().resolve() if args.ca_file else None
+        draft.allow_insecure = args.allow_insecure
+        if args.auth:
+            draft.auth = args.auth
+        return draft
+
+    def consent(self, found: Discovery) -> None:
+        """Ask before a password goes to a host outside the user's domain (DNS/HTTP said so)."""
+        args = self.args
+        for server in found.needs_consent:
+            if getattr(args, f"{server.protocol}_host"):
+                continue  # the user named the host, so it is theirs to trust
+            question = (
+                f"{server.protocol.upper()} server {server.host} (from {server.source}) "
+                f"is outside {found.domain}. Send your password there?"
+            )
+            if args.yes:
+                _say(f"{question} Yes (--yes).")
+            elif not self.interactive:
+                raise UsageError(
+                    f"{server.protocol.upper()} server {server.host}, found by {server.source}, "
+                    f"is outside {found.domain}; pass --yes to accept it, or name the server "
+                    f"with --{server.protocol}-host"
+                )
+            elif not self.confirm(question, default=False):
+                raise UsageError(
+                    f"not using {server.host}; name the server with --{server.protocol}-host"
+                )
+
+    def edit(self, draft: AccountDraft) -> AccountConfig:
+        from tui_mail.config import AUTH_CHOICES  # noqa: PLC0415
+
+        if self.interactive and not self.confirm("Use these servers?", default=True):
+            for protocol in ("imap", "smtp"):
+                current: ServerConfig | None = getattr(draft, protocol)
+                host = self.ask(f"{protocol.upper()} host", current.host if current else "")
+                security = self.ask(
+                    f"{protocol.upper()} security (tls/starttls)",
+                    current.security if current else "tls",
+                )
+                port = self.ask(f"{protocol.upper()} port", str(current.port) if current else "")
+                if host:
+                    setattr(draft, protocol, _server(protocol, host, port, security))
+        if self.interactive and not self.args.auth:
+            choice = self.ask(f"Login with ({'/'.join(AUTH_CHOICES)})", draft.auth)
+            if choice not in AUTH_CHOICES:
+                raise UsageError(f"{choice!r} is not one of {', '.join(AUTH_CHOICES)}")
+            draft.auth = choice
+        if draft.auth == "password" and draft.provider and draft.provider.password_note:
+            _say(draft.provider.password_note)
+        if draft.auth == "oauth2":
+            draft.oauth2 = _oauth2_from_flags(self.args, draft)
+            if not (draft.oauth2.client_id or draft.oauth2.token_command):
+                client_id = self.ask("Your OAuth2 application's client ID")
+                if not client_id:
+                    raise UsageError(
+                        "OAuth2 needs your own registered application: pass --client-id ID "
+                        "(see the README for registering one), or --token-command CMD for a "
+                        "tool that prints access tokens (e.g. oama), or --auth password"
+                    )
+                draft.oauth2 = replace(draft.oauth2, client_id=client_id)
+        return draft.to_account()
+
+    def credentials(
+        self, draft: AccountDraft, account: AccountConfig
+    ) -> tuple[_Secret, TokenSet | None]:
+        args = self.args
+        if account.auth == "oauth2":
+            if account.oauth2 is not None and account.oauth2.token_command:
+                from tui_mail.core import credentials  # noqa: PLC0415
+
+                return _Secret(credentials.get_oauth2_token(account)), None
+            tokens = _sign_in(account, client_secret=self.client_secret())
+            return _Secret(tokens.access_token), tokens
+        if args.password_command:
+            from tui_mail.core import credentials  # noqa: PLC0415
+
+            draft.password_command = args.password_command
+            return _Secret(
+                credentials.get_password(replace(account, password_command=args.password_command))
+            ), None
+        if args.password_stdin:
+            line = sys.stdin.readline().rstrip("\r\n")
+            if not line:
+                raise UsageError("--password-stdin read nothing; give the password on stdin")
+            return _Secret(line), None
+        if not self.interactive:
+            raise UsageError(
+                "no password source: pass --password-command CMD (e.g. 'pass show mail/x'), or "
+                "--password-stdin to read it from standard input, or run on a terminal"
+            )
+        import getpass  # noqa: PLC0415
+
+        entered = getpass.getpass(f"Password for {account.username}: ")
+        if not entered:
+            raise UsageError("no password entered; nothing was saved")
+        return _Secret(entered), None
+
+    def client_secret(self) -> str | None:
+        if not self.args.client_secret_stdin:
+            return None
+        return sys.stdin.readline().strip() or None
+
+    def test(self, account: AccountConfig, secret: _Secret) -> None:
+        from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
+
+        _say("Testing the settings...")
+        report = diagnose_account(account, lambda: secret.value, on_check=_print_check)
+        if report.ok:
+            return
+        if self.confirm("The test failed. Save the account anyway?", default=False):
+            return
+        error = AuthenticationFailed if report.exit_code == 4 else _connection_error()
+        first = report.failures[0]
+        raise error(
+            f"the {first.protocol} {first.step} test failed ({first.detail}); nothing was "
+            "saved. Fix the settings, or pass --no-test to save them untested"
+        )
+
+    def save(self, account: AccountConfig, secret: _Secret, tokens: TokenSet | None) -> int:
+        from tui_mail.core import credentials  # noqa: PLC0415
+        from tui_mail.core.discovery.account import save_new_account  # noqa: PLC0415
+
+        stored = "a password_command"
+        if tokens is not None:
+            credentials.store_oauth2_tokens(account, tokens)
+            stored = "the system keyring (OAuth2 tokens, refreshed as needed)"
+        elif account.auth == "password" and account.password_command is None:
+            account, stored = self.store_password(account, secret)
+        elif account.auth == "oauth2":
+            stored = "oauth2.token_command"
+        save_new_account(self.config_file, account)
+        _say(f"Saved account {account.name!r} to {self.config_file}; the secret is in {stored}.")
+        return 0
+
+    def store_password(self, account: AccountConfig, secret: _Secret) -> tuple[AccountConfig, str]:
+        from tui_mail.core import credentials  # noqa: PLC0415
+        from tui_mail.core.discovery.account import keep_password  # noqa: PLC0415
+
+        problem = credentials.keyring_problem()
+        path: Path | None = self.args.password_file
+        if problem is not None and path is None and self.interactive:
+            _say(f"Cannot use the system keyring: {problem}.")
+            command = self.ask(
+                "A command that prints the password (e.g. pass show mail/x); "
+                "empty for other choices"
+            )
+            if command:
+                return replace(account, password_command=command), "a password_command"
+            fallback = self.config_file.parent / "secrets" / account.name
+            if self.confirm(
+                f"Store the password unencrypted in {fallback} (mode 0600)?", default=False
+            ):
+                path = fallback
+        if problem is not None and path is None:
+            raise CredentialsUnavailable(
+                f"cannot store the password: {problem}. Nothing was saved. Use "
+                "--password-command CMD (e.g. 'pass show mail/x'), or, knowing it is stored "
+                "unencrypted, --password-file PATH"
+            )
+        return keep_password(account, secret.value, password_file=path)
+
+
+def _connection_error() -> type[Exception]:
+    from tui_mail.core.errors import ConnectionFailed  # noqa: PLC0415
+
+    return ConnectionFailed
+
+
+def _server_from_flags(
+    args: argparse.Namespace, protocol: str, found: ServerConfig | None
+) -> ServerConfig | None:
+    host = getattr(args, f"{protocol}_host") or (found.host if found else None)
+    if host is None:
+        return None
+    same_host = found is not None and found.host == host
+    security = getattr(args, f"{protocol}_security") or (
+        found.security if same_host and found else "tls"
+    )
+    port = getattr(args, f"{protocol}_port")
+    if port is None and same_host and found is not None and found.security == security:
+        port = found.port
+    return _server(protocol, host, str(port or ""), security)
+
+
+def _server(protocol: str, host: str, port: str, security: str) -> ServerConfig:
+    from tui_mail.config import DEFAULT_PORTS, SECURITY_CHOICES, ServerConfig  # noqa: PLC0415
+
+    if security not in SECURITY_CHOICES:
+        raise UsageError(f"{protocol} security {security!r} is not one of tls, starttls, plain")
+    if port and not port.isdigit():
+        raise UsageError(f"{protocol} port {port!r} is not a number")
+    chosen = int(port) if port else DEFAULT_PORTS[protocol][security]
+    return ServerConfig(host, chosen, security)
+
+
+def _oauth2_from_flags(args: argparse.Namespace, draft: AccountDraft) -> OAuth2Config:
+    from tui_mail.config import OAuth2Config  # noqa: PLC0415
+
+    base = draft.oauth2 or OAuth2Config()
+    return replace(
+        base,
+        token_command=args.token_command or base.token_command,
+        provider=args.oauth2_provider or base.provider,
+        client_id=args.client_id or base.client_id,
+        device_authorization_endpoint=args.device_endpoint or base.device_authorization_endpoint,
+        token_endpoint=args.token_endpoint or base.token_endpoint,
+        scopes=tuple(args.scope) if args.scope else base.scopes,
+    )
+
+
+def _sign_in(account: AccountConfig, *, client_secret: str | None = None) -> TokenSet:
+    """The device-code flow, with the code shown on stderr."""
+    from tui_mail.core import oauth2  # noqa: PLC0415
+
+    tokens = oauth2.device_sign_in(
+        account,
+        lambda code: _say(f"To sign in: {code.instructions()} Waiting for the approval..."),
+        client_secret=client_secret,
+    )
+    _say("Signed in.")
+    return tokens
+
+
+def _print_check(check: Check) -> None:
+    mark = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}[check.status]
+    _say(f"  {check.protocol:<4}  {check.step:<12}  {mark}  {check.detail}")
+    if check.fix:
+        _say(f"{'':<26}-> {check.fix}")
+
+
+def _add_account(args: argparse.Namespace) -> int:
+    try:
+        return _Wizard(args).run()
+    except EOFError:
+        raise UsageError(
+            "the input ended before every question was answered; nothing was "
+            "saved (in a script, pass --yes and the settings as flags)"
+        ) from None
+
+
+# -- authorize and doctor ---------------------------------------------------------------
+
+
+def _authorize(config: AppConfig, args: argparse.Namespace) -> int:
+    from tui_mail.core import credentials  # noqa: PLC0415
+
+    account = config.account(args.account)
+    if account.auth != "oauth2":
+        raise UsageError(f'account {account.name!r} logs in with a password (auth = "password")')
+    if account.oauth2 is not None and account.oauth2.token_command:
+        raise UsageError(f"account {account.name!r} gets its tokens from oauth2.token_command")
+    secret = sys.stdin.readline().strip() or None if args.client_secret_stdin else None
+    credentials.store_oauth2_tokens(account, _sign_in(account, client_secret=secret))
+    _say(f"Stored new OAuth2 tokens for {account.name!r} in the system keyring.")
+    return 0
+
+
+def _doctor(config: AppConfig, args: argparse.Namespace) -> int:
+    from tui_mail.core import credentials  # noqa: PLC0415
+    from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
+
+    account = config.account(args.account)
+
+    def secret() -> str:
+        if account.auth == "oauth2":
+            return credentials.get_oauth2_token(account)
+        return credentials.get_password(account)
+
+    report = diagnose_account(account, None if args.no_login else secret, timeout=args.timeout)
+    print(report.format())
+    return report.exit_code
+
+
+def register(commands: Any, parents: Parents) -> None:
+    """Add this module's subcommands."""
+    sub = add_command(
+        commands,
+        "discover",
+        "find the mail servers of an address (no login)",
+        _discover,
+        needs="nothing",
+    )
+    sub.add_argument("address", metavar="ADDRESS")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_argument("--no-guess", action="store_true", help="do not probe guessed host names")
+    sub.add_argument("--allow-insecure", action="store_true", help="also accept plaintext servers")
+
+    sub = add_command(
+        commands,
+        "add-account",
+        "set up an account: discover, test and save it",
+        _add_account,
+        needs="nothing",
+    )
+    _add_account_arguments(sub)
+
+    sub = add_command(
+        commands,
+        "authorize",
+        "sign in again to an OAuth2 account (device code)",
+        _authorize,
+        parents.account,
+        needs="config",
+    )
+    sub.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the client secret (Google) from standard input",
+    )
+
+    sub = add_command(
+        commands,
+        "doctor",
+        "check every step of connecting and logging in",
+        _doctor,
+        parents.account,
+        needs="config",
+    )
+    sub.add_argument("--no-login", action="store_true", help="check the connection only")
+    sub.add_argument("--timeout", type=float, default=10.0, help="seconds per step (10)")
+
+
+def _add_account_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--email", help="the address, e.g. me@example.org")
+    sub.add_argument("--name", help="short account name for -a (default: from the domain)")
+    sub.add_argument("--display-name", help="your name, shown in From")
+    sub.add_argument("--username", help="login name (default: the address or what was found)")
+    secret = sub.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--password-command",
+        metavar="CMD",
+        help="command printing the password (saved in the config)",
+    )
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input; stored in the keyring",
+    )
+    secret.add_argument(
+        "--keyring",
+        action="store_true",
+        help="ask for the password and store it in the keyring (the default)",
+    )
+    sub.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="PATH",
+        help="without a keyring: store the password UNENCRYPTED in PATH (0600)",
+    )
+    for protocol in ("imap", "smtp"):
+        sub.add_argument(f"--{protocol}-host", help=f"{protocol.upper()} server (skips discovery)")
+        sub.add_argument(f"--{protocol}-port", type=int, help=f"{protocol.upper()} port")
+        sub.add_argument(f"--{protocol}-security", choices=("tls", "starttls", "plain"))
+    sub.add_argument("--no-smtp", action="store_true", help="no SMTP server (cannot send)")
+    sub.add_argument("--ca-file", type=Path, help="PEM file of a private CA to trust")
+    sub.add_argument("--allow-insecure", action="store_true", help="permit plaintext servers")
+    sub.add_argument("--auth", choices=("password", "oauth2"), help="how to log in")
+    sub.add_argument("--token-command", help="OAuth2: command printing an access token")
+    sub.add_argument("--oauth2-provider", choices=("google", "microsoft"))
+    sub.add_argument("--client-id", help="OAuth2: your own registered application's ID")
+    sub.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="OAuth2: read the client secret (Google) from standard input",
+    )
+    sub.add_argument("--device-endpoint", help="OAuth2 device authorization URL")
+    sub.add_argument("--token-endpoint", help="OAuth2 token URL")
+    sub.add_argument("--scope", action="append", help="OAuth2 scope (repeatable)")
+    sub.add_argument(
+        "--yes", action="store_true", help="accept what was found without asking (no prompts)"
+    )
+    sub.add_argument("--no-test", action="store_true", help="save without testing the login")

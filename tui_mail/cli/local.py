@@ -1,0 +1,66 @@
+"""Local mail: `fetch` checks a POP3 server now (and says what it downloaded and deleted)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from tui_mail.cli.common import Parents, add_command, clear_progress, progress_printer
+from tui_mail.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from tui_mail.config import AccountConfig, AppConfig
+    from tui_mail.core.backends import MailBackend
+    from tui_mail.core.pop3 import PasswordSource
+
+
+def _fetch(config: AppConfig, args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from tui_mail.config import data_path  # noqa: PLC0415
+    from tui_mail.core.backends.pop3 import Pop3Backend  # noqa: PLC0415
+    from tui_mail.core.service import AccountService  # noqa: PLC0415
+
+    account = config.account(args.account)
+    if account.type != "pop3":
+        raise UsageError(
+            f"Account {account.name!r} is of type {account.type!r}; only POP3 accounts "
+            'download mail. Use "tui-mail sync" to bring its cache up to date.'
+        )
+    backends: list[Pop3Backend] = []
+
+    def make_backend(account: AccountConfig, secret: PasswordSource) -> MailBackend:
+        backends.append(Pop3Backend(account, secret))
+        return backends[-1]
+
+    async def fetch_and_sync() -> None:
+        # Through the service, so the cache shows the new messages straight away.
+        service = AccountService(account, data_path(), backend_factory=make_backend)
+        try:
+            await service.sync("INBOX", progress_printer("INBOX"))
+        finally:
+            clear_progress()
+            await service.close()
+
+    asyncio.run(fetch_and_sync())
+    report = backends[0].last_fetch
+    if report is not None:
+        server = account.pop3
+        where = f" from {server.host}" if server is not None else ""
+        print(
+            f"{report.downloaded} new message(s) downloaded{where}; {report.deleted} deleted "
+            f"from the server, {report.left_on_server} left there."
+        )
+    return 0
+
+
+def register(commands: Any, parents: Parents) -> None:
+    """Add this module's subcommands."""
+    add_command(
+        commands,
+        "fetch",
+        "POP3 accounts: download new mail now (sync of the INBOX does this too)",
+        _fetch,
+        parents.account,
+        needs="config",
+    )

@@ -1,0 +1,58 @@
+"""The connection doctor: every step between this machine and a logged-in session, checked
+in order, each failure with its likely cause and the fix.
+
+IMAP and SMTP each get: DNS, TCP connect (timed), TLS handshake (version, cipher) or
+STARTTLS (offered? then the handshake), the certificate (subject, issuer, expiry, name),
+capabilities, then login (through the same ImapSession the app uses), the folder list and
+IDLE. The wizard's "test settings" is the same run. No secret is ever part of a result.
+"""
+
+from __future__ import annotations
+
+from tui_mail.config import AccountConfig
+from tui_mail.core.doctor.login import SecretSource, check_imap_login, check_smtp
+from tui_mail.core.doctor.report import Check, CheckListener, DoctorReport, Status
+from tui_mail.core.doctor.transport import check_transport
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Check",
+    "CheckListener",
+    "DoctorReport",
+    "Status",
+    "diagnose_account",
+]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def diagnose_account(
+    account: AccountConfig,
+    secret: SecretSource | None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_check: CheckListener | None = None,
+) -> DoctorReport:
+    """Check the account's IMAP and SMTP servers; `secret` None skips the logins."""
+    checks: list[Check] = []
+
+    def emit(check: Check) -> None:
+        checks.append(check)
+        if on_check is not None:
+            on_check(check)
+
+    if account.imap is not None and check_transport(emit, "IMAP", account.imap, account, timeout):
+        check_imap_login(emit, account, secret, timeout)
+    if account.smtp is not None:
+        check_smtp(emit, account, account.smtp, secret, timeout)
+    else:
+        emit(
+            Check(
+                "SMTP",
+                "server",
+                "warn",
+                "no [accounts.smtp]: this account cannot send",
+                "add the submission server (e.g. --smtp-host smtp.example.org)",
+            )
+        )
+    return DoctorReport(account.name, tuple(checks))

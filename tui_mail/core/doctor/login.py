@@ -1,0 +1,154 @@
+"""Logging in, as the app will: IMAP through ImapSession, SMTP with AUTH; then folders, IDLE."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tui_mail.config import AccountConfig, ServerConfig
+from tui_mail.core.doctor.advice import describe_error, login_fix
+from tui_mail.core.doctor.report import Check, CheckListener
+from tui_mail.core.doctor.transport import StepFailed, check_transport, close_client, open_client
+from tui_mail.core.errors import AuthenticationFailed, TuiMailError
+from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.tls import client_context
+
+SecretSource = Callable[[], str]
+
+
+def check_imap_login(
+    emit: CheckListener, account: AccountConfig, secret: SecretSource | None, timeout: float
+) -> None:
+    if secret is None:
+        emit(Check("IMAP", "login", "skip", "not tried (no credentials given)"))
+        return
+    from tui_mail.core.imap import ImapSession  # noqa: PLC0415 -- imapclient is slow to import
+
+    session = ImapSession(account, secret, connect_timeout=timeout, read_timeout=timeout)
+    started = time.perf_counter()
+    try:
+        session.connect()
+    except AuthenticationFailed as error:
+        emit(Check("IMAP", "login", "fail", str(error), login_fix(account, account.imap)))
+        session.close()
+        return
+    except TuiMailError as error:
+        emit(Check("IMAP", "login", "fail", str(error)))
+        session.close()
+        return
+    try:
+        emit(
+            Check(
+                "IMAP",
+                "login",
+                "ok",
+                f"as {account.username} ({account.auth})",
+                None,
+                time.perf_counter() - started,
+            )
+        )
+        try:
+            folders = session.list_folders(with_counts=False)
+            roles = sorted(f.role.value for f in folders if f.role is not None)
+            emit(
+                Check(
+                    "IMAP",
+                    "folders",
+                    "ok",
+                    f"{len(folders)} folders" + (f" (roles: {', '.join(roles)})" if roles else ""),
+                )
+            )
+        except TuiMailError as error:
+            emit(Check("IMAP", "folders", "fail", str(error)))
+        if session.has("IDLE"):
+            emit(Check("IMAP", "IDLE", "ok", "supported: new mail shows up at once"))
+        else:
+            emit(Check("IMAP", "IDLE", "warn", "not supported: new mail is found by polling"))
+    finally:
+        session.close()
+
+
+def check_smtp(
+    emit: CheckListener,
+    account: AccountConfig,
+    server: ServerConfig,
+    secret: SecretSource | None,
+    timeout: float,
+) -> None:
+    if not check_transport(emit, "SMTP", server, account, timeout):
+        return
+    if secret is None:
+        emit(Check("SMTP", "login", "skip", "not tried (no credentials given)"))
+        return
+    context = client_context(account.ca_file)
+    started = time.perf_counter()
+    try:
+        client = (
+            open_client("SMTP", server, context, timeout) if server.security != "plain" else None
+        )
+        if client is None:
+            client = smtplib.SMTP(server.host, server.port, timeout=timeout)
+            client.ehlo()
+    except (StepFailed, OSError, smtplib.SMTPException) as error:
+        emit(Check("SMTP", "login", "fail", f"could not reconnect: {describe_error(error)}"))
+        return
+    try:
+        problem = _smtp_authenticate(client, account, secret)
+    finally:
+        close_client(client)
+    if problem is None:
+        emit(
+            Check(
+                "SMTP",
+                "login",
+                "ok",
+                f"as {account.username} ({account.auth})",
+                None,
+                time.perf_counter() - started,
+            )
+        )
+    elif problem.startswith("!"):
+        emit(
+            Check(
+                "SMTP",
+                "login",
+                "warn",
+                problem[1:],
+                "the server may only relay for its own network; sending may fail",
+            )
+        )
+    else:
+        emit(Check("SMTP", "login", "fail", problem, login_fix(account, server)))
+
+
+def _smtp_authenticate(client: Any, account: AccountConfig, secret: SecretSource) -> str | None:
+    """None when logged in; else the problem ("!..." for a warning). Never the secret."""
+    if not client.has_extn("auth"):
+        return "!the server offers no AUTH at all"
+    try:
+        if account.auth == "oauth2":
+            user = account.username
+            token = secret()
+            client.auth(
+                "XOAUTH2",
+                lambda _challenge=None: f"user={user}\1auth=Bearer {token}\1\1",
+                initial_response_ok=True,
+            )
+        else:
+            client.login(account.username, secret())
+    except TuiMailError as error:  # the secret could not be had
+        return str(error)
+    except smtplib.SMTPAuthenticationError as error:
+        said = (
+            error.smtp_error.decode("utf-8", "replace")
+            if isinstance(error.smtp_error, bytes)
+            else str(error.smtp_error)
+        )
+        return f"rejected ({error.smtp_code} {sanitize_line(said)[:200]})"
+    except smtplib.SMTPNotSupportedError:
+        return f"the server offers no {'XOAUTH2' if account.auth == 'oauth2' else 'password'} login"
+    except (smtplib.SMTPException, OSError) as error:
+        return f"failed: {describe_error(error)}"
+    return None

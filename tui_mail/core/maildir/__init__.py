@@ -1,0 +1,9 @@
+"""Local mail in Maildir: the pieces the Maildir and POP3 backends are built from.
+
+- `layout`: where folders live (Maildir++ `.Sub.Folder` and nested `Sub/Folder`), file names
+  and their flag letters, atomic delivery.
+- `index`: the small SQLite index that gives every file a stable IMAP-style UID.
+- `search`: the search criteria of `search_query.parse_query`, evaluated on files.
+- `watch`: a filesystem watcher that says which folder changed (mbsync, offlineimap,
+  a local delivery agent ...).
+"""

@@ -1,0 +1,644 @@
+"""MainScreen: folders | messages / reader, the status bar, and every triage key.
+
+The screen talks only to AccountService objects (never IMAP). Network work runs in async
+workers that await the service, whose own thread does the blocking calls; sync progress
+arrives as messages posted from that thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
+from tui_mail.core.message_index import (
+    FolderMessages,
+    MergedMessages,
+    MessageRef,
+    MessageSource,
+)
+from tui_mail.core.models import Flag, FolderRole
+from tui_mail.ui.screens.folder_picker import FolderPicker
+from tui_mail.ui.screens.help import HelpScreen
+from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
+from tui_mail.ui.widgets.message_list import MessageList
+from tui_mail.ui.widgets.reader import Reader
+from tui_mail.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from tui_mail.core.service import AccountService
+    from tui_mail.ui.app import MailApp
+
+RELOAD_INTERVAL = 0.4
+"""While a long sync runs, the list re-reads the store at most this often."""
+
+
+@dataclass(frozen=True)
+class _Undo:
+    description: str
+    undo: Callable[[], Awaitable[str]]
+
+
+class MainScreen(Screen[None]):
+    """The screen people live in."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "app.quit", "Quit", id="quit", tooltip="Leave tui-mail"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
+        Binding("tab", "app.focus_next", "Next pane", show=False, id="pane.next",
+                tooltip="Folders, messages, reader in turn"),
+        Binding("shift+tab", "app.focus_previous", "Previous pane", show=False,
+                id="pane.previous", tooltip="The other way round"),
+        Binding("s", "toggle_read", "Read/unread", id="toggle_read",
+                tooltip="Mark read or unread"),
+        Binding("exclamation_mark", "toggle_flag", "Flag", id="toggle_flag",
+                tooltip="Flag or unflag"),
+        Binding("d", "delete", "Delete", id="delete", tooltip="Move to Trash"),
+        Binding("a", "archive", "Archive", id="archive", tooltip="Move to Archive"),
+        Binding("m", "move", "Move", id="move", tooltip="Move to a folder you pick"),
+        Binding("slash", "search", "Search", id="search", tooltip="Search this folder"),
+        Binding("n", "next_unread", "Next unread", show=False, id="next_unread",
+                tooltip="Jump to the next unread message"),
+        Binding("N", "previous_unread", "Previous unread", show=False,
+                id="previous_unread", tooltip="Jump to the previous unread message"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh",
+                tooltip="Sync this folder now"),
+        Binding("space,v", "mark", "Mark", show=False, id="mark",
+                tooltip="Mark for a bulk action"),
+        Binding("z", "undo", "Undo", show=False, id="undo", tooltip="Undo the last action"),
+        Binding("h", "toggle_headers", "Headers", show=False, id="headers",
+                tooltip="Show all headers of the open message"),
+        Binding("U", "raw_source", "Source", show=False, id="source",
+                tooltip="Show the raw source of the open message"),
+        Binding("r", "compose('reply')", "Reply", show=False, id="reply",
+                tooltip="Reply to the sender"),
+        Binding("R", "compose('reply-all')", "Reply all", show=False, id="reply_all",
+                tooltip="Reply to everyone"),
+        Binding("f", "compose('forward')", "Forward", show=False, id="forward",
+                tooltip="Forward the message"),
+        Binding("c", "compose('new')", "Compose", show=False, id="compose",
+                tooltip="Write a new message"),
+        Binding("w", "toggle_split", "Split", show=False, id="split",
+                tooltip="Reader beside or below the list"),
+        Binding("less_than_sign", "resize_folders(-2)", "Narrower", show=False,
+                id="folders.narrower", tooltip="Narrow the folder pane"),
+        Binding("greater_than_sign", "resize_folders(2)", "Wider", show=False,
+                id="folders.wider", tooltip="Widen the folder pane"),
+        Binding("ctrl+t", "app.cycle_theme", "Theme", show=False, id="theme",
+                tooltip="Next theme (remembered)"),
+        Binding("escape", "cancel", "Cancel", show=False, id="cancel",
+                tooltip="Close search, clear marks"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    MainScreen #panes {
+        height: 1fr;
+    }
+    MainScreen #folders {
+        width: 20%;
+        min-width: 16;
+        max-width: 32;
+        border-right: vkey $panel-lighten-2;
+    }
+    MainScreen #content {
+        width: 1fr;
+        layout: vertical;
+    }
+    MainScreen #content.-beside {
+        layout: horizontal;
+    }
+    MainScreen #messages {
+        height: 1fr;
+    }
+    MainScreen #content.-beside #messages {
+        height: 1fr;
+        width: 1fr;
+    }
+    MainScreen #reader {
+        height: 1fr;
+        border-top: hkey $panel-lighten-2;
+    }
+    MainScreen #content.-beside #reader {
+        height: 1fr;
+        width: 1fr;
+        border-top: none;
+        border-left: vkey $panel-lighten-2;
+    }
+    MainScreen #search {
+        dock: bottom;
+        display: none;
+        margin-bottom: 2;
+    }
+    MainScreen #search.-open {
+        display: block;
+    }
+    """
+
+    class SyncProgress(Message):
+        """Posted from a service thread while headers arrive."""
+
+        def __init__(self, account: str, folder: str, done: int, total: int) -> None:
+            self.account, self.folder, self.done, self.total = account, folder, done, total
+            super().__init__()
+
+    def __init__(self, start_account: str, start_folder: str) -> None:
+        super().__init__()
+        self.current = FolderKey(start_account, start_folder)
+        self.open_ref: MessageRef | None = None
+        self.open_raw: bytes | None = None
+        self.full_headers = False
+        self._undo: _Undo | None = None
+        self._last_reload = 0.0
+        self._searching: str | None = None
+        self._syncing: set[tuple[str, str]] = set()
+
+    @property
+    def mail_app(self) -> MailApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def services(self) -> dict[str, AccountService]:
+        return self.mail_app.services
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield FolderTree(id="folders")
+            with Container(id="content"):
+                yield MessageList(id="messages")
+                yield Reader(id="reader")
+        yield Input(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def folder_tree(self) -> FolderTree:
+        return self.query_one(FolderTree)
+
+    @property
+    def messages(self) -> MessageList:
+        return self.query_one(MessageList)
+
+    @property
+    def reader(self) -> Reader:
+        return self.query_one(Reader)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_mount(self) -> None:
+        # Everything the cache knows is on screen before the network is touched.
+        self._show_tree()
+        self._show_folder(self.current)
+        self.folder_tree.select_key(self.current)
+        self.messages.focus()
+        for name in self.services:
+            self.status.set_state(name, "connecting")
+            self._start_account(name)
+
+    def _show_tree(self) -> None:
+        accounts = {name: s.cached_folders() for name, s in self.services.items()}
+        for name, folders in accounts.items():
+            if not folders:  # never connected: at least the inbox, from the cache
+                from tui_mail.core.models import Folder  # noqa: PLC0415
+
+                accounts[name] = [Folder("INBOX", "/", FolderRole.INBOX)]
+        self.folder_tree.show_folders(accounts, unified=len(self.services) > 1)
+
+    def _source_for(self, key: FolderKey) -> MessageSource:
+        if key.unified:
+            return MergedMessages(
+                [FolderMessages(n, s.store, "INBOX") for n, s in self.services.items()]
+            )
+        return FolderMessages(key.account, self.services[key.account].store, key.folder)
+
+    def _show_folder(self, key: FolderKey) -> None:
+        self.current = key
+        self._searching = None
+        self.messages.show_account = key.unified
+        self.messages.marked.clear()
+        self.messages.set_source(self._source_for(key))
+        self.messages.cursor = 0
+        label = "All inboxes" if key.unified else f"{key.account}: {key.folder}"
+        self.sub_title = label
+        self.status.say(f"{label}: {len(self.messages.source)} messages")
+
+    # -- network work ------------------------------------------------------------------
+
+    @work(group="accounts", exit_on_error=False)
+    async def _start_account(self, name: str) -> None:
+        service = self.services[name]
+        inbox_wanted = self.current.unified or self.current == FolderKey(name, "INBOX")
+        try:
+            await service.connect()
+            self.status.set_state(name, "connected")
+            folders = await service.refresh_folders()
+            self._show_tree()
+            if self.current.account == name and not self.current.unified:
+                await self._sync(name, self.current.folder)
+            if inbox_wanted or self.current.account != name:
+                inbox = next((f.name for f in folders if f.role is FolderRole.INBOX), "INBOX")
+                if FolderKey(name, inbox) != self.current:
+                    await self._sync(name, inbox)
+        except TuiMailError as error:
+            self._account_failed(name, error)
+
+    def _account_failed(self, name: str, error: TuiMailError) -> None:
+        if isinstance(error, AuthenticationFailed):
+            state = "auth failed"
+        elif isinstance(error, ConnectionFailed):
+            state = "offline"
+        else:
+            state = "error"
+        self.status.set_state(name, state)
+        self.status.say(f"{name}: {error}", error=True)
+
+    async def _sync(self, name: str, folder: str) -> None:
+        service = self.services[name]
+        self.status.set_state(name, "syncing")
+
+        def progress(done: int, total: int) -> None:  # on the service's thread
+            self.post_message(self.SyncProgress(name, folder, done, total))
+
+        self._syncing.add((name, folder))
+        try:
+            result = await service.sync(folder, progress)
+        finally:
+            # Progress posted from the service thread may still be queued; it is ignored
+            # once the sync is over (see on_main_screen_sync_progress).
+            self._syncing.discard((name, folder))
+        self.status.set_state(name, "connected")
+        self.status.progress(0, 0)
+        if self._shows(name, folder):
+            self.messages.reload()
+        self._update_counts(name)
+        if result.new or result.vanished or result.flags_changed:
+            self.status.say(
+                f"{name}: {folder} synced: {result.new} new, {result.flags_changed} changed, "
+                f"{result.vanished} removed"
+            )
+
+    def _shows(self, account: str, folder: str) -> bool:
+        if self._searching is not None:
+            return False
+        if self.current.unified:
+            return folder.upper() == "INBOX"
+        return self.current == FolderKey(account, folder)
+
+    def _update_counts(self, account: str) -> None:
+        service = self.services[account]
+        store = service.store
+        for folder in service.cached_folders():
+            try:
+                _total, unread = store.counts(store.folder_id(folder.name))
+            except LookupError:
+                continue
+            if store.sync_state(folder.name).uidvalidity is None:
+                unread = folder.unseen or 0  # never synced: the server's count
+            name = folder.display_name if folder.role is None else folder.role.value.title()
+            self.folder_tree.update_count(FolderKey(account, folder.name), name, unread)
+
+    def on_main_screen_sync_progress(self, event: SyncProgress) -> None:
+        if (event.account, event.folder) not in self._syncing:
+            return  # arrived after the sync finished
+        self.status.progress(event.done, event.total)
+        self.status.set_state(event.account, f"syncing {event.done}/{event.total}")
+        now = time.monotonic()
+        if self._shows(event.account, event.folder) and (
+            now - self._last_reload > RELOAD_INTERVAL or len(self.messages.source) == 0
+        ):
+            self._last_reload = now
+            self.messages.reload()
+
+    # -- choosing and reading ----------------------------------------------------------
+
+    @on(FolderTree.FolderChosen)
+    def _folder_chosen(self, event: FolderTree.FolderChosen) -> None:
+        self._show_folder(event.key)
+        self.messages.focus()
+        if event.key.unified:
+            for name in self.services:
+                self._sync_in_background(name, "INBOX")
+        else:
+            self._sync_in_background(event.key.account, event.key.folder)
+
+    @work(group="sync", exit_on_error=False)
+    async def _sync_in_background(self, name: str, folder: str) -> None:
+        try:
+            await self._sync(name, folder)
+        except TuiMailError as error:
+            self._account_failed(name, error)
+
+    @on(MessageList.Selected)
+    def _message_selected(self, event: MessageList.Selected) -> None:
+        self._open(event.ref)
+
+    @work(group="reader", exclusive=True, exit_on_error=False)
+    async def _open(self, ref: MessageRef) -> None:
+        from tui_mail.core.mime import render_message  # noqa: PLC0415
+
+        service = self.services[ref.account]
+        self.reader.show_notice("Loading…")
+        try:
+            raw = await service.fetch_raw(ref.folder, ref.uid, mark_seen=True)
+        except TuiMailError as error:
+            self.reader.show_notice(str(error), error=True)
+            return
+        # Rendering a 10 MB message takes a fraction of a second: keep it off the UI loop.
+        rendered = await asyncio.to_thread(render_message, raw)
+        self.open_ref, self.open_raw = ref, raw
+        self.reader.show_message(rendered, full_headers=self.full_headers)
+        self.messages.redraw_rows()
+        self._update_counts(ref.account)
+
+    def action_toggle_headers(self) -> None:
+        self.full_headers = not self.full_headers
+        if self.open_raw is not None:
+            from tui_mail.core.mime import render_message  # noqa: PLC0415
+
+            self.reader.show_message(render_message(self.open_raw), full_headers=self.full_headers)
+
+    def action_raw_source(self) -> None:
+        if self.open_raw is None:
+            self.status.say("Open a message first (Enter).")
+            return
+        from tui_mail.core.sanitize import sanitize_text  # noqa: PLC0415
+
+        self.reader.show_raw(sanitize_text(self.open_raw.decode("utf-8", "replace")))
+
+    # -- triage ------------------------------------------------------------------------
+
+    def _by_folder(self, refs: list[MessageRef]) -> dict[tuple[str, str], list[int]]:
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for ref in refs:
+            groups[(ref.account, ref.folder)].append(ref.uid)
+        return groups
+
+    def _selection(self) -> list[MessageRef]:
+        refs = self.messages.selection()
+        if not refs:
+            self.status.say("No message here.")
+        return refs
+
+    def action_toggle_read(self) -> None:
+        self._toggle(Flag.SEEN, "read", "unread")
+
+    def action_toggle_flag(self) -> None:
+        self._toggle(Flag.FLAGGED, "flagged", "unflagged")
+
+    def _toggle(self, flag: Flag, on_word: str, off_word: str) -> None:
+        refs = self._selection()
+        if not refs:
+            return
+        first = self.messages.row_at(self.messages.cursor)
+        # Like mutt: one direction for the whole selection, decided by the current message.
+        turn_on = not (first is not None and flag in first.summary.flags)
+        self._run_action(self._set_flag(refs, flag, turn_on, on_word if turn_on else off_word))
+
+    async def _set_flag(self, refs: list[MessageRef], flag: Flag, on: bool, word: str) -> str:
+        for (account, folder), uids in self._by_folder(refs).items():
+            await self.services[account].set_flag(folder, uids, flag, on=on)
+
+        async def undo() -> str:
+            for (account, folder), uids in self._by_folder(refs).items():
+                await self.services[account].set_flag(folder, uids, flag, on=not on)
+            self.messages.redraw_rows()
+            return f"Undone: {len(refs)} marked {word} again as before."
+
+        self._undo = _Undo(f"{len(refs)} marked {word}", undo)
+        self.messages.redraw_rows()
+        return f"{len(refs)} message(s) marked {word}. z undoes."
+
+    def action_delete(self) -> None:
+        refs = self._selection()
+        if refs:
+            self._run_action(self._move(refs, FolderRole.TRASH, None))
+
+    def action_archive(self) -> None:
+        refs = self._selection()
+        if refs:
+            self._run_action(self._move(refs, FolderRole.ARCHIVE, None))
+
+    def action_move(self) -> None:
+        refs = self._selection()
+        if not refs:
+            return
+        accounts = {ref.account for ref in refs}
+        if len(accounts) > 1:
+            self.status.say("Moving between accounts is not possible; mark one account's mail.")
+            return
+        account = accounts.pop()
+        names = [f.name for f in self.services[account].cached_folders() if f.selectable]
+
+        def chosen(folder: str | None) -> None:
+            if folder:
+                self._run_action(self._move(refs, None, folder))
+
+        self.app.push_screen(FolderPicker(f"Move {len(refs)} message(s) to…", names), chosen)
+
+    async def _move(
+        self, refs: list[MessageRef], role: FolderRole | None, destination: str | None
+    ) -> str:
+        moved: list[tuple[str, str, str, list[str]]] = []  # account, from, to, message-ids
+        for (account, folder), uids in self._by_folder(refs).items():
+            service = self.services[account]
+            ids = [s.message_id for uid in uids if (s := service.summary(folder, uid))]
+            if role is FolderRole.TRASH:
+                target = await service.delete(folder, uids)
+            elif role is FolderRole.ARCHIVE:
+                target = await service.archive(folder, uids)
+            elif destination is not None:
+                await service.move(folder, uids, destination)
+                target = destination
+            else:
+                continue
+            if target is not None:
+                moved.append((account, folder, target, ids))
+            self._forget(account, folder, uids)
+        self.messages.marked.clear()
+        where = ", ".join(sorted({t for _a, _f, t, _i in moved})) or "nowhere (deleted for good)"
+        if moved:
+
+            async def undo() -> str:
+                for account, source, target, ids in moved:
+                    service = self.services[account]
+                    uids = await service.find_by_message_id(target, ids)
+                    await service.move(target, uids, source)
+                    await service.sync(source)
+                self.messages.reload()
+                return f"Undone: {len(refs)} message(s) back where they were."
+
+            self._undo = _Undo(f"moved to {where}", undo)
+        else:
+            self._undo = None
+        return f"{len(refs)} message(s) moved to {where}." + (" z undoes." if moved else "")
+
+    def _forget(self, account: str, folder: str, uids: list[int]) -> None:
+        source = self.messages.source
+        if isinstance(source, FolderMessages) and (source.account, source.folder) == (
+            account,
+            folder,
+        ):
+            keep = self.messages.cursor
+            source.forget(uids)
+            self.messages.set_source(source)
+            self.messages.move_to(min(keep, len(source) - 1))
+        else:
+            self.messages.reload()
+        self._update_counts(account)
+
+    def action_undo(self) -> None:
+        if self._undo is None:
+            self.status.say("Nothing to undo.")
+            return
+        undo, self._undo = self._undo, None
+        self._run_action(undo.undo())
+
+    def _run_action(self, action: Awaitable[str]) -> None:
+        async def run() -> None:
+            try:
+                self.status.say(await action)
+            except TuiMailError as error:
+                self.status.say(str(error), error=True)
+
+        self.run_worker(run(), group="triage", exit_on_error=False)
+
+    def action_mark(self) -> None:
+        self.messages.toggle_mark()
+        self.messages.action_cursor_down()
+
+    def action_cancel(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_class("-open"):
+            search.remove_class("-open")
+            self.messages.focus()
+        if self._searching is not None:
+            self._show_folder(self.current)
+        elif self.messages.marked:
+            self.messages.marked.clear()
+            self.messages.refresh()
+
+    # -- moving around -----------------------------------------------------------------
+
+    def _jump_unread(self, step: int) -> None:
+        source = self.messages.source
+        index = self.messages.cursor + step
+        while 0 <= index < len(source):
+            row = source.row(index)
+            if row is not None and not row.summary.seen:
+                self.messages.move_to(index)
+                return
+            index += step
+        self.status.say("No more unread messages.")
+
+    def action_next_unread(self) -> None:
+        self._jump_unread(1)
+
+    def action_previous_unread(self) -> None:
+        self._jump_unread(-1)
+
+    def action_refresh(self) -> None:
+        if self.current.unified:
+            for name in self.services:
+                self._sync_in_background(name, "INBOX")
+        else:
+            self._sync_in_background(self.current.account, self.current.folder)
+
+    # -- search ------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        if self.current.unified:
+            self.status.say("Search works in one folder; pick an account's folder first.")
+            return
+        search = self.query_one("#search", Input)
+        search.add_class("-open")
+        search.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        query = event.value.strip()
+        event.input.remove_class("-open")
+        self.messages.focus()
+        if not query:
+            self._show_folder(self.current)
+            return
+        self._search(query)
+
+    @work(group="search", exclusive=True, exit_on_error=False)
+    async def _search(self, query: str) -> None:
+        key = self.current
+        service = self.services[key.account]
+        store = service.store
+        words = [w for w in query.split() if ":" not in w]
+        self._searching = query
+        try:
+            folder_id = store.folder_id(key.folder)
+        except LookupError:
+            folder_id = None
+        if folder_id is not None and words:
+            cached = store.search_cached(folder_id, words)
+            self.messages.set_source(
+                FolderMessages(key.account, store, key.folder, only_uids=cached)
+            )
+            self.status.say(f"Search {query!r}: {len(cached)} in the cache; asking the server…")
+        try:
+            found = await service.search_uids(key.folder, query)
+        except TuiMailError as error:
+            self.status.say(str(error), error=True)
+            return
+        if self._searching != query:
+            return
+        self.messages.set_source(FolderMessages(key.account, store, key.folder, only_uids=found))
+        self.messages.cursor = 0
+        self.status.say(f"Search {query!r}: {len(found)} found. Escape returns to the folder.")
+
+    # -- layout and help ---------------------------------------------------------------
+
+    def action_toggle_split(self) -> None:
+        self.query_one("#content").toggle_class("-beside")
+
+    def action_resize_folders(self, delta: int) -> None:
+        tree = self.folder_tree
+        tree.styles.width = max(12, min(60, tree.outer_size.width + delta))
+
+    def action_compose(self, kind: str) -> None:
+        self.status.say(
+            f"The compose screen is not in this version yet; from a shell, `tui-mail "
+            f"{'send' if kind == 'new' else kind.split('-', maxsplit=1)[0]} --help` does it."
+        )
+
+    def action_help(self) -> None:
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for key, active in self.app.active_bindings.items():
+            binding = active.binding
+            if binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            keys = (
+                ", ".join(
+                    b.binding.key_display or self.app.get_key_display(b.binding)
+                    for k, b in self.app.active_bindings.items()
+                    if b.binding.action == binding.action
+                )
+                or key
+            )
+            rows.append((keys, binding.description, binding.tooltip))
+        self.app.push_screen(HelpScreen(rows))
+
+
+__all__ = ["UNIFIED", "MainScreen"]

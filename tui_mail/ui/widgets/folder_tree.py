@@ -1,0 +1,131 @@
+"""FolderTree: every account as a root, special-use folders first, then the hierarchy.
+
+A "All inboxes" entry at the top merges every account's INBOX by date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui_mail.core.models import Folder, FolderRole
+
+_ROLE_LABELS = {
+    FolderRole.INBOX: "Inbox",
+    FolderRole.DRAFTS: "Drafts",
+    FolderRole.SENT: "Sent",
+    FolderRole.ARCHIVE: "Archive",
+    FolderRole.JUNK: "Junk",
+    FolderRole.TRASH: "Trash",
+}
+UNIFIED = "\x00unified"
+"""The folder name of the unified inbox entry (no real folder can contain NUL)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FolderKey:
+    """What a tree node stands for."""
+
+    account: str
+    folder: str
+
+    @property
+    def unified(self) -> bool:
+        return self.folder == UNIFIED
+
+
+class FolderTree(Tree[FolderKey | None]):
+    """Accounts and their folders, with unread counts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="folders.down",
+                tooltip="Next folder"),
+        Binding("k", "cursor_up", "Up", show=False, id="folders.up",
+                tooltip="Previous folder"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    FolderTree {
+        background: $panel;
+        padding: 0 1 0 0;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    class FolderChosen(Message):
+        """The user picked a folder (or the unified inbox)."""
+
+        def __init__(self, key: FolderKey) -> None:
+            self.key = key
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("Mail", data=None, id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self._by_key: dict[FolderKey, TreeNode[FolderKey | None]] = {}
+
+    def show_folders(self, accounts: dict[str, list[Folder]], *, unified: bool) -> None:
+        """Rebuild the tree; `accounts` maps account name -> folders in display order."""
+        current = self.cursor_node.data if self.cursor_node is not None else None
+        self.clear()
+        self._by_key.clear()
+        if unified:
+            key = FolderKey("", UNIFIED)
+            unread = sum(
+                f.unseen or 0
+                for folders in accounts.values()
+                for f in folders
+                if f.role is FolderRole.INBOX
+            )
+            self._by_key[key] = self.root.add_leaf(_label("All inboxes", unread), data=key)
+        for account, folders in accounts.items():
+            root = self.root.add(Text(account, style="bold"), data=None, expand=True)
+            parents: dict[str, TreeNode[FolderKey | None]] = {}
+            for folder in folders:
+                parent = root
+                if folder.role is None and folder.delimiter and folder.delimiter in folder.name:
+                    parent_name = folder.name.rsplit(folder.delimiter, 1)[0]
+                    parent = parents.get(parent_name, root)
+                name = _ROLE_LABELS.get(folder.role, folder.display_name) if folder.role else (
+                    folder.display_name
+                )  # fmt: skip
+                key = FolderKey(account, folder.name)
+                node = parent.add(_label(name, folder.unseen or 0), data=key, expand=True)
+                if not folder.selectable:
+                    node.label = Text(name, style="dim italic")
+                parents[folder.name] = node
+                self._by_key[key] = node
+            for node in list(parents.values()):
+                if not node.children:
+                    node.allow_expand = False
+        if current is not None and current in self._by_key:
+            self.move_cursor(self._by_key[current])
+
+    def select_key(self, key: FolderKey) -> None:
+        node = self._by_key.get(key)
+        if node is not None:
+            self.move_cursor(node)
+
+    def update_count(self, key: FolderKey, name: str, unread: int) -> None:
+        node = self._by_key.get(key)
+        if node is not None:
+            node.set_label(_label(name, unread))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[FolderKey | None]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.FolderChosen(event.node.data))
+
+
+def _label(name: str, unread: int) -> Text:
+    label = Text(name, style="bold" if unread else "")
+    if unread:
+        label.append(f" {unread}", style="bold")
+    return label

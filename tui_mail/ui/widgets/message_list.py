@@ -1,0 +1,283 @@
+"""MessageList: a virtual list that draws only the rows on screen.
+
+Rows come from a `MessageSource` (core/message_index.py), which reads summaries from the
+store a page at a time, so a 100,000-message folder costs what a screenful costs. Text from
+messages is put on screen as `rich.text.Text` (never markup), already sanitised by the core.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui_mail.core.message_index import MessageRef, MessageSource, Row
+
+
+class _EmptySource:
+    def __len__(self) -> int:
+        return 0
+
+    def row(self, index: int) -> Row | None:
+        return None
+
+    def refresh(self) -> None:
+        return None
+
+    def refresh_rows(self) -> None:
+        return None
+
+    def index_of(self, ref: MessageRef) -> int | None:
+        return None
+
+
+def format_date(timestamp: int, now: time.struct_time) -> str:
+    """Today: 14:05; this year: Mar 04; older: 2023-11-15."""
+    if not timestamp:
+        return "-"
+    when = time.localtime(timestamp)
+    if when.tm_year == now.tm_year and when.tm_yday == now.tm_yday:
+        return time.strftime("%H:%M", when)
+    if when.tm_year == now.tm_year:
+        return time.strftime("%b %d", when)
+    return time.strftime("%Y-%m-%d", when)
+
+
+class MessageList(ScrollView, can_focus=True):
+    """The messages of a folder (or a search, or the unified inbox), one per line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="list.down",
+                tooltip="Next message"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="list.up",
+                tooltip="Previous message"),
+        Binding("g,home", "first", "First", show=False, id="list.first",
+                tooltip="First message"),
+        Binding("G,end", "last", "Last", show=False, id="list.last", tooltip="Last message"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="list.page_down",
+                tooltip="Next page"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="list.page_up",
+                tooltip="Previous page"),
+        Binding("enter", "open", "Open", id="list.open", tooltip="Read the message"),
+    ]  # fmt: skip
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "message-list--cursor",
+        "message-list--unread",
+        "message-list--marked",
+        "message-list--flagged",
+        "message-list--muted",
+    }
+
+    DEFAULT_CSS = """
+    MessageList {
+        background: $surface;
+        scrollbar-size-vertical: 1;
+    }
+    MessageList > .message-list--cursor {
+        background: $boost;
+        text-style: reverse;
+    }
+    MessageList:focus > .message-list--cursor {
+        background: $accent;
+        color: $text;
+        text-style: none;
+    }
+    MessageList > .message-list--unread {
+        text-style: bold;
+        color: $text;
+    }
+    MessageList > .message-list--marked {
+        background: $warning 35%;
+    }
+    MessageList > .message-list--flagged {
+        color: $error;
+    }
+    MessageList > .message-list--muted {
+        color: $text-muted;
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+    """Position of the highlighted row."""
+
+    class Highlighted(Message):
+        """The cursor moved to another message."""
+
+        def __init__(self, ref: MessageRef | None) -> None:
+            self.ref = ref
+            super().__init__()
+
+    class Selected(Message):
+        """The user asked to read a message (Enter or click)."""
+
+        def __init__(self, ref: MessageRef) -> None:
+            self.ref = ref
+            super().__init__()
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.source: MessageSource = _EmptySource()
+        self.marked: set[MessageRef] = set()
+        self.show_account = False
+        self._now = time.localtime()
+
+    # -- data --------------------------------------------------------------------------
+
+    def set_source(self, source: MessageSource, *, keep: MessageRef | None = None) -> None:
+        """Show another list; keep the cursor on `keep` when it is still there."""
+        self.source = source
+        self._after_change(keep)
+
+    def reload(self) -> None:
+        """The store changed (sync, new mail, an action): re-read, keep the cursor's message."""
+        keep = self.current
+        self.source.refresh()
+        self._after_change(keep)
+
+    def redraw_rows(self) -> None:
+        """Flags changed: re-read the visible rows, the order stays."""
+        self.source.refresh_rows()
+        self.refresh()
+
+    def _after_change(self, keep: MessageRef | None) -> None:
+        self._now = time.localtime()
+        self.virtual_size = Size(self.size.width, len(self.source))
+        index = self.source.index_of(keep) if keep is not None else None
+        self.cursor = min(index if index is not None else self.cursor, max(0, len(self.source) - 1))
+        self.refresh()
+
+    @property
+    def current(self) -> MessageRef | None:
+        row = self.source.row(self.cursor)
+        return row.ref if row is not None else None
+
+    def row_at(self, index: int) -> Row | None:
+        return self.source.row(index)
+
+    def selection(self) -> list[MessageRef]:
+        """What an action applies to: the marked messages, else the one under the cursor."""
+        if self.marked:
+            return sorted(self.marked, key=lambda r: (r.account, r.folder, r.uid))
+        current = self.current
+        return [current] if current is not None else []
+
+    def toggle_mark(self) -> None:
+        current = self.current
+        if current is None:
+            return
+        self.marked.symmetric_difference_update({current})
+        self.refresh_line(self.cursor - int(self.scroll_y))
+
+    # -- cursor ------------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        height = self.scrollable_content_region.height or self.size.height
+        if new < self.scroll_y:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif height and new >= self.scroll_y + height:
+            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Highlighted(self.current))
+
+    def _move(self, delta: int) -> None:
+        if len(self.source):
+            self.cursor = max(0, min(len(self.source) - 1, self.cursor + delta))
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self._move(len(self.source))
+
+    def action_page_down(self) -> None:
+        self._move(max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        self._move(-max(1, self.size.height - 1))
+
+    def action_open(self) -> None:
+        current = self.current
+        if current is not None:
+            self.post_message(self.Selected(current))
+
+    def move_to(self, index: int) -> None:
+        if 0 <= index < len(self.source):
+            self.cursor = index
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = event.y + int(self.scroll_y)
+        if 0 <= index < len(self.source):
+            self.cursor = index
+            self.action_open()
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        index = y + int(self.scroll_y)
+        width = self.scrollable_content_region.width or self.size.width
+        row = self.source.row(index)
+        base = self.rich_style
+        if row is None:
+            return Strip.blank(width, base)
+        text = self._row_text(row, width)
+        style = base
+        if not row.summary.seen:
+            style += self.get_component_rich_style("message-list--unread", partial=True)
+        if row.ref in self.marked:
+            style += self.get_component_rich_style("message-list--marked", partial=True)
+        if index == self.cursor:
+            style += self.get_component_rich_style("message-list--cursor", partial=True)
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments, text.cell_len).adjust_cell_length(width)
+        return strip.apply_style(style) if style else strip
+
+    def _row_text(self, row: Row, width: int) -> Text:
+        summary = row.summary
+        marks = (
+            ("N" if not summary.seen else " ")
+            + ("!" if summary.flagged else " ")
+            + ("r" if summary.answered else ("f" if summary.keywords and "$Forwarded" in
+                                              summary.keywords else " "))
+            + ("@" if summary.has_attachment else " ")
+            + ("*" if row.ref in self.marked else " ")
+        )  # fmt: skip
+        date = format_date(summary.date, self._now)
+        sender_width = 14 if width < 90 else 22
+        account = f"{row.ref.account[:10]:<10} " if self.show_account else ""
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        flagged = self.get_component_rich_style("message-list--flagged", partial=True)
+        text.append(marks[:2], flagged if summary.flagged else Style())
+        text.append(marks[2:] + " ")
+        muted = self.get_component_rich_style("message-list--muted", partial=True)
+        text.append(f"{date:>10}  ", muted)
+        if account:
+            text.append(account, muted)
+        sender = summary.sender or "(no sender)"
+        text.append(_fit_cells(sender, sender_width) + "  ")
+        text.append(summary.subject or "(no subject)")
+        text.truncate(width, overflow="ellipsis", pad=True)
+        return text
+
+
+def _fit_cells(text: str, width: int) -> str:
+    """Exactly `width` terminal cells: padded, or cut with an ellipsis (CJK is two cells)."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"
