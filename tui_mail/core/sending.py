@@ -212,11 +212,11 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
     raw = build_message(service.account, draft, for_drafts=True).as_bytes(policy=SMTP)
     uid = await service.append(folder, raw, (Flag.DRAFT, Flag.SEEN))
     if uid is None:  # no UIDPLUS: find it by its Message-ID, which no other draft has
-        found = await service.search_uids(folder, f'"{draft.message_id}"')
+        found = await service.find_by_message_id(folder, [draft.message_id])
         uid = max(found) if found else None
     previous, draft.drafts_copy = draft.drafts_copy, (None if uid is None else (folder, uid))
     if previous is not None and previous != draft.drafts_copy:
-        await service.delete(previous[0], [previous[1]])
+        await service.expunge(previous[0], [previous[1]])
     return uid
 
 
@@ -303,7 +303,7 @@ async def _follow_up(service: AccountService, entry: OutboxEntry, report: SendRe
     if entry.drafts_copy is not None:
         folder, uid = entry.drafts_copy
         try:
-            await service.delete(folder, [uid])
+            await service.expunge(folder, [uid])
         except TuiMailError as error:
             report.warnings.append(f"Could not remove the draft from {folder}: {error}")
 

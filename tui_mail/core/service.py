@@ -218,9 +218,13 @@ class AccountService:
         if trash is not None and trash != folder:
             await self.move(folder, uids, trash)
             return trash
+        await self.expunge(folder, uids)
+        return None
+
+    async def expunge(self, folder: str, uids: list[int]) -> None:
+        """Delete these messages for good, wherever they are (replaced drafts, Trash)."""
         await self._run(lambda b: b.expunge(folder, uids))
         self.store.delete_uids(self.store.ensure_folder(folder), uids)
-        return None
 
     async def archive(self, folder: str, uids: list[int]) -> str:
         archive = await self.role_folder(FolderRole.ARCHIVE)

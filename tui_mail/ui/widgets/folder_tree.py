@@ -127,5 +127,5 @@ class FolderTree(Tree[FolderKey | None]):
 def _label(name: str, unread: int) -> Text:
     label = Text(name, style="bold" if unread else "")
     if unread:
-        label.append(f" {unread}", style="bold")
+        label.append(f" ({unread})", style="bold")
     return label

@@ -8,6 +8,7 @@ messages is put on screen as `rich.text.Text` (never markup), already sanitised 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -22,6 +23,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_mail.core.message_index import MessageRef, MessageSource, Row
+
+clock: Callable[[], float] = time.time
+"""Where "today" comes from for the date column (the screenshots pin it)."""
 
 
 class _EmptySource:
@@ -83,6 +87,7 @@ class MessageList(ScrollView, can_focus=True):
     MessageList {
         background: $surface;
         scrollbar-size-vertical: 1;
+        overflow-x: hidden;
     }
     MessageList > .message-list--cursor {
         background: $boost;
@@ -130,7 +135,7 @@ class MessageList(ScrollView, can_focus=True):
         self.source: MessageSource = _EmptySource()
         self.marked: set[MessageRef] = set()
         self.show_account = False
-        self._now = time.localtime()
+        self._now = time.localtime(clock())
 
     # -- data --------------------------------------------------------------------------
 
@@ -151,7 +156,7 @@ class MessageList(ScrollView, can_focus=True):
         self.refresh()
 
     def _after_change(self, keep: MessageRef | None) -> None:
-        self._now = time.localtime()
+        self._now = time.localtime(clock())
         self.virtual_size = Size(self.size.width, len(self.source))
         index = self.source.index_of(keep) if keep is not None else None
         self.cursor = min(index if index is not None else self.cursor, max(0, len(self.source) - 1))

@@ -1,0 +1,80 @@
+"""The scenes shown in screenshots/ and checked by the SVG snapshot tests: the demo mailbox,
+a fixed clock and fixed keys, so every run draws the same picture."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tui_mail.core.demo import demo_config
+from tui_mail.core.demo.messages import NOW
+from tui_mail.ui.app import MailApp
+from tui_mail.ui.widgets import message_list
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    size: tuple[int, int]
+    keys: tuple[str, ...] = ()
+    theme: str | None = None
+    description: str = ""
+
+
+SCENES = (
+    Scene("main", (120, 40), description="Folders, the message list and the reader"),
+    Scene("main-80x24", (80, 24), description="The same at 80x24"),
+    Scene("reader", (120, 40), ("j", "enter"), description="Reading a message"),
+    Scene("help", (120, 40), ("question_mark",), description="Every key, as bound now"),
+    Scene("light", (120, 40), ("enter",), theme="tui-mail-light", description="Light theme"),
+    Scene("high-contrast", (120, 40), ("enter",), theme="tui-mail-high-contrast",
+          description="High contrast (16 colours)"),
+)  # fmt: skip
+
+
+@contextmanager
+def fixed_world(data_dir: Path) -> Iterator[None]:
+    """UTC, the demo's 'now', and every file under `data_dir`."""
+    saved = {k: os.environ.get(k) for k in ("TZ", "TUI_MAIL_DATA_DIR")}
+    os.environ["TZ"] = "UTC"
+    os.environ["TUI_MAIL_DATA_DIR"] = str(data_dir)
+    time.tzset()
+    clock = message_list.clock
+    message_list.clock = NOW.timestamp
+    try:
+        yield
+    finally:
+        message_list.clock = clock
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        time.tzset()
+
+
+def scene_app(scene: Scene, data_dir: Path) -> MailApp:
+    config = demo_config(data_dir)
+    if scene.theme:
+        config = replace(config, theme=scene.theme)
+    return MailApp(config, data_dir=data_dir)
+
+
+async def play(scene: Scene, pilot: Pilot[Any]) -> None:
+    """Wait for the demo to load, then press the scene's keys and let it settle."""
+    from tests.ui.conftest import settled  # noqa: PLC0415
+
+    app = pilot.app
+    assert isinstance(app, MailApp)
+    await settled(pilot, app)
+    for key in scene.keys:
+        await pilot.press(key)
+    await settled(pilot, app) if not scene.keys or scene.keys[-1] != "question_mark" else None
+    await pilot.pause(0.2)
