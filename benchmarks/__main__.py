@@ -100,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = Machine.describe()
     log(f"sizes {options.sizes}, {options.runs} round(s), peers: {options.peers}")
     results = Suite(options).run()
+    results.notes.append(
+        "load average at the end (1, 5, 15 min): "
+        + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    )
     print(text_report(results, machine, options.sizes, options.runs))
     if args.output is not None:
         command = shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])])

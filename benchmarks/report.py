@@ -20,13 +20,13 @@ END = "<!-- END GENERATED RESULTS -->"
 CLIENT_COLUMNS = ("tui-mail", "aerc", "neomutt")
 
 
-def format_value(value: float, unit: Unit) -> str:
+def format_value(value: float, unit: Unit, like: float | None = None) -> str:
+    """``value`` for a reader; ``like`` picks the scale (a range is shown in its median's)."""
+    scale = value if like is None else like
     if unit is Unit.SECONDS:
-        return f"{value * 1000:.1f} ms" if value < 0.1 else f"{value:.2f} s"
+        return f"{value * 1000:.1f} ms" if scale < 0.1 else f"{value:.2f} s"
     if unit is Unit.BYTES:
-        if value >= 1e6:
-            return f"{value / 1e6:.1f} MB"
-        return f"{value / 1e3:.1f} kB"
+        return f"{value / 1e6:.1f} MB" if scale >= 1e6 else f"{value / 1e3:.1f} kB"
     return f"{value:.2f}x"
 
 
@@ -42,9 +42,12 @@ def format_cell(cell: Cell, unit: Unit, summary: str) -> str:
     median = cell.median()
     assert median is not None
     text = format_value(median, unit)
-    if len(values) > 1:
-        low, high = min(values), max(values)
-        text += f" [{format_value(low, unit)}-{format_value(high, unit)}, n={len(values)}]"
+    low = format_value(min(values), unit, median)
+    high = format_value(max(values), unit, median)
+    if low != high:
+        text += f" [{low}-{high}, n={len(values)}]"
+    elif len(values) > 1:
+        text += f" (n={len(values)})"
     return text
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -29,9 +26,10 @@ from tui_mail.core.message_index import (
     MessageRef,
     MessageSource,
 )
-from tui_mail.core.models import Flag, FolderRole
-from tui_mail.ui.screens.folder_picker import FolderPicker
+from tui_mail.core.models import FolderRole
 from tui_mail.ui.screens.help import HelpScreen
+from tui_mail.ui.screens.search import Search
+from tui_mail.ui.screens.triage import Triage
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.reader import Reader
@@ -43,12 +41,6 @@ if TYPE_CHECKING:
 
 RELOAD_INTERVAL = 0.4
 """While a long sync runs, the list re-reads the store at most this often."""
-
-
-@dataclass(frozen=True)
-class _Undo:
-    description: str
-    undo: Callable[[], Awaitable[str]]
 
 
 class MainScreen(Screen[None]):
@@ -159,9 +151,10 @@ class MainScreen(Screen[None]):
         self.open_ref: MessageRef | None = None
         self.open_raw: bytes | None = None
         self.full_headers = False
-        self._undo: _Undo | None = None
+        self.triage = Triage(self)
+        self.search = Search(self)
         self._last_reload = 0.0
-        self._searching: str | None = None
+        self.searching: str | None = None
         self._syncing: set[tuple[str, str]] = set()
 
     @property
@@ -203,7 +196,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         # Everything the cache knows is on screen before the network is touched.
         self._show_tree()
-        self._show_folder(self.current)
+        self.show_folder(self.current)
         self.folder_tree.select_key(self.current)
         self.messages.focus()
         for name in self.services:
@@ -226,9 +219,9 @@ class MainScreen(Screen[None]):
             )
         return FolderMessages(key.account, self.services[key.account].store, key.folder)
 
-    def _show_folder(self, key: FolderKey) -> None:
+    def show_folder(self, key: FolderKey) -> None:
         self.current = key
-        self._searching = None
+        self.searching = None
         self.messages.show_account = key.unified
         self.messages.marked.clear()
         self.messages.set_source(self._source_for(key))
@@ -285,7 +278,7 @@ class MainScreen(Screen[None]):
         self.status.progress(0, 0)
         if self._shows(name, folder):
             self.messages.reload()
-        self._update_counts(name)
+        self.update_counts(name)
         if result.new or result.vanished or result.flags_changed:
             self.status.say(
                 f"{name}: {folder} synced: {result.new} new, {result.flags_changed} changed, "
@@ -293,13 +286,13 @@ class MainScreen(Screen[None]):
             )
 
     def _shows(self, account: str, folder: str) -> bool:
-        if self._searching is not None:
+        if self.searching is not None:
             return False
         if self.current.unified:
             return folder.upper() == "INBOX"
         return self.current == FolderKey(account, folder)
 
-    def _update_counts(self, account: str) -> None:
+    def update_counts(self, account: str) -> None:
         service = self.services[account]
         store = service.store
         for folder in service.cached_folders():
@@ -328,7 +321,7 @@ class MainScreen(Screen[None]):
 
     @on(FolderTree.FolderChosen)
     def _folder_chosen(self, event: FolderTree.FolderChosen) -> None:
-        self._show_folder(event.key)
+        self.show_folder(event.key)
         self.messages.focus()
         if event.key.unified:
             for name in self.services:
@@ -363,7 +356,7 @@ class MainScreen(Screen[None]):
         self.open_ref, self.open_raw = ref, raw
         self.reader.show_message(rendered, full_headers=self.full_headers)
         self.messages.redraw_rows()
-        self._update_counts(ref.account)
+        self.update_counts(ref.account)
 
     def action_toggle_headers(self) -> None:
         self.full_headers = not self.full_headers
@@ -380,176 +373,46 @@ class MainScreen(Screen[None]):
 
         self.reader.show_raw(sanitize_text(self.open_raw.decode("utf-8", "replace")))
 
-    # -- triage ------------------------------------------------------------------------
-
-    def _by_folder(self, refs: list[MessageRef]) -> dict[tuple[str, str], list[int]]:
-        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for ref in refs:
-            groups[(ref.account, ref.folder)].append(ref.uid)
-        return groups
-
-    def _selection(self) -> list[MessageRef]:
-        refs = self.messages.selection()
-        if not refs:
-            self.status.say("No message here.")
-        return refs
+    # -- triage and search (see triage.py, search.py) ---------------------------------
 
     def action_toggle_read(self) -> None:
-        self._toggle(Flag.SEEN, "read", "unread")
+        self.triage.toggle_read()
 
     def action_toggle_flag(self) -> None:
-        self._toggle(Flag.FLAGGED, "flagged", "unflagged")
-
-    def _toggle(self, flag: Flag, on_word: str, off_word: str) -> None:
-        refs = self._selection()
-        if not refs:
-            return
-        first = self.messages.row_at(self.messages.cursor)
-        # Like mutt: one direction for the whole selection, decided by the current message.
-        turn_on = not (first is not None and flag in first.summary.flags)
-        self._run_action(self._set_flag(refs, flag, turn_on, on_word if turn_on else off_word))
-
-    async def _set_flag(self, refs: list[MessageRef], flag: Flag, on: bool, word: str) -> str:
-        for (account, folder), uids in self._by_folder(refs).items():
-            await self.services[account].set_flag(folder, uids, flag, on=on)
-
-        async def undo() -> str:
-            for (account, folder), uids in self._by_folder(refs).items():
-                await self.services[account].set_flag(folder, uids, flag, on=not on)
-            self.messages.redraw_rows()
-            return f"Undone: {len(refs)} marked {word} again as before."
-
-        self._undo = _Undo(f"{len(refs)} marked {word}", undo)
-        self.messages.redraw_rows()
-        return f"{len(refs)} message(s) marked {word}. z undoes."
+        self.triage.toggle_flag()
 
     def action_delete(self) -> None:
-        refs = self._selection()
-        if refs:
-            self._run_action(self._move(refs, FolderRole.TRASH, None))
+        self.triage.delete()
 
     def action_archive(self) -> None:
-        refs = self._selection()
-        if refs:
-            self._run_action(self._move(refs, FolderRole.ARCHIVE, None))
+        self.triage.archive()
 
     def action_move(self) -> None:
-        refs = self._selection()
-        if not refs:
-            return
-        accounts = {ref.account for ref in refs}
-        if len(accounts) > 1:
-            self.status.say("Moving between accounts is not possible; mark one account's mail.")
-            return
-        account = accounts.pop()
-        names = [f.name for f in self.services[account].cached_folders() if f.selectable]
-
-        def chosen(folder: str | None) -> None:
-            if folder:
-                self._run_action(self._move(refs, None, folder))
-
-        self.app.push_screen(FolderPicker(f"Move {len(refs)} message(s) to…", names), chosen)
-
-    async def _move(
-        self, refs: list[MessageRef], role: FolderRole | None, destination: str | None
-    ) -> str:
-        moved: list[tuple[str, str, str, list[str]]] = []  # account, from, to, message-ids
-        for (account, folder), uids in self._by_folder(refs).items():
-            service = self.services[account]
-            ids = [s.message_id for uid in uids if (s := service.summary(folder, uid))]
-            if role is FolderRole.TRASH:
-                target = await service.delete(folder, uids)
-            elif role is FolderRole.ARCHIVE:
-                target = await service.archive(folder, uids)
-            elif destination is not None:
-                await service.move(folder, uids, destination)
-                target = destination
-            else:
-                continue
-            if target is not None:
-                moved.append((account, folder, target, ids))
-            self._forget(account, folder, uids)
-        self.messages.marked.clear()
-        where = ", ".join(sorted({t for _a, _f, t, _i in moved})) or "nowhere (deleted for good)"
-        if moved:
-
-            async def undo() -> str:
-                for account, source, target, ids in moved:
-                    service = self.services[account]
-                    uids = await service.find_by_message_id(target, ids)
-                    await service.move(target, uids, source)
-                    await service.sync(source)
-                self.messages.reload()
-                return f"Undone: {len(refs)} message(s) back where they were."
-
-            self._undo = _Undo(f"moved to {where}", undo)
-        else:
-            self._undo = None
-        return f"{len(refs)} message(s) moved to {where}." + (" z undoes." if moved else "")
-
-    def _forget(self, account: str, folder: str, uids: list[int]) -> None:
-        source = self.messages.source
-        if isinstance(source, FolderMessages) and (source.account, source.folder) == (
-            account,
-            folder,
-        ):
-            keep = self.messages.cursor
-            source.forget(uids)
-            self.messages.set_source(source)
-            self.messages.move_to(min(keep, len(source) - 1))
-        else:
-            self.messages.reload()
-        self._update_counts(account)
+        self.triage.move()
 
     def action_undo(self) -> None:
-        if self._undo is None:
-            self.status.say("Nothing to undo.")
-            return
-        undo, self._undo = self._undo, None
-        self._run_action(undo.undo())
-
-    def _run_action(self, action: Awaitable[str]) -> None:
-        async def run() -> None:
-            try:
-                self.status.say(await action)
-            except TuiMailError as error:
-                self.status.say(str(error), error=True)
-
-        self.run_worker(run(), group="triage", exit_on_error=False)
+        self.triage.undo()
 
     def action_mark(self) -> None:
-        self.messages.toggle_mark()
-        self.messages.action_cursor_down()
+        self.triage.mark()
 
     def action_cancel(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_class("-open"):
-            search.remove_class("-open")
-            self.messages.focus()
-        if self._searching is not None:
-            self._show_folder(self.current)
-        elif self.messages.marked:
-            self.messages.marked.clear()
-            self.messages.refresh()
-
-    # -- moving around -----------------------------------------------------------------
-
-    def _jump_unread(self, step: int) -> None:
-        source = self.messages.source
-        index = self.messages.cursor + step
-        while 0 <= index < len(source):
-            row = source.row(index)
-            if row is not None and not row.summary.seen:
-                self.messages.move_to(index)
-                return
-            index += step
-        self.status.say("No more unread messages.")
+        self.triage.cancel()
 
     def action_next_unread(self) -> None:
-        self._jump_unread(1)
+        self.triage.next_unread()
 
     def action_previous_unread(self) -> None:
-        self._jump_unread(-1)
+        self.triage.previous_unread()
+
+    def action_search(self) -> None:
+        self.search.open()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.search.submitted(event)
+
+    # -- moving around ----------------------------------------------------------------
 
     def action_refresh(self) -> None:
         if self.current.unified:
@@ -557,54 +420,6 @@ class MainScreen(Screen[None]):
                 self._sync_in_background(name, "INBOX")
         else:
             self._sync_in_background(self.current.account, self.current.folder)
-
-    # -- search ------------------------------------------------------------------------
-
-    def action_search(self) -> None:
-        if self.current.unified:
-            self.status.say("Search works in one folder; pick an account's folder first.")
-            return
-        search = self.query_one("#search", Input)
-        search.add_class("-open")
-        search.focus()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        query = event.value.strip()
-        event.input.remove_class("-open")
-        self.messages.focus()
-        if not query:
-            self._show_folder(self.current)
-            return
-        self._search(query)
-
-    @work(group="search", exclusive=True, exit_on_error=False)
-    async def _search(self, query: str) -> None:
-        key = self.current
-        service = self.services[key.account]
-        store = service.store
-        words = [w for w in query.split() if ":" not in w]
-        self._searching = query
-        try:
-            folder_id = store.folder_id(key.folder)
-        except LookupError:
-            folder_id = None
-        if folder_id is not None and words:
-            cached = store.search_cached(folder_id, words)
-            self.messages.set_source(
-                FolderMessages(key.account, store, key.folder, only_uids=cached)
-            )
-            self.status.say(f"Search {query!r}: {len(cached)} in the cache; asking the server…")
-        try:
-            found = await service.search_uids(key.folder, query)
-        except TuiMailError as error:
-            self.status.say(str(error), error=True)
-            return
-        if self._searching != query:
-            return
-        self.messages.set_source(FolderMessages(key.account, store, key.folder, only_uids=found))
-        self.messages.cursor = 0
-        self.status.say(f"Search {query!r}: {len(found)} found. Escape returns to the folder.")
 
     # -- layout and help ---------------------------------------------------------------
 
