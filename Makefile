@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := dovecot-imapd dovecot-pop3d tmux
 BENCH_PEERS := aerc neomutt
 
-.PHONY: run test lint typecheck unit integration system-deps clean bench bench-smoke
+.PHONY: run test lint typecheck unit integration system-deps clean screenshots bench bench-smoke bench bench-smoke
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ run: $(BIN)/.installed
 	$(BIN)/tui-mail --demo
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check tui_mail tests benchmarks
-	$(BIN)/ruff format --check tui_mail tests benchmarks
+	$(BIN)/ruff check tui_mail tests benchmarks screenshots
+	$(BIN)/ruff format --check tui_mail tests benchmarks screenshots
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
@@ -40,6 +40,10 @@ test: $(BIN)/.installed system-deps lint typecheck
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
+
+# screenshots/*.svg from the demo mailbox: the same scenes the snapshot tests check.
+screenshots: $(BIN)/.installed
+	$(BIN)/python -m screenshots.make
 
 # The benchmark suite (docs/BENCHMARKS.md): tui-mail against the wire, aerc and neomutt.
 # Only `make bench` installs the peers; `make test` runs the smoke mode without them.
