@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := dovecot-imapd dovecot-pop3d tmux
 BENCH_PEERS := aerc neomutt
 
-.PHONY: run test lint typecheck unit integration system-deps clean screenshots bench bench-smoke bench bench-smoke
+.PHONY: run test lint typecheck unit system-deps clean screenshots bench bench-smoke
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
