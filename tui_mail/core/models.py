@@ -6,6 +6,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tui_mail.core.sanitize import sanitize_line
+
 Progress = Callable[[int, int], None]
 """Called with (messages done, messages expected) while a sync runs."""
 
@@ -51,10 +53,11 @@ class Folder:
 
     @property
     def display_name(self) -> str:
-        """Last component of the hierarchy."""
+        """Last component of the hierarchy, safe to show (names come from the server)."""
+        leaf = self.name
         if self.delimiter and self.delimiter in self.name:
-            return self.name.rsplit(self.delimiter, 1)[1]
-        return self.name
+            leaf = self.name.rsplit(self.delimiter, 1)[1]
+        return sanitize_line(leaf)
 
     @property
     def depth(self) -> int:

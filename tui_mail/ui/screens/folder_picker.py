@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from tui_mail.core.sanitize import sanitize_line
+
 
 def fuzzy_score(query: str, name: str) -> int | None:
     """Lower is better; None when the letters of `query` do not appear in order in `name`."""
@@ -69,7 +71,7 @@ class FolderPicker(ModalScreen[str | None]):
     def _options(self, query: str) -> list[Option]:
         scored = [(fuzzy_score(query, name), name) for name in self.folders]
         ranked = sorted((score, name) for score, name in scored if score is not None)
-        return [Option(Text(name), id=name) for _score, name in ranked]
+        return [Option(Text(sanitize_line(name)), id=name) for _score, name in ranked]
 
     @on(Input.Changed, "#picker-filter")
     def _filter(self, event: Input.Changed) -> None:

@@ -1,16 +1,38 @@
-"""Reader: one message as the core renderer gives it. Text only, never markup."""
+"""Reader: one message as the core renderer gives it. Text only, never markup.
+
+Everything shown is a `rich.text.Text` built from strings the core has sanitised, so a
+subject like ``[bold red]x[/]`` shows literally and no escape sequence reaches the terminal.
+
+Laying out text costs Textual about 2 s per million characters on the UI loop, so a long
+body is shown in pieces: the first `CHUNK_CHARS` at once, the rest mounted piece by piece by
+an async worker that yields between pieces, so keys keep working while a "load all" of a
+10 MB message fills in.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
+from rich.filesize import decimal
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui_mail.core.mime import RenderedMessage
+
+INITIAL_BODY_CHARS = 200_000
+"""Body characters rendered when a message is opened; more is behind "load all"."""
+FULL_BODY_CHARS = 50_000_000
+"""Body characters rendered by "load all" (the renderer's bound for a whole message)."""
+CHUNK_CHARS = 50_000
+"""Characters per piece of a long body (about 0.1 s of layout each)."""
+
+TRUNCATED_PREFIX = "Truncated"
+"""How the renderer's notes about a cut body begin."""
 
 
 class Reader(VerticalScroll, can_focus=True):
@@ -30,10 +52,13 @@ class Reader(VerticalScroll, can_focus=True):
         padding: 0 1;
         scrollbar-size-vertical: 1;
     }
-    Reader > #reader-body {
+    Reader > Static {
         width: 100%;
     }
     """
+
+    message: RenderedMessage | None = None
+    """The message on screen (None for a notice or the raw source)."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No message open. Enter reads the highlighted one.", style="dim"),
@@ -41,20 +66,73 @@ class Reader(VerticalScroll, can_focus=True):
 
     @property
     def body(self) -> Static:
+        """The first piece: headers, notes and the start of the body."""
         return self.query_one("#reader-body", Static)
 
+    @property
+    def truncated(self) -> bool:
+        """The open message was cut short by the renderer ("load all" shows the rest)."""
+        return self.message is not None and any(
+            note.startswith(TRUNCATED_PREFIX) for note in self.message.notes
+        )
+
+    def shown_text(self) -> str:
+        """Everything the reader holds, as plain text (what a user can scroll through)."""
+        return "".join(str(piece.render()) for piece in self.query(Static))
+
     def show_text(self, text: Text) -> None:
-        self.body.update(text)
-        self.scroll_home(animate=False)
+        self.message = None
+        self._show_pieces([text])
 
     def show_message(self, message: RenderedMessage, *, full_headers: bool = False) -> None:
-        self.show_text(message_text(message, full_headers=full_headers))
+        pieces = message_pieces(message, full_headers=full_headers)
+        self._show_pieces(pieces)
+        self.message = message
 
     def show_raw(self, source: str) -> None:
-        self.show_text(Text(source))
+        self.message = None
+        self._show_pieces(_split(Text(source)))
 
     def show_notice(self, notice: str, *, error: bool = False) -> None:
         self.show_text(Text(notice, style="bold red" if error else "dim"))
+
+    def _show_pieces(self, pieces: list[Text]) -> None:
+        self.workers.cancel_group(self, "pieces")
+        for extra in self.query(Static).exclude("#reader-body"):
+            extra.remove()
+        self.body.update(pieces[0])
+        self.scroll_home(animate=False)
+        if len(pieces) > 1:
+            self._mount_rest(pieces[1:])
+
+    @work(group="pieces", exclusive=True, exit_on_error=False)
+    async def _mount_rest(self, pieces: list[Text]) -> None:
+        for piece in pieces:
+            await self.mount(Static(piece, classes="reader-piece"))
+            await asyncio.sleep(0.01)  # let keys and repaints through between pieces
+
+
+def message_pieces(message: RenderedMessage, *, full_headers: bool = False) -> list[Text]:
+    """The reader's content as Rich Texts of at most about `CHUNK_CHARS` characters."""
+    return _split(message_text(message, full_headers=full_headers))
+
+
+def _split(text: Text) -> list[Text]:
+    """Cut at line ends near every `CHUNK_CHARS` characters (styles are kept)."""
+    plain = text.plain
+    if len(plain) <= CHUNK_CHARS:
+        return [text]
+    offsets: list[int] = []
+    start = 0
+    while len(plain) - start > CHUNK_CHARS:
+        cut = plain.rfind("\n", start + CHUNK_CHARS // 2, start + CHUNK_CHARS)
+        cut = start + CHUNK_CHARS if cut < 0 else cut + 1  # a huge single line: cut anyway
+        offsets.append(cut)
+        start = cut
+    pieces = list(text.divide(offsets))
+    for piece in pieces[:-1]:  # each piece is its own block; the cut newline is implied
+        piece.rstrip_end(len(piece.plain.rstrip("\n")))
+    return pieces
 
 
 def message_text(message: RenderedMessage, *, full_headers: bool = False) -> Text:
@@ -64,13 +142,17 @@ def message_text(message: RenderedMessage, *, full_headers: bool = False) -> Tex
         text.append(f"{name}: ", style="bold")
         text.append(f"{value}\n")
     text.append("\n")
+    truncated = False
     for note in message.notes:
         text.append(f"[{note}]\n", style="italic yellow")
+        truncated = truncated or note.startswith(TRUNCATED_PREFIX)
+    if truncated:
+        text.append("[L loads all of it]\n", style="bold yellow")
     if message.notes:
         text.append("\n")
     text.append(message.body.rstrip("\n") + "\n")
     if message.links:
-        text.append("\nLinks:\n", style="bold")
+        text.append("\nLinks (o opens one):\n", style="bold")
         for link in message.links:
             text.append(f"[{link.number}] ", style="bold")
             text.append(link.url)
@@ -78,8 +160,9 @@ def message_text(message: RenderedMessage, *, full_headers: bool = False) -> Tex
                 text.append(f'  (warning: the link text says "{link.text}")', style="bold red")
             text.append("\n")
     if message.attachments:
-        text.append("\nAttachments:\n", style="bold")
+        text.append("\nAttachments (o opens, S saves):\n", style="bold")
         for item in message.attachments:
+            inline = ", inline" if item.inline else ""
             text.append(f"[{item.index}] ", style="bold")
-            text.append(f"{item.filename} ({item.content_type}, {item.size} bytes)\n")
+            text.append(f"{item.filename} ({item.content_type}, {decimal(item.size)}{inline})\n")
     return text

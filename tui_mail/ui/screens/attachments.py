@@ -1,0 +1,310 @@
+"""The reader's actions on links and attachments: open, save, and "load all".
+
+`ReaderActions` is a helper of MainScreen (like Triage): the screen's key bindings call it.
+Nothing from the message is opened without the user picking it and then confirming a
+dialog that shows what will happen: the link's real target (and the renderer's warning
+when its text names another host), or the attachment's name, MIME type and size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.filesize import decimal
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_mail.core.attachments import (
+    OpenFailed,
+    SaveFailed,
+    default_download_dir,
+    link_refusal,
+    open_file,
+    open_url,
+    save_attachment,
+)
+from tui_mail.core.errors import TuiMailError
+from tui_mail.core.mime import Attachment, Link, attachment_data, render_message
+from tui_mail.ui.widgets.reader import FULL_BODY_CHARS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tui_mail.ui.screens.main import MainScreen
+
+_MODAL_CSS = """
+{name} {{
+    align: center middle;
+}}
+{name} > Vertical {{
+    width: 80%;
+    max-width: 100;
+    height: auto;
+    max-height: 80%;
+    border: thick $primary;
+    background: $surface;
+    padding: 1 2;
+}}
+{name} OptionList {{
+    height: auto;
+    max-height: 20;
+}}
+{name} Horizontal {{
+    height: auto;
+    margin-top: 1;
+}}
+{name} Button {{
+    margin-right: 2;
+}}
+"""
+
+
+class ItemPicker(ModalScreen[int | None]):
+    """Pick one numbered link or attachment; dismisses with its position, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_none", "Cancel", id="picker.cancel",
+                tooltip="Close without choosing"),
+    ]  # fmt: skip
+    DEFAULT_CSS = _MODAL_CSS.format(name="ItemPicker")
+
+    def __init__(self, title: str, items: list[Text]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"))
+            yield OptionList(*(Option(item) for item in self.items), id="picker-items")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option_index)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmOpen(ModalScreen[bool]):
+    """Show exactly what is about to be opened and ask; dismisses with the answer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Open", id="confirm.yes", tooltip="Open it"),
+        Binding("n,escape", "answer(False)", "Cancel", id="confirm.no",
+                tooltip="Do not open it"),
+    ]  # fmt: skip
+    DEFAULT_CSS = _MODAL_CSS.format(name="ConfirmOpen")
+
+    def __init__(self, details: Text) -> None:
+        super().__init__()
+        self.details = details
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.details, id="confirm-details")
+            with Horizontal():
+                yield Button("Open (y)", variant="warning", id="confirm-open")
+                yield Button("Cancel (n)", id="confirm-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-cancel", Button).focus()  # the safe answer is the default
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-open")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+def link_details(link: Link) -> Text:
+    """What the confirmation shows for a link: the real target first, then any warning."""
+    text = Text("Open this link?\n\n", style="bold")
+    text.append(link.url + "\n", style="underline")
+    if link.suspicious:
+        text.append(
+            f'\nWarning: the link text says "{link.text}", which is another host.\n',
+            style="bold red",
+        )
+    return text
+
+
+def attachment_details(item: Attachment, path: Path) -> Text:
+    """What the confirmation shows for an attachment: name, MIME type, size, where."""
+    text = Text("Open this attachment with the desktop's program for its type?\n\n", style="bold")
+    text.append("Name: ", style="bold")
+    text.append(item.filename + "\n")
+    text.append("Type: ", style="bold")
+    text.append(f"{item.content_type} (as the sender labelled it)\n")
+    text.append("Size: ", style="bold")
+    text.append(decimal(item.size) + "\n")
+    text.append("Saved as: ", style="bold")
+    text.append(str(path) + "\n")
+    return text
+
+
+class ReaderActions:
+    """Open, save and "load all" for the message in a MainScreen's reader."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+
+    @property
+    def download_dir(self) -> Path:
+        app = self.screen.mail_app
+        return default_download_dir(app.data_dir, app.config.download_dir)
+
+    def _ready(self) -> bool:
+        if self.screen.open_raw is None or self.screen.reader.message is None:
+            self.screen.status.say("Open a message first (Enter).")
+            return False
+        return True
+
+    # -- open ------------------------------------------------------------------------
+
+    def open_item(self) -> None:
+        """Pick a link or attachment, confirm, open."""
+        message = self.screen.reader.message
+        if not self._ready() or message is None:
+            return
+        choices: list[tuple[Link | Attachment, Text]] = []
+        for link in message.links:
+            label = Text(f"link {link.number}: ", style="bold")
+            label.append(link.url)
+            if link.suspicious:
+                label.append("  (suspicious)", style="bold red")
+            choices.append((link, label))
+        for item in message.attachments:
+            label = Text(f"attachment {item.index}: ", style="bold")
+            label.append(f"{item.filename} ({item.content_type}, {decimal(item.size)})")
+            choices.append((item, label))
+        if not choices:
+            self.screen.status.say("This message has no links or attachments.")
+            return
+
+        def chosen(position: int | None) -> None:
+            if position is not None:
+                target = choices[position][0]
+                if isinstance(target, Link):
+                    self.confirm_link(target)
+                else:
+                    self.confirm_attachment(target)
+
+        self.screen.app.push_screen(ItemPicker("Open which one?", [c[1] for c in choices]), chosen)
+
+    def confirm_link(self, link: Link) -> None:
+        refusal = link_refusal(link.url)
+        if refusal:
+            self.screen.status.say(refusal, error=True)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                try:
+                    open_url(link.url)
+                except OpenFailed as error:
+                    self.screen.status.say(str(error), error=True)
+                    return
+                self.screen.status.say(f"Opened {link.url}")
+
+        self.screen.app.push_screen(ConfirmOpen(link_details(link)), answered)
+
+    def confirm_attachment(self, item: Attachment) -> None:
+        """Save first (opening needs a file), then ask with the saved path shown."""
+
+        async def save_then_ask() -> None:
+            path = await self._save(item)
+            if path is None:
+                return
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    try:
+                        open_file(path)
+                    except OpenFailed as error:
+                        self.screen.status.say(str(error), error=True)
+                        return
+                    self.screen.status.say(f"Opened {path}")
+                else:
+                    self.screen.status.say(f"Saved {path} (not opened)")
+
+            self.screen.app.push_screen(ConfirmOpen(attachment_details(item, path)), answered)
+
+        self.screen.run_worker(save_then_ask(), group="attachments", exit_on_error=False)
+
+    # -- save ------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Pick an attachment (when there are several) and save it."""
+        message = self.screen.reader.message
+        if not self._ready() or message is None:
+            return
+        items = list(message.attachments)
+        if not items:
+            self.screen.status.say("This message has no attachments.")
+            return
+
+        async def save_one(item: Attachment) -> None:
+            path = await self._save(item)
+            if path is not None:
+                self.screen.status.say(f"Saved {path}")
+
+        def chosen(position: int | None) -> None:
+            if position is not None:
+                self.screen.run_worker(save_one(items[position]), group="attachments",
+                                       exit_on_error=False)  # fmt: skip
+
+        if len(items) == 1:
+            chosen(0)
+            return
+        labels = [
+            Text(f"[{i.index}] {i.filename} ({i.content_type}, {decimal(i.size)})") for i in items
+        ]
+        self.screen.app.push_screen(ItemPicker(f"Save which one to {self.download_dir}?", labels),
+                                    chosen)  # fmt: skip
+
+    async def _save(self, item: Attachment) -> Path | None:
+        raw = self.screen.open_raw
+        if raw is None:
+            return None
+        directory = self.download_dir
+        try:
+            data = await asyncio.to_thread(attachment_data, raw, item.index)
+            if data is None:
+                self.screen.status.say(f"Attachment {item.index} could not be decoded.", error=True)
+                return None
+            return await asyncio.to_thread(save_attachment, data, item.filename, directory)
+        except (SaveFailed, TuiMailError) as error:
+            self.screen.status.say(str(error), error=True)
+            return None
+
+    # -- load all --------------------------------------------------------------------
+
+    def load_all(self) -> None:
+        """Render the open message again without the size limit, off the UI loop."""
+        raw = self.screen.open_raw
+        if not self._ready() or raw is None:
+            return
+        if not self.screen.reader.truncated:
+            self.screen.status.say("The whole message is already shown.")
+            return
+
+        async def render_all() -> None:
+            self.screen.status.say("Rendering the whole message…")
+            rendered = await asyncio.to_thread(render_message, raw, max_body_chars=FULL_BODY_CHARS)
+            if self.screen.open_raw is raw:  # still the same message
+                self.screen.reader.show_message(rendered, full_headers=self.screen.full_headers)
+                self.screen.status.say("Showing the whole message.")
+
+        self.screen.run_worker(render_all(), group="reader", exclusive=True, exit_on_error=False)
