@@ -17,7 +17,9 @@ from benchmarks.results import IDLE_SIZE, METRICS, TARGETS, Cell, Results, Unit,
 BEGIN = "<!-- BEGIN GENERATED RESULTS: `python -m benchmarks --output FILE` rewrites this part -->"
 END = "<!-- END GENERATED RESULTS -->"
 
-CLIENT_COLUMNS = ("tui-mail", "aerc", "neomutt")
+# The raw socket has a column of its own: its rows are the floor the clients are held to.
+COLUMNS = ("wire", "tui-mail", "aerc", "neomutt")
+HEADER = ("measurement", "folder", *COLUMNS, "ratio (same round)")
 
 
 def format_value(value: float, unit: Unit, like: float | None = None) -> str:
@@ -74,27 +76,19 @@ def _ratios(results: Results, metric: str, size: int) -> str:
 
 
 def result_rows(results: Results, sizes: tuple[int, ...]) -> list[Row]:
+    """One row per (metric, folder size) measured, cells in COLUMNS order."""
     rows: list[Row] = []
     for metric in METRICS.values():
         metric_sizes = (IDLE_SIZE,) if metric.key == "idle" else sizes
         for size in metric_sizes:
-            columns = ("wire",) if metric.key.startswith("wire") else CLIENT_COLUMNS
-            if not any(results.has(metric.key, client, size) for client in columns):
+            if not any(results.has(metric.key, client, size) for client in COLUMNS):
                 continue
-            cells: tuple[str, ...]
-            if columns == ("wire",):
-                cells = (
-                    format_cell(results.cell(metric.key, "wire", size), metric.unit, "median"),
-                    "",
-                    "",
-                )
-            else:
-                cells = tuple(
-                    format_cell(results.cell(metric.key, client, size), metric.unit, metric.summary)
-                    if results.has(metric.key, client, size)
-                    else "-"
-                    for client in columns
-                )
+            cells = tuple(
+                format_cell(results.cell(metric.key, client, size), metric.unit, metric.summary)
+                if results.has(metric.key, client, size)
+                else ""
+                for client in COLUMNS
+            )
             rows.append(Row(metric.key, size, cells, _ratios(results, metric.key, size)))
     return rows
 
@@ -125,7 +119,6 @@ def _size_column(metric: str, size: int) -> str:
 
 
 def text_report(results: Results, machine: Machine, sizes: tuple[int, ...], runs: int) -> str:
-    header = ("measurement", "folder", "tui-mail", "aerc", "neomutt", "ratio (same round)")
     rows = [
         (METRICS[r.metric].title, _size_column(r.metric, r.size), *r.cells, r.ratios)
         for r in result_rows(results, sizes)
@@ -135,7 +128,7 @@ def text_report(results: Results, machine: Machine, sizes: tuple[int, ...], runs
         f"tui-mail benchmarks, {runs} round(s); {machine.cpu}, {machine.cores} cores, "
         f"{machine.memory}, {machine.kernel}",
         "",
-        _text_table(header, rows),
+        _text_table(HEADER, rows),
         "",
         targets,
     ]
@@ -175,9 +168,7 @@ def markdown_section(
         "",
         "### All figures",
         "",
-        _md_table(
-            ("measurement", "folder", "tui-mail", "aerc", "neomutt", "ratio (same round)"), rows
-        ),
+        _md_table(HEADER, rows),
     ]
     if results.notes:
         parts += ["", *[f"- {note}" for note in results.notes]]

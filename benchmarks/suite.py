@@ -295,6 +295,7 @@ class Suite:
             log(f"  {client.name}: IDLE, {len(latencies)} messages")
 
 
-def _one_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " / ".join(lines[-3:])[:200]
+def _one_line(text: str, limit: int = 160) -> str:
+    """An error short enough for a table cell."""
+    flat = " / ".join(line.strip() for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -179,6 +179,16 @@ class Pane:
             args.insert(2, "-e")
         return self._tmux.command(*args)
 
+    def last_words(self) -> str:
+        """What an exited client left on screen, wrapped lines joined, tmux's note dropped."""
+        text = self._tmux.command("capture-pane", "-p", "-J", "-t", self.session, check=False)
+        lines = [
+            line.strip()
+            for line in text.splitlines()
+            if line.strip() and not line.startswith("Pane is dead")
+        ]
+        return " / ".join(lines[-2:]) or "(the screen was empty)"
+
     def dead(self) -> bool:
         out = self._tmux.command("display", "-p", "-t", self.session, "#{pane_dead}", check=False)
         return out.strip() in ("1", "")
@@ -203,7 +213,7 @@ class Pane:
                 return Appearance(seen - origin, text)
             checks += 1
             if checks % 20 == 0 and self.dead():
-                raise PaneExitedError(self.screen().strip() or "(the screen was empty)")
+                raise PaneExitedError(self.last_words())
             if seen > deadline:
                 return None
             time.sleep(POLL_INTERVAL)

@@ -35,6 +35,9 @@ def utc() -> Iterator[None]:
 
 AppFactory = Callable[..., MailApp]
 
+SETTLED_STATES = {"connected", "idling", "polling", "offline", "auth failed", "error"}
+"""States in which an account does nothing until something happens."""
+
 
 @pytest.fixture
 def make_app(tmp_path: Path, dovecot: DovecotServer) -> AppFactory:
@@ -100,7 +103,7 @@ async def settled(pilot: Pilot[Any], app: MailApp) -> MainScreen:
         pilot,
         lambda: (
             all(
-                screen.status.state(name) in {"connected", "offline", "auth failed", "error"}
+                screen.status.state(name) in SETTLED_STATES
                 for name in app.services
             )
             and all(w.is_finished for w in screen.workers)

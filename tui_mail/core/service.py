@@ -4,6 +4,13 @@ Async on the outside; inside, every IMAP call runs on the account's own worker t
 an imapclient connection must stay on one thread. The cache is written only through the
 store. Reads that the cache can answer (the message list) are plain methods and never wait
 for the network.
+
+Push and resilience: `start_watching()` runs an IdleWatcher per watched IMAP folder (a
+Maildir watcher, or a periodic check for POP3); each change syncs the folder and reaches
+the UI as an event through `on_event`. A command that meets a dropped connection reconnects
+and is retried once (moves and appends are reconciled with the server first, so nothing is
+done twice). With the server out of reach, triage is applied to the cache and queued in the
+store; the queue is replayed, in order, as soon as a connection works again.
 """
 
 from __future__ import annotations
@@ -11,23 +18,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import re
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.config import AccountConfig
-from tui_mail.core import credentials
+from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
-from tui_mail.core.errors import ConnectionFailed, UsageError
+from tui_mail.core.errors import ConnectionFailed, TuiMailError, UsageError
+from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
+from tui_mail.core.notify import Notifier
+from tui_mail.core.pending import PendingAction
 from tui_mail.core.search_query import parse_query
 from tui_mail.core.store import Store, UnknownFolder
 
+if TYPE_CHECKING:
+    from tui_mail.core.idle import Watcher
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
 
 PasswordSource = Callable[[], str]
 BackendFactory = Callable[[AccountConfig, PasswordSource], MailBackend]
@@ -77,8 +94,32 @@ class AccountService:
     ) -> None:
         self.account = account
         self.store = Store(cache_path(data_dir, account))
-        self._backend = backend_factory(account, secret or self._default_secret)
+        self._secret = secret or self._default_secret
+        self._backend_factory = backend_factory
+        self._backend_made: MailBackend | None = None
+        self._backend_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mail-{account.name}")
+        self.on_event: Callable[[Event], object] | None = None
+        """Called with every Event, ON A WORKER OR WATCHER THREAD: a UI must hand it to its
+        own thread (Textual: post_message) before touching anything on screen."""
+        self.notifier = Notifier(account)
+        """New-mail announcements; a UI sets `notifier.bell` to ring its terminal."""
+        self.connection_state = ""
+        """The last state the watcher reported: idling, polling, offline, auth failed ..."""
+        self.offline = False
+        """True after the server could not be reached: triage is queued, not attempted."""
+        self._watchers: list[Watcher] = []
+        self._scheduled: set[str] = set()
+        self._scheduled_lock = threading.Lock()
+
+    @property
+    def _backend(self) -> MailBackend:
+        """Made on first use, normally on the worker thread: the IMAP backend imports
+        imapclient (about 90 ms), which must not delay the first screen."""
+        with self._backend_lock:
+            if self._backend_made is None:
+                self._backend_made = self._backend_factory(self.account, self._secret)
+            return self._backend_made
 
     def _default_secret(self) -> str:
         if self.account.auth == "oauth2":
@@ -87,22 +128,60 @@ class AccountService:
 
     # -- plumbing ----------------------------------------------------------------------
 
-    async def _run(self, work: Callable[[MailBackend], T]) -> T:
+    async def _run(
+        self,
+        work: Callable[[MailBackend], T],
+        retry: Callable[[MailBackend], T] | None = None,
+        *,
+        idempotent: bool = True,
+    ) -> T:
+        """Run `work` on the worker thread. When an open connection turns out dead, it is
+        reopened and the command tried once more: `retry` when given (a version that first
+        checks what the lost attempt already did), else `work` itself unless it must not
+        run twice (`idempotent=False`: CREATE, RENAME, DELETE)."""
+        if retry is None and idempotent:
+            retry = work
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._connected, work))
+        return await loop.run_in_executor(self._executor, partial(self._connected, work, retry))
 
-    def _connected(self, work: Callable[[MailBackend], T]) -> T:
-        """On the worker thread: connect when needed, then run `work`."""
+    def _connected(
+        self, work: Callable[[MailBackend], T], retry: Callable[[MailBackend], T] | None = None
+    ) -> T:
+        """On the worker thread: connect when needed, replay queued actions, run `work`."""
+        fresh = self._ensure_connected()
+        try:
+            return work(self._backend)
+        except ConnectionFailed:
+            if fresh or retry is None:
+                raise
+            self._backend.close()
+            self._ensure_connected()
+            return retry(self._backend)
+
+    def _ensure_connected(self) -> bool:
+        """Connect if needed (True when a new connection was made); replay the queue."""
+        fresh = False
         if not self._backend.connected:
-            self._backend.connect()
-        return work(self._backend)
+            try:
+                self._backend.connect()
+            except ConnectionFailed:
+                self.offline = self._queues_offline
+                raise
+            fresh = True
+        self.offline = False
+        if self._queues_offline and self.store.pending_count():
+            self._replay_pending()
+        return fresh
 
     async def connect(self) -> None:
         await self._run(lambda _backend: None)
 
     async def close(self) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop may already be closing
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._backend.close)
+        await asyncio.to_thread(self.stop_watching)
+        backend = self._backend_made  # never made: nothing to close, nothing to import
+        if backend is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may already be closing
+                await asyncio.get_running_loop().run_in_executor(self._executor, backend.close)
         self._executor.shutdown(wait=True)
         self.store.close()
 
@@ -118,15 +197,15 @@ class AccountService:
         return sort_folders(self.store.folders())
 
     async def create_folder(self, name: str) -> None:
-        await self._run(lambda b: b.create_folder(name))
+        await self._run(lambda b: b.create_folder(name), idempotent=False)
         await self.refresh_folders()
 
     async def rename_folder(self, old: str, new: str) -> None:
-        await self._run(lambda b: b.rename_folder(old, new))
+        await self._run(lambda b: b.rename_folder(old, new), idempotent=False)
         self.store.rename_folder(old, new)
 
     async def delete_folder(self, name: str) -> None:
-        await self._run(lambda b: b.delete_folder(name))
+        await self._run(lambda b: b.delete_folder(name), idempotent=False)
         self.store.forget_folder(name)
 
     # -- sync and reading --------------------------------------------------------------
@@ -200,14 +279,33 @@ class AccountService:
 
     async def set_flag(self, folder: str, uids: list[int], flag: Flag, *, on: bool) -> None:
         names = [_FLAG_NAMES[flag]]
-        await self._run(lambda b: b.store_flags(folder, uids, names, add=on))
+
+        def store_flags(backend: MailBackend) -> None:
+            backend.store_flags(folder, uids, names, add=on)
+
+        action = PendingAction("flag", folder, tuple(uids), flag=names[0], on=on)
+        await self._run_or_queue(action, store_flags, store_flags)
         self.store.set_flag_bits(self.store.ensure_folder(folder), uids, flag, on)
 
     async def move(self, folder: str, uids: list[int], destination: str) -> None:
         if destination == folder:
             return
-        await self._run(lambda b: b.move(folder, uids, destination))
-        self.store.delete_uids(self.store.ensure_folder(folder), uids)
+        folder_id = self.store.ensure_folder(folder)
+        message_ids = tuple(m.message_id for m in self.store.summaries(folder_id, uids=uids))
+
+        def move_remaining(backend: MailBackend) -> None:
+            # The lost attempt may have moved some: move only what is still in `folder`.
+            remaining = pending.still_there(backend, folder, uids)
+            if remaining:
+                backend.move(folder, sorted(remaining), destination)
+
+        action = PendingAction(
+            "move", folder, tuple(uids), destination=destination, message_ids=message_ids
+        )
+        await self._run_or_queue(
+            action, lambda b: b.move(folder, uids, destination), move_remaining
+        )
+        self.store.delete_uids(folder_id, uids)
 
     async def delete(self, folder: str, uids: list[int]) -> str | None:
         """Move to Trash; in Trash itself (or with no Trash), delete for good.
@@ -223,7 +321,14 @@ class AccountService:
 
     async def expunge(self, folder: str, uids: list[int]) -> None:
         """Delete these messages for good, wherever they are (replaced drafts, Trash)."""
-        await self._run(lambda b: b.expunge(folder, uids))
+
+        def expunge_remaining(backend: MailBackend) -> None:
+            remaining = pending.still_there(backend, folder, uids)
+            if remaining:
+                backend.expunge(folder, sorted(remaining))
+
+        action = PendingAction("expunge", folder, tuple(uids))
+        await self._run_or_queue(action, lambda b: b.expunge(folder, uids), expunge_remaining)
         self.store.delete_uids(self.store.ensure_folder(folder), uids)
 
     async def archive(self, folder: str, uids: list[int]) -> str:
@@ -253,7 +358,21 @@ class AccountService:
         when: datetime | None = None,
     ) -> int | None:
         names = [_FLAG_NAMES[flag] for flag in flags]
-        return await self._run(lambda b: b.append(folder, message, names, when))
+        message_id = pending.message_id_of(message)
+
+        def append_unless_there(backend: MailBackend) -> int | None:
+            # The lost APPEND may have been stored: look for it before sending it again.
+            if message_id:
+                found = backend.search(folder, ["HEADER", "Message-ID", message_id])
+                if found:
+                    return max(found)
+            return backend.append(folder, message, names, when)
+
+        return await self._run(
+            lambda b: b.append(folder, message, names, when),
+            append_unless_there if message_id else None,
+            idempotent=False,
+        )
 
     async def check_connection(self) -> None:
         """Connect (or NOOP an open connection) to prove the settings work."""
@@ -265,6 +384,148 @@ class AccountService:
                 backend.connect()
 
         await self._run(check)
+
+    # -- offline triage ----------------------------------------------------------------
+
+    @property
+    def _queues_offline(self) -> bool:
+        """Only a remote mailbox can be out of reach; a local one's errors are real."""
+        return self.account.type == "imap"
+
+    def pending_count(self) -> int:
+        """How many actions wait for the server (shown as pending)."""
+        return self.store.pending_count()
+
+    async def _run_or_queue(
+        self,
+        action: PendingAction,
+        work: Callable[[MailBackend], None],
+        retry: Callable[[MailBackend], None],
+    ) -> None:
+        """Do `work` on the server; with the server out of reach, queue `action` instead
+        (the caller then applies it to the cache either way)."""
+        if self._queues_offline and self.offline:
+            self._queue(action)
+            return
+        try:
+            await self._run(work, retry)
+        except ConnectionFailed:
+            if not self._queues_offline:
+                raise
+            self.offline = True
+            self._queue(action)
+
+    def _queue(self, action: PendingAction) -> None:
+        self.store.add_pending(action)
+        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
+
+    def _replay_pending(self) -> None:
+        """On the worker thread, connected: send the queue; then sync what it touched."""
+        actions = self.store.pending_actions()
+        problems = pending.replay(
+            self._backend, actions, lambda action: self.store.remove_pending(action.id)
+        )
+        self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
+        touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
+        for folder in sorted(touched):
+            self._schedule_sync(folder)
+
+    # -- watching for changes ----------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        callback = self.on_event
+        if callback is None:
+            return
+        try:
+            callback(event)
+        except Exception:  # the UI's problem must not stop a sync or a watcher
+            log.exception("on_event callback failed")
+
+    def start_watching(self) -> None:
+        """Watch for new mail and changes (see the module docstring). Idempotent."""
+        if self._watchers:
+            return
+        from tui_mail.core.idle import watchers_for  # noqa: PLC0415  (imapclient)
+
+        self._watchers = watchers_for(
+            self.account, self._secret, self._backend, self._schedule_sync, self._watcher_state
+        )
+        for started in self._watchers:
+            started.start()
+
+    def stop_watching(self) -> None:
+        """Stop every watcher; returns when their threads are gone. Safe to call twice."""
+        watchers, self._watchers = self._watchers, []
+        for watcher in watchers:
+            watcher.stop()
+
+    def reconnect_now(self) -> None:
+        """Skip the watchers' backoff (the network is back, the machine woke up)."""
+        for watcher in self._watchers:
+            wake = getattr(watcher, "wake", None)
+            if wake is not None:
+                wake()
+
+    def _watcher_state(self, folder: str, state: str, detail: str) -> None:
+        """On a watcher thread. The INBOX watcher speaks for the account."""
+        if folder != "INBOX":
+            return
+        self.connection_state = state
+        if state in ("idling", "polling"):
+            was_offline, self.offline = self.offline, False
+            if was_offline or self.store.pending_count():
+                # The server is back: a command connection replays the queue.
+                with contextlib.suppress(RuntimeError):  # shutting down
+                    self._executor.submit(self._connected, lambda _b: None).add_done_callback(
+                        _log_failure
+                    )
+        elif state == "offline":
+            self.offline = self._queues_offline
+        self._emit(ConnectionState(self.account.name, state, detail))
+
+    def _schedule_sync(self, folder: str) -> None:
+        """From any thread: sync `folder` on the worker soon; a burst makes one sync."""
+        with self._scheduled_lock:
+            if folder in self._scheduled:
+                return
+            self._scheduled.add(folder)
+        try:
+            future = self._executor.submit(self._sync_and_announce, folder)
+        except RuntimeError:  # shutting down
+            return
+        future.add_done_callback(_log_failure)
+
+    def _sync_and_announce(self, folder: str) -> None:
+        with self._scheduled_lock:
+            self._scheduled.discard(folder)
+        if self.store.sync_state(folder).uidvalidity is None:
+            # A folder's first sync belongs to whoever opens it, with progress and the
+            # newest rows first; done here it would hold the worker for the whole folder
+            # (4 s of a blank list for 100,000 messages) before the UI's sync could start.
+            return
+        try:
+            sync: Callable[[MailBackend], SyncResult] = lambda b: b.sync_folder(  # noqa: E731
+                self.store, folder, None
+            )
+            result = self._connected(sync, sync)
+        except TuiMailError as error:
+            log.info("sync of %s after a change failed: %s", folder, error)
+            return
+        if not (result.new or result.flags_changed or result.vanished or result.cache_reset):
+            return
+        self._emit(FolderChanged(self.account.name, folder, result))
+        if result.new_uids and not result.cache_reset:
+            folder_id = self.store.folder_id(folder)
+            arrived = tuple(self.store.summaries(folder_id, uids=result.new_uids))
+            if arrived:
+                self._emit(NewMail(self.account.name, folder, arrived))
+                self.notifier.new_mail(folder, arrived)
+
+
+def _log_failure(future: Future[Any]) -> None:
+    error = future.exception()
+    if error is not None and not isinstance(error, TuiMailError):
+        log.error("background work failed", exc_info=error)
 
 
 _ROLE_ORDER = {role: index for index, role in enumerate(FolderRole)}

@@ -9,6 +9,9 @@ from textual.widgets import ProgressBar, Static
 
 _STATE_STYLES = {
     "connected": "green",
+    "idling": "green",
+    "polling": "green",
+    "reconnecting": "yellow",
     "syncing": "cyan",
     "connecting": "yellow",
     "offline": "red",

@@ -1,0 +1,54 @@
+"""What an AccountService tells its UI, as it happens.
+
+Events are plain frozen dataclasses built on the service's worker or watcher threads and
+handed to `AccountService.on_event`, on that thread. A UI passes them over to its own
+thread (Textual: `post_message`) before touching anything on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tui_mail.core.models import MessageSummary, SyncResult
+
+
+@dataclass(frozen=True, slots=True)
+class NewMail:
+    """Messages arrived in a folder (already in the store)."""
+
+    account: str
+    folder: str
+    messages: tuple[MessageSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FolderChanged:
+    """A folder changed on the server (flags, removals) and the store has caught up."""
+
+    account: str
+    folder: str
+    result: SyncResult
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionState:
+    """The account's connection: "idling", "polling", "reconnecting in 8 s", "offline",
+    "auth failed", "connected"."""
+
+    account: str
+    state: str
+    detail: str = ""
+    """What went wrong, in words for the user (empty when nothing did)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChanged:
+    """The number of actions waiting for the server changed (offline triage)."""
+
+    account: str
+    count: int
+    problems: tuple[str, ...] = field(default=())
+    """What could not be replayed (a message that vanished meanwhile), for the user."""
+
+
+Event = NewMail | FolderChanged | ConnectionState | PendingChanged
