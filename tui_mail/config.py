@@ -154,6 +154,17 @@ class AccountConfig:
     (e.g. "msmtp -oi"); used instead of [accounts.smtp]."""
     signature: str = ""
     """Text put under a "-- " line at the end of new messages, replies and forwards."""
+    idle_folders: tuple[str, ...] = ()
+    """Folders besides INBOX watched for new mail (one connection each; at most 5)."""
+    idle_interval_minutes: int = 9
+    """How long one IDLE lasts before it is renewed (RFC 2177: under 29 minutes)."""
+    poll_interval_seconds: int = 60
+    """How often a server without IDLE is checked for new mail."""
+    new_mail_command: str | None = None
+    """Shell command run on new mail, given TUI_MAIL_FROM, TUI_MAIL_SUBJECT ... in its
+    environment."""
+    notify: tuple[str, ...] = ("bell", "desktop")
+    """How new mail is announced: "bell" (the terminal's), "desktop" (notify-send)."""
 
     def __post_init__(self) -> None:
         if not self.username:
@@ -172,6 +183,8 @@ class AppConfig:
     """Binding id -> keys (e.g. "ctrl+q"), applied with Textual's App.set_keymap."""
     theme: str | None = None
     """Name of the Textual theme to start with; None for the default."""
+    download_dir: Path | None = None
+    """Where attachments are saved ([ui] download_dir); None: ~/Downloads, else the data dir's."""
 
     def account(self, name: str | None) -> AccountConfig:
         """The account called `name`, or the first one when `name` is None."""
@@ -407,13 +420,15 @@ def _parse_document(document: Mapping[str, Any], file: Path) -> AppConfig:
             keymap[binding] = keys
 
     theme = None
+    download_dir = None
     ui_table = top.table("ui", '[ui] with theme = "nord"')
     if ui_table is not None:
         ui_table.refuse_secrets("NAME")
-        ui_table.check_keys(("theme",))
+        ui_table.check_keys(("theme", "download_dir"))
         theme = ui_table.string("theme")
+        download_dir = ui_table.path("download_dir", file.parent)
 
-    return AppConfig(file, tuple(accounts), MappingProxyType(keymap), theme)
+    return AppConfig(file, tuple(accounts), MappingProxyType(keymap), theme, download_dir)
 
 
 def _parse_account(table: _Table, base: Path) -> AccountConfig:
@@ -483,7 +498,38 @@ def _parse_account(table: _Table, base: Path) -> AccountConfig:
         oauth2=oauth2,
         body_cache_max_bytes=DEFAULT_BODY_CACHE_MAX_BYTES if max_bytes is None else max_bytes,
         **_parse_sending(table),
+        **_parse_watching(table),
     )
+
+
+MAX_IDLE_FOLDERS = 5
+NOTIFY_CHOICES = ("bell", "desktop")
+
+
+def _parse_watching(table: _Table) -> dict[str, Any]:
+    """The fields that new-mail watching reads: idle_folders, intervals, notification."""
+    values: dict[str, Any] = {}
+    for key, limit in (("idle_folders", MAX_IDLE_FOLDERS), ("notify", len(NOTIFY_CHOICES))):
+        if key not in table.data:
+            continue
+        raw = table.data[key]
+        if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
+            raise table.wrong(key, 'a list of strings, e.g. ["Lists", "Work"]')
+        if len(raw) > limit:
+            raise table.wrong(key, f"at most {limit} entries")
+        if key == "notify" and not set(raw) <= set(NOTIFY_CHOICES):
+            raise table.wrong(key, 'a list of "bell" and "desktop" (or [] for neither)')
+        values[key] = tuple(raw)
+    minutes = table.integer("idle_interval_minutes", 1, 29)
+    if minutes is not None:
+        values["idle_interval_minutes"] = minutes
+    seconds = table.integer("poll_interval_seconds", 5, 86400)
+    if seconds is not None:
+        values["poll_interval_seconds"] = seconds
+    command = table.string("new_mail_command")
+    if command is not None:
+        values["new_mail_command"] = command
+    return values
 
 
 def _parse_sending(table: _Table) -> dict[str, Any]:
@@ -700,8 +746,13 @@ def _render(config: AppConfig) -> str:
             chunks.append(f"\n[accounts.{key}]\n" + tomli_w.dumps(table))
     if config.keymap:
         chunks.append("\n[keymap]\n" + tomli_w.dumps(dict(config.keymap)))
+    ui: dict[str, str] = {}
     if config.theme is not None:
-        chunks.append("\n[ui]\n" + tomli_w.dumps({"theme": config.theme}))
+        ui["theme"] = config.theme
+    if config.download_dir is not None:
+        ui["download_dir"] = _home_relative(config.download_dir) or str(config.download_dir)
+    if ui:
+        chunks.append("\n[ui]\n" + tomli_w.dumps(ui))
     return "".join(chunks)
 
 
@@ -725,6 +776,15 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "aliases": list(account.aliases) or None,
         "sendmail_command": account.sendmail_command,
         "signature": account.signature or None,
+        "idle_folders": list(account.idle_folders) or None,
+        "idle_interval_minutes": (
+            account.idle_interval_minutes if account.idle_interval_minutes != 9 else None
+        ),
+        "poll_interval_seconds": (
+            account.poll_interval_seconds if account.poll_interval_seconds != 60 else None
+        ),
+        "new_mail_command": account.new_mail_command,
+        "notify": list(account.notify) if account.notify != ("bell", "desktop") else None,
     }
     scalars.update((key, value) for key, value in optional.items() if value is not None)
     tables: dict[str, dict[str, Any]] = {}

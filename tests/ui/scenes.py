@@ -26,6 +26,8 @@ class Scene:
     keys: tuple[str, ...] = ()
     theme: str | None = None
     description: str = ""
+    screen: str = ""
+    """The screen the keys end on (class name), when it is not the main one."""
 
 
 SCENES = (
@@ -36,6 +38,12 @@ SCENES = (
     Scene("light", (120, 40), ("enter",), theme="tui-mail-light", description="Light theme"),
     Scene("high-contrast", (120, 40), ("enter",), theme="tui-mail-high-contrast",
           description="High contrast (16 colours)"),
+    Scene("compose", (120, 40), ("r",), screen="ComposeScreen",
+          description="Replying (the demo account cannot send, and says so)"),
+    Scene("account-setup", (100, 50),
+          ("A", *"ada@gmail.com", "tab", *"Ada", "space", *"Lovelace", "enter"),
+          screen="AccountSetup",
+          description="Adding an account: the Gmail preset found, OAuth2 offered"),
 )  # fmt: skip
 
 
@@ -76,5 +84,13 @@ async def play(scene: Scene, pilot: Pilot[Any]) -> None:
     await settled(pilot, app)
     for key in scene.keys:
         await pilot.press(key)
+    if scene.screen:
+        from tests.ui.conftest import wait_for  # noqa: PLC0415
+
+        await wait_for(pilot, lambda: type(app.screen).__name__ == scene.screen)
+        await wait_for(pilot, lambda: all(w.is_finished for w in app.screen.workers
+                                          if w.group == "discovery"))  # fmt: skip
+        await pilot.pause(0.2)
+        return
     await settled(pilot, app) if not scene.keys or scene.keys[-1] != "question_mark" else None
     await pilot.pause(0.2)

@@ -86,9 +86,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         config = demo_config(data_path())
     else:
-        from tui_mail.config import config_path, load_config  # noqa: PLC0415
+        from tui_mail.config import AppConfig, config_path, load_config  # noqa: PLC0415
 
-        config = load_config(config_path(args.config))
+        path = config_path(args.config)
+        if args.command is None and not path.exists():
+            # First run: the TUI opens the account set-up wizard, which writes `path`.
+            config = AppConfig(path, ())
+        else:
+            config = load_config(path)
     if args.command is None:
         from tui_mail.ui.app import run  # noqa: PLC0415  (keeps textual out of the CLI)
 

@@ -137,6 +137,37 @@ async def _read(service: AccountService, args: argparse.Namespace) -> int:
     return 0
 
 
+def _save_attachment(config: AppConfig, args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from tui_mail.cli.common import run_with_service  # noqa: PLC0415
+    from tui_mail.config import data_path  # noqa: PLC0415
+    from tui_mail.core.attachments import default_download_dir, save_attachment  # noqa: PLC0415
+    from tui_mail.core.mime import attachment_data, render_message  # noqa: PLC0415
+
+    holder: list[bytes] = []
+
+    async def work(service: AccountService) -> int:
+        holder.append(await service.fetch_raw(args.folder, args.uid, mark_seen=False))
+        return 0
+
+    asyncio.run(run_with_service(config.account(args.account), work))
+    raw = holder[0]
+    attachments = render_message(raw).attachments
+    if not 1 <= args.number <= len(attachments):
+        listed = ", ".join(f"{a.index} ({a.filename})" for a in attachments) or "none"
+        raise UsageError(
+            f"Message {args.uid} has no attachment {args.number}; its attachments: {listed}. "
+            f"`tui-mail read -f {args.folder} {args.uid}` lists them."
+        )
+    item = attachments[args.number - 1]
+    data = attachment_data(raw, item.index) or b""
+    directory = args.to or default_download_dir(data_path(), config.download_dir)
+    path = save_attachment(data, item.filename, directory)
+    print(path)
+    return 0
+
+
 def _render(args: argparse.Namespace) -> int:
     from tui_mail.core.mime import format_rendered, render_message  # noqa: PLC0415
 
@@ -225,6 +256,13 @@ def register(commands: Any, parents: Parents) -> None:
     sub.add_argument("--peek", action="store_true", help="do not mark the message read")
     sub.add_argument("--raw", action="store_true", help="print the raw source instead")
     sub.add_argument("--full-headers", action="store_true", help="show every header")
+    sub = add_command(commands, "save-attachment", "save attachment N of a message (numbered "
+                      "as `read` lists them); prints the path written", _save_attachment,
+                      account, folder, needs="config")  # fmt: skip
+    sub.add_argument("uid", type=int, metavar="UID")
+    sub.add_argument("number", type=int, metavar="N", help="attachment number, from 1")
+    sub.add_argument("--to", type=Path, metavar="DIR", default=None,
+                     help="directory (default: download_dir, else ~/Downloads)")  # fmt: skip
     sub = add_command(commands, "render", "render a message file (.eml) as the reader would",
                       _render, needs="nothing")  # fmt: skip
     sub.add_argument("file", type=Path, metavar="FILE")

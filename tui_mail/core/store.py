@@ -19,8 +19,9 @@ from pathlib import Path
 
 from tui_mail.core.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary
+from tui_mail.core.pending import PendingAction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (
@@ -64,6 +65,10 @@ CREATE TABLE IF NOT EXISTS bodies (
     PRIMARY KEY (folder_id, uid),
     FOREIGN KEY (folder_id, uid) REFERENCES messages(folder_id, uid) ON DELETE CASCADE
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL
+);
 """
 
 _SUMMARY_COLUMNS = (
@@ -404,6 +409,67 @@ class Store:
                 "INSERT OR REPLACE INTO bodies (folder_id, uid, raw) VALUES (?, ?, ?)",
                 (folder_id, uid, raw),
             )
+
+    # -- addresses ---------------------------------------------------------------------
+
+    def recent_correspondents(self, limit: int = 5000) -> list[tuple[str, str, str, str]]:
+        """(from_name, from_addr, to, cc) of the newest `limit` cached messages, every
+        folder: what address completion in the compose screen learns from."""
+        rows = self._read.execute(
+            "SELECT from_name, from_addr, to_addrs, cc_addrs FROM messages"
+            " ORDER BY date DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
+
+    # -- pending actions (offline triage queue, see core/pending.py) ---------------------
+    # The one table a cache reset must not lose: it holds what the user did offline.
+
+    def add_pending(self, action: PendingAction) -> int:
+        """Queue an action; returns its position (replay goes by increasing id)."""
+        payload = json.dumps(
+            {
+                "kind": action.kind,
+                "folder": action.folder,
+                "uids": list(action.uids),
+                "flag": action.flag,
+                "on": action.on,
+                "destination": action.destination,
+                "message_ids": list(action.message_ids),
+            }
+        )
+        with self._transaction() as db:
+            cursor = db.execute("INSERT INTO pending_actions (action) VALUES (?)", (payload,))
+            return int(cursor.lastrowid or 0)
+
+    def pending_actions(self) -> list[PendingAction]:
+        rows = self._read.execute("SELECT id, action FROM pending_actions ORDER BY id").fetchall()
+        actions: list[PendingAction] = []
+        for action_id, payload in rows:
+            data = json.loads(payload)
+            actions.append(
+                PendingAction(
+                    kind=data["kind"],
+                    folder=data["folder"],
+                    uids=tuple(int(uid) for uid in data["uids"]),
+                    flag=data["flag"],
+                    on=bool(data["on"]),
+                    destination=data["destination"],
+                    message_ids=tuple(data["message_ids"]),
+                    id=int(action_id),
+                )
+            )
+        return actions
+
+    def remove_pending(self, action_id: int) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM pending_actions WHERE id = ?", (action_id,))
+
+    def pending_count(self) -> int:
+        (count,) = self._read.execute("SELECT count(*) FROM pending_actions").fetchone()
+        return int(count)
+
+    # -- end of pending actions ----------------------------------------------------------
 
 
 def _summary(row: tuple[object, ...]) -> MessageSummary:

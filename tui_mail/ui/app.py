@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -15,6 +16,10 @@ from tui_mail.config import AppConfig, data_path
 from tui_mail.core.service import AccountService
 from tui_mail.ui.screens.main import MainScreen
 from tui_mail.ui.themes import DEFAULT_THEME, load_themes
+
+if TYPE_CHECKING:
+    from tui_mail.core.discovery import DiscoveryOptions
+    from tui_mail.ui.screens.account_setup import AccountAdded
 
 ServiceFactory = Callable[..., AccountService]
 
@@ -37,13 +42,18 @@ class MailApp(App[int]):
         folder: str | None = None,
         data_dir: Path | None = None,
         service_factory: ServiceFactory = AccountService,
+        discovery: DiscoveryOptions | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.data_dir = data_dir or data_path()
-        first = config.account(account)
-        self.start_account = first.name
+        # No account yet (first run): the set-up wizard opens instead of the main screen.
+        first = config.account(account) if config.accounts else None
+        self.start_account = first.name if first else None
         self.start_folder = folder or "INBOX"
+        self.service_factory = service_factory
+        self.discovery = discovery
+        """Where account discovery looks (tests point it at loopback); None for the Internet."""
         self.services: dict[str, AccountService] = {
             a.name: service_factory(a, self.data_dir) for a in config.accounts
         }
@@ -56,13 +66,42 @@ class MailApp(App[int]):
         self._load_themes()
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
-        self.push_screen(MainScreen(self.start_account, self.start_folder))
+        if self.start_account is None:
+            self.open_account_setup()
+        else:
+            self.push_screen(MainScreen(self.start_account, self.start_folder))
         for warning in self.theme_warnings:
             self.notify(warning, severity="warning", timeout=8)
 
     async def on_unmount(self) -> None:
+        # Every account's watchers at once: each stop waits for its threads to end.
+        await asyncio.gather(
+            *(asyncio.to_thread(service.stop_watching) for service in self.services.values())
+        )
         for service in self.services.values():
             await service.close()
+
+    # -- adding accounts ---------------------------------------------------------------
+
+    def open_account_setup(self) -> None:
+        """The set-up wizard; a saved account opens on its INBOX."""
+        from tui_mail.ui.screens.account_setup import AccountSetup  # noqa: PLC0415
+
+        self.push_screen(AccountSetup(self.config.path, self.discovery), self._account_added)
+
+    def _account_added(self, added: AccountAdded | None) -> None:
+        if added is None:
+            if not self.services:
+                self.exit(0, message="No account was set up; nothing was saved.")
+            return
+        account = added.account
+        self.config = added.config
+        self.services[account.name] = self.service_factory(account, self.data_dir)
+        main = MainScreen(account.name, "INBOX")
+        if isinstance(self.screen, MainScreen):
+            self.switch_screen(main)  # a fresh one: the folder tree gains the account
+        else:
+            self.push_screen(main)
 
     # -- themes ------------------------------------------------------------------------
 

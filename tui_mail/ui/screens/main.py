@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
+from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
 from tui_mail.core.message_index import (
     FolderMessages,
     MergedMessages,
@@ -27,12 +28,14 @@ from tui_mail.core.message_index import (
     MessageSource,
 )
 from tui_mail.core.models import FolderRole
+from tui_mail.core.sanitize import sanitize_line
+from tui_mail.ui.screens.attachments import ReaderActions
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.search import Search
 from tui_mail.ui.screens.triage import Triage
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.widgets.message_list import MessageList
-from tui_mail.ui.widgets.reader import Reader
+from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS, Reader
 from tui_mail.ui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
@@ -74,6 +77,12 @@ class MainScreen(Screen[None]):
                 tooltip="Show all headers of the open message"),
         Binding("U", "raw_source", "Source", show=False, id="source",
                 tooltip="Show the raw source of the open message"),
+        Binding("o", "open_item", "Open link/attachment", show=False, id="reader.open",
+                tooltip="Pick a link or attachment of the open message; asks before opening"),
+        Binding("S", "save_attachment", "Save attachment", show=False,
+                id="reader.save", tooltip="Save an attachment to the download directory"),
+        Binding("L", "load_all", "Load all", show=False, id="reader.load_all",
+                tooltip="Show the whole of a message that was cut short"),
         Binding("r", "compose('reply')", "Reply", show=False, id="reply",
                 tooltip="Reply to the sender"),
         Binding("R", "compose('reply-all')", "Reply all", show=False, id="reply_all",
@@ -82,12 +91,16 @@ class MainScreen(Screen[None]):
                 tooltip="Forward the message"),
         Binding("c", "compose('new')", "Compose", show=False, id="compose",
                 tooltip="Write a new message"),
+        Binding("e", "compose('draft')", "Edit draft", show=False, id="edit_draft",
+                tooltip="Continue the highlighted draft (Drafts folder)"),
         Binding("w", "toggle_split", "Split", show=False, id="split",
                 tooltip="Reader beside or below the list"),
         Binding("less_than_sign", "resize_folders(-2)", "Narrower", show=False,
                 id="folders.narrower", tooltip="Narrow the folder pane"),
         Binding("greater_than_sign", "resize_folders(2)", "Wider", show=False,
                 id="folders.wider", tooltip="Widen the folder pane"),
+        Binding("A", "add_account", "Add account", show=False, id="add_account",
+                tooltip="Set up another mail account"),
         Binding("ctrl+t", "app.cycle_theme", "Theme", show=False, id="theme",
                 tooltip="Next theme (remembered)"),
         Binding("escape", "cancel", "Cancel", show=False, id="cancel",
@@ -153,9 +166,11 @@ class MainScreen(Screen[None]):
         self.full_headers = False
         self.triage = Triage(self)
         self.search = Search(self)
+        self.reader_actions = ReaderActions(self)
         self._last_reload = 0.0
         self.searching: str | None = None
         self._syncing: set[tuple[str, str]] = set()
+        self._watch_state: dict[str, str] = {}
 
     @property
     def mail_app(self) -> MailApp:
@@ -199,8 +214,11 @@ class MainScreen(Screen[None]):
         self.show_folder(self.current)
         self.folder_tree.select_key(self.current)
         self.messages.focus()
-        for name in self.services:
+        for name, service in self.services.items():
             self.status.set_state(name, "connecting")
+            # Both are called on the service's threads: post, and act on our own thread.
+            service.on_event = lambda event: self.post_message(self.ServiceEvent(event))
+            service.notifier.bell = lambda: self.post_message(self.ServiceEvent(None))
             self._start_account(name)
 
     def _show_tree(self) -> None:
@@ -226,7 +244,7 @@ class MainScreen(Screen[None]):
         self.messages.marked.clear()
         self.messages.set_source(self._source_for(key))
         self.messages.cursor = 0
-        label = "All inboxes" if key.unified else f"{key.account}: {key.folder}"
+        label = "All inboxes" if key.unified else f"{key.account}: {sanitize_line(key.folder)}"
         self.sub_title = label
         self.status.say(f"{label}: {len(self.messages.source)} messages")
 
@@ -236,19 +254,64 @@ class MainScreen(Screen[None]):
     async def _start_account(self, name: str) -> None:
         service = self.services[name]
         inbox_wanted = self.current.unified or self.current == FolderKey(name, "INBOX")
+        # Started first: when the server is out of reach, the watcher is what reconnects.
+        # From a thread: making the backend imports the protocol library.
+        await asyncio.to_thread(service.start_watching)
         try:
             await service.connect()
             self.status.set_state(name, "connected")
+            if self.current.account == name and not self.current.unified:
+                # The rows the user is looking at come before the folder list.
+                await self._sync(name, self.current.folder)
             folders = await service.refresh_folders()
             self._show_tree()
-            if self.current.account == name and not self.current.unified:
-                await self._sync(name, self.current.folder)
             if inbox_wanted or self.current.account != name:
                 inbox = next((f.name for f in folders if f.role is FolderRole.INBOX), "INBOX")
                 if FolderKey(name, inbox) != self.current:
                     await self._sync(name, inbox)
         except TuiMailError as error:
             self._account_failed(name, error)
+
+    class ServiceEvent(Message):
+        """An AccountService event (new mail, changes, connection state), or None for
+        the new-mail bell; posted from the service's threads."""
+
+        def __init__(self, event: Event | None) -> None:
+            self.event = event
+            super().__init__()
+
+    def on_main_screen_service_event(self, message: ServiceEvent) -> None:
+        event = message.event
+        if event is None:
+            self.app.bell()
+        elif isinstance(event, ConnectionState):
+            # Remembered so a sync, when it ends, shows the watcher's state again.
+            self._watch_state[event.account] = event.state
+            if not self.status.state(event.account).startswith("syncing"):
+                self.status.set_state(event.account, event.state)
+            if event.detail and event.state in ("offline", "auth failed"):
+                self.status.say(f"{event.account}: {event.detail}", error=True)
+        elif isinstance(event, FolderChanged):
+            if event.account not in self.services:
+                return
+            if self._shows(event.account, event.folder):
+                self.messages.reload()
+            self.update_counts(event.account)
+        elif isinstance(event, NewMail):
+            newest = event.messages[0]
+            self.status.say(
+                f"{event.account}: new mail in {event.folder} from {newest.sender}: "
+                f"{newest.subject}"
+                if len(event.messages) == 1
+                else f"{event.account}: {len(event.messages)} new messages in {event.folder}"
+            )
+        elif isinstance(event, PendingChanged):
+            for problem in event.problems:
+                self.status.say(f"{event.account}: {problem}", error=True)
+            if event.count:
+                self.status.say(f"{event.account}: {event.count} action(s) pending (offline)")
+            elif not event.problems:
+                self.status.say(f"{event.account}: offline changes sent to the server")
 
     def _account_failed(self, name: str, error: TuiMailError) -> None:
         if isinstance(error, AuthenticationFailed):
@@ -274,7 +337,7 @@ class MainScreen(Screen[None]):
             # Progress posted from the service thread may still be queued; it is ignored
             # once the sync is over (see on_main_screen_sync_progress).
             self._syncing.discard((name, folder))
-        self.status.set_state(name, "connected")
+        self.status.set_state(name, self._watch_state.get(name, "connected"))
         self.status.progress(0, 0)
         if self._shows(name, folder):
             self.messages.reload()
@@ -352,7 +415,7 @@ class MainScreen(Screen[None]):
             self.reader.show_notice(str(error), error=True)
             return
         # Rendering a 10 MB message takes a fraction of a second: keep it off the UI loop.
-        rendered = await asyncio.to_thread(render_message, raw)
+        rendered = await asyncio.to_thread(render_message, raw, max_body_chars=INITIAL_BODY_CHARS)
         self.open_ref, self.open_raw = ref, raw
         self.reader.show_message(rendered, full_headers=self.full_headers)
         self.messages.redraw_rows()
@@ -360,10 +423,8 @@ class MainScreen(Screen[None]):
 
     def action_toggle_headers(self) -> None:
         self.full_headers = not self.full_headers
-        if self.open_raw is not None:
-            from tui_mail.core.mime import render_message  # noqa: PLC0415
-
-            self.reader.show_message(render_message(self.open_raw), full_headers=self.full_headers)
+        if self.reader.message is not None:  # already rendered (maybe all of it): no re-render
+            self.reader.show_message(self.reader.message, full_headers=self.full_headers)
 
     def action_raw_source(self) -> None:
         if self.open_raw is None:
@@ -372,6 +433,15 @@ class MainScreen(Screen[None]):
         from tui_mail.core.sanitize import sanitize_text  # noqa: PLC0415
 
         self.reader.show_raw(sanitize_text(self.open_raw.decode("utf-8", "replace")))
+
+    def action_open_item(self) -> None:
+        self.reader_actions.open_item()
+
+    def action_save_attachment(self) -> None:
+        self.reader_actions.save()
+
+    def action_load_all(self) -> None:
+        self.reader_actions.load_all()
 
     # -- triage and search (see triage.py, search.py) ---------------------------------
 
@@ -431,10 +501,12 @@ class MainScreen(Screen[None]):
         tree.styles.width = max(12, min(60, tree.outer_size.width + delta))
 
     def action_compose(self, kind: str) -> None:
-        self.status.say(
-            f"The compose screen is not in this version yet; from a shell, `tui-mail "
-            f"{'send' if kind == 'new' else kind.split('-', maxsplit=1)[0]} --help` does it."
-        )
+        from tui_mail.ui.screens.compose_open import open_compose  # noqa: PLC0415
+
+        open_compose(self, kind)
+
+    def action_add_account(self) -> None:
+        self.mail_app.open_account_setup()
 
     def action_help(self) -> None:
         rows: list[tuple[str, str, str]] = []

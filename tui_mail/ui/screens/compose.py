@@ -1,0 +1,476 @@
+"""ComposeScreen: write, attach, preview, then send, postpone or cancel one message.
+
+The screen edits a core `Draft` (tui_mail.core.compose) and hands it to the core to send
+(`sending.send_draft`: outbox first, then SMTP, Sent copy, flags) or to postpone
+(`sending.postpone`: the Drafts folder). Nothing typed is lost: the draft is autosaved
+locally every few seconds (see draft_autosave.py), a failed send keeps the screen as it
+was (and the message in the outbox), and closing with unsaved text asks first.
+
+The body is a TextArea, or `$VISUAL` / `$EDITOR` on a temporary file while the app is
+suspended. Keys are priority bindings so they work from every field; none of them is one a
+text field needs (ctrl+s reaches the app: Textual turns terminal flow control off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from email.headerregistry import Address
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
+
+from tui_mail.core.compose import Draft, FileAttachment, own_addresses, preview
+from tui_mail.core.errors import TuiMailError, UsageError
+from tui_mail.core.outbox import Outbox, OutboxBusy
+from tui_mail.core.sending import NotSent, SendReport, postpone, send_draft
+from tui_mail.core.smtp import transport_for
+from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
+from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
+from tui_mail.ui.widgets.address_input import AddressSuggester, PathSuggester, known_addresses
+
+if TYPE_CHECKING:
+    from tui_mail.core.service import AccountService
+
+_ADDRESS_FIELDS = ("to", "cc", "bcc")
+
+
+class ComposeScreen(Screen[str | None]):
+    """Returns a sentence for the status bar ("Sent to ..."), or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Send", priority=True, id="compose.send",
+                tooltip="Send the message now"),
+        Binding("ctrl+p", "postpone", "Postpone", priority=True, id="compose.postpone",
+                tooltip="Save it to the Drafts folder and close"),
+        Binding("ctrl+t", "attach", "Attach", priority=True, id="compose.attach",
+                tooltip="Attach a file (type its path)"),
+        Binding("ctrl+r", "preview", "Preview", priority=True, id="compose.preview",
+                tooltip="Show the message as it will be sent"),
+        Binding("ctrl+o", "edit_externally", "Editor", priority=True, id="compose.editor",
+                tooltip="Write the body in $VISUAL or $EDITOR"),
+        Binding("delete", "remove_attachment", "Remove", show=False,
+                id="compose.remove_attachment", tooltip="Remove the highlighted attachment"),
+        Binding("escape", "cancel", "Cancel", id="compose.cancel",
+                tooltip="Close without sending (asks before losing text)"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    ComposeScreen #compose-headers {
+        height: auto;
+        padding: 0 1;
+        border-bottom: hkey $panel-lighten-2;
+    }
+    ComposeScreen .field {
+        height: 1;
+    }
+    ComposeScreen .field Label {
+        width: 9;
+        text-style: bold;
+    }
+    ComposeScreen .field Input, ComposeScreen .field Select {
+        width: 1fr;
+    }
+    ComposeScreen #attachments {
+        height: auto;
+        max-height: 6;
+        display: none;
+    }
+    ComposeScreen #attachments.-some {
+        display: block;
+    }
+    ComposeScreen #attach-path {
+        display: none;
+        margin-top: 1;
+    }
+    ComposeScreen #attach-path.-open {
+        display: block;
+    }
+    ComposeScreen #body {
+        height: 1fr;
+    }
+    ComposeScreen #compose-notice {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
+    def __init__(
+        self,
+        service: AccountService,
+        draft: Draft,
+        *,
+        data_dir: Path,
+        restored: bool = False,
+        focus_body: bool = False,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.account = service.account
+        self.draft = draft
+        self.initial = draft_copy(draft)
+        self.restored = restored
+        """Reopened from an autosave: the only copy, so cancelling always asks."""
+        self.focus_body = focus_body
+        self.outbox = Outbox.for_account(data_dir, self.account)
+        self.autosave = DraftAutosave(DraftAutosave.directory_for(data_dir, self.account), draft)
+        self.address_suggester = AddressSuggester()
+        self.busy = False
+        self.finished = False
+        """Sent, postponed or discarded: nothing more to autosave."""
+        self.failed_entry: str | None = None
+        """The outbox entry of the last failed send: replaced, not doubled, by a retry."""
+        self.cannot_send: str | None = None
+        try:
+            transport_for(self.account)
+        except UsageError as error:
+            self.cannot_send = str(error)
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        draft = self.draft
+        with Vertical(id="compose-headers"):
+            with Horizontal(classes="field"):
+                yield Label("From")
+                yield Select(
+                    [(Text(a), a) for a in self._from_choices()],
+                    value=draft.from_addr,
+                    allow_blank=False,
+                    compact=True,
+                    id="from",
+                )
+            for name, label in (("to", "To"), ("cc", "Cc"), ("bcc", "Bcc")):
+                with Horizontal(classes="field"):
+                    yield Label(label)
+                    yield Input(
+                        getattr(draft, name),
+                        placeholder="Name <address>, address, ...",
+                        suggester=self.address_suggester,
+                        compact=True,
+                        id=name,
+                    )
+            with Horizontal(classes="field"):
+                yield Label("Subject")
+                yield Input(draft.subject, compact=True, id="subject")
+            yield OptionList(id="attachments")
+            yield Input(
+                placeholder="File to attach (→ completes, Enter attaches, Esc closes)",
+                suggester=PathSuggester(),
+                compact=True,
+                id="attach-path",
+            )
+        yield TextArea(draft.body, soft_wrap=True, id="body")
+        yield Static(id="compose-notice")
+        yield Footer()
+
+    def _from_choices(self) -> list[str]:
+        choices = [_with_name(self.account.display_name, a) for a in self.account.aliases]
+        choices.insert(0, _with_name(self.account.display_name, self.account.email))
+        if self.draft.from_addr not in choices:
+            choices.insert(0, self.draft.from_addr)
+        return choices
+
+    def on_mount(self) -> None:
+        what = self.draft.subject or "a new message"
+        self.sub_title = f"{self.account.name}: {what}"
+        self._show_attachments()
+        if self.cannot_send:
+            self.say(self.cannot_send + " Postponing to Drafts works.", error=True)
+        elif self.restored:
+            self.say("Reopened the message you were writing when tui-mail stopped.")
+        else:
+            self.say("ctrl+s sends, ctrl+p postpones to Drafts, Esc cancels.")
+        if self.focus_body:
+            body = self.query_one("#body", TextArea)
+            body.focus()
+            body.move_cursor(_reply_cursor(self.draft.body))
+        else:
+            self.query_one("#to", Input).focus()
+        self.set_interval(AUTOSAVE_SECONDS, self.save_locally)
+        self._learn_addresses()
+
+    @work(group="compose-addresses", exit_on_error=False)
+    async def _learn_addresses(self) -> None:
+        rows = await asyncio.to_thread(self.service.store.recent_correspondents)
+        self.address_suggester.addresses = known_addresses(rows, own_addresses(self.account))
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        self.query_one("#compose-notice", Static).update(
+            Text(message, style="bold red" if error else "")
+        )
+
+    # -- the draft ---------------------------------------------------------------------
+
+    def collect(self) -> Draft:
+        """The draft as the fields show it now (kept current by their Changed events, so it
+        can still be read while the screen is being taken down)."""
+        return self.draft
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        if event.input.id in (*_ADDRESS_FIELDS, "subject"):
+            setattr(self.draft, event.input.id, event.value)
+
+    @on(Select.Changed, "#from")
+    def _from_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.draft.from_addr = event.value
+
+    @on(TextArea.Changed, "#body")
+    def _body_changed(self, event: TextArea.Changed) -> None:
+        self.draft.body = event.text_area.text
+
+    @property
+    def changed(self) -> bool:
+        return self.restored or self.collect() != self.initial
+
+    def on_unmount(self) -> None:
+        # The app is quitting with the message open: keep the last seconds of typing too.
+        if not self.finished:
+            self.save_locally()
+
+    def save_locally(self) -> None:
+        """The autosave tick: only a draft worth keeping, only when it changed."""
+        if self.busy or self.finished or not self.changed:
+            return
+        try:
+            self.autosave.save(self.draft)
+        except OSError as error:
+            self.say(f"Could not autosave ({error.strerror or error}); the text is still here.")
+
+    def _show_attachments(self) -> None:
+        listing = self.query_one("#attachments", OptionList)
+        listing.clear_options()
+        listing.add_options(
+            Option(Text(f"📎 {a.filename}  ({a.content_type}, {_human(a.size)})"))
+            for a in self.draft.attachments
+        )
+        listing.set_class(bool(self.draft.attachments), "-some")
+        if self.draft.attachments:
+            listing.highlighted = 0
+
+    # -- attachments -------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        path_input = self.query_one("#attach-path", Input)
+        path_input.add_class("-open")
+        path_input.focus()
+
+    @on(Input.Submitted, "#attach-path")
+    def _attach_path(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            return
+        try:
+            attachment = FileAttachment.from_path(Path(event.value.strip()))
+        except UsageError as error:
+            self.say(str(error), error=True)
+            return
+        self.draft.attachments.append(attachment)
+        self._show_attachments()
+        event.input.value = ""
+        event.input.remove_class("-open")
+        self.query_one("#body", TextArea).focus()
+        self.say(f"Attached {attachment.filename}. Delete on the list removes it.")
+
+    def action_remove_attachment(self) -> None:
+        listing = self.query_one("#attachments", OptionList)
+        index = listing.highlighted
+        if self.focused is not listing or index is None or index >= len(self.draft.attachments):
+            return
+        removed = self.draft.attachments.pop(index)
+        self._show_attachments()
+        self.say(f"Removed {removed.filename}.")
+        if self.draft.attachments:
+            listing.highlighted = min(index, len(self.draft.attachments) - 1)
+        else:
+            self.query_one("#body", TextArea).focus()
+
+    # -- preview and editor ------------------------------------------------------------
+
+    def action_preview(self) -> None:
+        try:
+            text = preview(self.account, self.collect())
+        except UsageError as error:
+            self.say(str(error), error=True)
+            return
+        self.app.push_screen(PreviewScreen(text))
+
+    def action_edit_externally(self) -> None:
+        body = self.query_one("#body", TextArea)
+        try:
+            with self.app.suspend():
+                text = run_editor(body.text)
+        except SuspendNotSupported:
+            self.say("An external editor cannot run here (the terminal cannot be handed over).")
+            return
+        except UsageError as error:
+            self.say(str(error), error=True)
+            return
+        self.app.refresh()
+        body.load_text(text)
+        self.say("Body taken from the editor.")
+
+    # -- send, postpone, cancel --------------------------------------------------------
+
+    def action_send(self) -> None:
+        if self.busy:
+            return
+        if self.cannot_send:
+            self.say(self.cannot_send, error=True)
+            return
+        self.busy = True
+        self.say("Sending…")
+        self._send(self.collect())
+
+    @work(group="compose-send", exclusive=True, exit_on_error=False)
+    async def _send(self, draft: Draft) -> None:
+        try:
+            await asyncio.to_thread(self._drop_failed_entry)
+            report = await send_draft(self.service, draft, outbox=self.outbox)
+        except NotSent as error:
+            self.failed_entry = error.entry_id
+            self.say(f"Not sent: {error}", error=True)
+            return
+        except TuiMailError as error:
+            self.say(f"Not sent: {error}", error=True)
+            return
+        finally:
+            self.busy = False
+        self._finish(sent_sentence(report))
+
+    def _drop_failed_entry(self) -> None:
+        """A retry from the screen sends what the screen shows now, so the copy left in the
+        outbox by the failed attempt goes (unless it was sent or is being sent meanwhile)."""
+        if self.failed_entry is None:
+            return
+        try:
+            with self.outbox.claimed(self.failed_entry) as entry:
+                if entry.state in ("queued", "transmitting"):
+                    self.outbox.remove(entry)
+        except OutboxBusy:
+            raise UsageError(
+                "The earlier attempt is being sent from the outbox right now; wait a moment."
+            ) from None
+        except UsageError:  # gone already (sent by a retry, or removed)
+            pass
+        self.failed_entry = None
+
+    def action_postpone(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.say("Saving to Drafts…")
+        self._postpone(self.collect())
+
+    @work(group="compose-send", exclusive=True, exit_on_error=False)
+    async def _postpone(self, draft: Draft) -> None:
+        try:
+            await postpone(self.service, draft)
+        except (TuiMailError, ValueError) as error:
+            self.say(f"Not saved to Drafts: {error}", error=True)
+            return
+        finally:
+            self.busy = False
+        folder = draft.drafts_copy[0] if draft.drafts_copy else "Drafts"
+        self._finish(f"Saved to {folder}; e on it there continues it.")
+
+    def action_cancel(self) -> None:
+        path_input = self.query_one("#attach-path", Input)
+        if path_input.has_class("-open"):
+            path_input.remove_class("-open")
+            self.query_one("#body", TextArea).focus()
+            return
+        if self.busy:
+            self.say("Wait until the message is sent or saved.")
+            return
+        if not self.changed:
+            self._finish(None)
+            return
+        question = "Discard this message? What you wrote will be lost."
+        if self.failed_entry:
+            question += " (The failed attempt stays in the outbox; `tui-mail outbox` lists it.)"
+        self.app.push_screen(ConfirmDiscard(question), self._discard_answered)
+
+    def _discard_answered(self, discard: bool | None) -> None:
+        if discard:
+            self._finish(None)
+
+    def _finish(self, result: str | None) -> None:
+        """The message is safe elsewhere (or knowingly dropped): the autosave goes."""
+        self.finished = True
+        self.autosave.remove()
+        self.dismiss(result)
+
+
+def sent_sentence(report: SendReport) -> str:
+    """What the status bar says after a send."""
+    again = " again (an earlier attempt broke off)" if report.resent else ""
+    filed = f"; saved in {report.sent_copy}" if report.sent_copy else ""
+    sentence = f"Sent{again} to {', '.join(report.recipients)}{filed}."
+    return " ".join([sentence, *report.warnings])
+
+
+def run_editor(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """Edit `text` in $VISUAL, else $EDITOR, else vi, on a private temporary file; returns
+    what the editor left there. Raises UsageError when the editor cannot run or fails
+    (the caller keeps the text it had)."""
+    environ = os.environ if environ is None else environ
+    command = environ.get("VISUAL") or environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory(prefix="tui-mail-") as directory:  # 0700: mail is private
+        path = Path(directory) / "message.txt"
+        path.write_text(text, encoding="utf-8")
+        try:
+            result = subprocess.run([*shlex.split(command), str(path)], check=False)
+        except (OSError, ValueError) as error:
+            raise UsageError(
+                f"Cannot run the editor {command!r} ({getattr(error, 'strerror', None) or error});"
+                " set VISUAL or EDITOR to one that is installed."
+            ) from None
+        if result.returncode != 0:
+            raise UsageError(
+                f"The editor {command!r} exited with status {result.returncode}; "
+                "the text was kept as it was."
+            )
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UsageError("The editor saved text that is not UTF-8; it was not taken.") from None
+
+
+def _with_name(name: str, address: str) -> str:
+    """Name and address as a From line; the bare address when the stdlib will not format
+    it (sending then names the problem)."""
+    try:
+        return str(Address(name, addr_spec=address))
+    except (ValueError, IndexError):
+        return address
+
+
+def _reply_cursor(body: str) -> tuple[int, int]:
+    """Under the quote (bottom-posting), else the top."""
+    lines = body.split("\n")
+    quoted = [i for i, line in enumerate(lines) if line.startswith(">")]
+    return (min(quoted[-1] + 2, len(lines) - 1), 0) if quoted else (0, 0)
+
+
+def _human(size: float) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} MB"
