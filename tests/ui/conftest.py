@@ -102,10 +102,7 @@ async def settled(pilot: Pilot[Any], app: MailApp) -> MainScreen:
     await wait_for(
         pilot,
         lambda: (
-            all(
-                screen.status.state(name) in SETTLED_STATES
-                for name in app.services
-            )
+            all(screen.status.state(name) in SETTLED_STATES for name in app.services)
             and all(w.is_finished for w in screen.workers)
         ),
     )
