@@ -26,14 +26,13 @@ from tui_mail.core import seqset
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
-    InsecureConnectionRefused,
     ServerError,
     TlsError,
     UsageError,
 )
 from tui_mail.core.fetch_stream import FetchStream
-from tui_mail.core.models import Folder, FolderRole, FolderState
-from tui_mail.core.tls import client_context, explain_tls_failure
+from tui_mail.core.models import ROLE_BY_NAME, Folder, FolderRole, FolderState
+from tui_mail.core.tls import client_context, explain_tls_failure, refuse_plaintext
 
 CONNECT_TIMEOUT: Final = 15.0
 READ_TIMEOUT: Final = 60.0
@@ -46,25 +45,6 @@ _SPECIAL_USE = {
     b"\\Trash": FolderRole.TRASH,
     b"\\All": FolderRole.ALL,
     b"\\Flagged": FolderRole.FLAGGED,
-}
-# Servers without SPECIAL-USE: the names clients and providers commonly use.
-_ROLE_BY_NAME = {
-    "drafts": FolderRole.DRAFTS,
-    "draft": FolderRole.DRAFTS,
-    "sent": FolderRole.SENT,
-    "sent items": FolderRole.SENT,
-    "sent messages": FolderRole.SENT,
-    "sent mail": FolderRole.SENT,
-    "archive": FolderRole.ARCHIVE,
-    "archives": FolderRole.ARCHIVE,
-    "junk": FolderRole.JUNK,
-    "spam": FolderRole.JUNK,
-    "junk e-mail": FolderRole.JUNK,
-    "junk email": FolderRole.JUNK,
-    "trash": FolderRole.TRASH,
-    "deleted items": FolderRole.TRASH,
-    "deleted messages": FolderRole.TRASH,
-    "bin": FolderRole.TRASH,
 }
 _STATUS = re.compile(rb"\* STATUS (.+) \((.*)\)\s*$")
 
@@ -108,11 +88,8 @@ class ImapSession:
         """Open the connection by the account's security policy and log in."""
         server = self.server
         if server.security == "plain" and not self.account.allow_insecure:
-            raise InsecureConnectionRefused(
-                f"Account {self.account.name!r} asks for a plaintext connection to "
-                f"{server.host}:{server.port}. That would send your password unencrypted; use "
-                'security = "tls" (port 993) or "starttls" (port 143), or set '
-                "allow_insecure = true if you really mean it."
+            raise refuse_plaintext(
+                self.account.name, f"{server.host}:{server.port}", tls_port=993, starttls_port=143
             )
         try:
             self._client = self._open()
@@ -466,7 +443,7 @@ def _role(name: str, flags: tuple[bytes, ...], delimiter: Any) -> FolderRole | N
     leaf = name.rsplit(delim, 1)[-1] if delim else name
     if delim and name.count(delim) > 1:
         return None  # only top-level (or INBOX.X / [Gmail]/X) names are guessed
-    return _ROLE_BY_NAME.get(leaf.lower())
+    return ROLE_BY_NAME.get(leaf.lower())
 
 
 def _non_ascii(value: Any) -> bool:

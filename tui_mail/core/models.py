@@ -25,6 +25,27 @@ class FolderRole(enum.StrEnum):
     FLAGGED = "flagged"
 
 
+ROLE_BY_NAME = {
+    "drafts": FolderRole.DRAFTS,
+    "draft": FolderRole.DRAFTS,
+    "sent": FolderRole.SENT,
+    "sent items": FolderRole.SENT,
+    "sent messages": FolderRole.SENT,
+    "sent mail": FolderRole.SENT,
+    "archive": FolderRole.ARCHIVE,
+    "archives": FolderRole.ARCHIVE,
+    "junk": FolderRole.JUNK,
+    "spam": FolderRole.JUNK,
+    "junk e-mail": FolderRole.JUNK,
+    "junk email": FolderRole.JUNK,
+    "trash": FolderRole.TRASH,
+    "deleted items": FolderRole.TRASH,
+    "deleted messages": FolderRole.TRASH,
+    "bin": FolderRole.TRASH,
+}
+"""Folders without special-use flags, recognised by the (lower-case) names clients use."""
+
+
 class Flag(enum.IntFlag):
     """System flags kept as a bitmask in the cache so counts are cheap SQL."""
 

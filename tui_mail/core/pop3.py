@@ -21,12 +21,11 @@ from tui_mail.config import AccountConfig, ServerConfig
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
-    InsecureConnectionRefused,
     ServerError,
     TlsError,
     UsageError,
 )
-from tui_mail.core.tls import client_context, explain_tls_failure
+from tui_mail.core.tls import client_context, explain_tls_failure, refuse_plaintext
 
 TIMEOUT: Final = 30.0
 
@@ -68,12 +67,7 @@ class Pop3Session:
     def connect(self) -> None:
         server = self.server
         if server.security == "plain" and not self.account.allow_insecure:
-            raise InsecureConnectionRefused(
-                f"Account {self.account.name!r} asks for a plaintext connection to "
-                f"{self.where}. That would send your password unencrypted; use "
-                'security = "tls" (port 995) or "starttls" (port 110), or set '
-                "allow_insecure = true if you really mean it."
-            )
+            raise refuse_plaintext(self.account.name, self.where, tls_port=995, starttls_port=110)
         try:
             self._client = self._open()
             self.capabilities = self._read_capabilities()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from tui_mail.core.errors import TlsError
+from tui_mail.core.errors import InsecureConnectionRefused, TlsError
 
 
 def client_context(ca_file: Path | None) -> ssl.SSLContext:
@@ -46,3 +46,15 @@ def explain_tls_failure(error: ssl.SSLError, host: str, port: int, security: str
         )
         return TlsError(f"TLS handshake with {where} failed: {hint} ({text}).")
     return TlsError(f"TLS with {where} failed: {text}.")
+
+
+def refuse_plaintext(
+    account_name: str, where: str, tls_port: int, starttls_port: int
+) -> InsecureConnectionRefused:
+    """The error for `security = "plain"` without `allow_insecure` (IMAP, POP3 alike)."""
+    return InsecureConnectionRefused(
+        f"Account {account_name!r} asks for a plaintext connection to {where}. That would "
+        f'send your password unencrypted; use security = "tls" (port {tls_port}) or '
+        f'"starttls" (port {starttls_port}), or set allow_insecure = true if you really '
+        "mean it."
+    )

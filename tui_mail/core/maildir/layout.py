@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from tui_mail.core.errors import UsageError
-from tui_mail.core.models import Flag, FolderRole
+from tui_mail.core.models import ROLE_BY_NAME, Flag, FolderRole
 
 DELIMITER = "/"
 INBOX = "INBOX"
@@ -58,23 +58,6 @@ _MASK = {
     "T": Flag.DELETED,
 }
 
-# Folders without special-use flags are recognised by the names clients commonly use.
-ROLE_BY_NAME = {
-    "drafts": FolderRole.DRAFTS,
-    "draft": FolderRole.DRAFTS,
-    "sent": FolderRole.SENT,
-    "sent items": FolderRole.SENT,
-    "sent messages": FolderRole.SENT,
-    "sent mail": FolderRole.SENT,
-    "archive": FolderRole.ARCHIVE,
-    "archives": FolderRole.ARCHIVE,
-    "junk": FolderRole.JUNK,
-    "spam": FolderRole.JUNK,
-    "trash": FolderRole.TRASH,
-    "deleted items": FolderRole.TRASH,
-    "deleted messages": FolderRole.TRASH,
-    "bin": FolderRole.TRASH,
-}
 
 _NATURAL = re.compile(r"(\d+)")
 _HOST = socket.gethostname().replace("/", "\\057").replace(":", "\\072") or "localhost"
