@@ -165,6 +165,9 @@ class AccountConfig:
     environment."""
     notify: tuple[str, ...] = ("bell", "desktop")
     """How new mail is announced: "bell" (the terminal's), "desktop" (notify-send)."""
+    local_only: bool = False
+    """Sending only files the message in Sent: nothing leaves the machine. Set by the demo;
+    not a config-file field."""
 
     def __post_init__(self) -> None:
         if not self.username:

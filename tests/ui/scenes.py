@@ -39,7 +39,7 @@ SCENES = (
     Scene("high-contrast", (120, 40), ("enter",), theme="tui-mail-high-contrast",
           description="High contrast (16 colours)"),
     Scene("compose", (120, 40), ("r",), screen="ComposeScreen",
-          description="Replying (the demo account cannot send, and says so)"),
+          description="Replying (in the demo, sending only files the message in Sent)"),
     Scene("account-setup", (100, 50),
           ("A", *"ada@gmail.com", "tab", *"Ada", "space", *"Lovelace", "enter"),
           screen="AccountSetup",

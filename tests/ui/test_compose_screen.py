@@ -148,7 +148,7 @@ async def test_compose_send_delivers_exactly_that_message_and_files_a_seen_copy(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         status = status_of(main)
-    assert status == "Sent to ada@example.org; saved in Sent."
+    assert status == "Sent to ada@example.org; filed in Sent."
 
     [received] = smtp.messages
     assert received.rcpt_tos == ["ada@example.org"]
@@ -420,8 +420,10 @@ def test_autosave_round_trips_every_field(tmp_path: Path, account: AccountConfig
     assert isinstance(draft_from_json(draft_to_json(Draft(from_addr="a@b.c"))), Draft)
 
 
-async def test_the_demo_account_says_it_cannot_send(tmp_path: Path) -> None:
-    app = MailApp(demo_config(tmp_path), data_dir=tmp_path)
+async def test_an_account_without_a_way_to_send_says_so(tmp_path: Path) -> None:
+    demo = demo_config(tmp_path)
+    cannot = dataclasses.replace(demo.accounts[0], local_only=False)  # no SMTP, no sendmail
+    app = MailApp(dataclasses.replace(demo, accounts=(cannot,)), data_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot, app)
         screen = await open_compose(pilot, app, "c")
@@ -432,3 +434,29 @@ async def test_the_demo_account_says_it_cannot_send(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.screen is screen
         assert "cannot send mail" in notice(screen)
+
+
+async def test_sending_in_the_demo_files_it_in_sent_and_says_nothing_left(
+    tmp_path: Path,
+) -> None:
+    config = demo_config(tmp_path)
+    app = MailApp(config, data_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot, app)
+        screen = await open_compose(pilot, app, "c")
+        await type_into(pilot, screen, "to", "ada@example.org")
+        await type_into(pilot, screen, "subject", "Demo hello")
+        await type_into(pilot, screen, "body", "Only a test.\n")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        status = status_of(main)
+    assert status == (
+        "Demo account: the message to ada@example.org was filed in Sent; "
+        "nothing left the machine."
+    )
+    root = config.accounts[0].path
+    assert root is not None
+    [filed] = [p for p in (root / ".Sent").glob("*/*") if b"Demo hello" in p.read_bytes()]
+    assert b"Only a test." in filed.read_bytes()
+    assert "S" in filed.name.rpartition(":2,")[2]  # filed as seen, like any Sent copy
+    assert Outbox.for_account(tmp_path, config.accounts[0]).entries() == []

@@ -118,3 +118,28 @@ def test_demo_without_a_command_opens_the_app_on_the_demo_account(
     assert (account.name, account.type) == ("demo", "maildir")
     assert account.path is not None and (account.path / "cur").is_dir()
     assert config == demo_config(tmp_path)
+
+
+def test_sending_in_the_demo_files_the_message_and_says_nothing_left(tmp_path: Path) -> None:
+    env = dict(
+        os.environ,
+        TUI_MAIL_DATA_DIR=str(tmp_path),
+        TUI_MAIL_CONFIG=str(tmp_path / "no-such-config.toml"),
+    )
+    sent = subprocess.run(
+        [sys.executable, "-m", "tui_mail", "--demo", "send", "--to", "zoe@example.org",
+         "--subject", "Lunch on Friday?"],
+        input="Shall we try the new place?\n",
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    assert "nothing left the machine" in sent.stderr
+    assert "filed in Sent" in sent.stderr
+
+    listed = run_cli(tmp_path, "list", "-f", "Sent", "--json")
+    newest = json.loads(listed.stdout)[0]
+    assert newest["subject"] == "Lunch on Friday?"
+    read = run_cli(tmp_path, "read", "-f", "Sent", str(newest["uid"]))
+    assert "To: zoe@example.org" in read.stdout and "Shall we try the new place?" in read.stdout
+    outbox = run_cli(tmp_path, "outbox", "--json")
+    assert json.loads(outbox.stdout) == []  # nothing waits to be "sent" again

@@ -211,11 +211,9 @@ async def _finish(service: AccountService, draft: Draft, args: argparse.Namespac
 
 
 def _report(report: SendReport) -> None:
-    again = " again (an earlier attempt broke off mid-way)" if report.resent else ""
-    filed = f"; filed in {report.sent_copy}" if report.sent_copy else ""
-    print(f"Sent{again} to {', '.join(report.recipients)}{filed}.", file=sys.stderr)
-    for warning in report.warnings:
-        print(f"tui-mail: warning: {warning}", file=sys.stderr)
+    from tui_mail.core.sending import report_sentence  # noqa: PLC0415
+
+    print(report_sentence(report), file=sys.stderr)
 
 
 def _apply_fields(draft: Draft, args: argparse.Namespace) -> None:

@@ -87,6 +87,8 @@ class SendReport:
     """Sentences about what could not be done after sending (flags, filing)."""
     done: bool = True
     """False when the entry stays in the outbox (its Sent copy is still to be filed)."""
+    left_machine: bool = True
+    """False for a local-only account (the demo): the message was only filed."""
 
 
 async def send_draft(
@@ -174,6 +176,7 @@ async def deliver(
     with outbox.claimed(entry_id) as claimed:
         entry = claimed
         report = SendReport(entry.id, entry.message_id, entry.recipients)
+        report.left_machine = not service.account.local_only
         raw = await asyncio.to_thread(outbox.message, entry)
         if entry.state in ("queued", "transmitting"):
             report.resent = entry.may_have_been_sent
@@ -218,6 +221,19 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
     if previous is not None and previous != draft.drafts_copy:
         await service.expunge(previous[0], [previous[1]])
     return uid
+
+
+def report_sentence(report: SendReport) -> str:
+    """What happened, in one or two sentences, for the status bar or the terminal."""
+    again = " again (an earlier attempt broke off mid-way)" if report.resent else ""
+    filed = f"; filed in {report.sent_copy}" if report.sent_copy else ""
+    to = ", ".join(report.recipients)
+    if report.left_machine:
+        sentence = f"Sent{again} to {to}{filed}."
+    else:
+        where = f"filed in {report.sent_copy}" if report.sent_copy else "not filed anywhere"
+        sentence = f"Demo account: the message to {to} was {where}; nothing left the machine."
+    return " ".join([sentence, *report.warnings])
 
 
 def without_bcc(raw: bytes) -> bytes:

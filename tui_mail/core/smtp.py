@@ -89,6 +89,8 @@ def transport_for(
     account: AccountConfig, secret: SecretSource | None = None, *, timeout: float = SUBMIT_TIMEOUT
 ) -> Transport:
     """The account's way of sending: its sendmail_command if set, else its SMTP server."""
+    if account.local_only:
+        return KeepLocalTransport()
     if account.sendmail_command is not None:
         return SendmailTransport(account.sendmail_command, timeout=timeout)
     if account.smtp is None:
@@ -337,6 +339,24 @@ class SmtpTransport:
             return ConnectionFailed(f"The connection to {where} was lost while sending.")
         text = sanitize_line(str(getattr(error, "message", "") or error))[:_SERVER_TEXT_SHOWN]
         return ConnectionFailed(f"Sending through {where} failed: {text}.")
+
+
+class KeepLocalTransport:
+    """Delivery to nobody: the demo's way of "sending". The message is filed in Sent like
+    any sent message, and the reports say that nothing left the machine."""
+
+    leaves_machine = False
+
+    async def submit(
+        self,
+        wire: bytes,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        before_data: BeforeData | None = None,
+    ) -> None:
+        if before_data is not None:
+            await before_data()
 
 
 class SendmailTransport:

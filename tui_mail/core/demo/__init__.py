@@ -5,7 +5,8 @@ mail, attachments, non-ASCII names and subjects, flagged and unread ones) in a M
 tree under the data directory, in INBOX, Sent, Drafts, Archive, Trash and Lists/...
 It is created once, the same bytes every time, and then behaves like any maildir: what the
 user reads, flags, moves or deletes stays that way. Deleting the directory starts afresh.
-Nothing in the demo can reach the network: it has no server of any kind.
+Nothing in the demo can reach the network: it has no server of any kind, and sending only
+files the message in the demo's Sent folder (the reports say nothing left the machine).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def demo_account(data_dir: Path) -> AccountConfig:
         type="maildir",
         path=ensure_demo_maildir(data_dir),
         body_cache_max_bytes=0,  # the files are right there; no copy in the cache
+        local_only=True,  # "sending" files the message in Sent and says so
     )
 
 

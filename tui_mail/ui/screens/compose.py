@@ -35,7 +35,7 @@ from textual.widgets.option_list import Option
 from tui_mail.core.compose import Draft, FileAttachment, own_addresses, preview
 from tui_mail.core.errors import TuiMailError, UsageError
 from tui_mail.core.outbox import Outbox, OutboxBusy
-from tui_mail.core.sending import NotSent, SendReport, postpone, send_draft
+from tui_mail.core.sending import NotSent, postpone, report_sentence, send_draft
 from tui_mail.core.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
@@ -193,6 +193,8 @@ class ComposeScreen(Screen[str | None]):
             self.say(self.cannot_send + " Postponing to Drafts works.", error=True)
         elif self.restored:
             self.say("Reopened the message you were writing when tui-mail stopped.")
+        elif self.account.local_only:
+            self.say("Demo account: ctrl+s files the message in Sent; nothing leaves the machine.")
         else:
             self.say("ctrl+s sends, ctrl+p postpones to Drafts, Esc cancels.")
         if self.focus_body:
@@ -351,7 +353,7 @@ class ComposeScreen(Screen[str | None]):
             return
         finally:
             self.busy = False
-        self._finish(sent_sentence(report))
+        self._finish(report_sentence(report))
 
     def _drop_failed_entry(self) -> None:
         """A retry from the screen sends what the screen shows now, so the copy left in the
@@ -415,14 +417,6 @@ class ComposeScreen(Screen[str | None]):
         self.finished = True
         self.autosave.remove()
         self.dismiss(result)
-
-
-def sent_sentence(report: SendReport) -> str:
-    """What the status bar says after a send."""
-    again = " again (an earlier attempt broke off)" if report.resent else ""
-    filed = f"; saved in {report.sent_copy}" if report.sent_copy else ""
-    sentence = f"Sent{again} to {', '.join(report.recipients)}{filed}."
-    return " ".join([sentence, *report.warnings])
 
 
 def run_editor(text: str, environ: Mapping[str, str] | None = None) -> str:
