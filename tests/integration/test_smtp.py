@@ -134,10 +134,11 @@ class SmtpServer:
             kwargs.update(authenticator=authenticator(self.users), auth_require_tls=mode != "plain")
         if mode == "starttls":
             kwargs["tls_context"] = context
-        self.controller = Controller(
-            self.recorder, hostname="127.0.0.1", port=self.port,
-            ssl_context=context if mode == "tls" else None, **kwargs,
-        )  # fmt: skip
+        self._settings = dict(ssl_context=context if mode == "tls" else None, **kwargs)
+        self.controller = self._controller()
+
+    def _controller(self) -> Controller:
+        return Controller(self.recorder, hostname="127.0.0.1", port=self.port, **self._settings)
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
@@ -145,6 +146,15 @@ class SmtpServer:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+    def stop(self) -> None:
+        """The server goes down (connections to its port are refused) ..."""
+        self.controller.stop()
+
+    def start_again(self) -> None:
+        """... and comes back on the same port, keeping what it received."""
+        self.controller = self._controller()
+        self.controller.start()
 
     @property
     def messages(self) -> list[Received]:

@@ -1,5 +1,6 @@
 """The compose screen end to end: Pilot drives the real app, the suite's Dovecot holds the
-folders, and an in-process aiosmtpd (STARTTLS, AUTH, trustme certificates) receives."""
+folders, and an in-process aiosmtpd (STARTTLS, AUTH, trustme certificates) receives. Also
+the Outbox, where a message that met a down server waits and goes out by itself."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 import trustme
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, TextArea
+from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from tests.integration.test_smtp import SmtpServer, new_ca
 from tests.support.accounts import imap_account, other_client, server_flags
@@ -30,8 +31,9 @@ from tui_mail.ui.draft_autosave import DraftAutosave, draft_from_json, draft_to_
 from tui_mail.ui.screens.compose import ComposeScreen, run_editor
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.screens.outbox import OutboxScreen
 from tui_mail.ui.widgets.address_input import AddressSuggester, known_addresses
-from tui_mail.ui.widgets.folder_tree import FolderKey, FolderTree
+from tui_mail.ui.widgets.folder_tree import OUTBOX, FolderKey, FolderTree
 
 AppMaker = Callable[..., MailApp]
 
@@ -451,8 +453,7 @@ async def test_sending_in_the_demo_files_it_in_sent_and_says_nothing_left(
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         status = status_of(main)
     assert status == (
-        "Demo account: the message to ada@example.org was filed in Sent; "
-        "nothing left the machine."
+        "Demo account: the message to ada@example.org was filed in Sent; nothing left the machine."
     )
     root = config.accounts[0].path
     assert root is not None
@@ -460,3 +461,74 @@ async def test_sending_in_the_demo_files_it_in_sent_and_says_nothing_left(
     assert b"Only a test." in filed.read_bytes()
     assert "S" in filed.name.rpartition(":2,")[2]  # filed as seen, like any Sent copy
     assert Outbox.for_account(tmp_path, config.accounts[0]).entries() == []
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+def tree_labels(main: MainScreen) -> list[str]:
+    tree = main.query_one(FolderTree)
+    labels = []
+    stack = list(tree.root.children)
+    while stack:
+        node = stack.pop(0)
+        labels.append(str(node.label))
+        stack[:0] = list(node.children)
+    return labels
+
+
+async def write_and_send(pilot: Pilot[Any], app: MailApp, subject: str) -> None:
+    screen = await open_compose(pilot, app, "c")
+    await type_into(pilot, screen, "to", "ada@example.org")
+    await type_into(pilot, screen, "subject", subject)
+    await pilot.press("ctrl+s")
+
+
+async def test_a_message_that_met_a_down_server_waits_in_the_outbox_and_goes_when_asked(
+    smtp: SmtpServer, account: AccountConfig, make_app: AppMaker
+) -> None:
+    smtp.stop()
+    app = make_app(account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot, app)
+        await write_and_send(pilot, app, "Through the outbox")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert status_of(main).startswith("Not sent yet:")
+        assert "waits in the Outbox and goes out by itself" in status_of(main)
+        await wait_for(pilot, lambda: "Outbox (1)" in tree_labels(main))
+
+        main.query_one(FolderTree).select_key(FolderKey("work", OUTBOX))
+        main.query_one(FolderTree).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        table = app.screen.query_one(DataTable)
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row[1:3] == ["ada@example.org", "Through the outbox"]
+        assert row[3].startswith("server unreachable; tried 1x, next try in")
+
+        smtp.start_again()
+        await pilot.press("s")
+        await wait_for(pilot, lambda: table.row_count == 0)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "Outbox (1)" not in tree_labels(main))
+        assert "Outbox: Sent to ada@example.org; filed in Sent." in status_of(main)
+    assert [m.rcpt_tos for m in smtp.messages] == [["ada@example.org"]]
+
+
+async def test_the_outbox_sends_by_itself_once_the_retry_is_due(
+    smtp: SmtpServer, account: AccountConfig, make_app: AppMaker, tmp_path: Path,
+) -> None:  # fmt: skip
+    smtp.stop()
+    app = make_app(account)
+    outbox = Outbox.for_account(tmp_path / "data", account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot, app)
+        await write_and_send(pilot, app, "By itself")
+        await wait_for(pilot, lambda: len(outbox.entries()) == 1)
+        smtp.start_again()
+        [entry] = outbox.entries()
+        outbox.update(entry, last_attempt=entry.last_attempt - 31)  # as if 31 s went by
+        main.outbox.check()  # what the 15 s timer does
+        await wait_for(pilot, lambda: outbox.entries() == [])
+        await wait_for(pilot, lambda: "Outbox: Sent to ada@example.org" in status_of(main))
+    assert len(smtp.messages) == 1

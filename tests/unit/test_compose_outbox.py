@@ -55,7 +55,7 @@ def test_an_entry_survives_a_restart_and_goes_through_its_states(tmp_path: Path)
 def test_retries_back_off_from_thirty_seconds_to_an_hour(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path)
     [entry] = [outbox.get(add(outbox))]
-    assert entry.retry_at() == entry.created
+    assert entry.retry_at() == entry.created + 30.0  # its first attempt may be under way
     assert [
         outbox.update(entry, attempts=n, last_attempt=1000.0).retry_at() - 1000.0
         for n in (1, 2, 3, 10)
@@ -142,3 +142,25 @@ def test_metadata_is_readable_json(tmp_path: Path) -> None:
 )
 def test_the_wire_copy_drops_only_the_bcc_header(raw: bytes, expected: bytes) -> None:
     assert without_bcc(raw) == expected
+
+
+def test_only_network_failures_and_unfiled_copies_retry_by_themselves(tmp_path: Path) -> None:
+    from tui_mail.core.sending import retries_by_itself  # noqa: PLC0415
+
+    outbox = Outbox(tmp_path)
+    entry = outbox.get(add(outbox))
+    tried = outbox.update(entry, attempts=1, last_attempt=1000.0)
+    network = outbox.update(tried, retries_itself=True)
+    accepted = outbox.update(tried, state="accepted")
+    uncertain = outbox.update(tried, state="transmitting")
+    assert not retries_by_itself(entry, entry.created + 1)  # the sender may be at it now
+    assert retries_by_itself(entry, entry.created + 31)
+    assert [retries_by_itself(e, 1010.0) for e in (tried, network, accepted, uncertain)] == [
+        False, False, False, False,  # not due for 30 s
+    ]  # fmt: skip
+    assert [retries_by_itself(e, 1031.0) for e in (tried, network, accepted, uncertain)] == [
+        False, True, True, False,  # a refusal and a maybe-delivered message wait for the user
+    ]  # fmt: skip
+    assert retries_by_itself(network, 1010.0, due_only=False)  # the connection came back
+    outbox.update(network)  # the state on disk (the others overwrote it) ...
+    assert outbox.get(network.id).retries_itself  # ... survives a restart

@@ -78,6 +78,11 @@ class OutboxEntry:
     """A postponed version in the Drafts folder, removed once this one is sent."""
     sent_folder: str | None = None
     size: int = field(default=0)
+    retries_itself: bool = False
+    """The last attempt failed for want of a network (unreachable, timed out) or the
+    server said "try later" (4xx), so it is tried again by itself when due. Other failures
+    (a refused recipient, a wrong password, a certificate) wait for the user, who may want
+    to change something first."""
 
     @property
     def may_have_been_sent(self) -> bool:
@@ -85,9 +90,11 @@ class OutboxEntry:
         return self.state == "transmitting"
 
     def retry_at(self) -> float:
-        """When an automatic retry is due (doubling from 30 s, at most an hour apart)."""
+        """When an automatic retry is due (doubling from 30 s, at most an hour apart). A
+        message never tried is due after 30 s too: until then its first attempt may be
+        under way in the process that queued it."""
         if self.attempts == 0:
-            return self.created
+            return self.created + RETRY_BASE_SECONDS
         delay = min(RETRY_BASE_SECONDS * 2.0 ** (self.attempts - 1), RETRY_MAX_SECONDS)
         return self.last_attempt + delay
 
@@ -290,6 +297,7 @@ def _decode(entry_id: str, data: bytes) -> OutboxEntry:
         drafts_copy=None if drafts is None else (str(drafts[0]), int(drafts[1])),
         sent_folder=raw.get("sent_folder"),
         size=int(raw.get("size", 0)),
+        retries_itself=bool(raw.get("retries_itself", False)),
     )
 
 

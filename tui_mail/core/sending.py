@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, compat32
 from email.utils import format_datetime, getaddresses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tui_mail.core.compose import (
     Draft,
@@ -32,11 +32,17 @@ from tui_mail.core.compose import (
     new_message_id,
     own_addresses,
 )
-from tui_mail.core.errors import ConnectionFailed, TuiMailError, UsageError
+from tui_mail.core.errors import (
+    ConnectionFailed,
+    InsecureConnectionRefused,
+    TlsError,
+    TuiMailError,
+    UsageError,
+)
 from tui_mail.core.mime import decode_header_value
 from tui_mail.core.models import Flag, FolderRole
 from tui_mail.core.outbox import Outbox, OutboxEntry
-from tui_mail.core.smtp import Transport, transport_for
+from tui_mail.core.smtp import Transport, TryLater, transport_for
 
 if TYPE_CHECKING:
     from tui_mail.core.service import AccountService
@@ -141,25 +147,49 @@ async def send(
     return await deliver(service, outbox, entry.id, transport=transport)
 
 
+def worth_retrying(error: TuiMailError) -> bool:
+    """The server could not be reached, the connection broke, or the server said "try
+    later" (4xx): worth trying again unchanged. A TLS or plaintext refusal is a setting to
+    fix, not bad weather."""
+    if isinstance(error, TryLater):
+        return True
+    return isinstance(error, ConnectionFailed) and not isinstance(
+        error, TlsError | InsecureConnectionRefused
+    )
+
+
+def retries_by_itself(entry: OutboxEntry, now: float, *, due_only: bool = True) -> bool:
+    """Whether the outbox sends `entry` again without being asked (now, with `due_only`
+    False: the connection has just come back): a message that failed for want of a
+    network, or one accepted by the server whose Sent copy is still to be filed."""
+    if not entry.attempts:  # queued by a process that may be sending it right now
+        return entry.retry_at() <= now
+    if not (entry.retries_itself or entry.state in ("accepted", "filed")):
+        return False
+    return not due_only or entry.retry_at() <= now
+
+
 async def flush_outbox(
     service: AccountService,
     outbox: Outbox,
     *,
     transport: Transport | None = None,
-    due_only: bool = False,
+    automatic: Literal["due", "reconnected"] | None = None,
 ) -> list[SendReport | NotSent]:
-    """Try every waiting message once, oldest first (with `due_only`, only those whose
-    retry time has come). Failures are returned, not raised, so one bad message does not
+    """Try waiting messages once, oldest first: every one when the user asks, else
+    (`automatic`) only those that retry by themselves, and with "due" only those whose
+    retry time has come. Failures are returned, not raised, so one bad message does not
     hold up the others; a busy entry (another process) is skipped."""
     results: list[SendReport | NotSent] = []
     entries = outbox.entries()
+    now = time.time()
+    if automatic is not None:
+        due_only = automatic == "due"
+        entries = [e for e in entries if retries_by_itself(e, now, due_only=due_only)]
     if not entries:
         return results
     transport = transport or transport_for(service.account)
-    now = time.time()
     for entry in entries:
-        if due_only and entry.retry_at() > now:
-            continue
         try:
             results.append(await deliver(service, outbox, entry.id, transport=transport))
         except NotSent as error:
@@ -286,6 +316,8 @@ async def _submit(
             attempts=entry.attempts + 1,
             last_attempt=time.time(),
             last_error=str(error),
+            # Sending twice is the user's call, and so is a fix for a refusal.
+            retries_itself=worth_retrying(error) and not uncertain,
         )
         raise NotSent(error, failed, may_have_been_sent=uncertain) from None
     return await asyncio.to_thread(

@@ -63,6 +63,10 @@ class RecipientsRefused(ServerError):
         self.recipients = tuple(recipients)
 
 
+class TryLater(ServerError):
+    """A 4xx reply: the server is busy or not ready and asks to be tried again later."""
+
+
 class MessageTooLarge(ServerError):
     """The message is bigger than the server accepts."""
 
@@ -197,9 +201,6 @@ class SmtpTransport:
 
     async def _log_in(self, client: aiosmtplib.SMTP) -> TuiMailError | None:
         """Log in; returns (never raises) an error, so no traceback holds the secret."""
-        import aiosmtplib  # noqa: PLC0415
-
-        username = self.account.username
         offered = " ".join(client.server_auth_methods).upper() or "nothing"
         oauth2 = self.account.auth == "oauth2"
         if oauth2 and "xoauth2" not in client.server_auth_methods:
@@ -216,6 +217,26 @@ class SmtpTransport:
                 'XOAUTH2, set auth = "oauth2" with [accounts.oauth2] in the account.'
             )
         secret = await asyncio.to_thread(self._secret)
+        problem = await self._attempt(client, method, secret)
+        if isinstance(problem, AuthenticationFailed) and oauth2:
+            # A token can be revoked or expire early: refresh it and try once more.
+            fresh = await asyncio.to_thread(
+                credentials.oauth2_token_after_rejection, self.account, secret
+            )
+            if fresh is not None:
+                problem = await self._attempt(client, method, fresh)
+            del fresh
+        del secret
+        return problem
+
+    async def _attempt(
+        self, client: aiosmtplib.SMTP, method: str | None, secret: str
+    ) -> TuiMailError | None:
+        """One login attempt; returns (never raises) the error, so no traceback holds secret."""
+        import aiosmtplib  # noqa: PLC0415
+
+        username = self.account.username
+        oauth2 = self.account.auth == "oauth2"
         try:
             if oauth2:
                 await client.auth_xoauth2(username, secret)
@@ -294,7 +315,8 @@ class SmtpTransport:
                     f"{self.where} refused the message as too large ({_human(size)}; server "
                     f"said: {said}). Remove or shrink attachments."
                 ) from None
-            raise ServerError(f"{self.where} refused the message (server said: {said}).") from None
+            refusal = TryLater if 400 <= error.code < 500 else ServerError
+            raise refusal(f"{self.where} refused the message (server said: {said}).") from None
 
     def _sender_refused(self, error: aiosmtplib.SMTPSenderRefused, sender: str) -> TuiMailError:
         said = _server_text(error)
@@ -334,7 +356,8 @@ class SmtpTransport:
                 "TLS) and that the server is running."
             )
         if isinstance(error, aiosmtplib.SMTPResponseException):
-            return ServerError(f"{where} answered {_server_text(error)}.")
+            answer = TryLater if 400 <= error.code < 500 else ServerError
+            return answer(f"{where} answered {_server_text(error)}.")
         if isinstance(error, aiosmtplib.SMTPServerDisconnected):
             return ConnectionFailed(f"The connection to {where} was lost while sending.")
         text = sanitize_line(str(getattr(error, "message", "") or error))[:_SERVER_TEXT_SHOWN]

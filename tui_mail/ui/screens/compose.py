@@ -35,7 +35,13 @@ from textual.widgets.option_list import Option
 from tui_mail.core.compose import Draft, FileAttachment, own_addresses, preview
 from tui_mail.core.errors import TuiMailError, UsageError
 from tui_mail.core.outbox import Outbox, OutboxBusy
-from tui_mail.core.sending import NotSent, postpone, report_sentence, send_draft
+from tui_mail.core.sending import (
+    NotSent,
+    worth_retrying,
+    postpone,
+    report_sentence,
+    send_draft,
+)
 from tui_mail.core.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
@@ -345,6 +351,13 @@ class ComposeScreen(Screen[str | None]):
             await asyncio.to_thread(self._drop_failed_entry)
             report = await send_draft(self.service, draft, outbox=self.outbox)
         except NotSent as error:
+            if worth_retrying(error.cause) and not error.may_have_been_sent:
+                # Nothing to fix here: the outbox sends it when the server can take it.
+                self._finish(
+                    f"Not sent yet: {error.cause} It waits in the Outbox and goes out by "
+                    "itself when the server can take it."
+                )
+                return
             self.failed_entry = error.entry_id
             self.say(f"Not sent: {error}", error=True)
             return

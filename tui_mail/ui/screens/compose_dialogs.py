@@ -79,16 +79,20 @@ class ConfirmDiscard(ModalScreen[bool]):
     }
     """
 
-    def __init__(self, question: str) -> None:
+    def __init__(
+        self, question: str, *, discard: str = "Discard", keep: str = "Keep writing"
+    ) -> None:
         super().__init__()
         self.question = question
+        self.labels = (discard, keep)
 
     def compose(self) -> ComposeResult:
+        discard, keep = self.labels
         with Vertical():
             yield Static(Text(self.question), id="discard-question")
             with Horizontal():
-                yield Button("Discard (y)", variant="error", id="discard-yes")
-                yield Button("Keep writing (n)", variant="primary", id="discard-no")
+                yield Button(f"{discard} (y)", variant="error", id="discard-yes")
+                yield Button(f"{keep} (n)", variant="primary", id="discard-no")
 
     def on_mount(self) -> None:
         self.query_one("#discard-no", Button).focus()

@@ -64,6 +64,7 @@ async def _open(screen: MainScreen, kind: str) -> None:
         if result:
             screen.status.say(result)
             screen.messages.redraw_rows()
+            screen.refresh_tree()  # the Outbox entry, when something waits there now
 
     compose = ComposeScreen(
         service,

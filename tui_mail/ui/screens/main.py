@@ -31,6 +31,7 @@ from tui_mail.core.models import FolderRole
 from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.screens.attachments import ReaderActions
 from tui_mail.ui.screens.help import HelpScreen
+from tui_mail.ui.screens.outbox_runner import OutboxRunner
 from tui_mail.ui.screens.search import Search
 from tui_mail.ui.screens.triage import Triage
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
@@ -167,6 +168,7 @@ class MainScreen(Screen[None]):
         self.triage = Triage(self)
         self.search = Search(self)
         self.reader_actions = ReaderActions(self)
+        self.outbox = OutboxRunner(self)
         self._last_reload = 0.0
         self.searching: str | None = None
         self._syncing: set[tuple[str, str]] = set()
@@ -220,6 +222,11 @@ class MainScreen(Screen[None]):
             service.on_event = lambda event: self.post_message(self.ServiceEvent(event))
             service.notifier.bell = lambda: self.post_message(self.ServiceEvent(None))
             self._start_account(name)
+        self.outbox.start()
+
+    def refresh_tree(self) -> None:
+        """Rebuild the folder tree from the cache (counts, the Outbox entry)."""
+        self._show_tree()
 
     def _show_tree(self) -> None:
         accounts = {name: s.cached_folders() for name, s in self.services.items()}
@@ -228,7 +235,9 @@ class MainScreen(Screen[None]):
                 from tui_mail.core.models import Folder  # noqa: PLC0415
 
                 accounts[name] = [Folder("INBOX", "/", FolderRole.INBOX)]
-        self.folder_tree.show_folders(accounts, unified=len(self.services) > 1)
+        self.folder_tree.show_folders(
+            accounts, unified=len(self.services) > 1, outbox=self.outbox.counts_for_tree()
+        )
 
     def _source_for(self, key: FolderKey) -> MessageSource:
         if key.unified:
@@ -287,6 +296,7 @@ class MainScreen(Screen[None]):
         elif isinstance(event, ConnectionState):
             # Remembered so a sync, when it ends, shows the watcher's state again.
             self._watch_state[event.account] = event.state
+            self.outbox.connection_state(event.account, event.state)
             if not self.status.state(event.account).startswith("syncing"):
                 self.status.set_state(event.account, event.state)
             if event.detail and event.state in ("offline", "auth failed"):
@@ -384,6 +394,9 @@ class MainScreen(Screen[None]):
 
     @on(FolderTree.FolderChosen)
     def _folder_chosen(self, event: FolderTree.FolderChosen) -> None:
+        if event.key.outbox:
+            self.outbox.open(event.key.account)
+            return
         self.show_folder(event.key)
         self.messages.focus()
         if event.key.unified:

@@ -26,6 +26,8 @@ _ROLE_LABELS = {
 }
 UNIFIED = "\x00unified"
 """The folder name of the unified inbox entry (no real folder can contain NUL)."""
+OUTBOX = "\x00outbox"
+"""The folder name of an account's Outbox entry: messages waiting to be sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,10 @@ class FolderKey:
     @property
     def unified(self) -> bool:
         return self.folder == UNIFIED
+
+    @property
+    def outbox(self) -> bool:
+        return self.folder == OUTBOX
 
 
 class FolderTree(Tree[FolderKey | None]):
@@ -71,8 +77,15 @@ class FolderTree(Tree[FolderKey | None]):
         self.guide_depth = 2
         self._by_key: dict[FolderKey, TreeNode[FolderKey | None]] = {}
 
-    def show_folders(self, accounts: dict[str, list[Folder]], *, unified: bool) -> None:
-        """Rebuild the tree; `accounts` maps account name -> folders in display order."""
+    def show_folders(
+        self,
+        accounts: dict[str, list[Folder]],
+        *,
+        unified: bool,
+        outbox: dict[str, int] | None = None,
+    ) -> None:
+        """Rebuild the tree; `accounts` maps account name -> folders in display order,
+        `outbox` account name -> messages waiting to be sent (an Outbox entry when any)."""
         current = self.cursor_node.data if self.cursor_node is not None else None
         self.clear()
         self._by_key.clear()
@@ -102,11 +115,18 @@ class FolderTree(Tree[FolderKey | None]):
                     node.label = Text(name, style="dim italic")
                 parents[folder.name] = node
                 self._by_key[key] = node
+                if folder.role is FolderRole.INBOX and (outbox or {}).get(account):
+                    self._add_outbox(root, account, (outbox or {})[account])
             for node in list(parents.values()):
                 if not node.children:
                     node.allow_expand = False
         if current is not None and current in self._by_key:
             self.move_cursor(self._by_key[current])
+
+    def _add_outbox(self, root: TreeNode[FolderKey | None], account: str, waiting: int) -> None:
+        """Right under the inbox, where it is seen: messages that have not left yet."""
+        key = FolderKey(account, OUTBOX)
+        self._by_key[key] = root.add_leaf(_label("Outbox", waiting), data=key)
 
     def select_key(self, key: FolderKey) -> None:
         node = self._by_key.get(key)
