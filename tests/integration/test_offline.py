@@ -59,3 +59,57 @@ async def test_offline_triage_is_replayed_when_the_server_is_back(
     assert server_subjects(server, user, "Projects") == ["Subject: M2"]
     assert server_subjects(server, user, "Trash") == ["Subject: M3"]
     service.stop_watching()
+
+
+async def test_undo_offline_drops_the_queued_move_and_reverses_a_flag(
+    dovecot_factory: DovecotFactory, make_service: ServiceFactory
+) -> None:
+    server = dovecot_factory()
+    user = server.add_user()
+    server.create_folder(user, "Projects")
+    server.deliver(user, [make_message(i, subject=f"M{i}") for i in range(3)])
+    service = make_service(imap_account(server, user), user)
+    await service.refresh_folders()
+    await service.sync("INBOX")
+    by_subject = {m.subject: m.uid for m in service.messages("INBOX")}
+    ids = {m.subject: m.message_id for m in service.messages("INBOX")}
+    raw_m0 = await service.fetch_raw("INBOX", by_subject["M0"])
+    events = Recorder(service)
+    service.start_watching()
+    await events.wait(state_is("idling"))
+
+    server.stop()
+    await events.wait(state_is("offline"))
+    await service.move("INBOX", [by_subject["M0"]], "Projects")
+    assert await service.delete("INBOX", [by_subject["M1"]]) == "Trash"
+    assert service.pending_count() == 2
+    # Undo of the move while the server is still down: dropped from the queue, and the
+    # row (with its cached body) is back in the list.
+    await service.undo_move("INBOX", [by_subject["M0"]], "Projects", [ids["M0"]])
+    assert service.pending_count() == 1
+    assert sorted(m.subject for m in service.messages("INBOX")) == ["M0", "M2"]
+    assert await service.fetch_raw("INBOX", by_subject["M0"]) == raw_m0
+    # A flag and its undo, both offline: the reverse is queued, so the server ends unchanged.
+    await service.set_flag("INBOX", [by_subject["M2"]], Flag.SEEN, on=True)
+    await service.set_flag("INBOX", [by_subject["M2"]], Flag.SEEN, on=False)
+    assert not next(m for m in service.messages("INBOX") if m.subject == "M2").seen
+
+    events.events.clear()
+    server.start()
+    service.reconnect_now()
+    await events.wait(lambda e: isinstance(e, PendingChanged) and e.count == 0, 15)
+    assert sorted(server_subjects(server, user, "INBOX")) == ["Subject: M0", "Subject: M2"]
+    assert server_subjects(server, user, "Projects") == []
+    assert server_subjects(server, user, "Trash") == ["Subject: M1"]
+    assert b"\\Seen" not in server_flags(server, user, "INBOX")[by_subject["M2"]]
+
+    # The deletion was replayed meanwhile: its undo takes the online path.
+    await service.undo_move("INBOX", [by_subject["M1"]], "Trash", [ids["M1"]])
+    assert sorted(server_subjects(server, user, "INBOX")) == [
+        "Subject: M0",
+        "Subject: M1",
+        "Subject: M2",
+    ]
+    assert server_subjects(server, user, "Trash") == []
+    assert sorted(m.subject for m in service.messages("INBOX")) == ["M0", "M1", "M2"]
+    service.stop_watching()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import poplib
@@ -14,6 +15,7 @@ from typing import Literal
 
 import pytest
 
+from tests.integration.test_idle import Recorder, new_mail_with
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig, Pop3Config
 from tui_mail.core.backends.pop3 import Pop3Backend
@@ -168,6 +170,29 @@ async def test_leave_on_server_false_deletes_each_message_once_saved(
     assert backend.last_fetch is not None and backend.last_fetch.deleted == 4
     assert on_server(dovecot, mail_user) == 0
     assert len(service.messages("INBOX")) == 4
+
+
+async def test_periodic_check_through_the_service_brings_new_mail(
+    dovecot: DovecotServer,
+    mail_user: MailUser,
+    tmp_path: Path,
+    make_service: MakeService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dovecot.deliver(mail_user, [make_message(1, subject="Before")])
+    service, backend = make_service(pop3_account(dovecot, mail_user, tmp_path / "Mail"), mail_user)
+    await service.sync("INBOX")  # the UI's first sync; later ones come from the check
+    monkeypatch.setattr("tui_mail.core.backends.pop3.CHECK_INTERVAL_SECONDS", 0.2)
+    events = Recorder(service)
+    service.start_watching()
+    try:
+        dovecot.deliver(mail_user, [make_message(2, subject="After start")])
+        await events.wait(new_mail_with("After start"))
+    finally:
+        await asyncio.to_thread(service.stop_watching)
+    assert sorted(m.subject for m in service.messages("INBOX")) == ["After start", "Before"]
+    assert backend.last_fetch is not None
+    assert on_server(dovecot, mail_user) == 2  # left on the server, as configured
 
 
 async def test_stls_required_but_not_offered_is_refused(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
 from tests.integration.test_idle import (
     Recorder,
     append_from_other_client,
@@ -10,7 +15,9 @@ from tests.integration.test_idle import (
 )
 from tests.support.accounts import server_flags, server_subjects
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tui_mail.config import AccountConfig
 from tui_mail.core.events import ConnectionState
+from tui_mail.core.idle import IdleWatcher
 from tui_mail.core.models import Flag
 from tui_mail.core.service import AccountService
 
@@ -20,6 +27,8 @@ async def test_kick_during_idle_reconnects_and_mail_still_arrives(
 ) -> None:
     await service.sync("INBOX")
     events = Recorder(service)
+    back = threading.Semaphore(0)
+    service.on_reconnected.append(back.release)
     service.start_watching()
     await events.wait(state_is("idling"))
 
@@ -29,6 +38,9 @@ async def test_kick_during_idle_reconnects_and_mail_still_arrives(
     )
     reconnected = len(events.events)
     await events.wait(lambda e: e in events.events[reconnected:] and state_is("idling")(e))
+    # The hook ran for the reconnect, and not for the first connection.
+    assert await asyncio.to_thread(back.acquire, True, 5)
+    assert not back.acquire(blocking=False)
 
     append_from_other_client(dovecot, mail_user, "After the kick")
     await events.wait(new_mail_with("After the kick"), timeout=5)
@@ -69,3 +81,36 @@ async def test_commands_on_a_dropped_connection_retry_once(
         "Subject: M1",
     ]
     assert service.pending_count() == 0
+
+
+async def test_a_resume_from_sleep_reconnects_at_once(
+    mail_user: MailUser, account: AccountConfig
+) -> None:
+    slept = [0.0]
+    states: list[str] = []
+    watcher = IdleWatcher(
+        account,
+        lambda: mail_user.password,
+        "INBOX",
+        lambda _folder: None,
+        lambda _folder, state, _detail: states.append(state),
+        check_every=0.2,
+        wall_clock=lambda: time.time() + slept[0],
+    )
+    watcher.start()
+    try:
+        await until(lambda: states == ["idling"])
+        slept[0] = 3600.0  # the wall clock moves on an hour; the monotonic one does not
+        await until(lambda: len(states) >= 3, timeout=3)
+        # A new connection at once: no "reconnecting in N s", no backoff.
+        assert states == ["idling", "reconnecting", "idling"]
+        assert watcher.backoff.attempts == 0
+    finally:
+        await asyncio.to_thread(watcher.stop)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.05)

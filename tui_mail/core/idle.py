@@ -194,8 +194,10 @@ class IdleWatcher:
                 self._report("auth failed", str(error))
                 delay = self.backoff.maximum
             except ConnectionDead as error:
-                delay = 0.0 if str(error) == "slept" else self.backoff.next_delay()
-                if delay:
+                if str(error) == "slept":  # the network is probably fine: at once
+                    self._report("reconnecting", "The computer was asleep.")
+                else:
+                    delay = self.backoff.next_delay()
                     self._report(f"reconnecting in {delay:.0f} s", str(error))
             except (TuiMailError, IMAPClientError, OSError) as error:
                 delay = self.backoff.next_delay()
@@ -204,6 +206,9 @@ class IdleWatcher:
                 else:  # the server cannot be reached at all
                     self._report("offline", f"{error} Next try in {delay:.0f} s.")
             finally:
+                # Whatever ended the loop left the connection dead or in the middle of
+                # IDLE: a polite LOGOUT there would wait for the read timeout (30 s)
+                # before the reconnect that should happen at once.
                 self._drop()
             if delay and not self._stop.is_set():
                 self._wait(delay)
@@ -231,12 +236,8 @@ class IdleWatcher:
 
     def _drop(self) -> None:
         session, self._session = self._session, None
-        if session is None:
-            return
-        if self._stop.is_set():
-            session._abandon()  # a prompt stop: no LOGOUT round trip
-        else:
-            session.close()
+        if session is not None:
+            session._abandon()  # no LOGOUT round trip: see _run
 
     def _idle_loop(self, session: ImapSession) -> None:
         client = session.client

@@ -5,12 +5,13 @@ an imapclient connection must stay on one thread. The cache is written only thro
 store. Reads that the cache can answer (the message list) are plain methods and never wait
 for the network.
 
-Push and resilience: `start_watching()` runs an IdleWatcher per watched IMAP folder (a
-Maildir watcher, or a periodic check for POP3); each change syncs the folder and reaches
-the UI as an event through `on_event`. A command that meets a dropped connection reconnects
-and is retried once (moves and appends are reconciled with the server first, so nothing is
-done twice). With the server out of reach, triage is applied to the cache and queued in the
-store; the queue is replayed, in order, as soon as a connection works again.
+Push and resilience: `start_watching()` watches for new mail (service_watch.py); each change
+syncs the folder and reaches the UI as an event through `on_event`, and `on_reconnected`
+tells subscribers the server answers again. A command that meets a dropped connection
+reconnects and is retried once (moves and appends are reconciled with the server first, so
+nothing is done twice). With the server out of reach, triage is applied to the cache and
+queued in the store (service_offline.py); the queue is replayed, in order, as soon as a
+connection works again.
 """
 
 from __future__ import annotations
@@ -22,25 +23,24 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
 from tui_mail.config import AccountConfig
 from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
-from tui_mail.core.errors import ConnectionFailed, TuiMailError, UsageError
-from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
+from tui_mail.core.errors import ConnectionFailed, UsageError
+from tui_mail.core.events import Event
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.notify import Notifier
 from tui_mail.core.pending import PendingAction
 from tui_mail.core.search_query import parse_query
+from tui_mail.core.service_offline import OfflineQueue
+from tui_mail.core.service_watch import Watching
 from tui_mail.core.store import Store, UnknownFolder
-
-if TYPE_CHECKING:
-    from tui_mail.core.idle import Watcher
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -81,8 +81,12 @@ def default_backend(account: AccountConfig, secret: PasswordSource) -> MailBacke
     return ImapBackend(account, secret)
 
 
-class AccountService:
-    """One account: its backend (on a worker thread of its own) and its cache."""
+class AccountService(OfflineQueue, Watching):
+    """One account: its backend (on a worker thread of its own) and its cache.
+
+    The offline queue and the watching live in mixins of their own (service_offline.py,
+    service_watch.py); this class holds the plumbing, folders, reading and triage.
+    """
 
     def __init__(
         self,
@@ -104,13 +108,9 @@ class AccountService:
         own thread (Textual: post_message) before touching anything on screen."""
         self.notifier = Notifier(account)
         """New-mail announcements; a UI sets `notifier.bell` to ring its terminal."""
-        self.connection_state = ""
-        """The last state the watcher reported: idling, polling, offline, auth failed ..."""
         self.offline = False
-        """True after the server could not be reached: triage is queued, not attempted."""
-        self._watchers: list[Watcher] = []
-        self._scheduled: set[str] = set()
-        self._scheduled_lock = threading.Lock()
+        self._taken_rows = {}
+        self._init_watching()
 
     @property
     def _backend(self) -> MailBackend:
@@ -291,7 +291,8 @@ class AccountService:
         if destination == folder:
             return
         folder_id = self.store.ensure_folder(folder)
-        message_ids = tuple(m.message_id for m in self.store.summaries(folder_id, uids=uids))
+        moving = self.store.summaries(folder_id, uids=uids)
+        message_ids = tuple(m.message_id for m in moving)
 
         def move_remaining(backend: MailBackend) -> None:
             # The lost attempt may have moved some: move only what is still in `folder`.
@@ -302,10 +303,26 @@ class AccountService:
         action = PendingAction(
             "move", folder, tuple(uids), destination=destination, message_ids=message_ids
         )
-        await self._run_or_queue(
+        queued = await self._run_or_queue(
             action, lambda b: b.move(folder, uids, destination), move_remaining
         )
+        if queued is not None:
+            self._taken_rows[queued] = self._take_rows(folder_id, moving)
         self.store.delete_uids(folder_id, uids)
+
+    async def undo_move(
+        self, source: str, uids: list[int], destination: str, message_ids: list[str]
+    ) -> None:
+        """Move back to `source` what `move(source, uids, destination)` moved.
+
+        A move still waiting in the offline queue is simply dropped from it (no server
+        needed); one the server has done is found in `destination` by Message-ID.
+        """
+        if await self.cancel_queued_move(source, uids, destination):
+            return
+        found = await self.find_by_message_id(destination, message_ids)
+        await self.move(destination, found, source)
+        await self.sync(source)
 
     async def delete(self, folder: str, uids: list[int]) -> str | None:
         """Move to Trash; in Trash itself (or with no Trash), delete for good.
@@ -385,52 +402,7 @@ class AccountService:
 
         await self._run(check)
 
-    # -- offline triage ----------------------------------------------------------------
-
-    @property
-    def _queues_offline(self) -> bool:
-        """Only a remote mailbox can be out of reach; a local one's errors are real."""
-        return self.account.type == "imap"
-
-    def pending_count(self) -> int:
-        """How many actions wait for the server (shown as pending)."""
-        return self.store.pending_count()
-
-    async def _run_or_queue(
-        self,
-        action: PendingAction,
-        work: Callable[[MailBackend], None],
-        retry: Callable[[MailBackend], None],
-    ) -> None:
-        """Do `work` on the server; with the server out of reach, queue `action` instead
-        (the caller then applies it to the cache either way)."""
-        if self._queues_offline and self.offline:
-            self._queue(action)
-            return
-        try:
-            await self._run(work, retry)
-        except ConnectionFailed:
-            if not self._queues_offline:
-                raise
-            self.offline = True
-            self._queue(action)
-
-    def _queue(self, action: PendingAction) -> None:
-        self.store.add_pending(action)
-        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
-
-    def _replay_pending(self) -> None:
-        """On the worker thread, connected: send the queue; then sync what it touched."""
-        actions = self.store.pending_actions()
-        problems = pending.replay(
-            self._backend, actions, lambda action: self.store.remove_pending(action.id)
-        )
-        self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
-        touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
-        for folder in sorted(touched):
-            self._schedule_sync(folder)
-
-    # -- watching for changes ----------------------------------------------------------
+    # -- events ------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
         callback = self.on_event
@@ -440,92 +412,6 @@ class AccountService:
             callback(event)
         except Exception:  # the UI's problem must not stop a sync or a watcher
             log.exception("on_event callback failed")
-
-    def start_watching(self) -> None:
-        """Watch for new mail and changes (see the module docstring). Idempotent."""
-        if self._watchers:
-            return
-        from tui_mail.core.idle import watchers_for  # noqa: PLC0415  (imapclient)
-
-        self._watchers = watchers_for(
-            self.account, self._secret, self._backend, self._schedule_sync, self._watcher_state
-        )
-        for started in self._watchers:
-            started.start()
-
-    def stop_watching(self) -> None:
-        """Stop every watcher; returns when their threads are gone. Safe to call twice."""
-        watchers, self._watchers = self._watchers, []
-        for watcher in watchers:
-            watcher.stop()
-
-    def reconnect_now(self) -> None:
-        """Skip the watchers' backoff (the network is back, the machine woke up)."""
-        for watcher in self._watchers:
-            wake = getattr(watcher, "wake", None)
-            if wake is not None:
-                wake()
-
-    def _watcher_state(self, folder: str, state: str, detail: str) -> None:
-        """On a watcher thread. The INBOX watcher speaks for the account."""
-        if folder != "INBOX":
-            return
-        self.connection_state = state
-        if state in ("idling", "polling"):
-            was_offline, self.offline = self.offline, False
-            if was_offline or self.store.pending_count():
-                # The server is back: a command connection replays the queue.
-                with contextlib.suppress(RuntimeError):  # shutting down
-                    self._executor.submit(self._connected, lambda _b: None).add_done_callback(
-                        _log_failure
-                    )
-        elif state == "offline":
-            self.offline = self._queues_offline
-        self._emit(ConnectionState(self.account.name, state, detail))
-
-    def _schedule_sync(self, folder: str) -> None:
-        """From any thread: sync `folder` on the worker soon; a burst makes one sync."""
-        with self._scheduled_lock:
-            if folder in self._scheduled:
-                return
-            self._scheduled.add(folder)
-        try:
-            future = self._executor.submit(self._sync_and_announce, folder)
-        except RuntimeError:  # shutting down
-            return
-        future.add_done_callback(_log_failure)
-
-    def _sync_and_announce(self, folder: str) -> None:
-        with self._scheduled_lock:
-            self._scheduled.discard(folder)
-        if self.store.sync_state(folder).uidvalidity is None:
-            # A folder's first sync belongs to whoever opens it, with progress and the
-            # newest rows first; done here it would hold the worker for the whole folder
-            # (4 s of a blank list for 100,000 messages) before the UI's sync could start.
-            return
-        try:
-            sync: Callable[[MailBackend], SyncResult] = lambda b: b.sync_folder(  # noqa: E731
-                self.store, folder, None
-            )
-            result = self._connected(sync, sync)
-        except TuiMailError as error:
-            log.info("sync of %s after a change failed: %s", folder, error)
-            return
-        if not (result.new or result.flags_changed or result.vanished or result.cache_reset):
-            return
-        self._emit(FolderChanged(self.account.name, folder, result))
-        if result.new_uids and not result.cache_reset:
-            folder_id = self.store.folder_id(folder)
-            arrived = tuple(self.store.summaries(folder_id, uids=result.new_uids))
-            if arrived:
-                self._emit(NewMail(self.account.name, folder, arrived))
-                self.notifier.new_mail(folder, arrived)
-
-
-def _log_failure(future: Future[Any]) -> None:
-    error = future.exception()
-    if error is not None and not isinstance(error, TuiMailError):
-        log.error("background work failed", exc_info=error)
 
 
 _ROLE_ORDER = {role: index for index, role in enumerate(FolderRole)}

@@ -110,7 +110,7 @@ class Triage:
     async def _move(
         self, refs: list[MessageRef], role: FolderRole | None, destination: str | None
     ) -> str:
-        moved: list[tuple[str, str, str, list[str]]] = []  # account, from, to, message-ids
+        moved: list[tuple[str, str, list[int], str, list[str]]] = []  # account, from, uids, to, ids
         for (account, folder), uids in self._by_folder(refs).items():
             service = self.screen.services[account]
             ids = [s.message_id for uid in uids if (s := service.summary(folder, uid))]
@@ -124,18 +124,17 @@ class Triage:
             else:
                 continue
             if target is not None:
-                moved.append((account, folder, target, ids))
+                moved.append((account, folder, uids, target, ids))
             self._forget(account, folder, uids)
         self.screen.messages.marked.clear()
-        where = ", ".join(sorted({t for _a, _f, t, _i in moved})) or "nowhere (deleted for good)"
+        where = ", ".join(sorted({m[3] for m in moved})) or "nowhere (deleted for good)"
         if moved:
 
             async def undo() -> str:
-                for account, source, target, ids in moved:
-                    service = self.screen.services[account]
-                    uids = await service.find_by_message_id(target, ids)
-                    await service.move(target, uids, source)
-                    await service.sync(source)
+                for account, source, uids, target, ids in moved:
+                    # Offline, a move still queued is just dropped from the queue.
+                    await self.screen.services[account].undo_move(source, uids, target, ids)
+                    self.screen.update_counts(account)
                 self.screen.messages.reload()
                 return f"Undone: {len(refs)} message(s) back where they were."
 

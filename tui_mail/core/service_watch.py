@@ -1,0 +1,172 @@
+"""AccountService's watching: new mail and changes pushed by the server, and reconnects.
+
+A mixin of AccountService (kept apart so neither file grows past what one can read at
+once). `start_watching()` runs an IdleWatcher per watched IMAP folder (a Maildir watcher,
+or a periodic check for POP3); each change syncs the folder on the worker thread and
+reaches the UI as an event through `on_event`. The INBOX watcher speaks for the account's
+connection: its states are announced, and when it gets through again after the server was
+out of reach the offline queue is replayed and `on_reconnected` is called.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tui_mail.core.errors import TuiMailError
+from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tui_mail.config import AccountConfig
+    from tui_mail.core.backends import MailBackend
+    from tui_mail.core.idle import Watcher
+    from tui_mail.core.models import SyncResult
+    from tui_mail.core.notify import Notifier
+    from tui_mail.core.store import Store
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_REACHABLE = ("idling", "polling")
+"""Watcher states that mean the server answers."""
+
+
+class Watching:
+    """Start and stop the account's watchers; turn what they see into syncs and events."""
+
+    account: AccountConfig
+    store: Store
+    notifier: Notifier
+    offline: bool
+    _executor: ThreadPoolExecutor
+    _secret: Callable[[], str]
+
+    if TYPE_CHECKING:  # provided by AccountService and the OfflineQueue mixin
+
+        @property
+        def _backend(self) -> MailBackend: ...
+
+        @property
+        def _queues_offline(self) -> bool: ...
+
+        def _connected(
+            self,
+            work: Callable[[MailBackend], T],
+            retry: Callable[[MailBackend], T] | None = None,
+        ) -> T: ...
+
+        def _emit(self, event: Event) -> None: ...
+
+    def _init_watching(self) -> None:
+        self.connection_state = ""
+        """The last state the watcher reported: idling, polling, offline, auth failed ..."""
+        self.on_reconnected: list[Callable[[], object]] = []
+        """Called with no arguments, ON THE WATCHER THREAD, each time the INBOX watcher gets
+        through again after the server was out of reach, the connection dropped or the
+        machine slept (not on the first connection). The offline queue is already being
+        replayed by then. Use it to retry other work that waited for the network (the
+        outbox); a UI must hand it to its own thread first, as with `on_event`."""
+        self._watchers: list[Watcher] = []
+        self._scheduled: set[str] = set()
+        self._scheduled_lock = threading.Lock()
+
+    def start_watching(self) -> None:
+        """Watch for new mail and changes (see the module docstring). Idempotent."""
+        if self._watchers:
+            return
+        from tui_mail.core.idle import watchers_for  # noqa: PLC0415  (imapclient)
+
+        self._watchers = watchers_for(
+            self.account, self._secret, self._backend, self._schedule_sync, self._watcher_state
+        )
+        for started in self._watchers:
+            started.start()
+
+    def stop_watching(self) -> None:
+        """Stop every watcher; returns when their threads are gone. Safe to call twice."""
+        watchers, self._watchers = self._watchers, []
+        for watcher in watchers:
+            watcher.stop()
+
+    def reconnect_now(self) -> None:
+        """Skip the watchers' backoff (the network is back, the machine woke up)."""
+        for watcher in self._watchers:
+            wake = getattr(watcher, "wake", None)
+            if wake is not None:
+                wake()
+
+    def _watcher_state(self, folder: str, state: str, detail: str) -> None:
+        """On a watcher thread. The INBOX watcher speaks for the account."""
+        if folder != "INBOX":
+            return
+        previous, self.connection_state = self.connection_state, state
+        if state in _REACHABLE:
+            was_offline, self.offline = self.offline, False
+            if was_offline or self.store.pending_count():
+                # The server is back: a command connection replays the queue.
+                with contextlib.suppress(RuntimeError):  # shutting down
+                    self._executor.submit(self._connected, lambda _b: None).add_done_callback(
+                        _log_failure
+                    )
+        elif state == "offline":
+            self.offline = self._queues_offline
+        self._emit(ConnectionState(self.account.name, state, detail))
+        if state in _REACHABLE and previous not in ("", *_REACHABLE):
+            self._announce_reconnected()
+
+    def _announce_reconnected(self) -> None:
+        for callback in list(self.on_reconnected):
+            try:
+                callback()
+            except Exception:  # a subscriber's problem must not stop the watcher
+                log.exception("on_reconnected callback failed")
+
+    def _schedule_sync(self, folder: str) -> None:
+        """From any thread: sync `folder` on the worker soon; a burst makes one sync."""
+        with self._scheduled_lock:
+            if folder in self._scheduled:
+                return
+            self._scheduled.add(folder)
+        try:
+            future = self._executor.submit(self._sync_and_announce, folder)
+        except RuntimeError:  # shutting down
+            return
+        future.add_done_callback(_log_failure)
+
+    def _sync_and_announce(self, folder: str) -> None:
+        with self._scheduled_lock:
+            self._scheduled.discard(folder)
+        if self.store.sync_state(folder).uidvalidity is None:
+            # A folder's first sync belongs to whoever opens it, with progress and the
+            # newest rows first; done here it would hold the worker for the whole folder
+            # (4 s of a blank list for 100,000 messages) before the UI's sync could start.
+            return
+        try:
+            sync: Callable[[MailBackend], SyncResult] = lambda b: b.sync_folder(  # noqa: E731
+                self.store, folder, None
+            )
+            result = self._connected(sync, sync)
+        except TuiMailError as error:
+            log.info("sync of %s after a change failed: %s", folder, error)
+            return
+        if not (result.new or result.flags_changed or result.vanished or result.cache_reset):
+            return
+        self._emit(FolderChanged(self.account.name, folder, result))
+        if result.new_uids and not result.cache_reset:
+            folder_id = self.store.folder_id(folder)
+            arrived = tuple(self.store.summaries(folder_id, uids=result.new_uids))
+            if arrived:
+                self._emit(NewMail(self.account.name, folder, arrived))
+                self.notifier.new_mail(folder, arrived)
+
+
+def _log_failure(future: Future[Any]) -> None:
+    error = future.exception()
+    if error is not None and not isinstance(error, TuiMailError):
+        log.error("background work failed", exc_info=error)
