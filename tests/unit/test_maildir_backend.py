@@ -178,6 +178,19 @@ async def test_reading_a_message_renamed_by_another_client_still_works(
     assert files(root) == ["1700000001.M1P1.host:2,S"]
 
 
+async def test_bodies_are_read_from_the_files_and_never_copied_into_the_cache(
+    root: Path, make_service: MakeService
+) -> None:
+    path = put(root, "1700000001.M1P1.host:2,S", make_message(1, body="First version."))
+    service = make_service(root)
+    await service.sync("INBOX")
+    (uid,) = [m.uid for m in service.messages("INBOX")]
+    assert b"First version." in await service.fetch_raw("INBOX", uid)
+    assert service.store.body(service.store.folder_id("INBOX"), uid) is None
+    path.write_bytes(make_message(1, body="Rewritten by another tool."))
+    assert b"Rewritten by another tool." in await service.fetch_raw("INBOX", uid)
+
+
 async def test_search_evaluates_the_query_language_locally(
     root: Path, make_service: MakeService
 ) -> None:

@@ -235,7 +235,8 @@ class AccountService(OfflineQueue, Watching):
             return None
 
     async def fetch_raw(self, folder: str, uid: int, *, mark_seen: bool = False) -> bytes:
-        """The message source: from the cache when there, else from the server (then cached)."""
+        """The message source: from the cache when there, else from the server (then cached;
+        local mail is read from its file each time, never copied)."""
         folder_id = self.store.ensure_folder(folder)
         raw = self.store.body(folder_id, uid)
         if raw is None:
@@ -243,7 +244,8 @@ class AccountService(OfflineQueue, Watching):
             if raw is None:
                 raise UsageError(f"There is no message with UID {uid} in {folder!r}.")
             if (
-                len(raw) <= self.account.body_cache_max_bytes
+                self.account.type == "imap"  # Maildir and POP3 mail is a local file already
+                and len(raw) <= self.account.body_cache_max_bytes
                 and self.store.summary(folder_id, uid) is not None
             ):
                 self.store.save_body(folder_id, uid, raw)

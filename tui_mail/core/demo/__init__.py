@@ -85,7 +85,6 @@ def demo_account(data_dir: Path) -> AccountConfig:
         display_name=ME.name,
         type="maildir",
         path=ensure_demo_maildir(data_dir),
-        body_cache_max_bytes=0,  # the files are right there; no copy in the cache
         local_only=True,  # "sending" files the message in Sent and says so
     )
 
