@@ -109,6 +109,11 @@ class OAuth2Config:
     """Token URL (https) for the device-code and refresh-token grants; overrides the provider's."""
     scopes: tuple[str, ...] = ()
     """Scopes to ask for; empty for the provider's defaults."""
+    authorization_endpoint: str | None = None
+    """Browser sign-in URL (https) of the loopback-redirect flow (RFC 8252, Google's);
+    overrides the provider's. With it and no device_authorization_endpoint, that flow is used."""
+    redirect_port: int | None = None
+    """Port on 127.0.0.1 the loopback flow listens on (forward it over SSH); else a free one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,7 +566,7 @@ def _parse_oauth2(table: _Table) -> OAuth2Config:
     if "provider" in table.data:
         provider = table.choice("provider", OAUTH2_PROVIDER_CHOICES, "google")
     urls = {}
-    for key in ("device_authorization_endpoint", "token_endpoint"):
+    for key in ("device_authorization_endpoint", "token_endpoint", "authorization_endpoint"):
         url = table.string(key)
         if url is not None and not url.startswith("https://"):
             raise table.wrong(key, "an https:// URL (tokens never travel unencrypted)")
@@ -578,6 +583,8 @@ def _parse_oauth2(table: _Table) -> OAuth2Config:
         device_authorization_endpoint=urls["device_authorization_endpoint"],
         token_endpoint=urls["token_endpoint"],
         scopes=tuple(scopes),
+        authorization_endpoint=urls["authorization_endpoint"],
+        redirect_port=table.integer("redirect_port", 1024, 65535),
     )
 
 

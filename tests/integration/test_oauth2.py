@@ -4,6 +4,7 @@ XOAUTH2/OAUTHBEARER logins to a Dovecot whose oauth2 passdb asks that provider."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
@@ -18,7 +19,13 @@ import keyring.core
 import pytest
 
 from tests.support.dovecot import DovecotServer, MailUser, tmpfs_dir
-from tests.support.setup_servers import FileKeyring, LocalCA, OAuthProvider, read_file_keyring
+from tests.support.setup_servers import (
+    FileKeyring,
+    LocalCA,
+    OAuthProvider,
+    read_file_keyring,
+    smtp_server,
+)
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
 from tui_mail.core import credentials
 from tui_mail.core.errors import AuthenticationFailed, CredentialsUnavailable
@@ -31,6 +38,7 @@ from tui_mail.core.oauth2 import (
     start_device_authorization,
 )
 from tui_mail.core.service import AccountService
+from tui_mail.core.smtp import SmtpTransport
 from tui_mail.core.tls import client_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,7 +174,7 @@ def test_unknown_client_is_explained(provider: OAuthProvider, ca: LocalCA) -> No
 
     assert str(caught.value) == (
         f"{provider.device_endpoint} refused to start the sign-in (invalid_client); check "
-        "client_id, and that the application allows the device-code flow"
+        "client_id (and client secret), and that the application allows this flow"
     )
 
 
@@ -327,3 +335,97 @@ def test_add_account_with_the_device_flow_then_use_it(
     listed = cli("folders")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("INBOX")
+
+
+# -- a token the server refuses is refreshed once, then the login is tried again ----------
+
+
+def _revoked_but_refreshable(provider: OAuthProvider, account: AccountConfig) -> TokenSet:
+    """Stored tokens whose access token looks fresh but the introspection endpoint rejects."""
+    provider.refresh_tokens.add("refresh-good")
+    stale = TokenSet("revoked-access-3", "refresh-good", expires_at=time.time() + 3000)
+    credentials.store_oauth2_tokens(account, stale)
+    return stale
+
+
+def test_imap_login_refreshes_a_rejected_token_and_stores_the_new_one(
+    provider: OAuthProvider, ca: LocalCA, oauth_dovecot: DovecotServer, oauth_user: MailUser,
+    file_keyring: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    bundle = ca.bundle_with(oauth_dovecot.ca_pem)
+    account = oauth_account(provider, bundle, port=oauth_dovecot.imaps_port)
+    _revoked_but_refreshable(provider, account)
+
+    async def folders() -> list[str]:
+        service = AccountService(account, tmp_path / "data")
+        try:
+            return [f.name for f in await service.refresh_folders()]
+        finally:
+            await service.close()
+
+    assert "INBOX" in asyncio.run(folders())
+    stored = TokenSet.from_json(read_file_keyring(file_keyring)[("tui-mail", "corp:oauser:oauth2")])
+    assert stored is not None and stored.access_token == provider.issued[-1]
+    assert "refresh-good" not in provider.refresh_tokens  # it was used
+
+
+def test_a_forged_token_is_not_refreshed_and_a_revoked_refresh_says_sign_in(
+    provider: OAuthProvider, ca: LocalCA, oauth_dovecot: DovecotServer, oauth_user: MailUser,
+    file_keyring: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    bundle = ca.bundle_with(oauth_dovecot.ca_pem)
+    account = oauth_account(provider, bundle, port=oauth_dovecot.imaps_port)
+    issued = len(provider.issued)
+    _revoked_but_refreshable(provider, account)
+    with pytest.raises(AuthenticationFailed, match="rejected the login"):
+        ImapSession(account, lambda: "forged-token-78").connect()
+    assert len(provider.issued) == issued  # not the stored token: nothing refreshed
+
+    credentials.store_oauth2_tokens(account, TokenSet("revoked-access-4", "refresh-gone"))
+    with pytest.raises(CredentialsUnavailable, match="sign in again") as caught:
+        ImapSession(account, lambda: credentials.get_oauth2_token(account)).connect()
+    shown = everything_shown(caught.value)
+    assert "revoked-access-4" not in shown and "refresh-gone" not in shown
+
+
+def test_smtp_login_refreshes_a_rejected_token(
+    provider: OAuthProvider, ca: LocalCA, file_keyring: Path
+) -> None:
+    def accept(user: str, token: str) -> bool:
+        return user == USER and token in provider.issued
+
+    with smtp_server(ca, {}, bearer=accept) as (port, handler):
+        account = dataclasses.replace(
+            oauth_account(provider, ca.pem), smtp=ServerConfig("localhost", port, "starttls")
+        )
+        _revoked_but_refreshable(provider, account)
+        asyncio.run(
+            SmtpTransport(account).submit(b"Subject: hi\r\n\r\nhi\r\n", account.email, ["a@b.org"])
+        )
+        assert handler.bearer_logins == [provider.issued[-1]]
+        assert len(handler.messages) == 1
+    stored = TokenSet.from_json(read_file_keyring(file_keyring)[("tui-mail", "corp:oauser:oauth2")])
+    assert stored is not None and stored.access_token == provider.issued[-1]
+
+
+def test_browser_sign_in_then_xoauth2_login_to_dovecot(
+    provider: OAuthProvider, ca: LocalCA, oauth_dovecot: DovecotServer, oauth_user: MailUser,
+    file_keyring: Path,
+) -> None:  # fmt: skip
+    from tests.integration.test_oauth2_loopback import Browser  # noqa: PLC0415
+    from tui_mail.core.oauth2 import sign_in  # noqa: PLC0415
+
+    account = oauth_account(provider, ca.bundle_with(oauth_dovecot.ca_pem),
+                            port=oauth_dovecot.imaps_port)  # fmt: skip
+    account = dataclasses.replace(account, oauth2=OAuth2Config(
+        client_id="my-client", token_endpoint=provider.token_endpoint,
+        authorization_endpoint="https://accounts.example.test/authorize",
+    ))  # fmt: skip
+    credentials.store_oauth2_tokens(account, sign_in(account, Browser(provider)))
+
+    session = ImapSession(account, lambda: credentials.get_oauth2_token(account))
+    session.connect()
+    try:
+        assert "INBOX" in [f.name for f in session.list_folders(with_counts=False)]
+    finally:
+        session.close()

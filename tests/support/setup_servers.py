@@ -10,6 +10,7 @@ Select the keyring in a subprocess with
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import socket
@@ -190,6 +191,9 @@ class OAuthProvider:
         self.refresh_tokens: set[str] = set()
         self.polls = 0
         self.token_lifetime = 3600
+        self.codes: dict[str, tuple[str, str]] = {}
+        """Authorization codes the "browser" got: code -> (PKCE challenge, redirect_uri)."""
+        self.code_forms: list[dict[str, str]] = []
         self.https.routes["/device"] = self._device
         self.https.routes["/token"] = self._token
         self.http.routes["/introspect"] = self._introspect
@@ -225,6 +229,8 @@ class OAuthProvider:
 
     def _token(self, request: Request) -> tuple[int, dict[str, str], bytes]:
         grant = request.form.get("grant_type", [""])[0]
+        if grant == "authorization_code":
+            return self._code(request)
         if grant == "refresh_token":
             token = request.form.get("refresh_token", [""])[0]
             if token not in self.refresh_tokens:
@@ -238,6 +244,21 @@ class OAuthProvider:
                   "expired": "expired_token", "denied": "access_denied"}  # fmt: skip
         if step in errors:
             return json_reply(400, {"error": errors[step]})
+        return json_reply(200, self.issue())
+
+    def _code(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+        """The loopback flow's exchange: the code from `codes`, with its PKCE verifier."""
+        form = {key: values[0] for key, values in request.form.items()}
+        expected = self.codes.pop(form.get("code", ""), None)
+        if expected is None:
+            return json_reply(400, {"error": "invalid_grant"})
+        challenge, redirect_uri = expected
+        digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
+            return json_reply(400, {"error": "invalid_grant", "error_description": "PKCE"})
+        if form.get("redirect_uri") != redirect_uri or form.get("client_id") != "my-client":
+            return json_reply(400, {"error": "invalid_request"})
+        self.code_forms.append(form)
         return json_reply(200, self.issue())
 
     def _introspect(self, request: Request) -> tuple[int, dict[str, str], bytes]:
@@ -333,19 +354,42 @@ class _Sink:
         return "250 OK"
 
 
+class _BearerSink(_Sink):
+    """Also offers XOAUTH2, accepting the tokens `accept(user, token)` approves."""
+
+    def __init__(self, accept: Callable[[str, str], bool]) -> None:
+        super().__init__()
+        self.accept = accept
+        self.bearer_logins: list[str] = []
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        decoded = base64.b64decode(args[1]).decode() if len(args) > 1 else ""
+        said = dict(part.split("=", 1) for part in decoded.split("\x01") if "=" in part)
+        user, token = said.get("user", ""), said.get("auth", "").removeprefix("Bearer ")
+        ok = self.accept(user, token)
+        if ok:
+            self.bearer_logins.append(token)
+        return AuthResult(success=ok, handled=False, auth_data=LoginPassword(user.encode(), b""))
+
+
 @contextmanager
-def smtp_server(ca: LocalCA, users: dict[str, str], *names: str) -> Iterator[tuple[int, Any]]:
-    """Submission on a loopback port: STARTTLS required, AUTH PLAIN/LOGIN after it."""
+def smtp_server(
+    ca: LocalCA, users: dict[str, str], *names: str,
+    bearer: Callable[[str, str], bool] | None = None,
+) -> Iterator[tuple[int, Any]]:  # fmt: skip
+    """Submission on a loopback port: STARTTLS required, AUTH PLAIN/LOGIN after it (and
+    XOAUTH2 with `bearer`; then the handler, with its bearer_logins, is yielded)."""
     authenticator = _Authenticator(users)
     context = ca.server_context(*(names or ("localhost", "127.0.0.1")))
     port = free_port()
+    handler = _Sink() if bearer is None else _BearerSink(bearer)
     controller = Controller(
-        _Sink(), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
         authenticator=authenticator, auth_require_tls=True,
     )  # fmt: skip
     controller.start()
     try:
-        yield port, authenticator
+        yield port, authenticator if bearer is None else handler
     finally:
         controller.stop()
 

@@ -38,6 +38,7 @@ SCENES = (
     Scene("light", (120, 40), ("enter",), theme="tui-mail-light", description="Light theme"),
     Scene("high-contrast", (120, 40), ("enter",), theme="tui-mail-high-contrast",
           description="High contrast (16 colours)"),
+    Scene("threads", (80, 24), ("T",), description="Conversations as threads (T), at 80x24"),
     Scene("compose", (120, 40), ("r",), screen="ComposeScreen",
           description="Replying (in the demo, sending only files the message in Sent)"),
     Scene("account-setup", (100, 50),

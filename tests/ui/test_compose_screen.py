@@ -532,3 +532,21 @@ async def test_the_outbox_sends_by_itself_once_the_retry_is_due(
         await wait_for(pilot, lambda: outbox.entries() == [])
         await wait_for(pilot, lambda: "Outbox: Sent to ada@example.org" in status_of(main))
     assert len(smtp.messages) == 1
+
+
+async def test_the_outbox_goes_at_once_when_the_connection_comes_back(
+    dovecot: DovecotServer, mail_user: MailUser, smtp: SmtpServer, account: AccountConfig,
+    make_app: AppMaker, tmp_path: Path,
+) -> None:  # fmt: skip
+    smtp.stop()
+    app = make_app(account)
+    outbox = Outbox.for_account(tmp_path / "data", account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot, app)
+        await write_and_send(pilot, app, "After the reconnect")
+        await wait_for(pilot, lambda: len(outbox.entries()) == 1)
+        smtp.start_again()
+        dovecot.kick(mail_user)  # the IDLE connection drops; the watcher gets back in
+        await wait_for(pilot, lambda: outbox.entries() == [])  # long before its 30 s retry
+        await wait_for(pilot, lambda: "Outbox: Sent to ada@example.org" in status_of(main))
+    assert [parsed(m.data)["Subject"] for m in smtp.messages] == ["After the reconnect"]

@@ -159,7 +159,11 @@ def test_guesses_try_implicit_tls_first_and_never_plaintext() -> None:
         ("smtp", "smtp.example.org", 587, "starttls")
     )
     assert all(security != "plain" for *_, security in order)
-    assert len(order) == 10
+    pop3 = [
+        (host, port, security) for protocol, host, port, security in order if protocol == "pop3"
+    ]
+    assert pop3 == [(f"{name}.example.org", 995, "tls") for name in ("pop3", "pop", "mail")]
+    assert len(order) == 13
 
 
 def gmail_discovery() -> Discovery:

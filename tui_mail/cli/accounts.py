@@ -14,11 +14,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_mail.cli import account_flags
 from tui_mail.cli.common import Parents, add_command
 from tui_mail.core.errors import AuthenticationFailed, CredentialsUnavailable, UsageError
 
 if TYPE_CHECKING:
-    from tui_mail.config import AccountConfig, AppConfig, OAuth2Config, ServerConfig
+    from tui_mail.config import AccountConfig, AppConfig, ServerConfig
     from tui_mail.core.discovery import Discovery, ServerSuggestion
     from tui_mail.core.discovery.account import AccountDraft
     from tui_mail.core.doctor import Check
@@ -72,13 +73,17 @@ def _discovery_json(found: Discovery) -> dict[str, Any]:
         "save_sent": provider.save_sent if provider else True,
         "imap": _suggestion_json(found.imap),
         "smtp": _suggestion_json(found.smtp),
+        "pop3": _suggestion_json(found.pop3),
         "steps": [{"source": s.source, "what": s.what, "outcome": s.outcome} for s in found.steps],
     }
 
 
 def _describe_discovery(found: Discovery, *, with_steps: bool) -> str:
     lines = [f"Settings for {found.email}:"]
-    for label, server in (("IMAP", found.imap), ("SMTP", found.smtp)):
+    servers = [("IMAP", found.imap), ("SMTP", found.smtp)]
+    if found.pop3 is not None:
+        servers.insert(1, ("POP3", found.pop3))
+    for label, server in servers:
         if server is None:
             lines.append(f"  {label}  not found")
             continue
@@ -153,7 +158,7 @@ class _Wizard:
         from tui_mail.core.discovery.account import AccountDraft  # noqa: PLC0415
 
         args = self.args
-        if args.imap_host and (args.smtp_host or args.no_smtp):
+        if (args.imap_host or args.pop3_host) and (args.smtp_host or args.no_smtp):
             draft = AccountDraft(email=email, name=name)
         else:
             options = DiscoveryOptions(
@@ -163,10 +168,18 @@ class _Wizard:
             found = discover(email, options)
             _say(_describe_discovery(found, with_steps=found.imap is None))
             draft = AccountDraft.from_discovery(found, name=name)
+            if found.pop3_only:
+                _say("Only POP3 was found: mail will be downloaded and kept on this machine.")
             self.consent(found)
         draft.username = args.username or draft.username or email
-        draft.imap = _server_from_flags(args, "imap", draft.imap)
-        draft.smtp = None if args.no_smtp else _server_from_flags(args, "smtp", draft.smtp)
+        draft.type = args.type or ("pop3" if args.pop3_host and not args.imap_host else draft.type)
+        draft.imap = account_flags.server_from_flags(args, "imap", draft.imap)
+        draft.pop3 = account_flags.server_from_flags(args, "pop3", draft.pop3)
+        draft.leave_on_server = not args.delete_from_server
+        draft.path = args.path
+        draft.smtp = (
+            None if args.no_smtp else account_flags.server_from_flags(args, "smtp", draft.smtp)
+        )
         draft.ca_file = args.ca_file.expanduser().resolve() if args.ca_file else None
         draft.allow_insecure = args.allow_insecure
         if args.auth:
@@ -199,8 +212,15 @@ class _Wizard:
     def edit(self, draft: AccountDraft) -> AccountConfig:
         from tui_mail.config import AUTH_CHOICES  # noqa: PLC0415
 
+        if self.interactive and not self.args.type and (draft.pop3 or draft.type == "pop3"):
+            choice = self.ask("Read mail with (imap/pop3)", draft.type)
+            if choice not in ("imap", "pop3"):
+                raise UsageError(f"{choice!r} is not one of imap, pop3")
+            draft.type = "pop3" if choice == "pop3" else "imap"
         if self.interactive and not self.confirm("Use these servers?", default=True):
-            for protocol in ("imap", "smtp"):
+            if not self.args.username:
+                draft.username = self.ask("Login name", draft.username)
+            for protocol in (draft.type, "smtp"):
                 current: ServerConfig | None = getattr(draft, protocol)
                 host = self.ask(f"{protocol.upper()} host", current.host if current else "")
                 security = self.ask(
@@ -209,7 +229,12 @@ class _Wizard:
                 )
                 port = self.ask(f"{protocol.upper()} port", str(current.port) if current else "")
                 if host:
-                    setattr(draft, protocol, _server(protocol, host, port, security))
+                    setattr(draft, protocol, account_flags.server(protocol, host, port, security))
+            if not self.args.ca_file:
+                ca_file = self.ask("PEM file of a private CA to trust (empty for none)")
+                draft.ca_file = Path(ca_file).expanduser().resolve() if ca_file else None
+        if draft.type == "pop3" and self.interactive:
+            self.ask_pop3(draft)
         if self.interactive and not self.args.auth:
             choice = self.ask(f"Login with ({'/'.join(AUTH_CHOICES)})", draft.auth)
             if choice not in AUTH_CHOICES:
@@ -218,7 +243,7 @@ class _Wizard:
         if draft.auth == "password" and draft.provider and draft.provider.password_note:
             _say(draft.provider.password_note)
         if draft.auth == "oauth2":
-            draft.oauth2 = _oauth2_from_flags(self.args, draft)
+            draft.oauth2 = account_flags.oauth2_from_flags(self.args, draft)
             if not (draft.oauth2.client_id or draft.oauth2.token_command):
                 client_id = self.ask("Your OAuth2 application's client ID")
                 if not client_id:
@@ -228,7 +253,36 @@ class _Wizard:
                         "tool that prints access tokens (e.g. oama), or --auth password"
                     )
                 draft.oauth2 = replace(draft.oauth2, client_id=client_id)
+            self.ask_redirect_port(draft)
         return draft.to_account()
+
+    def ask_redirect_port(self, draft: AccountDraft) -> None:
+        """For the browser sign-in: a fixed port, so an SSH user can forward it first."""
+        from tui_mail.core.oauth2 import endpoints_for  # noqa: PLC0415
+
+        oauth2 = draft.oauth2
+        if not self.interactive or oauth2 is None or oauth2.token_command or oauth2.redirect_port:
+            return
+        if not endpoints_for(oauth2, draft.name).uses_loopback:
+            return
+        port = self.ask(
+            "Sign-in opens a browser that returns to 127.0.0.1:PORT. Over SSH, choose a port "
+            "and forward it (ssh -L PORT:127.0.0.1:PORT host); empty for any free port"
+        )
+        if port and not (port.isdigit() and 1024 <= int(port) <= 65535):
+            raise UsageError(f"{port!r} is not a port number from 1024 to 65535")
+        draft.oauth2 = replace(oauth2, redirect_port=int(port) if port else None)
+
+    def ask_pop3(self, draft: AccountDraft) -> None:
+        from tui_mail.core.discovery.account import default_pop3_path  # noqa: PLC0415
+
+        if not self.args.delete_from_server:
+            draft.leave_on_server = self.confirm(
+                "Keep downloaded mail on the server too?", default=True
+            )
+        if draft.path is None:
+            where = self.ask("Download mail to", str(default_pop3_path(draft.name)))
+            draft.path = Path(where).expanduser()
 
     def credentials(
         self, draft: AccountDraft, account: AccountConfig
@@ -239,7 +293,7 @@ class _Wizard:
                 from tui_mail.core import credentials  # noqa: PLC0415
 
                 return _Secret(credentials.get_oauth2_token(account)), None
-            tokens = _sign_in(account, client_secret=self.client_secret())
+            tokens = _sign_in(account, client_secret=self.client_secret(account))
             return _Secret(tokens.access_token), tokens
         if args.password_command:
             from tui_mail.core import credentials  # noqa: PLC0415
@@ -265,10 +319,16 @@ class _Wizard:
             raise UsageError("no password entered; nothing was saved")
         return _Secret(entered), None
 
-    def client_secret(self) -> str | None:
-        if not self.args.client_secret_stdin:
+    def client_secret(self, account: AccountConfig) -> str | None:
+        if self.args.client_secret_stdin:
+            return sys.stdin.readline().strip() or None
+        provider = account.oauth2.provider if account.oauth2 is not None else None
+        if not self.interactive or provider != "google":
             return None
-        return sys.stdin.readline().strip() or None
+        import getpass  # noqa: PLC0415
+
+        # Google gives Desktop app clients a secret too, and wants it with the code.
+        return getpass.getpass("Your Google OAuth client's secret (empty for none): ") or None
 
     def test(self, account: AccountConfig, secret: _Secret) -> None:
         from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
@@ -336,55 +396,13 @@ def _connection_error() -> type[Exception]:
     return ConnectionFailed
 
 
-def _server_from_flags(
-    args: argparse.Namespace, protocol: str, found: ServerConfig | None
-) -> ServerConfig | None:
-    host = getattr(args, f"{protocol}_host") or (found.host if found else None)
-    if host is None:
-        return None
-    same_host = found is not None and found.host == host
-    security = getattr(args, f"{protocol}_security") or (
-        found.security if same_host and found else "tls"
-    )
-    port = getattr(args, f"{protocol}_port")
-    if port is None and same_host and found is not None and found.security == security:
-        port = found.port
-    return _server(protocol, host, str(port or ""), security)
-
-
-def _server(protocol: str, host: str, port: str, security: str) -> ServerConfig:
-    from tui_mail.config import DEFAULT_PORTS, SECURITY_CHOICES, ServerConfig  # noqa: PLC0415
-
-    if security not in SECURITY_CHOICES:
-        raise UsageError(f"{protocol} security {security!r} is not one of tls, starttls, plain")
-    if port and not port.isdigit():
-        raise UsageError(f"{protocol} port {port!r} is not a number")
-    chosen = int(port) if port else DEFAULT_PORTS[protocol][security]
-    return ServerConfig(host, chosen, security)
-
-
-def _oauth2_from_flags(args: argparse.Namespace, draft: AccountDraft) -> OAuth2Config:
-    from tui_mail.config import OAuth2Config  # noqa: PLC0415
-
-    base = draft.oauth2 or OAuth2Config()
-    return replace(
-        base,
-        token_command=args.token_command or base.token_command,
-        provider=args.oauth2_provider or base.provider,
-        client_id=args.client_id or base.client_id,
-        device_authorization_endpoint=args.device_endpoint or base.device_authorization_endpoint,
-        token_endpoint=args.token_endpoint or base.token_endpoint,
-        scopes=tuple(args.scope) if args.scope else base.scopes,
-    )
-
-
 def _sign_in(account: AccountConfig, *, client_secret: str | None = None) -> TokenSet:
-    """The device-code flow, with the code shown on stderr."""
+    """The device-code or loopback-redirect flow, with what to do shown on stderr."""
     from tui_mail.core import oauth2  # noqa: PLC0415
 
-    tokens = oauth2.device_sign_in(
+    tokens = oauth2.sign_in(
         account,
-        lambda code: _say(f"To sign in: {code.instructions()} Waiting for the approval..."),
+        lambda instructions: _say(f"To sign in: {instructions} Waiting for the approval..."),
         client_secret=client_secret,
     )
     _say("Signed in.")
@@ -420,6 +438,8 @@ def _authorize(config: AppConfig, args: argparse.Namespace) -> int:
     if account.oauth2 is not None and account.oauth2.token_command:
         raise UsageError(f"account {account.name!r} gets its tokens from oauth2.token_command")
     secret = sys.stdin.readline().strip() or None if args.client_secret_stdin else None
+    if args.redirect_port is not None and account.oauth2 is not None:
+        account = replace(account, oauth2=replace(account.oauth2, redirect_port=args.redirect_port))
     credentials.store_oauth2_tokens(account, _sign_in(account, client_secret=secret))
     _say(f"Stored new OAuth2 tokens for {account.name!r} in the system keyring.")
     return 0
@@ -462,12 +482,12 @@ def register(commands: Any, parents: Parents) -> None:
         _add_account,
         needs="nothing",
     )
-    _add_account_arguments(sub)
+    account_flags.add_account_arguments(sub)
 
     sub = add_command(
         commands,
         "authorize",
-        "sign in again to an OAuth2 account (device code)",
+        "sign in again to an OAuth2 account (device code or browser)",
         _authorize,
         parents.account,
         needs="config",
@@ -476,6 +496,12 @@ def register(commands: Any, parents: Parents) -> None:
         "--client-secret-stdin",
         action="store_true",
         help="read the client secret (Google) from standard input",
+    )
+    sub.add_argument(
+        "--redirect-port",
+        type=int,
+        metavar="PORT",
+        help="browser sign-in: listen on 127.0.0.1:PORT (forward it over SSH first)",
     )
 
     sub = add_command(
@@ -488,55 +514,3 @@ def register(commands: Any, parents: Parents) -> None:
     )
     sub.add_argument("--no-login", action="store_true", help="check the connection only")
     sub.add_argument("--timeout", type=float, default=10.0, help="seconds per step (10)")
-
-
-def _add_account_arguments(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--email", help="the address, e.g. me@example.org")
-    sub.add_argument("--name", help="short account name for -a (default: from the domain)")
-    sub.add_argument("--display-name", help="your name, shown in From")
-    sub.add_argument("--username", help="login name (default: the address or what was found)")
-    secret = sub.add_mutually_exclusive_group()
-    secret.add_argument(
-        "--password-command",
-        metavar="CMD",
-        help="command printing the password (saved in the config)",
-    )
-    secret.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the password from standard input; stored in the keyring",
-    )
-    secret.add_argument(
-        "--keyring",
-        action="store_true",
-        help="ask for the password and store it in the keyring (the default)",
-    )
-    sub.add_argument(
-        "--password-file",
-        type=Path,
-        metavar="PATH",
-        help="without a keyring: store the password UNENCRYPTED in PATH (0600)",
-    )
-    for protocol in ("imap", "smtp"):
-        sub.add_argument(f"--{protocol}-host", help=f"{protocol.upper()} server (skips discovery)")
-        sub.add_argument(f"--{protocol}-port", type=int, help=f"{protocol.upper()} port")
-        sub.add_argument(f"--{protocol}-security", choices=("tls", "starttls", "plain"))
-    sub.add_argument("--no-smtp", action="store_true", help="no SMTP server (cannot send)")
-    sub.add_argument("--ca-file", type=Path, help="PEM file of a private CA to trust")
-    sub.add_argument("--allow-insecure", action="store_true", help="permit plaintext servers")
-    sub.add_argument("--auth", choices=("password", "oauth2"), help="how to log in")
-    sub.add_argument("--token-command", help="OAuth2: command printing an access token")
-    sub.add_argument("--oauth2-provider", choices=("google", "microsoft"))
-    sub.add_argument("--client-id", help="OAuth2: your own registered application's ID")
-    sub.add_argument(
-        "--client-secret-stdin",
-        action="store_true",
-        help="OAuth2: read the client secret (Google) from standard input",
-    )
-    sub.add_argument("--device-endpoint", help="OAuth2 device authorization URL")
-    sub.add_argument("--token-endpoint", help="OAuth2 token URL")
-    sub.add_argument("--scope", action="append", help="OAuth2 scope (repeatable)")
-    sub.add_argument(
-        "--yes", action="store_true", help="accept what was found without asking (no prompts)"
-    )
-    sub.add_argument("--no-test", action="store_true", help="save without testing the login")

@@ -10,6 +10,7 @@ keyring is imported on first use: it costs about 100 ms of start-up.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import signal
@@ -80,6 +81,41 @@ def get_oauth2_token(
         f"cannot refresh the OAuth2 token of account {_name(account)}: {outcome.problem}. "
         f'Sign in again with "tui-mail authorize -a {account.name}"'
     )
+
+
+def oauth2_token_after_rejection(account: AccountConfig, rejected: str) -> str | None:
+    """Another access token to try once after a server refused `rejected`, or None.
+
+    A token from the keyring is refreshed (get_oauth2_token with force_refresh) when it is
+    the one stored, so a token revoked or expired early is replaced without the user
+    noticing; a token_command is run again (tools such as oama refresh by themselves).
+    None when there is nothing different to try; CredentialsUnavailable when the refresh
+    itself was refused (the user must sign in again, which is the more useful news).
+    """
+    # Only a digest stays in this frame: a refusal raised below must not show the token.
+    rejected_digest = _digest(rejected)
+    del rejected
+    command = account.oauth2.token_command if account.oauth2 is not None else None
+    if command is None and not _stored_and_refreshable(account, rejected_digest):
+        return None  # not ours to refresh: a token given by the caller, or a bare one
+    fresh = get_oauth2_token(account, force_refresh=True)
+    return None if _digest(fresh) == rejected_digest else fresh
+
+
+def _stored_and_refreshable(account: AccountConfig, access_digest: str) -> bool:
+    from tui_mail.core.oauth2 import TokenSet  # noqa: PLC0415
+
+    stored, _problem = _read_keyring(_oauth2_user(account))
+    tokens = TokenSet.from_json(stored or "")
+    return (
+        tokens is not None
+        and bool(tokens.refresh_token)
+        and _digest(tokens.access_token) == access_digest
+    )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def store_oauth2_tokens(account: AccountConfig, tokens: TokenSet) -> None:

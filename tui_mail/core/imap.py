@@ -28,6 +28,7 @@ from tui_mail.core.errors import (
     ConnectionFailed,
     ServerError,
     TlsError,
+    TuiMailError,
     UsageError,
 )
 from tui_mail.core.fetch_stream import FetchStream
@@ -160,6 +161,25 @@ class ImapSession:
                 'Use security = "starttls" or "tls".'
             )
         secret = self._secret()
+        problem = self._authenticate(username, secret)
+        if isinstance(problem, AuthenticationFailed) and self.account.auth == "oauth2":
+            # A token can be revoked or expire early: refresh it and try once more.
+            from tui_mail.core import credentials  # noqa: PLC0415
+
+            try:
+                fresh = credentials.oauth2_token_after_rejection(self.account, secret)
+            except TuiMailError as error:  # the refresh was refused: say so, without secret
+                fresh, problem = None, error
+            if fresh is not None:
+                problem = self._authenticate(username, fresh)
+            del fresh
+        del secret
+        if problem is not None:
+            raise problem
+
+    def _authenticate(self, username: str, secret: str) -> TuiMailError | None:
+        """One login attempt; returns (never raises) the error, so no traceback holds secret."""
+        where = f"{self.server.host}:{self.server.port}"
         try:
             if self.account.auth == "oauth2":
                 if "AUTH=OAUTHBEARER" in self.capabilities:
@@ -170,16 +190,17 @@ class ImapSession:
                 self.client.login(username, secret)
         except LoginError as error:
             said = _server_text(error)
-            raise AuthenticationFailed(
+            return AuthenticationFailed(
                 f"{where} rejected the login for {username!r} (server said: {said}). Check the "
                 "username and the password (or app password) stored for this account."
-            ) from None
+            )
         except (OSError, IMAPClientError) as error:
-            raise ConnectionFailed(
+            return ConnectionFailed(
                 f"The connection to {where} failed during login: {_server_text(error)}."
-            ) from None
+            )
         finally:
             del secret
+        return None
 
     def close(self) -> None:
         """Log out politely; never raises."""

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from tui_mail.core.models import MessageSummary
 from tui_mail.core.store import Store, UnknownFolder
+from tui_mail.core.threads import ThreadOrder, gc_paused, thread_messages
 
 PAGE = 128
 """Rows read from the store at once; a screen is 20-60 rows."""
@@ -34,6 +37,8 @@ class MessageRef:
 class Row:
     ref: MessageRef
     summary: MessageSummary
+    guide: str = ""
+    """Tree lines before the subject in the threaded view ("" for a thread's top)."""
 
 
 class MessageSource(Protocol):
@@ -185,3 +190,127 @@ class MergedMessages:
             if source.account == ref.account and source.uid_at(position) == ref.uid:
                 return index
         return None
+
+
+BACKGROUND_OVER = 3000
+"""Folders larger than this are threaded on a background thread (100,000 messages take
+a few hundred milliseconds; 3,000 about ten)."""
+
+Deliver = Callable[[Callable[[], None]], None]
+"""Runs a function on the list's own thread (the UI's), from any thread."""
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _threading_executor() -> ThreadPoolExecutor:
+    """One long-lived thread: the store opens a read connection per thread, kept until
+    the store closes, so a thread per job would leak connections."""
+    global _executor  # noqa: PLW0603
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="threading")
+    return _executor
+
+
+def _thread_folder(store: Store, folder_id: int, unread_only: bool) -> ThreadOrder:
+    with gc_paused():
+        return thread_messages(store.thread_fields(folder_id, unread_only=unread_only))
+
+
+class ThreadedMessages(FolderMessages):
+    """One folder as conversations (core/threads.py): newest thread first, replies under
+    the message they answer.
+
+    With `deliver` (the UI), a large folder is threaded on a background thread: the list
+    keeps its previous order (at first, the flat one) until the new one is ready, and
+    refreshes asked for meanwhile are folded into one more run. Without it (scripts,
+    tests), threading is done in place.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        store: Store,
+        folder: str,
+        *,
+        unread_only: bool = False,
+        deliver: Deliver | None = None,
+    ) -> None:
+        self._deliver = deliver
+        self._order: ThreadOrder | None = None
+        self._running = False
+        self._again = False
+        super().__init__(account, store, folder, unread_only=unread_only)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the rows are in threaded order yet (else still the flat one)."""
+        return self._order is not None
+
+    def refresh(self) -> None:
+        try:
+            folder_id = self.store.folder_id(self.folder)
+        except UnknownFolder:
+            self._apply(ThreadOrder([], [], [], [], []))
+            return
+        # The size last seen is a good enough guess after the first time (and saves a
+        # count over the whole folder on every refresh during a sync).
+        size = len(self._uids) if self._order is not None else self.store.counts(folder_id)[0]
+        if self._deliver is None or size <= BACKGROUND_OVER:
+            self._apply(_thread_folder(self.store, folder_id, self.unread_only))
+            return
+        if self._order is None:
+            super().refresh()  # the flat order until the threads are ready
+        self._start(folder_id)
+
+    def _start(self, folder_id: int) -> None:
+        if self._running:
+            self._again = True
+            return
+        deliver = self._deliver
+        if deliver is None:
+            return
+        self._running = True
+        future = _threading_executor().submit(
+            _thread_folder, self.store, folder_id, self.unread_only
+        )
+        future.add_done_callback(lambda done: deliver(partial(self._finished, done)))
+
+    def _finished(self, future: Future[ThreadOrder]) -> None:
+        """On the UI thread: take the new order, or start once more if asked meanwhile."""
+        self._running = False
+        error = future.exception()
+        if error is None:
+            self._apply(future.result())
+        if self._again:
+            self._again = False
+            self.refresh()
+
+    def _apply(self, order: ThreadOrder) -> None:
+        self._order = order
+        self._uids = order.uids
+        self._positions = None
+        self._pages.clear()
+
+    def row(self, index: int) -> Row | None:
+        found = super().row(index)
+        order = self._order
+        if found is None or order is None:
+            return found
+        return Row(found.ref, found.summary, order.guide(index))
+
+    def forget(self, uids: Sequence[int]) -> None:
+        order = self._order
+        if order is None:
+            super().forget(uids)
+            return
+        gone = set(uids)
+        kept = [i for i, uid in enumerate(order.uids) if uid not in gone]
+        self._apply(
+            ThreadOrder(
+                [order.uids[i] for i in kept],
+                [order.numbers[i] for i in kept],
+                order.parents,
+                order.next_siblings,
+                order.depths,
+            )
+        )

@@ -32,11 +32,13 @@ _MAX_ANSWER = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class ProviderEndpoints:
-    device_authorization_endpoint: str
+    device_authorization_endpoint: str | None
     token_endpoint: str
     scopes: tuple[str, ...]
     register_at: str
     """Where users register their own client, for error messages and the README."""
+    authorization_endpoint: str | None = None
+    """The browser sign-in page of the loopback-redirect flow, where the provider wants it."""
 
 
 PROVIDERS: Mapping[OAuth2Provider, ProviderEndpoints] = {
@@ -49,12 +51,16 @@ PROVIDERS: Mapping[OAuth2Provider, ProviderEndpoints] = {
             "offline_access",
         ),
         "https://entra.microsoft.com (App registrations; allow public client flows)",
+        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
     ),
+    # Google's device flow does not grant the mail scope: installed apps use the loopback
+    # redirect (RFC 8252), so no device endpoint here.
     "google": ProviderEndpoints(
-        "https://oauth2.googleapis.com/device/code",
+        None,
         "https://oauth2.googleapis.com/token",
         ("https://mail.google.com/",),
-        "https://console.cloud.google.com/apis/credentials",
+        "https://console.cloud.google.com/apis/credentials (a Desktop app client)",
+        "https://accounts.google.com/o/oauth2/v2/auth",
     ),
 }
 
@@ -73,6 +79,17 @@ class Endpoints:
     scopes: tuple[str, ...]
     client_secret: str | None = field(default=None, repr=False)
     """Only for providers that insist on one for installed apps (Google)."""
+    authorization_endpoint: str | None = None
+    """The browser sign-in page (loopback-redirect flow)."""
+    redirect_port: int | None = None
+    """The loopback port chosen by the user (for an SSH forward); None for any free one."""
+
+    @property
+    def uses_loopback(self) -> bool:
+        """Sign in through a browser redirect to 127.0.0.1 rather than a device code."""
+        return self.authorization_endpoint is not None and (
+            self.device_authorization_endpoint is None or self.redirect_port is not None
+        )
 
 
 def endpoints_for(
@@ -98,7 +115,11 @@ def endpoints_for(
         preset.device_authorization_endpoint if preset else None
     )
     scopes = config.scopes or (preset.scopes if preset else ())
-    return Endpoints(config.client_id, token, device, scopes, client_secret)
+    authorize = config.authorization_endpoint or (preset.authorization_endpoint if preset else None)
+    if config.device_authorization_endpoint and not config.authorization_endpoint:
+        authorize = None  # the device flow was asked for by name
+    return Endpoints(config.client_id, token, device, scopes, client_secret, authorize,
+                     config.redirect_port)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +201,10 @@ def start_device_authorization(
     form = {"client_id": endpoints.client_id, "scope": " ".join(endpoints.scopes)}
     if endpoints.client_secret:
         form["client_secret"] = endpoints.client_secret
-    reply = _post(url, form, context)
+    reply = post_form(url, form, context)
     del form
     if reply.error is not None:
-        raise OAuth2Error(_refusal("refused to start the sign-in", url, reply))
+        raise OAuth2Error(refusal("refused to start the sign-in", url, reply))
     authorization = _device_authorization(reply.answer, clock())
     if authorization is None:
         raise OAuth2Error(f"{url} gave an answer without the device code fields of RFC 8628")
@@ -233,9 +254,9 @@ def poll_device_authorization(
                 "in the browser within the time shown"
             )
         sleep(interval)
-        reply = _post(url, _device_form(endpoints, authorization), context)
+        reply = post_form(url, _device_form(endpoints, authorization), context)
         if reply.error is None:
-            return _token_set(reply, url, keep_secret_of=endpoints)
+            return token_set_from(reply, url, keep_secret_of=endpoints)
         if reply.error == "authorization_pending":
             continue
         if reply.error == "slow_down":
@@ -245,7 +266,7 @@ def poll_device_authorization(
             raise OAuth2Error("the sign-in code expired before it was approved; start again")
         if reply.error == "access_denied":
             raise OAuth2Error("the sign-in was declined in the browser; nothing was stored")
-        raise OAuth2Error(_refusal("refused the sign-in", url, reply))
+        raise OAuth2Error(refusal("refused the sign-in", url, reply))
 
 
 def refresh_tokens(endpoints: Endpoints, tokens: TokenSet, *, context: ssl.SSLContext) -> TokenSet:
@@ -253,14 +274,32 @@ def refresh_tokens(endpoints: Endpoints, tokens: TokenSet, *, context: ssl.SSLCo
     if not tokens.refresh_token:
         raise OAuth2Error("the stored OAuth2 token has expired and there is no refresh token")
     url = endpoints.token_endpoint
-    reply = _post(url, _refresh_form(endpoints, tokens), context)
+    reply = post_form(url, _refresh_form(endpoints, tokens), context)
     if reply.error is not None:
-        raise OAuth2Error(_refusal("refused to refresh the access token", url, reply))
-    fresh = _token_set(reply, url, keep_secret_of=tokens)
+        raise OAuth2Error(refusal("refused to refresh the access token", url, reply))
+    fresh = token_set_from(reply, url, keep_secret_of=tokens)
     if fresh.refresh_token is None:
         fresh = TokenSet(fresh.access_token, tokens.refresh_token, fresh.expires_at,
                          tokens.client_secret)  # fmt: skip
     return fresh
+
+
+def sign_in(
+    account: AccountConfig,
+    show: Callable[[str], None],
+    *,
+    client_secret: str | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> TokenSet:
+    """The account's sign-in, by the flow its provider or settings call for: `show` gets the
+    instructions for the user (a code to enter, or a URL to open), then this blocks."""
+    endpoints = endpoints_for(account.oauth2, account.name, client_secret=client_secret)
+    if endpoints.uses_loopback:
+        from tui_mail.core.oauth2_loopback import loopback_sign_in  # noqa: PLC0415
+
+        return loopback_sign_in(account, show, client_secret=client_secret, cancelled=cancelled)
+    return device_sign_in(account, lambda code: show(code.instructions()),
+                          client_secret=client_secret, cancelled=cancelled)  # fmt: skip
 
 
 def device_sign_in(
@@ -310,7 +349,7 @@ def _refresh_form(endpoints: Endpoints, tokens: TokenSet) -> dict[str, str]:
     return form
 
 
-def _post(url: str, form: dict[str, str], context: ssl.SSLContext) -> _Reply:
+def post_form(url: str, form: dict[str, str], context: ssl.SSLContext) -> _Reply:
     """POST a form and read a JSON answer; never raises for an HTTP or OAuth2 error."""
     if not url.startswith("https://"):
         raise UsageError(f"refusing to send OAuth2 requests to {url!r}: it must be https://")
@@ -352,7 +391,7 @@ def _post(url: str, form: dict[str, str], context: ssl.SSLContext) -> _Reply:
     return _Reply(answer, None)
 
 
-def _token_set(reply: _Reply, url: str, *, keep_secret_of: Endpoints | TokenSet) -> TokenSet:
+def token_set_from(reply: _Reply, url: str, *, keep_secret_of: Endpoints | TokenSet) -> TokenSet:
     """The tokens in a successful reply. Raised from here, nothing secret shows in the locals:
     the answer hides in `reply`, the client secret in `keep_secret_of`."""
     tokens = _tokens_from(reply.answer, keep_secret_of.client_secret)
@@ -373,7 +412,7 @@ def _tokens_from(answer: dict[str, Any], client_secret: str | None) -> TokenSet 
     return TokenSet(access, _str_or_none(answer.get("refresh_token")), expires_at, client_secret)
 
 
-def _refusal(what: str, url: str, reply: _Reply) -> str:
+def refusal(what: str, url: str, reply: _Reply) -> str:
     said = reply.error or "an error"
     if reply.description:
         said += f": {reply.description}"
@@ -381,7 +420,7 @@ def _refusal(what: str, url: str, reply: _Reply) -> str:
     if reply.error == "invalid_grant":
         advice = "; sign in again with tui-mail authorize"
     elif reply.error in ("invalid_client", "unauthorized_client"):
-        advice = "; check client_id, and that the application allows the device-code flow"
+        advice = "; check client_id (and client secret), and that the application allows this flow"
     elif reply.error == "invalid_scope":
         advice = "; the provider does not grant these scopes to this kind of sign-in"
     return f"{url} {what} ({said}){advice}"

@@ -220,9 +220,12 @@ class SmtpTransport:
         problem = await self._attempt(client, method, secret)
         if isinstance(problem, AuthenticationFailed) and oauth2:
             # A token can be revoked or expire early: refresh it and try once more.
-            fresh = await asyncio.to_thread(
-                credentials.oauth2_token_after_rejection, self.account, secret
-            )
+            try:
+                fresh = await asyncio.to_thread(
+                    credentials.oauth2_token_after_rejection, self.account, secret
+                )
+            except TuiMailError as error:  # the refresh was refused: say so, without secret
+                fresh, problem = None, error
             if fresh is not None:
                 problem = await self._attempt(client, method, fresh)
             del fresh

@@ -141,6 +141,14 @@ class MailApp(App[int]):
         except OSError as error:
             self.notify(f"Could not remember the theme: {error.strerror}", severity="warning")
 
+    @property
+    def threaded_view(self) -> bool:
+        """Whether folders open as conversations (the T key; remembered like the theme)."""
+        return self._saved_state().get("view") == "threads"
+
+    def remember_view(self, *, threaded: bool) -> None:
+        self._save_state(view="threads" if threaded else "flat")
+
     def action_cycle_theme(self) -> None:
         names = self._theme_names or [DEFAULT_THEME]
         index = names.index(self.theme) if self.theme in names else -1

@@ -98,6 +98,9 @@ class MaildirBackend:
 
     def watcher(self, on_change: Callable[[str], None]) -> MaildirWatcher:
         """A watcher calling `on_change(folder)` when files change (not started yet)."""
+        if self._create and not self.root.exists():  # POP3's download folder, before mail
+            md.make_maildir(self.root, marker=False)
+        self.check()  # a missing maildir is said in words, not as a watcher's traceback
         return MaildirWatcher(self.root, on_change)
 
     def check(self) -> None:

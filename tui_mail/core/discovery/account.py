@@ -6,13 +6,16 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from tui_mail.config import (
     AccountConfig,
     AppConfig,
     AuthMethod,
     OAuth2Config,
+    Pop3Config,
     ServerConfig,
+    data_path,
     load_config,
     save_config,
 )
@@ -37,6 +40,13 @@ class AccountDraft:
     allow_insecure: bool = False
     provider: ProviderPreset | None = None
     """The preset the settings came from, for its advice and its save_sent."""
+    type: Literal["imap", "pop3"] = "imap"
+    """Read mail over IMAP, or download it over POP3 into a local Maildir."""
+    pop3: ServerConfig | None = None
+    leave_on_server: bool = True
+    """POP3: keep downloaded mail on the server (what POP3 users expect by default)."""
+    path: Path | None = None
+    """POP3: where downloaded mail goes; default_pop3_path() when None."""
 
     @classmethod
     def from_discovery(
@@ -62,10 +72,14 @@ class AccountDraft:
             auth=auth,
             oauth2=oauth2,
             provider=provider,
+            type="pop3" if discovery.pop3_only else "imap",
+            pop3=discovery.pop3.to_server_config() if discovery.pop3 else None,
         )
 
     def to_account(self) -> AccountConfig:
         """The AccountConfig to test and save (checked for real by save_new_account)."""
+        if self.type == "pop3":
+            return self._pop3_account()
         if self.imap is None:
             raise UsageError(
                 f"no IMAP server for {self.email}: give one (e.g. --imap-host imap.example.org)"
@@ -87,6 +101,34 @@ class AccountDraft:
             # Gmail and Outlook file submitted mail in Sent themselves: no second copy.
             account = dataclasses.replace(account, save_sent=False)
         return account
+
+    def _pop3_account(self) -> AccountConfig:
+        if self.pop3 is None:
+            raise UsageError(
+                f"no POP3 server for {self.email}: give one (e.g. --pop3-host pop.example.org)"
+            )
+        server = self.pop3
+        return AccountConfig(
+            name=self.name,
+            email=self.email,
+            display_name=self.display_name,
+            username=self.username or self.email,
+            auth=self.auth,
+            password_command=self.password_command if self.auth == "password" else None,
+            ca_file=self.ca_file,
+            allow_insecure=self.allow_insecure,
+            type="pop3",
+            path=(self.path or default_pop3_path(self.name)).expanduser(),
+            pop3=Pop3Config(server.host, server.port, server.security, self.leave_on_server),
+            smtp=self.smtp,
+            oauth2=(self.oauth2 or OAuth2Config()) if self.auth == "oauth2" else None,
+        )
+
+
+def default_pop3_path(account_name: str, data_dir: Path | None = None) -> Path:
+    """Where a POP3 account's downloaded mail goes unless the user says otherwise: under the
+    data directory (the app's, or $TUI_MAIL_DATA_DIR / the user data dir)."""
+    return (data_dir or data_path()) / "pop3" / account_name
 
 
 def default_account_name(email: str) -> str:

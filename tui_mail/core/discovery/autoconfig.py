@@ -71,6 +71,18 @@ def parse_autoconfig(
     return _best(incoming, allow_plain), _best(outgoing, allow_plain)
 
 
+def parse_pop3(
+    document: bytes, email: str, *, allow_plain: bool = False
+) -> AutoconfigServer | None:
+    """The best `incomingServer type="pop3"` in a document parse_autoconfig accepted."""
+    provider = next(e for e in fromstring(document) if _local(e.tag) == "emailProvider")
+    servers = [
+        _server(e, "pop3", email) for e in provider
+        if _local(e.tag) == "incomingServer" and e.get("type") == "pop3"
+    ]  # fmt: skip
+    return _best(servers, allow_plain)
+
+
 def auth_methods(*servers: AutoconfigServer | None) -> tuple[AuthMethod, ...]:
     """OAuth2 first when the document offers it, else passwords."""
     if any(s is not None and s.oauth2 for s in servers):

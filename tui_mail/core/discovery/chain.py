@@ -54,6 +54,8 @@ class _Chain:
         self.options = options
         self.imap: ServerSuggestion | None = None
         self.smtp: ServerSuggestion | None = None
+        self.pop3: ServerSuggestion | None = None
+        """Only looked for while there is no IMAP server (RFC 6186 ranks IMAP first)."""
         self.provider: ProviderPreset | None = None
         self.auth_methods: tuple[AuthMethod, ...] = ()
         self.steps: list[StepOutcome] = []
@@ -112,11 +114,18 @@ class _Chain:
                 imap, smtp = autoconfig.parse_autoconfig(
                     document, self.email, allow_plain=self.options.allow_plain
                 )
+                pop3 = (
+                    None
+                    if imap is not None
+                    else autoconfig.parse_pop3(
+                        document, self.email, allow_plain=self.options.allow_plain
+                    )
+                )
             except (FetchFailed, autoconfig.NotAutoconfig) as error:
                 self.note("autoconfig", url, str(error))
                 continue
             taken = [
-                s.protocol for s in (imap, smtp)
+                s.protocol for s in (imap, smtp, pop3)
                 if s is not None and self.offer("autoconfig", s.protocol, s.host, s.port,
                                                 s.security, s.username)
             ]  # fmt: skip
@@ -142,9 +151,9 @@ class _Chain:
         self.use_preset(preset)
 
     def by_srv(self) -> None:
-        protocols: tuple[Protocol, ...] = ("imap", "smtp")
+        protocols: tuple[Protocol, ...] = ("imap", "smtp", "pop3")
         for protocol in protocols:
-            if getattr(self, protocol) is not None:
+            if getattr(self, protocol) is not None or (protocol == "pop3" and self.imap):
                 continue
             what = f"SRV records for {protocol.upper()} at {self.domain}"
             self.starting("srv", what)
@@ -164,9 +173,11 @@ class _Chain:
         self.starting("guess", what)
         results = guess.probe_all(self.options.network, self.domain)
         found = []
-        protocols: tuple[Protocol, ...] = ("imap", "smtp")
+        protocols: tuple[Protocol, ...] = ("imap", "smtp", "pop3")
         for protocol in protocols:
             candidate = guess.best(results, protocol)
+            if protocol == "pop3" and self.imap is not None:
+                continue
             if candidate is not None and self.offer(
                 "guess", protocol, candidate.host, candidate.port, candidate.security
             ):
@@ -200,4 +211,5 @@ def discover(email: str, options: DiscoveryOptions | None = None) -> Discovery:
         provider=chain.provider,
         auth_methods=chain.auth_methods or ("password",),
         steps=tuple(chain.steps),
+        pop3=chain.pop3,
     )

@@ -21,6 +21,7 @@ DNS_LIFETIME = 4.0
 SRV_SERVICES: dict[Protocol, tuple[tuple[str, Security], ...]] = {
     "imap": (("_imaps._tcp", "tls"), ("_imap._tcp", "starttls")),
     "smtp": (("_submissions._tcp", "tls"), ("_submission._tcp", "starttls")),
+    "pop3": (("_pop3s._tcp", "tls"), ("_pop3._tcp", "starttls")),
 }
 
 

@@ -39,7 +39,9 @@ def candidates(domain: str) -> list[Candidate]:
     """In order of preference: implicit TLS before STARTTLS, then the usual names."""
     imap_hosts = (f"imap.{domain}", f"mail.{domain}", domain)
     smtp_hosts = (f"smtp.{domain}", f"mail.{domain}")
+    pop3_hosts = (f"pop3.{domain}", f"pop.{domain}", f"mail.{domain}")
     found = [
+        *(Candidate("pop3", h, 995, "tls") for h in pop3_hosts),
         *(Candidate("imap", h, 993, "tls") for h in imap_hosts),
         *(Candidate("imap", h, 143, "starttls") for h in imap_hosts),
         *(Candidate("smtp", h, 465, "tls") for h in smtp_hosts),
@@ -68,6 +70,8 @@ def probe(network: Network, candidate: Candidate) -> str | None:
     try:
         if candidate.protocol == "imap":
             return _probe_imap(quick, candidate)
+        if candidate.protocol == "pop3":
+            return _probe_pop3(quick, candidate)
         return _probe_smtp(quick, candidate)
     except ssl.SSLCertVerificationError as error:
         return f"certificate not valid for {candidate.host} ({error.verify_message})"
@@ -95,6 +99,14 @@ def _probe_imap(network: Network, candidate: Candidate) -> str | None:
         return None
     finally:
         close_quietly(client)
+
+
+def _probe_pop3(network: Network, candidate: Candidate) -> str | None:
+    """POP3S only (port 995): a verified TLS handshake, then a +OK greeting."""
+    raw = network.connect(candidate.host, candidate.port)
+    with network.tls_context().wrap_socket(raw, server_hostname=candidate.host) as tls:
+        greeting = tls.recv(512)
+    return None if greeting.startswith(b"+OK") else "no POP3 greeting"
 
 
 def _probe_smtp(network: Network, candidate: Candidate) -> str | None:

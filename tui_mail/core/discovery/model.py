@@ -10,7 +10,7 @@ from tui_mail.core.errors import UsageError
 
 Source = Literal["preset", "autoconfig", "srv", "guess"]
 """Which step of the chain found a server."""
-Protocol = Literal["imap", "smtp"]
+Protocol = Literal["imap", "smtp", "pop3"]
 
 SECURITY_RANK: dict[Security, int] = {"tls": 0, "starttls": 1, "plain": 2}
 """Implicit TLS first (RFC 8314), then STARTTLS; plaintext last and only when asked for."""
@@ -95,6 +95,13 @@ class Discovery:
     auth_methods: tuple[AuthMethod, ...]
     """Login methods the source said the servers accept, the recommended first."""
     steps: tuple[StepOutcome, ...]
+    pop3: ServerSuggestion | None = None
+    """A POP3 server; looked for only while no IMAP server is known."""
+
+    @property
+    def pop3_only(self) -> bool:
+        """Mail can only be downloaded (POP3): no IMAP server was found."""
+        return self.imap is None and self.pop3 is not None
 
     @property
     def complete(self) -> bool:
@@ -103,12 +110,13 @@ class Discovery:
     @property
     def needs_consent(self) -> tuple[ServerSuggestion, ...]:
         """Servers the user must approve before credentials go there."""
-        return tuple(s for s in (self.imap, self.smtp) if s is not None and s.needs_consent)
+        servers = (self.imap, self.smtp, self.pop3)
+        return tuple(s for s in servers if s is not None and s.needs_consent)
 
     @property
     def username(self) -> str:
         """The login name to use: what a source suggested, else the whole address."""
-        for server in (self.imap, self.smtp):
+        for server in (self.imap, self.pop3, self.smtp):
             if server is not None and server.username:
                 return server.username
         return self.email

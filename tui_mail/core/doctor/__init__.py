@@ -33,7 +33,7 @@ def diagnose_account(
     timeout: float = DEFAULT_TIMEOUT,
     on_check: CheckListener | None = None,
 ) -> DoctorReport:
-    """Check the account's IMAP and SMTP servers; `secret` None skips the logins."""
+    """Check the account's IMAP (or POP3) and SMTP servers; `secret` None skips the logins."""
     checks: list[Check] = []
 
     def emit(check: Check) -> None:
@@ -43,6 +43,10 @@ def diagnose_account(
 
     if account.imap is not None and check_transport(emit, "IMAP", account.imap, account, timeout):
         check_imap_login(emit, account, secret, timeout)
+    if account.pop3 is not None:
+        from tui_mail.core.doctor.pop3 import check_pop3  # noqa: PLC0415
+
+        check_pop3(emit, account, secret, timeout)
     if account.smtp is not None:
         check_smtp(emit, account, account.smtp, secret, timeout)
     else:

@@ -45,7 +45,8 @@ _AUTH_LABELS = {"password": "Password", "oauth2": "OAuth2 (sign in in a browser)
 _TESTED_FIELDS = frozenset({
     "account-name", "username", "imap-host", "imap-port", "imap-security", "smtp-host",
     "smtp-port", "smtp-security", "ca-file", "allow-plain", "auth", "password",
-    "password-command", "client-id", "display-name", "email",
+    "password-command", "client-id", "display-name", "email", "account-type", "pop3-host",
+    "pop3-port", "pop3-security",
 })  # fmt: skip
 
 
@@ -91,6 +92,7 @@ class AccountSetup(Screen[AccountAdded | None]):
     AccountSetup .row > Button { margin-right: 2; }
     AccountSetup Checkbox { margin: 0 0 1 16; }
     AccountSetup .row > #auth { width: 36; }
+    AccountSetup .row > #account-type { width: 36; }
     AccountSetup AccountForm, AccountSetup #password-box, AccountSetup #oauth2-box {
         height: auto;
     }
@@ -234,7 +236,12 @@ class AccountSetup(Screen[AccountAdded | None]):
         self._fill(draft)
         self.query_one("#find", Button).disabled = False
         self.query_one("#settings").remove_class("hidden")
-        if found.imap is None:
+        if found.pop3_only:
+            self.say(
+                "Only POP3 was found: mail will be downloaded to this machine (see Download "
+                "to). Check the settings, then test them."
+            )
+        elif found.imap is None:
             self.say("No IMAP server was found: enter it below.", error=True)
         else:
             provider = f" ({found.provider.name})" if found.provider else ""
@@ -246,7 +253,11 @@ class AccountSetup(Screen[AccountAdded | None]):
         form.set_value("account-name", draft.name)
         form.set_value("username", draft.username)
         form.show_server("imap", draft.imap)
+        form.show_server("pop3", draft.pop3)
         form.show_server("smtp", draft.smtp)
+        self.query_one("#account-type", Select).value = draft.type
+        form.show_type(draft.type)
+        self._show_pop3_path()
         methods = self.found.auth_methods if self.found else ("password",)
         oauth2 = "oauth2" in methods or bool(draft.provider and draft.provider.oauth2_provider)
         choices = ["oauth2", "password"] if oauth2 else ["password"]
@@ -256,6 +267,22 @@ class AccountSetup(Screen[AccountAdded | None]):
         self._show_auth(draft.auth)
 
     # -- 2. settings and authentication ------------------------------------------------
+
+    @on(Select.Changed, "#account-type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        self.query_one(AccountForm).show_type(str(event.value))
+
+    def _show_pop3_path(self) -> None:
+        self.query_one("#pop3-path", Input).placeholder = str(self._pop3_path())
+
+    def _pop3_path(self) -> Path:
+        from tui_mail.core.discovery.account import default_pop3_path  # noqa: PLC0415
+
+        if self._value("pop3-path"):
+            return Path(self._value("pop3-path")).expanduser()
+        data_dir = getattr(self.app, "data_dir", None)  # MailApp's, which --data-dir may move
+        name = self._value("account-name") or "account"
+        return default_pop3_path(name, data_dir if isinstance(data_dir, Path) else None)
 
     @on(Select.Changed, "#auth")
     def _auth_changed(self, event: Select.Changed) -> None:
@@ -271,7 +298,8 @@ class AccountSetup(Screen[AccountAdded | None]):
         if auth == "oauth2":
             note.append(
                 "OAuth2 needs your own registered application's client ID (see the README), "
-                "then Sign in shows a code to enter in a browser."
+                "then Sign in shows a code to enter, or an address to open, in a browser (over "
+                "SSH: fix a Redirect port and forward it first)."
             )
         self.query_one("#auth-note", Static).update(note)
         self._show_keyring_note()
@@ -302,6 +330,7 @@ class AccountSetup(Screen[AccountAdded | None]):
             self.say("Settings changed: test them again before saving.")
         if event.control.id == "account-name":
             self._show_keyring_note()
+            self._show_pop3_path()
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#{name}", Input).value.strip()
@@ -318,6 +347,10 @@ class AccountSetup(Screen[AccountAdded | None]):
             username=self._value("username"),
             imap=self.query_one(AccountForm).server("imap"),
             smtp=self.query_one(AccountForm).server("smtp"),
+            pop3=self.query_one(AccountForm).server("pop3"),
+            type="pop3" if self.query_one("#account-type", Select).value == "pop3" else "imap",
+            leave_on_server=self.query_one("#leave-on-server", Checkbox).value,
+            path=self._pop3_path(),
             auth="oauth2" if auth == "oauth2" else "password",
             password_command=self._value("password-command") or None,
             ca_file=Path(self._value("ca-file")).expanduser() if self._value("ca-file") else None,
@@ -325,7 +358,14 @@ class AccountSetup(Screen[AccountAdded | None]):
         )
         if draft.auth == "oauth2":
             base = draft.oauth2 or OAuth2Config()
-            draft.oauth2 = replace(base, client_id=self._value("client-id") or None)
+            port = self._value("redirect-port")
+            if port and not (port.isdigit() and 1024 <= int(port) <= 65535):
+                raise UsageError(f"redirect port {port!r} is not a number from 1024 to 65535")
+            draft.oauth2 = replace(
+                base,
+                client_id=self._value("client-id") or None,
+                redirect_port=int(port) if port else base.redirect_port,
+            )
         return draft.to_account()
 
     async def _consent(self, account: AccountConfig) -> bool:
@@ -350,7 +390,7 @@ class AccountSetup(Screen[AccountAdded | None]):
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def _sign_in(self) -> None:
-        from tui_mail.core.oauth2 import device_sign_in  # noqa: PLC0415
+        from tui_mail.core.oauth2 import sign_in  # noqa: PLC0415
 
         try:
             account = self.account_from_form()
@@ -358,11 +398,10 @@ class AccountSetup(Screen[AccountAdded | None]):
             self.say(str(error), error=True)
             return
         secret = self.query_one("#client-secret", Input).value or None
-        self.say("Asking the provider for a sign-in code…")
+        self.say("Starting the sign-in…")
         try:
             tokens = await asyncio.to_thread(
-                device_sign_in, account,
-                lambda code: self._post(self.SignInCode(code.instructions())),
+                sign_in, account, lambda text: self._post(self.SignInCode(text)),
                 client_secret=secret, cancelled=lambda: self._leaving,
             )  # fmt: skip
         except TuiMailError as error:

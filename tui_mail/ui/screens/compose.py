@@ -37,10 +37,10 @@ from tui_mail.core.errors import TuiMailError, UsageError
 from tui_mail.core.outbox import Outbox, OutboxBusy
 from tui_mail.core.sending import (
     NotSent,
-    worth_retrying,
     postpone,
     report_sentence,
     send_draft,
+    worth_retrying,
 )
 from tui_mail.core.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy

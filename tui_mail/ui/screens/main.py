@@ -8,7 +8,9 @@ arrives as messages posted from that thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -26,6 +28,7 @@ from tui_mail.core.message_index import (
     MergedMessages,
     MessageRef,
     MessageSource,
+    ThreadedMessages,
 )
 from tui_mail.core.models import FolderRole
 from tui_mail.core.sanitize import sanitize_line
@@ -37,11 +40,14 @@ from tui_mail.ui.screens.triage import Triage
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS, Reader
+from tui_mail.ui.widgets.splitter import Splitter
 from tui_mail.ui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
     from tui_mail.core.service import AccountService
     from tui_mail.ui.app import MailApp
+
+log = logging.getLogger(__name__)
 
 RELOAD_INTERVAL = 0.4
 """While a long sync runs, the list re-reads the store at most this often."""
@@ -94,6 +100,8 @@ class MainScreen(Screen[None]):
                 tooltip="Write a new message"),
         Binding("e", "compose('draft')", "Edit draft", show=False, id="edit_draft",
                 tooltip="Continue the highlighted draft (Drafts folder)"),
+        Binding("T", "toggle_threads", "Threads", show=False, id="threads",
+                tooltip="Conversations as threads, or every message by date (remembered)"),
         Binding("w", "toggle_split", "Split", show=False, id="split",
                 tooltip="Reader beside or below the list"),
         Binding("less_than_sign", "resize_folders(-2)", "Narrower", show=False,
@@ -102,6 +110,8 @@ class MainScreen(Screen[None]):
                 id="folders.wider", tooltip="Widen the folder pane"),
         Binding("A", "add_account", "Add account", show=False, id="add_account",
                 tooltip="Set up another mail account"),
+        Binding("D", "doctor", "Doctor", show=False, id="doctor",
+                tooltip="Check this account's connection and login, step by step"),
         Binding("ctrl+t", "app.cycle_theme", "Theme", show=False, id="theme",
                 tooltip="Next theme (remembered)"),
         Binding("escape", "cancel", "Cancel", show=False, id="cancel",
@@ -116,7 +126,6 @@ class MainScreen(Screen[None]):
         width: 20%;
         min-width: 16;
         max-width: 32;
-        border-right: vkey $panel-lighten-2;
     }
     MainScreen #content {
         width: 1fr;
@@ -134,13 +143,10 @@ class MainScreen(Screen[None]):
     }
     MainScreen #reader {
         height: 1fr;
-        border-top: hkey $panel-lighten-2;
     }
     MainScreen #content.-beside #reader {
         height: 1fr;
         width: 1fr;
-        border-top: none;
-        border-left: vkey $panel-lighten-2;
     }
     MainScreen #search {
         dock: bottom;
@@ -173,6 +179,9 @@ class MainScreen(Screen[None]):
         self.searching: str | None = None
         self._syncing: set[tuple[str, str]] = set()
         self._watch_state: dict[str, str] = {}
+        self.threaded = False
+        """Folders shown as conversations (T); the app remembers the choice."""
+        self._pending: dict[str, frozenset[MessageRef]] = {}
 
     @property
     def mail_app(self) -> MailApp:
@@ -186,9 +195,13 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
-            yield FolderTree(id="folders")
+            tree = FolderTree(id="folders")
+            yield tree
+            yield Splitter(tree, id="folder-split")
             with Container(id="content"):
-                yield MessageList(id="messages")
+                messages = MessageList(id="messages")
+                yield messages
+                yield Splitter(messages, across=True, id="list-split")
                 yield Reader(id="reader")
         yield Input(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
         yield StatusBar(id="status")
@@ -212,15 +225,18 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # Everything the cache knows is on screen before the network is touched.
+        self.threaded = self.mail_app.threaded_view
         self._show_tree()
         self.show_folder(self.current)
         self.folder_tree.select_key(self.current)
         self.messages.focus()
         for name, service in self.services.items():
             self.status.set_state(name, "connecting")
+            self._show_pending(name)  # left from an earlier session offline
             # Both are called on the service's threads: post, and act on our own thread.
             service.on_event = lambda event: self.post_message(self.ServiceEvent(event))
             service.notifier.bell = lambda: self.post_message(self.ServiceEvent(None))
+            service.on_reconnected.append(partial(self._post_reconnected, name))
             self._start_account(name)
         self.outbox.start()
 
@@ -244,7 +260,10 @@ class MainScreen(Screen[None]):
             return MergedMessages(
                 [FolderMessages(n, s.store, "INBOX") for n, s in self.services.items()]
             )
-        return FolderMessages(key.account, self.services[key.account].store, key.folder)
+        store = self.services[key.account].store
+        if self.threaded:
+            return ThreadedMessages(key.account, store, key.folder, deliver=self.messages.deliver)
+        return FolderMessages(key.account, store, key.folder)
 
     def show_folder(self, key: FolderKey) -> None:
         self.current = key
@@ -263,10 +282,10 @@ class MainScreen(Screen[None]):
     async def _start_account(self, name: str) -> None:
         service = self.services[name]
         inbox_wanted = self.current.unified or self.current == FolderKey(name, "INBOX")
-        # Started first: when the server is out of reach, the watcher is what reconnects.
-        # From a thread: making the backend imports the protocol library.
-        await asyncio.to_thread(service.start_watching)
         try:
+            # Started first: when the server is out of reach, the watcher is what
+            # reconnects. From a thread: making the backend imports the protocol library.
+            await asyncio.to_thread(service.start_watching)
             await service.connect()
             self.status.set_state(name, "connected")
             if self.current.account == name and not self.current.unified:
@@ -280,6 +299,30 @@ class MainScreen(Screen[None]):
                     await self._sync(name, inbox)
         except TuiMailError as error:
             self._account_failed(name, error)
+
+    class Reconnected(Message):
+        """An account's server is reachable again (posted from its watcher thread)."""
+
+        def __init__(self, account: str) -> None:
+            self.account = account
+            super().__init__()
+
+    def _post_reconnected(self, account: str) -> None:
+        self.post_message(self.Reconnected(account))
+
+    def on_main_screen_reconnected(self, message: Reconnected) -> None:
+        # What waited for the network goes now; folders made or renamed meanwhile show.
+        self.outbox.reconnected(message.account)
+        self._refresh_folders(message.account)
+
+    @work(group="folders", exit_on_error=False)
+    async def _refresh_folders(self, name: str) -> None:
+        try:
+            await self.services[name].refresh_folders()
+        except TuiMailError as error:
+            log.info("folder list of %s after a reconnect: %s", name, error)
+            return
+        self._show_tree()
 
     class ServiceEvent(Message):
         """An AccountService event (new mail, changes, connection state), or None for
@@ -296,7 +339,6 @@ class MainScreen(Screen[None]):
         elif isinstance(event, ConnectionState):
             # Remembered so a sync, when it ends, shows the watcher's state again.
             self._watch_state[event.account] = event.state
-            self.outbox.connection_state(event.account, event.state)
             if not self.status.state(event.account).startswith("syncing"):
                 self.status.set_state(event.account, event.state)
             if event.detail and event.state in ("offline", "auth failed"):
@@ -316,12 +358,25 @@ class MainScreen(Screen[None]):
                 else f"{event.account}: {len(event.messages)} new messages in {event.folder}"
             )
         elif isinstance(event, PendingChanged):
+            self._show_pending(event.account)
             for problem in event.problems:
                 self.status.say(f"{event.account}: {problem}", error=True)
             if event.count:
                 self.status.say(f"{event.account}: {event.count} action(s) pending (offline)")
             elif not event.problems:
                 self.status.say(f"{event.account}: offline changes sent to the server")
+
+    def _show_pending(self, account: str) -> None:
+        """Mark the rows whose change still waits for the server."""
+        service = self.services.get(account)
+        if service is None:
+            return
+        self._pending[account] = frozenset(
+            MessageRef(account, action.folder, uid)
+            for action in service.store.pending_actions()
+            for uid in action.uids
+        )
+        self.messages.set_pending(frozenset().union(*self._pending.values()))
 
     def _account_failed(self, name: str, error: TuiMailError) -> None:
         if isinstance(error, AuthenticationFailed):
@@ -506,12 +561,31 @@ class MainScreen(Screen[None]):
 
     # -- layout and help ---------------------------------------------------------------
 
+    def action_toggle_threads(self) -> None:
+        self.threaded = not self.threaded
+        self.mail_app.remember_view(threaded=self.threaded)
+        view = "threads" if self.threaded else "by date"
+        if self.searching is not None or self.current.unified:
+            self.status.say(
+                f"Folders now open {view}; search results and all inboxes stay by date."
+            )
+            return
+        self.messages.set_source(self._source_for(self.current), keep=self.messages.current)
+        self.status.say(f"Showing {view}.")
+
     def action_toggle_split(self) -> None:
-        self.query_one("#content").toggle_class("-beside")
+        content = self.query_one("#content")
+        content.toggle_class("-beside")
+        self.query_one("#list-split", Splitter).across = not content.has_class("-beside")
+        # A size dragged for one arrangement means nothing in the other.
+        self.messages.styles.height = None
+        self.messages.styles.width = None
 
     def action_resize_folders(self, delta: int) -> None:
         tree = self.folder_tree
-        tree.styles.width = max(12, min(60, tree.outer_size.width + delta))
+        width = max(12, min(60, tree.outer_size.width + delta))
+        tree.styles.max_width = width  # past the default cap when asked
+        tree.styles.width = width
 
     def action_compose(self, kind: str) -> None:
         from tui_mail.ui.screens.compose_open import open_compose  # noqa: PLC0415
@@ -520,6 +594,12 @@ class MainScreen(Screen[None]):
 
     def action_add_account(self) -> None:
         self.mail_app.open_account_setup()
+
+    def action_doctor(self) -> None:
+        from tui_mail.ui.screens.doctor import DoctorScreen  # noqa: PLC0415
+
+        service = self.services.get(self.current.account) or next(iter(self.services.values()))
+        self.app.push_screen(DoctorScreen(service.account))
 
     def action_help(self) -> None:
         rows: list[tuple[str, str, str]] = []

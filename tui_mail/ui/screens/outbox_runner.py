@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 FIRST_CHECK_SECONDS = 1.0
 CHECK_SECONDS = 15.0
 """How often the outbox is looked at for retries that are due (a directory listing)."""
-_REACHABLE = ("connected", "idling", "polling")
 
 
 class OutboxRunner:
@@ -26,7 +25,6 @@ class OutboxRunner:
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         self.couriers: dict[str, OutboxCourier] = {}
-        self._reachable: dict[str, bool] = {}
         self._shown: dict[str, int] = {}
         self._started = False
 
@@ -41,8 +39,9 @@ class OutboxRunner:
         return self.couriers[account]
 
     def waiting(self) -> dict[str, int]:
-        """Account -> messages waiting (for the folder tree)."""
-        return {name: len(self.courier(name).waiting()) for name in self.screen.services}
+        """Account -> messages waiting, for the accounts where any wait."""
+        counts = {name: len(self.courier(name).waiting()) for name in self.screen.services}
+        return {name: count for name, count in counts.items() if count}
 
     def counts_for_tree(self) -> dict[str, int]:
         """What the tree shows: nothing until the first check (start-up stays lean)."""
@@ -71,12 +70,9 @@ class OutboxRunner:
             if count:
                 self._run(name, "due")
 
-    def connection_state(self, account: str, state: str) -> None:
+    def reconnected(self, account: str) -> None:
         """The server came back: what waited for the network goes now, not at its time."""
-        reachable = state in _REACHABLE
-        came_back = reachable and not self._reachable.get(account, True)
-        self._reachable[account] = reachable
-        if came_back and account in self.screen.services and self.courier(account).waiting():
+        if account in self.screen.services and self.courier(account).waiting():
             self._run(account, "reconnected")
 
     def _run(self, account: str, reason: Reason) -> None:

@@ -17,6 +17,7 @@ from tui_mail.core.errors import UsageError
 
 SECURITY_OPTIONS = (("TLS (implicit)", "tls"), ("STARTTLS", "starttls"))
 PLAIN_OPTION = ("plain (UNENCRYPTED)", "plain")
+ACCOUNT_TYPE_OPTIONS = (("IMAP (on the server)", "imap"), ("POP3 (download)", "pop3"))
 _SECURITY_VALUES: dict[str, Security] = {"tls": "tls", "starttls": "starttls", "plain": "plain"}
 
 
@@ -35,13 +36,21 @@ class AccountForm(Vertical):
         yield Static("Settings (change anything that is wrong)", classes="title")
         yield from form_row("Account name", "account-name", "for tui-mail -a NAME")
         yield from form_row("Login name", "username")
-        for protocol in ("imap", "smtp"):
-            with Horizontal(classes="row"):
+        with Horizontal(classes="row"):
+            yield Label("Read mail by")
+            yield Select(ACCOUNT_TYPE_OPTIONS, value="imap", allow_blank=False, compact=True,
+                         id="account-type")  # fmt: skip
+        for protocol in ("imap", "pop3", "smtp"):
+            with Horizontal(classes="row", id=f"{protocol}-row"):
                 yield Label(f"{protocol.upper()} server")
                 yield Input(placeholder="host", id=f"{protocol}-host", compact=True)
                 yield Input(placeholder="port", id=f"{protocol}-port", classes="port", compact=True)
                 yield Select(SECURITY_OPTIONS, value="tls", allow_blank=False, compact=True,
                              id=f"{protocol}-security")  # fmt: skip
+        with Vertical(id="pop3-box", classes="hidden"):
+            yield Checkbox("Keep downloaded mail on the server too", value=True,
+                           id="leave-on-server", compact=True)  # fmt: skip
+            yield from form_row("Download to", "pop3-path", "a local Maildir")
         yield from form_row("CA file", "ca-file", "optional: PEM file of a private CA")
         yield Checkbox("Allow unencrypted connections (not recommended)", id="allow-plain",
                        compact=True)  # fmt: skip
@@ -61,6 +70,9 @@ class AccountForm(Vertical):
             yield from form_row("Client ID", "client-id", "your own registered application")
             yield from form_row("Client secret", "client-secret",
                                 "only if the provider insists (Google)", password=True)  # fmt: skip
+            yield from form_row(
+                "Redirect port", "redirect-port", "browser sign-in: a port to forward over SSH"
+            )
             with Horizontal(classes="row"):
                 yield Label("")
                 yield Button("Sign in", id="sign-in", compact=True)
@@ -83,6 +95,12 @@ class AccountForm(Vertical):
         self.set_value(f"{protocol}-port", str(server.port) if server else "")
         self.query_one(f"#{protocol}-security", Select).value = server.security if server else "tls"
 
+    def show_type(self, account_type: str) -> None:
+        """Show the IMAP server, or the POP3 server and where its mail is downloaded to."""
+        self.query_one("#imap-row").set_class(account_type != "imap", "hidden")
+        self.query_one("#pop3-row").set_class(account_type != "pop3", "hidden")
+        self.query_one("#pop3-box").set_class(account_type != "pop3", "hidden")
+
     def server(self, protocol: str) -> ServerConfig | None:
         """The server as entered; None without a host; UsageError for a bad port."""
         host, port = self.value(f"{protocol}-host"), self.value(f"{protocol}-port")
@@ -99,7 +117,7 @@ class AccountForm(Vertical):
     @on(Checkbox.Changed, "#allow-plain")
     def _plain_allowed(self, event: Checkbox.Changed) -> None:
         options = (*SECURITY_OPTIONS, PLAIN_OPTION) if event.value else SECURITY_OPTIONS
-        for protocol in ("imap", "smtp"):
+        for protocol in ("imap", "pop3", "smtp"):
             select = self.query_one(f"#{protocol}-security", Select)
             current = select.value
             select.set_options(options)

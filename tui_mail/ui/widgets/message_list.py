@@ -23,9 +23,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_mail.core.message_index import MessageRef, MessageSource, Row
+from tui_mail.core.threads import strip_reply_prefix
 
 clock: Callable[[], float] = time.time
 """Where "today" comes from for the date column (the screenshots pin it)."""
+
+PENDING_MARK = "↑"
+"""Beside the markers of a message whose change waits for the server (offline triage)."""
 
 
 class _EmptySource:
@@ -81,6 +85,7 @@ class MessageList(ScrollView, can_focus=True):
         "message-list--marked",
         "message-list--flagged",
         "message-list--muted",
+        "message-list--pending",
     }
 
     DEFAULT_CSS = """
@@ -111,6 +116,14 @@ class MessageList(ScrollView, can_focus=True):
     MessageList > .message-list--muted {
         color: $text-muted;
     }
+    MessageList > .message-list--pending {
+        color: $warning;
+        text-style: bold;
+    }
+    /* NO_COLOR: the cursor must not depend on a background colour. */
+    MessageList:nocolor > .message-list--cursor {
+        text-style: reverse;
+    }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True)
@@ -121,6 +134,13 @@ class MessageList(ScrollView, can_focus=True):
 
         def __init__(self, ref: MessageRef | None) -> None:
             self.ref = ref
+            super().__init__()
+
+    class SourceReady(Message):
+        """A source finished work on a background thread (threading a big folder)."""
+
+        def __init__(self, apply: Callable[[], None]) -> None:
+            self.apply = apply
             super().__init__()
 
     class Selected(Message):
@@ -134,6 +154,8 @@ class MessageList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id)
         self.source: MessageSource = _EmptySource()
         self.marked: set[MessageRef] = set()
+        self.pending: frozenset[MessageRef] = frozenset()
+        """Messages with a change queued for the server; shown with PENDING_MARK."""
         self.show_account = False
         self._now = time.localtime(clock())
 
@@ -143,6 +165,22 @@ class MessageList(ScrollView, can_focus=True):
         """Show another list; keep the cursor on `keep` when it is still there."""
         self.source = source
         self._after_change(keep)
+
+    def deliver(self, apply: Callable[[], None]) -> None:
+        """For a source's background work (any thread): `apply` runs on ours, then the
+        list redraws with the cursor on the same message."""
+        self.post_message(self.SourceReady(apply))
+
+    def on_message_list_source_ready(self, message: SourceReady) -> None:
+        message.stop()
+        keep = self.current
+        message.apply()
+        self._after_change(keep)
+
+    def set_pending(self, refs: frozenset[MessageRef]) -> None:
+        if refs != self.pending:
+            self.pending = refs
+            self.refresh()
 
     def reload(self) -> None:
         """The store changed (sync, new mail, an action): re-read, keep the cursor's message."""
@@ -269,14 +307,23 @@ class MessageList(ScrollView, can_focus=True):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         flagged = self.get_component_rich_style("message-list--flagged", partial=True)
         text.append(marks[:2], flagged if summary.flagged else Style())
-        text.append(marks[2:] + " ")
+        text.append(marks[2:])
+        if row.ref in self.pending:
+            text.append(PENDING_MARK, self.get_component_rich_style("message-list--pending"))
+        else:
+            text.append(" ")
         muted = self.get_component_rich_style("message-list--muted", partial=True)
         text.append(f"{date:>10}  ", muted)
         if account:
             text.append(account, muted)
         sender = summary.sender or "(no sender)"
         text.append(_fit_cells(sender, sender_width) + "  ")
-        text.append(summary.subject or "(no subject)")
+        if row.guide:
+            # In a thread, "Re:" says nothing the tree lines do not.
+            text.append(row.guide, muted)
+            text.append(strip_reply_prefix(summary.subject) or summary.subject or "(no subject)")
+        else:
+            text.append(summary.subject or "(no subject)")
         text.truncate(width, overflow="ellipsis", pad=True)
         return text
 

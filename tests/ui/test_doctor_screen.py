@@ -1,0 +1,64 @@
+"""The connection doctor from the main screen (key D), on the suite's Dovecot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from rich.text import Text
+from textual.widgets import Static
+
+from tests.support.dovecot import MailUser
+from tests.support.setup_servers import FileKeyring
+from tests.ui.conftest import AppFactory, settled, wait_for
+from tui_mail.core import credentials
+from tui_mail.ui.screens.doctor import DoctorScreen
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("TUI_MAIL_TEST_KEYRING", str(path))
+    before = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    yield path
+    keyring.set_keyring(before)
+
+
+def shown(screen: Any, selector: str) -> str:
+    rendered = screen.query_one(selector, Static).render()
+    return rendered.plain if isinstance(rendered, Text) else str(rendered)
+
+
+@pytest.mark.parametrize("stored", ["right", "wrong"])
+async def test_doctor_checks_the_current_account(
+    make_app: AppFactory, mail_user: MailUser, keyring_file: Path, stored: str
+) -> None:
+    app = make_app(mail_user)
+    account = app.config.accounts[0]
+    password = mail_user.password if stored == "right" else "not-the-password-42"
+    credentials.set_password(account, password)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settled(pilot, app)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen))
+        doctor = app.screen
+        await wait_for(pilot, lambda: "Running" not in shown(doctor, "#doctor-summary"))
+        checks = shown(doctor, "#doctor-checks")
+        summary = shown(doctor, "#doctor-summary")
+        assert checks.startswith("IMAP DNS          ok    localhost -> 127.0.0.1")
+        assert "IMAP TLS          ok    TLSv1." in checks
+        if stored == "right":
+            assert f"IMAP login        ok    as {mail_user.name} (password)" in checks
+            assert "IMAP IDLE         ok" in checks
+            assert "SMTP server       WARN  no [accounts.smtp]" in checks
+            assert summary == "Every check passed."
+        else:
+            assert "IMAP login        FAIL" in checks and "→ " in checks
+            assert summary.startswith("1 check failed")
+            assert "not-the-password-42" not in checks + summary
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, DoctorScreen))
