@@ -17,10 +17,15 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tui_mail import __version__
 from tui_mail.cli.common import Parents, run_with_service
 from tui_mail.core.errors import TuiMailError
+
+if TYPE_CHECKING:
+    from tui_mail.config import AppConfig
+    from tui_mail.core.service import AccountService
 
 COMMAND_MODULES = (
     "tui_mail.cli.mail",
@@ -95,12 +100,32 @@ def _dispatch(args: argparse.Namespace) -> int:
         else:
             config = load_config(path)
     if args.command is None:
+        prepared = _head_start(config, args.account, args.folder)
         from tui_mail.ui.app import run  # noqa: PLC0415  (keeps textual out of the CLI)
 
-        return run(config, account=args.account, folder=args.folder)
+        return run(config, account=args.account, folder=args.folder, prepared=prepared)
     if needs == "config":
         result = args.handler(config, args)
     else:
         account = config.account(args.account)
         result = asyncio.run(run_with_service(account, lambda service: args.handler(service, args)))
     return result
+
+
+def _head_start(
+    config: AppConfig, account_name: str | None, folder: str | None
+) -> AccountService | None:
+    """The service of the account the app opens, its folder's sync already begun, so the
+    network waits overlap the UI's imports (see core/head_start.py). Local mail needs none."""
+    try:
+        account = config.account(account_name) if config.accounts else None
+    except TuiMailError:  # the app says so itself
+        return None
+    if account is None or account.type != "imap":
+        return None
+    from tui_mail.config import data_path  # noqa: PLC0415
+    from tui_mail.core.service import AccountService  # noqa: PLC0415
+
+    service = AccountService(account, data_path())
+    service.begin_sync(folder or "INBOX")
+    return service

@@ -34,6 +34,7 @@ from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.events import Event
+from tui_mail.core.head_start import HeadStart
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.notify import Notifier
 from tui_mail.core.pending import PendingAction
@@ -103,6 +104,7 @@ class AccountService(OfflineQueue, Watching):
         self._backend_made: MailBackend | None = None
         self._backend_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mail-{account.name}")
+        self._head_start: HeadStart | None = None
         self.on_event: Callable[[Event], object] | None = None
         """Called with every Event, ON A WORKER OR WATCHER THREAD: a UI must hand it to its
         own thread (Textual: post_message) before touching anything on screen."""
@@ -173,10 +175,47 @@ class AccountService(OfflineQueue, Watching):
             self._replay_pending()
         return fresh
 
+    def begin_sync(self, folder: str) -> None:
+        """Connect and sync `folder` now, before anyone asks (core/head_start.py): the CLI
+        calls it while the UI is still being imported. A later connect() and sync(folder)
+        join this work instead of queueing behind it. Only for a folder never synced: with
+        rows in the cache the first screen needs no network, and work on this thread would
+        only compete with the UI's start-up for the GIL."""
+        if self.store.sync_state(folder).uidvalidity is not None:
+            return
+        start = self._head_start = HeadStart(folder)
+
+        def sync(backend: MailBackend) -> SyncResult:
+            return backend.sync_folder(self.store, folder, start.progress)
+
+        def run() -> None:
+            try:
+                try:
+                    self._ensure_connected()
+                finally:
+                    start.connected.set()
+                result = self._connected(sync, sync)
+            except BaseException as error:  # handed to whoever joins
+                start.result.set_exception(error)
+            else:
+                start.result.set_result(result)
+
+        self._executor.submit(run)
+
     async def connect(self) -> None:
+        start = self._head_start
+        if start is not None:  # begun already: wait for the connection, not the sync
+            await asyncio.to_thread(start.connected.wait)
+            error = start.result.exception() if start.result.done() else None
+            if error is not None:
+                self._head_start = None
+                raise error
+            return
         await self._run(lambda _backend: None)
 
     async def close(self) -> None:
+        if self._head_start is not None:  # never joined: let it finish (or fail) unwatched
+            self._head_start.progress.release()
         await asyncio.to_thread(self.stop_watching)
         backend = self._backend_made  # never made: nothing to close, nothing to import
         if backend is not None:
@@ -211,6 +250,11 @@ class AccountService(OfflineQueue, Watching):
     # -- sync and reading --------------------------------------------------------------
 
     async def sync(self, folder: str, progress: Progress | None = None) -> SyncResult:
+        start = self._head_start
+        if start is not None and start.folder == folder:
+            self._head_start = None
+            start.progress.attach(progress)
+            return await asyncio.wrap_future(start.result)
         return await self._run(lambda b: b.sync_folder(self.store, folder, progress))
 
     def messages(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from tui_mail.config import AppConfig, data_path
+from tui_mail.config import AccountConfig, AppConfig, data_path
 from tui_mail.core.service import AccountService
 from tui_mail.ui.screens.main import MainScreen
 from tui_mail.ui.themes import DEFAULT_THEME, load_themes
@@ -157,6 +157,19 @@ class MailApp(App[int]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
 
-def run(config: AppConfig, *, account: str | None = None, folder: str | None = None) -> int:
-    """Start the TUI; returns the exit code."""
-    return MailApp(config, account=account, folder=folder).run() or 0
+def run(
+    config: AppConfig,
+    *,
+    account: str | None = None,
+    folder: str | None = None,
+    prepared: AccountService | None = None,
+) -> int:
+    """Start the TUI; returns the exit code. `prepared`: an account's service made (and its
+    first sync begun) before the UI was imported, used instead of a new one."""
+
+    def service_for(account_config: AccountConfig, data_dir: Path) -> AccountService:
+        if prepared is not None and prepared.account == account_config:
+            return prepared
+        return AccountService(account_config, data_dir)
+
+    return MailApp(config, account=account, folder=folder, service_factory=service_for).run() or 0
