@@ -13,9 +13,9 @@ import trustme
 
 from tests.integration.conftest import ServiceFactory
 from tests.integration.test_send import folder_messages, parsed
-from tests.integration.test_smtp import SmtpServer, new_ca
 from tests.support.accounts import imap_account
 from tests.support.dovecot import DovecotServer, MailUser
+from tests.support.smtp import SmtpServer, new_ca
 from tui_mail.config import AccountConfig
 from tui_mail.core.compose import compose_new
 from tui_mail.core.outbox import Outbox

@@ -21,9 +21,9 @@ import pytest
 import trustme
 
 from tests.integration.conftest import ServiceFactory
-from tests.integration.test_smtp import SmtpServer, new_ca
 from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tests.support.smtp import SmtpServer, new_ca
 from tui_mail.config import AccountConfig
 from tui_mail.core.compose import compose_new
 from tui_mail.core.errors import UsageError

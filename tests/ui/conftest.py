@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from textual.pilot import Pilot
 
 from tests.support.accounts import imap_account
 from tests.support.dovecot import DovecotServer, MailUser
+from tests.support.setup_servers import FileKeyring, LocalCA, smtp_server
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.service import AccountService
 from tui_mail.ui.app import MailApp
@@ -115,3 +117,30 @@ def visible_rows(screen: MainScreen) -> list[str]:
     source = screen.messages.source
     rows = [source.row(i) for i in range(len(source))]
     return [r.summary.subject for r in rows if r is not None]
+
+
+# -- set-up wizard fixtures (test_account_setup*.py) --------------------------------------
+
+
+@pytest.fixture
+def ca(tmp_path: Path) -> LocalCA:
+    """A private CA for the test's local servers (autoconfig, submission)."""
+    return LocalCA(tmp_path / "ca")
+
+
+@pytest.fixture
+def smtp_port(ca: LocalCA, mail_user: MailUser) -> Iterator[int]:
+    """A local submission server (STARTTLS, certificate from `ca`) that knows `mail_user`."""
+    with smtp_server(ca, {mail_user.name: mail_user.password}) as (port, _authenticator):
+        yield port
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The keyring, for this test, is a JSON file at the path yielded."""
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("TUI_MAIL_TEST_KEYRING", str(path))
+    before = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    yield path
+    keyring.set_keyring(before)

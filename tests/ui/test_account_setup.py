@@ -17,13 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, Static
 
 from tests.support.dovecot import DovecotServer, MailUser, make_message
-from tests.support.setup_servers import (
-    FileKeyring,
-    LocalCA,
-    WebServer,
-    read_file_keyring,
-    smtp_server,
-)
+from tests.support.setup_servers import LocalCA, WebServer, read_file_keyring
 from tests.ui.conftest import settled, visible_rows, wait_for
 from tui_mail.config import AppConfig
 from tui_mail.core.discovery import DiscoveryOptions, Network
@@ -42,17 +36,6 @@ AUTOCONFIG = """<?xml version="1.0"?>
 
 
 @pytest.fixture
-def ca(tmp_path: Path) -> LocalCA:
-    return LocalCA(tmp_path / "ca")
-
-
-@pytest.fixture
-def smtp_port(ca: LocalCA, mail_user: MailUser) -> Iterator[int]:
-    with smtp_server(ca, {mail_user.name: mail_user.password}) as (port, _authenticator):
-        yield port
-
-
-@pytest.fixture
 def autoconfig(ca: LocalCA, dovecot: DovecotServer, smtp_port: int) -> Iterator[DiscoveryOptions]:
     """Discovery pointed at a local autoconfig server naming the suite's servers."""
     web = WebServer(ca.server_context("autoconfig.example.test", "example.test"))
@@ -62,16 +45,6 @@ def autoconfig(ca: LocalCA, dovecot: DovecotServer, smtp_port: int) -> Iterator[
     network = Network(loopback, {443: web.port}, ca.pem, timeout=3)
     yield DiscoveryOptions(network=network, use_dns=False, use_guesses=False)
     web.close()
-
-
-@pytest.fixture
-def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("TUI_MAIL_TEST_KEYRING", str(path))
-    before = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield path
-    keyring.set_keyring(before)
 
 
 @pytest.fixture

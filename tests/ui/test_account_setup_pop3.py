@@ -13,15 +13,7 @@ from textual.widgets import Checkbox, Input, Select
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.support.setup_servers import LocalCA, WebServer, read_file_keyring
 from tests.ui.conftest import wait_for
-from tests.ui.test_account_setup import (  # noqa: F401 -- fixtures
-    ca,
-    find_settings,
-    first_run_app,
-    keyring_file,
-    press_test,
-    shown,
-    smtp_port,
-)
+from tests.ui.test_account_setup import find_settings, first_run_app, press_test, shown
 from tui_mail.core.discovery import DiscoveryOptions, Network
 from tui_mail.ui.screens.main import MainScreen
 
@@ -37,9 +29,9 @@ POP3_ONLY = """<?xml version="1.0"?>
 
 @pytest.fixture
 def pop3_autoconfig(
-    ca: LocalCA,  # noqa: F811
+    ca: LocalCA,
     dovecot: DovecotServer,
-    smtp_port: int,  # noqa: F811
+    smtp_port: int,
 ) -> Iterator[DiscoveryOptions]:
     web = WebServer(ca.server_context("autoconfig.example.test", "example.test"))
     document = POP3_ONLY.format(pop3=dovecot.pop3s_port, smtp=smtp_port).encode()
@@ -52,9 +44,9 @@ def pop3_autoconfig(
 
 async def test_only_pop3_found_then_a_downloading_account_is_saved(
     tmp_path: Path, dovecot: DovecotServer, mail_user: MailUser,
-    ca: LocalCA,  # noqa: F811
+    ca: LocalCA,
     pop3_autoconfig: DiscoveryOptions,
-    keyring_file: Path,  # noqa: F811
+    keyring_file: Path,
 ) -> None:  # fmt: skip
     dovecot.deliver(mail_user, [make_message(0, subject="Fetched by POP3")])
     app = first_run_app(tmp_path, pop3_autoconfig)

@@ -17,9 +17,9 @@ import trustme
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
-from tests.integration.test_smtp import SmtpServer, new_ca
 from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tests.support.smtp import SmtpServer, new_ca
 from tests.ui.conftest import settled, visible_rows, wait_for
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.compose import Draft, FileAttachment, compose_new

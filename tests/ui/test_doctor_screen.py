@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from rich.text import Text
 from textual.widgets import Static
 
 from tests.support.dovecot import MailUser
-from tests.support.setup_servers import FileKeyring
 from tests.ui.conftest import AppFactory, settled, wait_for
 from tui_mail.core import credentials
 from tui_mail.ui.screens.doctor import DoctorScreen
-
-
-@pytest.fixture
-def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("TUI_MAIL_TEST_KEYRING", str(path))
-    before = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield path
-    keyring.set_keyring(before)
 
 
 def shown(screen: Any, selector: str) -> str:

@@ -107,7 +107,10 @@ def test_demo_without_a_command_opens_the_app_on_the_demo_account(
     monkeypatch.setenv("TUI_MAIL_CONFIG", str(tmp_path / "missing.toml"))
     opened: list[AppConfig] = []
 
-    def fake_run(config: AppConfig, *, account: str | None, folder: str | None) -> int:
+    def fake_run(
+        config: AppConfig, *, account: str | None, folder: str | None, prepared: object
+    ) -> int:
+        assert prepared is None  # local mail gets no head start
         opened.append(config)
         return 0
 

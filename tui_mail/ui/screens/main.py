@@ -2,27 +2,23 @@
 
 The screen talks only to AccountService objects (never IMAP). Network work runs in async
 workers that await the service, whose own thread does the blocking calls; sync progress
-arrives as messages posted from that thread.
+arrives as messages posted from that thread. Collaborators hold the rest: AccountSync
+(connecting and syncing), Triage, Search, ReaderActions and OutboxRunner.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
-from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
+from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message_index import (
     FolderMessages,
     MergedMessages,
@@ -32,6 +28,7 @@ from tui_mail.core.message_index import (
 )
 from tui_mail.core.models import FolderRole
 from tui_mail.core.sanitize import sanitize_line
+from tui_mail.ui.screens.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.screens.attachments import ReaderActions
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.outbox_runner import OutboxRunner
@@ -46,11 +43,6 @@ from tui_mail.ui.widgets.status import StatusBar
 if TYPE_CHECKING:
     from tui_mail.core.service import AccountService
     from tui_mail.ui.app import MailApp
-
-log = logging.getLogger(__name__)
-
-RELOAD_INTERVAL = 0.4
-"""While a long sync runs, the list re-reads the store at most this often."""
 
 
 class MainScreen(Screen[None]):
@@ -158,13 +150,6 @@ class MainScreen(Screen[None]):
     }
     """
 
-    class SyncProgress(Message):
-        """Posted from a service thread while headers arrive."""
-
-        def __init__(self, account: str, folder: str, done: int, total: int) -> None:
-            self.account, self.folder, self.done, self.total = account, folder, done, total
-            super().__init__()
-
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
@@ -175,13 +160,10 @@ class MainScreen(Screen[None]):
         self.search = Search(self)
         self.reader_actions = ReaderActions(self)
         self.outbox = OutboxRunner(self)
-        self._last_reload = 0.0
+        self.account_sync = AccountSync(self)
         self.searching: str | None = None
-        self._syncing: set[tuple[str, str]] = set()
-        self._watch_state: dict[str, str] = {}
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
-        self._pending: dict[str, frozenset[MessageRef]] = {}
 
     @property
     def mail_app(self) -> MailApp:
@@ -230,13 +212,8 @@ class MainScreen(Screen[None]):
         self.show_folder(self.current)
         self.folder_tree.select_key(self.current)
         self.messages.focus()
-        for name, service in self.services.items():
-            self.status.set_state(name, "connecting")
-            self._show_pending(name)  # left from an earlier session offline
-            # Both are called on the service's threads: post, and act on our own thread.
-            service.on_event = lambda event: self.post_message(self.ServiceEvent(event))
-            service.notifier.bell = lambda: self.post_message(self.ServiceEvent(None))
-            service.on_reconnected.append(partial(self._post_reconnected, name))
+        for name in self.services:
+            self.account_sync.attach(name)
             self._start_account(name)
         self.outbox.start()
 
@@ -276,39 +253,11 @@ class MainScreen(Screen[None]):
         self.sub_title = label
         self.status.say(f"{label}: {len(self.messages.source)} messages")
 
-    # -- network work ------------------------------------------------------------------
+    # -- network work (see account_sync.py; handlers and workers must live on the Screen) --
 
     @work(group="accounts", exit_on_error=False)
     async def _start_account(self, name: str) -> None:
-        service = self.services[name]
-        inbox_wanted = self.current.unified or self.current == FolderKey(name, "INBOX")
-        try:
-            # Started first: when the server is out of reach, the watcher is what
-            # reconnects. From a thread: making the backend imports the protocol library.
-            await asyncio.to_thread(service.start_watching)
-            await service.connect()
-            self.status.set_state(name, "connected")
-            if self.current.account == name and not self.current.unified:
-                # The rows the user is looking at come before the folder list.
-                await self._sync(name, self.current.folder)
-            folders = await service.refresh_folders()
-            self._show_tree()
-            if inbox_wanted or self.current.account != name:
-                inbox = next((f.name for f in folders if f.role is FolderRole.INBOX), "INBOX")
-                if FolderKey(name, inbox) != self.current:
-                    await self._sync(name, inbox)
-        except TuiMailError as error:
-            self._account_failed(name, error)
-
-    class Reconnected(Message):
-        """An account's server is reachable again (posted from its watcher thread)."""
-
-        def __init__(self, account: str) -> None:
-            self.account = account
-            super().__init__()
-
-    def _post_reconnected(self, account: str) -> None:
-        self.post_message(self.Reconnected(account))
+        await self.account_sync.start(name)
 
     def on_main_screen_reconnected(self, message: Reconnected) -> None:
         # What waited for the network goes now; folders made or renamed meanwhile show.
@@ -317,133 +266,17 @@ class MainScreen(Screen[None]):
 
     @work(group="folders", exit_on_error=False)
     async def _refresh_folders(self, name: str) -> None:
-        try:
-            await self.services[name].refresh_folders()
-        except TuiMailError as error:
-            log.info("folder list of %s after a reconnect: %s", name, error)
-            return
-        self._show_tree()
-
-    class ServiceEvent(Message):
-        """An AccountService event (new mail, changes, connection state), or None for
-        the new-mail bell; posted from the service's threads."""
-
-        def __init__(self, event: Event | None) -> None:
-            self.event = event
-            super().__init__()
+        await self.account_sync.refresh_folders(name)
 
     def on_main_screen_service_event(self, message: ServiceEvent) -> None:
-        event = message.event
-        if event is None:
-            self.app.bell()
-        elif isinstance(event, ConnectionState):
-            # Remembered so a sync, when it ends, shows the watcher's state again.
-            self._watch_state[event.account] = event.state
-            if not self.status.state(event.account).startswith("syncing"):
-                self.status.set_state(event.account, event.state)
-            if event.detail and event.state in ("offline", "auth failed"):
-                self.status.say(f"{event.account}: {event.detail}", error=True)
-        elif isinstance(event, FolderChanged):
-            if event.account not in self.services:
-                return
-            if self._shows(event.account, event.folder):
-                self.messages.reload()
-            self.update_counts(event.account)
-        elif isinstance(event, NewMail):
-            newest = event.messages[0]
-            self.status.say(
-                f"{event.account}: new mail in {event.folder} from {newest.sender}: "
-                f"{newest.subject}"
-                if len(event.messages) == 1
-                else f"{event.account}: {len(event.messages)} new messages in {event.folder}"
-            )
-        elif isinstance(event, PendingChanged):
-            self._show_pending(event.account)
-            for problem in event.problems:
-                self.status.say(f"{event.account}: {problem}", error=True)
-            if event.count:
-                self.status.say(f"{event.account}: {event.count} action(s) pending (offline)")
-            elif not event.problems:
-                self.status.say(f"{event.account}: offline changes sent to the server")
-
-    def _show_pending(self, account: str) -> None:
-        """Mark the rows whose change still waits for the server."""
-        service = self.services.get(account)
-        if service is None:
-            return
-        self._pending[account] = frozenset(
-            MessageRef(account, action.folder, uid)
-            for action in service.store.pending_actions()
-            for uid in action.uids
-        )
-        self.messages.set_pending(frozenset().union(*self._pending.values()))
-
-    def _account_failed(self, name: str, error: TuiMailError) -> None:
-        if isinstance(error, AuthenticationFailed):
-            state = "auth failed"
-        elif isinstance(error, ConnectionFailed):
-            state = "offline"
-        else:
-            state = "error"
-        self.status.set_state(name, state)
-        self.status.say(f"{name}: {error}", error=True)
-
-    async def _sync(self, name: str, folder: str) -> None:
-        service = self.services[name]
-        self.status.set_state(name, "syncing")
-
-        def progress(done: int, total: int) -> None:  # on the service's thread
-            self.post_message(self.SyncProgress(name, folder, done, total))
-
-        self._syncing.add((name, folder))
-        try:
-            result = await service.sync(folder, progress)
-        finally:
-            # Progress posted from the service thread may still be queued; it is ignored
-            # once the sync is over (see on_main_screen_sync_progress).
-            self._syncing.discard((name, folder))
-        self.status.set_state(name, self._watch_state.get(name, "connected"))
-        self.status.progress(0, 0)
-        if self._shows(name, folder):
-            self.messages.reload()
-        self.update_counts(name)
-        if result.new or result.vanished or result.flags_changed:
-            self.status.say(
-                f"{name}: {folder} synced: {result.new} new, {result.flags_changed} changed, "
-                f"{result.vanished} removed"
-            )
-
-    def _shows(self, account: str, folder: str) -> bool:
-        if self.searching is not None:
-            return False
-        if self.current.unified:
-            return folder.upper() == "INBOX"
-        return self.current == FolderKey(account, folder)
-
-    def update_counts(self, account: str) -> None:
-        service = self.services[account]
-        store = service.store
-        for folder in service.cached_folders():
-            try:
-                _total, unread = store.counts(store.folder_id(folder.name))
-            except LookupError:
-                continue
-            if store.sync_state(folder.name).uidvalidity is None:
-                unread = folder.unseen or 0  # never synced: the server's count
-            name = folder.display_name if folder.role is None else folder.role.value.title()
-            self.folder_tree.update_count(FolderKey(account, folder.name), name, unread)
+        self.account_sync.service_event(message.event)
 
     def on_main_screen_sync_progress(self, event: SyncProgress) -> None:
-        if (event.account, event.folder) not in self._syncing:
-            return  # arrived after the sync finished
-        self.status.progress(event.done, event.total)
-        self.status.set_state(event.account, f"syncing {event.done}/{event.total}")
-        now = time.monotonic()
-        if self._shows(event.account, event.folder) and (
-            now - self._last_reload > RELOAD_INTERVAL or len(self.messages.source) == 0
-        ):
-            self._last_reload = now
-            self.messages.reload()
+        self.account_sync.progress(event)
+
+    def update_counts(self, account: str) -> None:
+        """Show the cached unread counts of `account`'s folders in the tree."""
+        self.account_sync.update_counts(account)
 
     # -- choosing and reading ----------------------------------------------------------
 
@@ -454,18 +287,11 @@ class MainScreen(Screen[None]):
             return
         self.show_folder(event.key)
         self.messages.focus()
-        if event.key.unified:
-            for name in self.services:
-                self._sync_in_background(name, "INBOX")
-        else:
-            self._sync_in_background(event.key.account, event.key.folder)
+        self.action_refresh()
 
     @work(group="sync", exit_on_error=False)
     async def _sync_in_background(self, name: str, folder: str) -> None:
-        try:
-            await self._sync(name, folder)
-        except TuiMailError as error:
-            self._account_failed(name, error)
+        await self.account_sync.sync_or_report(name, folder)
 
     @on(MessageList.Selected)
     def _message_selected(self, event: MessageList.Selected) -> None:
@@ -553,6 +379,7 @@ class MainScreen(Screen[None]):
     # -- moving around ----------------------------------------------------------------
 
     def action_refresh(self) -> None:
+        """Sync what the list shows: the folder, or every inbox of the unified view."""
         if self.current.unified:
             for name in self.services:
                 self._sync_in_background(name, "INBOX")

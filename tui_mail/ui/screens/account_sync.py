@@ -1,0 +1,240 @@
+"""AccountSync: the main screen's part in connecting each account and keeping its folders synced.
+
+It starts each account (watcher, login, the folder on screen first, then the inbox), turns
+the service's events and sync progress into the status bar, the folder tree's counts and
+list reloads, and marks rows whose change still waits for the server. The service calls
+back on its own threads, so those callbacks only post the messages below; the screen's
+handlers and `@work` workers (which must live on the Screen) hand them to this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
+from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
+from tui_mail.core.message_index import MessageRef
+from tui_mail.core.models import FolderRole
+from tui_mail.ui.widgets.folder_tree import FolderKey
+
+if TYPE_CHECKING:
+    from tui_mail.ui.screens.main import MainScreen
+
+log = logging.getLogger(__name__)
+
+RELOAD_INTERVAL = 0.4
+"""While a long sync runs, the list re-reads the store at most this often."""
+
+# The messages keep the "main_screen" namespace so that MainScreen's handlers keep their
+# names (on_main_screen_sync_progress ...) although the classes live here.
+
+
+class SyncProgress(Message, namespace="main_screen"):
+    """Posted from a service thread while headers arrive."""
+
+    def __init__(self, account: str, folder: str, done: int, total: int) -> None:
+        self.account, self.folder, self.done, self.total = account, folder, done, total
+        super().__init__()
+
+
+class Reconnected(Message, namespace="main_screen"):
+    """An account's server is reachable again (posted from its watcher thread)."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__()
+
+
+class ServiceEvent(Message, namespace="main_screen"):
+    """An AccountService event (new mail, changes, connection state), or None for
+    the new-mail bell; posted from the service's threads."""
+
+    def __init__(self, event: Event | None) -> None:
+        self.event = event
+        super().__init__()
+
+
+class AccountSync:
+    """Each account's connection and syncs, reported on a MainScreen."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self._last_reload = 0.0
+        self._syncing: set[tuple[str, str]] = set()
+        self._watch_state: dict[str, str] = {}
+        self._pending: dict[str, frozenset[MessageRef]] = {}
+
+    def attach(self, name: str) -> None:
+        """Show the account as connecting and route its service's callbacks to the screen."""
+        screen = self.screen
+        service = screen.services[name]
+        screen.status.set_state(name, "connecting")
+        self.show_pending(name)  # left from an earlier session offline
+        # Both are called on the service's threads: post, and act on our own thread.
+        service.on_event = lambda event: screen.post_message(ServiceEvent(event))
+        service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
+        service.on_reconnected.append(partial(self._post_reconnected, name))
+
+    def _post_reconnected(self, account: str) -> None:
+        self.screen.post_message(Reconnected(account))
+
+    async def start(self, name: str) -> None:
+        """Watch, connect, sync what is on screen, list the folders, then sync the inbox."""
+        screen = self.screen
+        service = screen.services[name]
+        inbox_wanted = screen.current.unified or screen.current == FolderKey(name, "INBOX")
+        try:
+            # Started first: when the server is out of reach, the watcher is what
+            # reconnects. From a thread: making the backend imports the protocol library.
+            await asyncio.to_thread(service.start_watching)
+            await service.connect()
+            screen.status.set_state(name, "connected")
+            if screen.current.account == name and not screen.current.unified:
+                # The rows the user is looking at come before the folder list.
+                await self.sync(name, screen.current.folder)
+            folders = await service.refresh_folders()
+            screen.refresh_tree()
+            if inbox_wanted or screen.current.account != name:
+                inbox = next((f.name for f in folders if f.role is FolderRole.INBOX), "INBOX")
+                if FolderKey(name, inbox) != screen.current:
+                    await self.sync(name, inbox)
+        except TuiMailError as error:
+            self.failed(name, error)
+
+    async def refresh_folders(self, name: str) -> None:
+        try:
+            await self.screen.services[name].refresh_folders()
+        except TuiMailError as error:
+            log.info("folder list of %s after a reconnect: %s", name, error)
+            return
+        self.screen.refresh_tree()
+
+    def service_event(self, event: Event | None) -> None:
+        screen = self.screen
+        if event is None:
+            screen.app.bell()
+        elif isinstance(event, ConnectionState):
+            # Remembered so a sync, when it ends, shows the watcher's state again.
+            self._watch_state[event.account] = event.state
+            if not screen.status.state(event.account).startswith("syncing"):
+                screen.status.set_state(event.account, event.state)
+            if event.detail and event.state in ("offline", "auth failed"):
+                screen.status.say(f"{event.account}: {event.detail}", error=True)
+        elif isinstance(event, FolderChanged):
+            if event.account not in screen.services:
+                return
+            if self.shows(event.account, event.folder):
+                screen.messages.reload()
+            self.update_counts(event.account)
+        elif isinstance(event, NewMail):
+            newest = event.messages[0]
+            screen.status.say(
+                f"{event.account}: new mail in {event.folder} from {newest.sender}: "
+                f"{newest.subject}"
+                if len(event.messages) == 1
+                else f"{event.account}: {len(event.messages)} new messages in {event.folder}"
+            )
+        elif isinstance(event, PendingChanged):
+            self.show_pending(event.account)
+            for problem in event.problems:
+                screen.status.say(f"{event.account}: {problem}", error=True)
+            if event.count:
+                screen.status.say(f"{event.account}: {event.count} action(s) pending (offline)")
+            elif not event.problems:
+                screen.status.say(f"{event.account}: offline changes sent to the server")
+
+    def show_pending(self, account: str) -> None:
+        """Mark the rows whose change still waits for the server."""
+        service = self.screen.services.get(account)
+        if service is None:
+            return
+        self._pending[account] = frozenset(
+            MessageRef(account, action.folder, uid)
+            for action in service.store.pending_actions()
+            for uid in action.uids
+        )
+        self.screen.messages.set_pending(frozenset().union(*self._pending.values()))
+
+    def failed(self, name: str, error: TuiMailError) -> None:
+        if isinstance(error, AuthenticationFailed):
+            state = "auth failed"
+        elif isinstance(error, ConnectionFailed):
+            state = "offline"
+        else:
+            state = "error"
+        self.screen.status.set_state(name, state)
+        self.screen.status.say(f"{name}: {error}", error=True)
+
+    async def sync(self, name: str, folder: str) -> None:
+        screen = self.screen
+        service = screen.services[name]
+        screen.status.set_state(name, "syncing")
+
+        def progress(done: int, total: int) -> None:  # on the service's thread
+            screen.post_message(SyncProgress(name, folder, done, total))
+
+        self._syncing.add((name, folder))
+        try:
+            result = await service.sync(folder, progress)
+        finally:
+            # Progress posted from the service thread may still be queued; it is ignored
+            # once the sync is over (see progress below).
+            self._syncing.discard((name, folder))
+        screen.status.set_state(name, self._watch_state.get(name, "connected"))
+        screen.status.progress(0, 0)
+        if self.shows(name, folder):
+            screen.messages.reload()
+        self.update_counts(name)
+        if result.new or result.vanished or result.flags_changed:
+            screen.status.say(
+                f"{name}: {folder} synced: {result.new} new, {result.flags_changed} changed, "
+                f"{result.vanished} removed"
+            )
+
+    async def sync_or_report(self, name: str, folder: str) -> None:
+        """A sync the user asked for: a failure shows in the status bar."""
+        try:
+            await self.sync(name, folder)
+        except TuiMailError as error:
+            self.failed(name, error)
+
+    def shows(self, account: str, folder: str) -> bool:
+        """Whether the message list shows `folder` of `account` (no search covering it)."""
+        screen = self.screen
+        if screen.searching is not None:
+            return False
+        if screen.current.unified:
+            return folder.upper() == "INBOX"
+        return screen.current == FolderKey(account, folder)
+
+    def update_counts(self, account: str) -> None:
+        service = self.screen.services[account]
+        store = service.store
+        for folder in service.cached_folders():
+            try:
+                _total, unread = store.counts(store.folder_id(folder.name))
+            except LookupError:
+                continue
+            if store.sync_state(folder.name).uidvalidity is None:
+                unread = folder.unseen or 0  # never synced: the server's count
+            name = folder.display_name if folder.role is None else folder.role.value.title()
+            self.screen.folder_tree.update_count(FolderKey(account, folder.name), name, unread)
+
+    def progress(self, event: SyncProgress) -> None:
+        if (event.account, event.folder) not in self._syncing:
+            return  # arrived after the sync finished
+        screen = self.screen
+        screen.status.progress(event.done, event.total)
+        screen.status.set_state(event.account, f"syncing {event.done}/{event.total}")
+        now = time.monotonic()
+        if self.shows(event.account, event.folder) and (
+            now - self._last_reload > RELOAD_INTERVAL or len(screen.messages.source) == 0
+        ):
+            self._last_reload = now
+            screen.messages.reload()
