@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
@@ -34,6 +35,7 @@ from tests.support.dovecot import (  # noqa: E402
     MailUser,
     tmpfs_dir,
 )
+from tests.support.smtp import SmtpServer, new_ca  # noqa: E402
 
 _INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 
@@ -116,3 +118,19 @@ def dovecot_factory(
 @pytest.fixture
 def mail_user(dovecot: DovecotServer) -> MailUser:
     return dovecot.add_user()
+
+
+# -- a submission server (aiosmtpd, STARTTLS, AUTH) for the sending tests ------------------
+
+
+@pytest.fixture(scope="module")
+def smtp_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
+    """A CA of the SMTP test server's own; its PEM file is the second item (for ca_file)."""
+    return new_ca(tmp_path_factory.mktemp("smtp-ca"))
+
+
+@pytest.fixture
+def smtp(smtp_ca: tuple[trustme.CA, Path], mail_user: MailUser) -> Iterator[SmtpServer]:
+    """STARTTLS on a free loopback port, accepting the suite's mail user's login."""
+    with SmtpServer(smtp_ca[0], "starttls", users={mail_user.name: mail_user.password}) as server:
+        yield server

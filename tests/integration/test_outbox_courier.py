@@ -5,7 +5,6 @@ submission, the suite's Dovecot for the Sent copies."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,23 +14,12 @@ from tests.integration.conftest import ServiceFactory
 from tests.integration.test_send import folder_messages, parsed
 from tests.support.accounts import imap_account
 from tests.support.dovecot import DovecotServer, MailUser
-from tests.support.smtp import SmtpServer, new_ca
+from tests.support.smtp import SmtpServer
 from tui_mail.config import AccountConfig
 from tui_mail.core.compose import compose_new
 from tui_mail.core.outbox import Outbox
 from tui_mail.core.outbox_courier import OutboxCourier, describe
 from tui_mail.core.sending import NotSent, send_draft
-
-
-@pytest.fixture(scope="module")
-def smtp_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
-    return new_ca(tmp_path_factory.mktemp("smtp-ca"))
-
-
-@pytest.fixture
-def smtp(smtp_ca: tuple[trustme.CA, Path], mail_user: MailUser) -> Iterator[SmtpServer]:
-    with SmtpServer(smtp_ca[0], "starttls", users={mail_user.name: mail_user.password}) as server:
-        yield server
 
 
 @pytest.fixture

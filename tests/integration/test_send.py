@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -23,7 +23,7 @@ import trustme
 from tests.integration.conftest import ServiceFactory
 from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
-from tests.support.smtp import SmtpServer, new_ca
+from tests.support.smtp import SmtpServer
 from tui_mail.config import AccountConfig
 from tui_mail.core.compose import compose_new
 from tui_mail.core.errors import UsageError
@@ -32,17 +32,6 @@ from tui_mail.core.sending import NotSent, SendReport, flush_outbox, send, send_
 from tui_mail.core.smtp import SmtpTransport
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture(scope="module")
-def smtp_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
-    return new_ca(tmp_path_factory.mktemp("smtp-ca"))
-
-
-@pytest.fixture
-def smtp(smtp_ca: tuple[trustme.CA, Path], mail_user: MailUser) -> Iterator[SmtpServer]:
-    with SmtpServer(smtp_ca[0], "starttls", users={mail_user.name: mail_user.password}) as server:
-        yield server
 
 
 @pytest.fixture

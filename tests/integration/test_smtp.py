@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.support.smtp import TOKEN, USER, SmtpServer, free_port, new_ca, smtp_account
+from tests.support.smtp import TOKEN, USER, SmtpServer, free_port, smtp_account
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
 from tui_mail.core.compose import FileAttachment, build_message, compose_new, envelope
 from tui_mail.core.errors import (
@@ -33,12 +33,6 @@ from tui_mail.core.smtp import (
     SendmailTransport,
     SmtpTransport,
 )
-
-
-@pytest.fixture(scope="module")
-def smtp_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
-    return new_ca(tmp_path_factory.mktemp("smtp-ca"))
-
 
 # -- tests --------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ the Outbox, where a message that met a down server waits and goes out by itself.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
-from tests.support.smtp import SmtpServer, new_ca
+from tests.support.smtp import SmtpServer
 from tests.ui.conftest import settled, visible_rows, wait_for
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.compose import Draft, FileAttachment, compose_new
@@ -36,17 +36,6 @@ from tui_mail.ui.widgets.address_input import AddressSuggester, known_addresses
 from tui_mail.ui.widgets.folder_tree import OUTBOX, FolderKey, FolderTree
 
 AppMaker = Callable[..., MailApp]
-
-
-@pytest.fixture(scope="module")
-def smtp_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
-    return new_ca(tmp_path_factory.mktemp("smtp-ca"))
-
-
-@pytest.fixture
-def smtp(smtp_ca: tuple[trustme.CA, Path], mail_user: MailUser) -> Iterator[SmtpServer]:
-    with SmtpServer(smtp_ca[0], "starttls", users={mail_user.name: mail_user.password}) as server:
-        yield server
 
 
 @pytest.fixture

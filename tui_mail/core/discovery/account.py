@@ -6,7 +6,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tui_mail.config import (
     AccountConfig,
@@ -85,14 +85,7 @@ class AccountDraft:
                 f"no IMAP server for {self.email}: give one (e.g. --imap-host imap.example.org)"
             )
         account = AccountConfig(
-            name=self.name,
-            email=self.email,
-            display_name=self.display_name,
-            username=self.username or self.email,
-            auth=self.auth,
-            password_command=self.password_command if self.auth == "password" else None,
-            ca_file=self.ca_file,
-            allow_insecure=self.allow_insecure,
+            **self._identity(),
             imap=self.imap,
             smtp=self.smtp,
             oauth2=(self.oauth2 or OAuth2Config()) if self.auth == "oauth2" else None,
@@ -102,6 +95,19 @@ class AccountDraft:
             account = dataclasses.replace(account, save_sent=False)
         return account
 
+    def _identity(self) -> dict[str, Any]:
+        """Who logs in and how: the same for an IMAP and a POP3 account."""
+        return {
+            "name": self.name,
+            "email": self.email,
+            "display_name": self.display_name,
+            "username": self.username or self.email,
+            "auth": self.auth,
+            "password_command": self.password_command if self.auth == "password" else None,
+            "ca_file": self.ca_file,
+            "allow_insecure": self.allow_insecure,
+        }
+
     def _pop3_account(self) -> AccountConfig:
         if self.pop3 is None:
             raise UsageError(
@@ -109,14 +115,7 @@ class AccountDraft:
             )
         server = self.pop3
         return AccountConfig(
-            name=self.name,
-            email=self.email,
-            display_name=self.display_name,
-            username=self.username or self.email,
-            auth=self.auth,
-            password_command=self.password_command if self.auth == "password" else None,
-            ca_file=self.ca_file,
-            allow_insecure=self.allow_insecure,
+            **self._identity(),
             type="pop3",
             path=(self.path or default_pop3_path(self.name)).expanduser(),
             pop3=Pop3Config(server.host, server.port, server.security, self.leave_on_server),
