@@ -9,6 +9,7 @@ arrives as messages posted from that thread. Collaborators hold the rest: Accoun
 from __future__ import annotations
 
 import asyncio
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -29,7 +30,6 @@ from tui_mail.core.message_index import (
 from tui_mail.core.models import FolderRole
 from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.screens.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
-from tui_mail.ui.screens.attachments import ReaderActions
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.outbox_runner import OutboxRunner
 from tui_mail.ui.screens.search import Search
@@ -43,6 +43,7 @@ from tui_mail.ui.widgets.status import StatusBar
 if TYPE_CHECKING:
     from tui_mail.core.service import AccountService
     from tui_mail.ui.app import MailApp
+    from tui_mail.ui.screens.attachments import ReaderActions
 
 
 class MainScreen(Screen[None]):
@@ -158,12 +159,18 @@ class MainScreen(Screen[None]):
         self.full_headers = False
         self.triage = Triage(self)
         self.search = Search(self)
-        self.reader_actions = ReaderActions(self)
         self.outbox = OutboxRunner(self)
         self.account_sync = AccountSync(self)
         self.searching: str | None = None
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
+
+    @cached_property
+    def reader_actions(self) -> ReaderActions:
+        """Made on first use: its imports (the MIME renderer) are not needed to paint."""
+        from tui_mail.ui.screens.attachments import ReaderActions  # noqa: PLC0415
+
+        return ReaderActions(self)
 
     @property
     def mail_app(self) -> MailApp:

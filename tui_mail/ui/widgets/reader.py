@@ -12,7 +12,7 @@ an async worker that yields between pieces, so keys keep working while a "load a
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.filesize import decimal
 from rich.text import Text
@@ -22,7 +22,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui_mail.core.mime import RenderedMessage
+if TYPE_CHECKING:  # the renderer is imported when the first message is read
+    from tui_mail.core.mime import RenderedMessage
 
 INITIAL_BODY_CHARS = 200_000
 """Body characters rendered when a message is opened; more is behind "load all"."""
