@@ -184,6 +184,29 @@ async def test_reply_is_prefilled_quoted_sent_and_marks_the_original_answered(
     assert b"\\Answered" in server_flags(dovecot, mail_user, "INBOX")[1]
 
 
+async def test_sending_without_a_subject_asks_first(
+    mail_user: MailUser, smtp: SmtpServer, account: AccountConfig, make_app: AppMaker
+) -> None:
+    app = make_app(account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot, app)
+        screen = await open_compose(pilot, app, "c")
+        await type_into(pilot, screen, "to", "ada@example.org")
+        await type_into(pilot, screen, "body", "No subject here.")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDiscard))
+        assert "no subject" in str(app.screen.query_one("#discard-question").render())
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert app.focused is screen.query_one("#subject", Input)
+        assert smtp.messages == []
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDiscard))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+    assert len(smtp.messages) == 1
+
+
 async def test_a_refused_login_shows_the_error_and_keeps_everything(
     mail_user: MailUser, smtp: SmtpServer, account: AccountConfig, make_app: AppMaker,
     tmp_path: Path,
@@ -194,6 +217,7 @@ async def test_a_refused_login_shows_the_error_and_keeps_everything(
         await settled(pilot, app)
         screen = await open_compose(pilot, app, "c")
         await type_into(pilot, screen, "to", "ada@example.org")
+        await type_into(pilot, screen, "subject", "Refused")
         await type_into(pilot, screen, "body", "Keep me.")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Not sent" in notice(screen))
@@ -331,6 +355,7 @@ async def test_preview_attach_remove_and_a_bad_address_in_words(
         assert listing.option_count == 0
         assert screen.draft.attachments == []
         await type_into(pilot, screen, "cc", "not an address")
+        await type_into(pilot, screen, "subject", "Bad Cc")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "Cc:" in notice(screen)
@@ -385,6 +410,28 @@ async def test_address_completion_from_the_cache(
         )
 
 
+async def test_tab_takes_the_suggestion_as_the_book_spells_it_then_moves_on(
+    dovecot: DovecotServer, mail_user: MailUser, smtp: SmtpServer, account: AccountConfig,
+    make_app: AppMaker,
+) -> None:  # fmt: skip
+    dovecot.deliver(mail_user, [make_message(
+        1, from_="Zoë Adams <zoe@example.org>", to=account.email,
+    )])  # fmt: skip
+    app = make_app(account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot, app)
+        screen = await open_compose(pilot, app, "c")
+        await wait_for(pilot, lambda: bool(screen.address_suggester.addresses))
+        to = screen.query_one("#to", Input)
+        await type_into(pilot, screen, "to", "ada@example.org, ZOE")
+        await wait_for(pilot, lambda: to._suggestion != "")
+        await pilot.press("tab")
+        assert to.value == "ada@example.org, zoe@example.org"
+        assert app.focused is to  # another address may follow
+        await pilot.press("tab")  # nothing left to take: on to Cc
+        assert app.focused is screen.query_one("#cc", Input)
+
+
 async def test_suggester_and_address_book_logic() -> None:
     rows = [
         ("Ada Lovelace", "ada@example.org", "Me <me@example.test>", ""),
@@ -397,8 +444,9 @@ async def test_suggester_and_address_book_logic() -> None:
         "Carol <carol@example.org>",
     ]
     suggester = AddressSuggester(book)
-    assert await suggester.get_suggestion("ada") == "ada Lovelace <ada@example.org>"
-    assert await suggester.get_suggestion("x, car") == "x, carol <carol@example.org>"
+    assert await suggester.get_suggestion("ada") == "Ada Lovelace <ada@example.org>"
+    assert await suggester.get_suggestion("x, car") == "x, Carol <carol@example.org>"
+    assert await suggester.get_suggestion("x, CAROL@") == "x, carol@example.org"
     assert await suggester.get_suggestion("x,bob") == "x,bob@example.org"
     assert await suggester.get_suggestion("Ada Lovelace <ada@example.org>, a") is None
     assert await suggester.get_suggestion("zed") is None

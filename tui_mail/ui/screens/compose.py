@@ -45,7 +45,12 @@ from tui_mail.core.sending import (
 from tui_mail.core.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
-from tui_mail.ui.widgets.address_input import AddressSuggester, PathSuggester, known_addresses
+from tui_mail.ui.widgets.address_input import (
+    AddressInput,
+    AddressSuggester,
+    PathSuggester,
+    known_addresses,
+)
 
 if TYPE_CHECKING:
     from tui_mail.core.service import AccountService
@@ -163,7 +168,7 @@ class ComposeScreen(Screen[str | None]):
             for name, label in (("to", "To"), ("cc", "Cc"), ("bcc", "Bcc")):
                 with Horizontal(classes="field"):
                     yield Label(label)
-                    yield Input(
+                    yield AddressInput(
                         getattr(draft, name),
                         placeholder="Name <address>, address, ...",
                         suggester=self.address_suggester,
@@ -341,6 +346,21 @@ class ComposeScreen(Screen[str | None]):
         if self.cannot_send:
             self.say(self.cannot_send, error=True)
             return
+        if not self.draft.subject.strip():
+            # As mutt and Thunderbird do: an empty subject is more often forgotten than meant.
+            question = "This message has no subject. Send it anyway?"
+            dialog = ConfirmDiscard(question, discard="Send", keep="Add a subject")
+            self.app.push_screen(dialog, self._subjectless_answered)
+            return
+        self._start_sending()
+
+    def _subjectless_answered(self, send: bool | None) -> None:
+        if send:
+            self._start_sending()
+        else:
+            self.query_one("#subject", Input).focus()
+
+    def _start_sending(self) -> None:
         self.busy = True
         self.say("Sending…")
         self._send(self.collect())

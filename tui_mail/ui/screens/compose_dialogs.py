@@ -1,4 +1,5 @@
-"""The compose screen's two dialogs: the preview, and "discard this message?"."""
+"""The compose screen's two dialogs: the preview, and a yes/no question ("discard this
+message?", "send it without a subject?")."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class PreviewScreen(ModalScreen[None]):
 
 
 class ConfirmDiscard(ModalScreen[bool]):
-    """True when the user agrees to lose what was written."""
+    """True when the user agrees to go ahead (lose what was written, or send without a
+    subject); the labels name the two choices."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Discard", id="discard.yes",

@@ -1,8 +1,10 @@
 """Completion for the compose screen: addresses already in the cache, and file paths.
 
 Both are Textual `Suggester`s: the Input shows the rest of the best match dimmed, and
-right arrow (or End) takes it. An address field holds a comma-separated list, so only the
-part after the last comma is completed; what was typed before it stays as it is.
+right arrow (or End, or Tab in an address field) takes it. An address field holds a
+comma-separated list, so only the part after the last comma is completed; what was typed
+before it stays as it is, and a taken suggestion is written as the address book has it
+("zoe" + Tab gives "Zoë Adams <zoe@example.org>", never "zoe Adams <...>").
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from collections import Counter
 from collections.abc import Iterable
 from email.utils import formataddr, getaddresses
 from pathlib import Path
+from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
+from textual.widgets import Input
 
 
 def known_addresses(rows: Iterable[tuple[str, str, str, str]], own: set[str]) -> list[str]:
@@ -41,7 +46,9 @@ class AddressSuggester(Suggester):
     """Completes the address being typed (after the last comma) from `addresses`.
 
     A typed prefix matches the start of the shown form ("Ada Lovelace <ada@...>") or of
-    the bare address; the suggestion keeps what was typed and appends the rest.
+    the bare address, case-insensitively; the suggestion is that form as the address book
+    spells it (the Input shows only its part past what was typed, so the typed letters
+    stay on screen until the suggestion is taken).
     """
 
     def __init__(self, addresses: list[str] | None = None) -> None:
@@ -60,21 +67,40 @@ class AddressSuggester(Suggester):
         for candidate in self.addresses:
             if candidate.casefold() in taken:
                 continue
-            completed = _complete(candidate, typed, wanted)
+            completed = _complete(candidate, wanted)
             if completed is not None:
                 return f"{head}{comma}{' ' * lead if comma else ''}{completed}"
         return None
 
 
-def _complete(candidate: str, typed: str, wanted: str) -> str | None:
-    """The rest of `candidate` after `typed`, when it starts the shown form or the bare
-    address (the suggestion must begin with exactly what is in the field)."""
+def _complete(candidate: str, wanted: str) -> str | None:
+    """`candidate` when `wanted` starts its shown form, its bare address when `wanted`
+    starts that, else None."""
     if candidate.casefold().startswith(wanted):
-        return typed + candidate[len(typed) :]
+        return candidate
     address = candidate.rpartition("<")[2].rstrip(">")
     if address.casefold().startswith(wanted):
-        return typed + address[len(typed) :]
+        return address
     return None
+
+
+class AddressInput(Input):
+    """An address field: Tab takes the shown suggestion (as the address book spells it)
+    and stays, so another address can follow; with nothing to take, Tab moves on."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete_or_next", "Complete", show=False, id="address.complete",
+                tooltip="Take the suggested address, or go to the next field"),
+    ]  # fmt: skip
+
+    def action_complete_or_next(self) -> None:
+        # `_suggestion` is the Input's own record of what it shows dimmed; right arrow
+        # takes it the same way (Input.action_cursor_right).
+        if self.cursor_at_end and len(self._suggestion) > len(self.value):
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
 
 
 class PathSuggester(Suggester):
