@@ -358,17 +358,20 @@ class AccountService(OfflineQueue, Watching):
 
     async def undo_move(
         self, source: str, uids: list[int], destination: str, message_ids: list[str]
-    ) -> None:
-        """Move back to `source` what `move(source, uids, destination)` moved.
+    ) -> int:
+        """Move back to `source` what `move(source, uids, destination)` moved; returns how
+        many messages go back.
 
         A move still waiting in the offline queue is simply dropped from it (no server
         needed); one the server has done is found in `destination` by Message-ID.
         """
         if await self.cancel_queued_move(source, uids, destination):
-            return
+            return len(uids)
         found = await self.find_by_message_id(destination, message_ids)
         await self.move(destination, found, source)
-        await self.sync(source)
+        with contextlib.suppress(ConnectionFailed):  # the move back is queued: it is done
+            await self.sync(source)
+        return len(found)
 
     async def delete(self, folder: str, uids: list[int]) -> str | None:
         """Move to Trash; in Trash itself (or with no Trash), delete for good.
