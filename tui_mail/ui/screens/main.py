@@ -443,7 +443,8 @@ class MainScreen(Screen[None]):
         seen: set[str] = set()
         for key, active in self.app.active_bindings.items():
             binding = active.binding
-            if binding.action in seen or not binding.description:
+            # Ours all have an id; Textual's own (scroll left, page left, copy) do not.
+            if binding.action in seen or not binding.description or binding.id is None:
                 continue
             seen.add(binding.action)
             keys = (
