@@ -390,6 +390,7 @@ class MainScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """Sync what the list shows: the folder, or every inbox of the unified view."""
+        self.status.say(f"Syncing {self.sub_title}…")
         if self.current.unified:
             for name in self.services:
                 self._sync_in_background(name, "INBOX")
