@@ -18,7 +18,7 @@ from textual.widgets import Input
 
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message_index import FolderMessages, MessageRef
-from tui_mail.core.models import Flag, FolderRole
+from tui_mail.core.models import Flag, FolderRole, MessageSummary
 from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.screens.folder_picker import FolderPicker
 from tui_mail.ui.screens.undo import Undo, UndoStack, count
@@ -35,7 +35,9 @@ class _Moved:
     source: str
     uids: list[int]
     target: str
-    message_ids: list[str]
+    summaries: list[MessageSummary]
+    """As the cache had them before the move: how the messages are found (Message-ID)
+    and shown again when the undo is made offline."""
 
 
 class Triage:
@@ -140,7 +142,7 @@ class Triage:
         gone = 0  # deleted for good (in Trash, or no Trash): nothing to undo
         for (account, folder), uids in self._by_folder(refs).items():
             service = self.screen.services[account]
-            ids = [s.message_id for uid in uids if (s := service.summary(folder, uid))]
+            summaries = [s for uid in uids if (s := service.summary(folder, uid))]
             if role is FolderRole.TRASH:
                 target = await service.delete(folder, uids)
             elif role is FolderRole.ARCHIVE:
@@ -151,7 +153,7 @@ class Triage:
             else:
                 continue
             if target is not None:
-                moved.append(_Moved(account, folder, uids, target, ids))
+                moved.append(_Moved(account, folder, uids, target, summaries))
             else:
                 gone += len(uids)
             self._forget(account, folder, uids)
@@ -173,8 +175,9 @@ class Triage:
                 service = self.screen.services[part.account]
                 # Offline, a move still queued is dropped from the queue; one the server
                 # did is reversed when it is back (see AccountService.undo_move).
-                back = await service.undo_move(part.source, part.uids, part.target,
-                                               part.message_ids)  # fmt: skip
+                ids = [s.message_id for s in part.summaries]
+                back = await service.undo_move(part.source, part.uids, part.target, ids,
+                                               part.summaries)  # fmt: skip
                 left.pop(0)
                 self.screen.update_counts(part.account)
                 where = f"back to {sanitize_line(part.source)} from {sanitize_line(part.target)}"
