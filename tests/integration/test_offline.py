@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.integration.conftest import ServiceFactory
 from tests.integration.test_idle import Recorder, state_is
 from tests.support.accounts import imap_account, server_flags, server_subjects
@@ -112,4 +114,55 @@ async def test_undo_offline_drops_the_queued_move_and_reverses_a_flag(
     ]
     assert server_subjects(server, user, "Trash") == []
     assert sorted(m.subject for m in service.messages("INBOX")) == ["M0", "M1", "M2"]
+    service.stop_watching()
+
+
+async def test_undo_offline_of_moves_the_server_did_queues_the_way_back(
+    dovecot_factory: DovecotFactory, make_service: ServiceFactory
+) -> None:
+    server = dovecot_factory()
+    user = server.add_user()
+    server.create_folder(user, "Projects")
+    server.deliver(user, [make_message(i, subject=f"M{i}") for i in range(3)])
+    service = make_service(imap_account(server, user), user)
+    await service.refresh_folders()
+    await service.sync("INBOX")
+    before = {m.subject: m for m in service.messages("INBOX")}
+    # Two moves done by the server (the undo stack holds both) ...
+    await service.move("INBOX", [before["M0"].uid], "Projects")
+    assert await service.delete("INBOX", [before["M1"].uid]) == "Trash"
+    await service.sync("INBOX")  # the cache's high-water mark passes the expunges
+    events = Recorder(service)
+    service.start_watching()
+    await events.wait(state_is("idling"))
+
+    server.stop()  # ... then the server is out of reach, and both are undone, newest first
+    await events.wait(state_is("offline"))
+    m1, m0 = before["M1"], before["M0"]
+    assert await service.undo_move("INBOX", [m1.uid], "Trash", [m1.message_id], [m1]) == 1
+    assert await service.undo_move("INBOX", [m0.uid], "Projects", [m0.message_id], [m0]) == 1
+    # What the user sees at once: both back in the list, the way back pending.
+    assert sorted(m.subject for m in service.messages("INBOX")) == ["M0", "M1", "M2"]
+    assert service.pending_count() == 2
+
+    server.start()
+    service.reconnect_now()
+    await events.wait(lambda e: isinstance(e, PendingChanged) and e.count == 0, 15)
+    assert sorted(server_subjects(server, user, "INBOX")) == [
+        "Subject: M0", "Subject: M1", "Subject: M2"
+    ]  # fmt: skip
+    assert server_subjects(server, user, "Projects") == []
+    assert server_subjects(server, user, "Trash") == []
+    # The cache ends as the server is: the rows shown back offline had the old UIDs.
+    on_server = set(server_flags(server, user, "INBOX"))
+
+    def cache_matches() -> bool:
+        return {m.uid for m in service.messages("INBOX")} == on_server
+
+    for _ in range(100):
+        if cache_matches():
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(m.subject for m in service.messages("INBOX")) == ["M0", "M1", "M2"]
+    assert cache_matches()
     service.stop_watching()

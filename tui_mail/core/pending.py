@@ -68,6 +68,8 @@ def replay(
 
 
 def _replay_one(backend: MailBackend, action: PendingAction) -> list[str]:
+    if action.kind == "move" and not action.uids:
+        return _replay_move_by_message_id(backend, action)
     present = still_there(backend, action.folder, action.uids)
     gone = [uid for uid in action.uids if uid not in present]
     if action.kind == "move" and gone and action.message_ids:
@@ -82,6 +84,26 @@ def _replay_one(backend: MailBackend, action: PendingAction) -> list[str]:
     return [
         f"{len(gone)} message(s) in {action.folder} no longer exist on the server, so "
         f"{action.describe()} made while offline was not applied to them."
+    ]
+
+
+def _replay_move_by_message_id(backend: MailBackend, action: PendingAction) -> list[str]:
+    """A move of messages known only by Message-ID: the undo, made offline, of a move the
+    server had done (their UIDs in `action.folder` were never seen here)."""
+    found = _found_by_message_id(backend, action.folder, action.message_ids)
+    wanted = len({m for m in action.message_ids if m})
+    missing = wanted - len(found)
+    if missing > 0:
+        # A replay cut short may have moved some already: those are not lost.
+        arrived = _found_by_message_id(backend, action.destination, action.message_ids)
+        missing = max(0, wanted - len(found) - len(arrived))
+    if found:
+        apply(backend, action, sorted(found))
+    if not missing:
+        return []
+    return [
+        f"{missing} message(s) were no longer in {action.folder}, so {action.describe()} "
+        "made while offline was not applied to them."
     ]
 
 

@@ -357,18 +357,36 @@ class AccountService(OfflineQueue, Watching):
         self.store.delete_uids(folder_id, uids)
 
     async def undo_move(
-        self, source: str, uids: list[int], destination: str, message_ids: list[str]
-    ) -> None:
-        """Move back to `source` what `move(source, uids, destination)` moved.
+        self,
+        source: str,
+        uids: list[int],
+        destination: str,
+        message_ids: list[str],
+        summaries: list[MessageSummary] | None = None,
+    ) -> int:
+        """Move back to `source` what `move(source, uids, destination)` moved; returns how
+        many messages go back.
 
         A move still waiting in the offline queue is simply dropped from it (no server
-        needed); one the server has done is found in `destination` by Message-ID.
+        needed); one the server has done is found in `destination` by Message-ID, and
+        with the server out of reach that is queued (given the moved `summaries`, which
+        are shown in `source` again at once).
         """
         if await self.cancel_queued_move(source, uids, destination):
-            return
-        found = await self.find_by_message_id(destination, message_ids)
+            return len(uids)
+        if summaries is not None and self._queues_offline and self.offline:
+            return self.queue_move_back(source, destination, summaries)
+        try:
+            found = await self.find_by_message_id(destination, message_ids)
+        except ConnectionFailed:
+            if summaries is None or not self._queues_offline:
+                raise
+            self.offline = True
+            return self.queue_move_back(source, destination, summaries)
         await self.move(destination, found, source)
-        await self.sync(source)
+        with contextlib.suppress(ConnectionFailed):  # the move back is queued: it is done
+            await self.sync(source)
+        return len(found)
 
     async def delete(self, folder: str, uids: list[int]) -> str | None:
         """Move to Trash; in Trash itself (or with no Trash), delete for good.

@@ -4,7 +4,9 @@ A mixin of AccountService (kept apart so neither file grows past what one can re
 once). With the server out of reach an action is applied to the cache and queued in the
 store (see core/pending.py); the queue is replayed, in order, on the worker thread as soon
 as a connection works again. A move still in the queue can be taken back without the
-server: the queued action is dropped and the rows it removed return to the cache.
+server: the queued action is dropped and the rows it removed return to the cache. A move
+the server did before the connection was lost is taken back by queueing the way back
+(found by Message-ID when replayed), its rows shown again in the meantime.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tui_mail.core.errors import ConnectionFailed
 from tui_mail.core.events import Event, PendingChanged
 from tui_mail.core.headers import SummaryRow
 from tui_mail.core.pending import PendingAction
+from tui_mail.core.store import UnknownFolder
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -110,15 +113,51 @@ class OfflineQueue:
     def _replay_pending(self) -> None:
         """On the worker thread, connected: send the queue; then sync what it touched."""
         actions = self.store.pending_actions()
-        problems = pending.replay(self._backend, actions, lambda action: self._replayed(action.id))
+        problems = pending.replay(self._backend, actions, self._replayed)
         self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
         touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
         for folder in sorted(touched):
             self._schedule_sync(folder)
 
-    def _replayed(self, action_id: int) -> None:
-        self.store.remove_pending(action_id)
-        self._taken_rows.pop(action_id, None)
+    def _replayed(self, action: PendingAction) -> None:
+        if action.kind == "move" and not action.uids:
+            self._drop_shown_back(action.destination, action.message_ids)
+        self.store.remove_pending(action.id)
+        self._taken_rows.pop(action.id, None)
+
+    def queue_move_back(
+        self, source: str, destination: str, summaries: list[MessageSummary]
+    ) -> int:
+        """Offline: take back a move from `source` to `destination` that the server did.
+        The way back is queued by Message-ID (the UIDs in `destination` are unknown here)
+        and the rows return to `source` in the cache at once. Returns how many go back."""
+        known = [s for s in summaries if s.message_id]
+        if not known:
+            return 0
+        self._queue(
+            PendingAction(
+                "move",
+                destination,
+                (),
+                destination=source,
+                message_ids=tuple(s.message_id for s in known),
+            )
+        )
+        self.store.add_summaries(self.store.ensure_folder(source), map(_summary_row, known))
+        return len(known)
+
+    def _drop_shown_back(self, folder: str, message_ids: tuple[str, ...]) -> None:
+        """After the way back was replayed: the rows shown back offline carry the UIDs the
+        messages had before they left, which the server will not report as vanished; drop
+        them, and the sync that follows brings the messages with their new UIDs."""
+        try:
+            folder_id = self.store.folder_id(folder)
+        except UnknownFolder:
+            return
+        wanted = set(message_ids)
+        self.store.delete_uids(
+            folder_id, [row[0] for row in self.store.thread_fields(folder_id) if row[2] in wanted]
+        )
 
     async def cancel_queued_move(self, folder: str, uids: list[int], destination: str) -> bool:
         """Take back a move of `uids` from `folder` that still waits in the queue: drop it

@@ -21,9 +21,11 @@ from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMail
 from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
 from tui_mail.core.message_index import MessageRef
 from tui_mail.core.models import FolderRole
+from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.widgets.folder_tree import FolderKey
 
 if TYPE_CHECKING:
+    from tui_mail.core.models import SyncResult
     from tui_mail.ui.screens.main import MainScreen
 
 log = logging.getLogger(__name__)
@@ -171,7 +173,7 @@ class AccountSync:
         self.screen.status.set_state(name, state)
         self.screen.status.say(f"{name}: {error}", error=True)
 
-    async def sync(self, name: str, folder: str) -> None:
+    async def sync(self, name: str, folder: str) -> SyncResult:
         screen = self.screen
         service = screen.services[name]
         screen.status.set_state(name, "syncing")
@@ -196,13 +198,17 @@ class AccountSync:
                 f"{name}: {folder} synced: {result.new} new, {result.flags_changed} changed, "
                 f"{result.vanished} removed"
             )
+        return result
 
     async def sync_or_report(self, name: str, folder: str) -> None:
         """A sync the user asked for: a failure shows in the status bar."""
         try:
-            await self.sync(name, folder)
+            result = await self.sync(name, folder)
         except TuiMailError as error:
             self.failed(name, error)
+            return
+        if not (result.new or result.vanished or result.flags_changed):
+            self.screen.status.say(f"{name}: {sanitize_line(folder)} is up to date.")
 
     def shows(self, account: str, folder: str) -> bool:
         """Whether the message list shows `folder` of `account` (no search covering it)."""

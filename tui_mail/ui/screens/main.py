@@ -8,7 +8,6 @@ arrives as messages posted from that thread. Collaborators hold the rest: Accoun
 
 from __future__ import annotations
 
-import asyncio
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,7 +18,6 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message_index import (
     FolderMessages,
     MergedMessages,
@@ -32,11 +30,12 @@ from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.screens.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.outbox_runner import OutboxRunner
+from tui_mail.ui.screens.reading import Reading
 from tui_mail.ui.screens.search import Search
 from tui_mail.ui.screens.triage import Triage
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.widgets.message_list import MessageList
-from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS, Reader
+from tui_mail.ui.widgets.reader import Reader
 from tui_mail.ui.widgets.splitter import Splitter
 from tui_mail.ui.widgets.status import StatusBar
 
@@ -158,6 +157,7 @@ class MainScreen(Screen[None]):
         self.open_raw: bytes | None = None
         self.full_headers = False
         self.triage = Triage(self)
+        self.reading = Reading(self)
         self.search = Search(self)
         self.outbox = OutboxRunner(self)
         self.account_sync = AccountSync(self)
@@ -253,7 +253,8 @@ class MainScreen(Screen[None]):
         self.current = key
         self.searching = None
         self.messages.show_account = key.unified
-        self.messages.marked.clear()
+        self.messages.clear_marks()
+        self.reading.clear()
         self.messages.set_source(self._source_for(key))
         self.messages.cursor = 0
         label = "All inboxes" if key.unified else f"{key.account}: {sanitize_line(key.folder)}"
@@ -302,38 +303,40 @@ class MainScreen(Screen[None]):
 
     @on(MessageList.Selected)
     def _message_selected(self, event: MessageList.Selected) -> None:
-        self._open(event.ref)
+        # Reading happens in the reader: its keys (Space, j/k, n/N) go on from there.
+        self.reading.open(event.ref)
+        self.reader.focus()
 
-    @work(group="reader", exclusive=True, exit_on_error=False)
-    async def _open(self, ref: MessageRef) -> None:
-        from tui_mail.core.mime import render_message  # noqa: PLC0415
+    @on(MessageList.Highlighted)
+    def _list_moved(self, _event: MessageList.Highlighted) -> None:
+        self.reading.follow()
 
-        service = self.services[ref.account]
-        self.reader.show_notice("Loading…")
-        try:
-            raw = await service.fetch_raw(ref.folder, ref.uid, mark_seen=True)
-        except TuiMailError as error:
-            self.reader.show_notice(str(error), error=True)
-            return
-        # Rendering a 10 MB message takes a fraction of a second: keep it off the UI loop.
-        rendered = await asyncio.to_thread(render_message, raw, max_body_chars=INITIAL_BODY_CHARS)
-        self.open_ref, self.open_raw = ref, raw
-        self.reader.show_message(rendered, full_headers=self.full_headers)
-        self.messages.redraw_rows()
-        self.update_counts(ref.account)
+    @on(MessageList.MarksChanged)
+    def _marks_changed(self, event: MessageList.MarksChanged) -> None:
+        self.status.show_marked(event.count)
+
+    # The reader's keys (see reading.py and the Reader's bindings).
+
+    def action_read_page(self) -> None:
+        self.reading.page()
+
+    def action_read_step(self, delta: int) -> None:
+        self.reading.step(delta)
+
+    def action_read_unread(self, step: int) -> None:
+        self.reading.unread(step)
+
+    def action_read_current(self) -> None:
+        self.reading.open_current()
+
+    def action_focus_list(self) -> None:
+        self.messages.focus()
 
     def action_toggle_headers(self) -> None:
-        self.full_headers = not self.full_headers
-        if self.reader.message is not None:  # already rendered (maybe all of it): no re-render
-            self.reader.show_message(self.reader.message, full_headers=self.full_headers)
+        self.reading.toggle_headers()
 
     def action_raw_source(self) -> None:
-        if self.open_raw is None:
-            self.status.say("Open a message first (Enter).")
-            return
-        from tui_mail.core.sanitize import sanitize_text  # noqa: PLC0415
-
-        self.reader.show_raw(sanitize_text(self.open_raw.decode("utf-8", "replace")))
+        self.reading.toggle_raw()
 
     def action_open_item(self) -> None:
         self.reader_actions.open_item()
@@ -387,6 +390,7 @@ class MainScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """Sync what the list shows: the folder, or every inbox of the unified view."""
+        self.status.say(f"Syncing {self.sub_title}…")
         if self.current.unified:
             for name in self.services:
                 self._sync_in_background(name, "INBOX")
@@ -440,7 +444,8 @@ class MainScreen(Screen[None]):
         seen: set[str] = set()
         for key, active in self.app.active_bindings.items():
             binding = active.binding
-            if binding.action in seen or not binding.description:
+            # Ours all have an id; Textual's own (scroll left, page left, copy) do not.
+            if binding.action in seen or not binding.description or binding.id is None:
                 continue
             seen.add(binding.action)
             keys = (

@@ -28,7 +28,10 @@ class Search:
             return
         search = self.screen.query_one("#search", Input)
         search.add_class("-open")
+        # The query on screen, selected so that typing replaces it; empty otherwise.
+        search.value = self.screen.searching or ""
         search.focus()
+        search.select_all()
 
     def submitted(self, event: Input.Submitted) -> None:
         query = event.value.strip()

@@ -1,11 +1,14 @@
 """Triage on the main screen: read/flag toggles, delete, archive, move, marks, undo.
 
-A mixin of MainScreen (kept apart so neither file grows past what one can read at once).
-Every action goes through AccountService and reports in the status bar in plain words.
+A collaborator of MainScreen (kept apart so neither file grows past what one can read at
+once). Every action goes through AccountService and reports in the status bar in plain
+words. Actions and undos run one at a time, in the order pressed, so an undo pressed right
+after an action takes back that action and not the one before.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,19 +18,26 @@ from textual.widgets import Input
 
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message_index import FolderMessages, MessageRef
-from tui_mail.core.models import Flag, FolderRole
+from tui_mail.core.models import Flag, FolderRole, MessageSummary
+from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.screens.folder_picker import FolderPicker
+from tui_mail.ui.screens.undo import Undo, UndoStack, count
 
 if TYPE_CHECKING:
     from tui_mail.ui.screens.main import MainScreen
 
 
 @dataclass(frozen=True)
-class Undo:
-    """How to take back the last action."""
+class _Moved:
+    """One account's and folder's part of a move: what its undo needs."""
 
-    description: str
-    undo: Callable[[], Awaitable[str]]
+    account: str
+    source: str
+    uids: list[int]
+    target: str
+    summaries: list[MessageSummary]
+    """As the cache had them before the move: how the messages are found (Message-ID)
+    and shown again when the undo is made offline."""
 
 
 class Triage:
@@ -35,7 +45,8 @@ class Triage:
 
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
-        self.last_undo: Undo | None = None
+        self.undo_stack = UndoStack()
+        self._in_order = asyncio.Lock()
 
     def _by_folder(self, refs: list[MessageRef]) -> dict[tuple[str, str], list[int]]:
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -48,6 +59,10 @@ class Triage:
         if not refs:
             self.screen.status.say("No message here.")
         return refs
+
+    def _has_flag(self, ref: MessageRef, flag: Flag) -> bool:
+        summary = self.screen.services[ref.account].summary(ref.folder, ref.uid)
+        return summary is not None and flag in summary.flags
 
     def toggle_read(self) -> None:
         self._toggle(Flag.SEEN, "read", "unread")
@@ -62,31 +77,44 @@ class Triage:
         first = self.screen.messages.row_at(self.screen.messages.cursor)
         # Like mutt: one direction for the whole selection, decided by the current message.
         turn_on = not (first is not None and flag in first.summary.flags)
-        self._run_action(self._set_flag(refs, flag, turn_on, on_word if turn_on else off_word))
+        words = (on_word, off_word) if turn_on else (off_word, on_word)
+        self._run_action(lambda: self._set_flag(refs, flag, turn_on, words))
 
-    async def _set_flag(self, refs: list[MessageRef], flag: Flag, on: bool, word: str) -> str:
+    async def _set_flag(
+        self, refs: list[MessageRef], flag: Flag, on: bool, words: tuple[str, str]
+    ) -> str:
+        done_word, undone_word = words
+        # Undo puts back only what this changed: a message that was read already stays read.
+        changed = [ref for ref in refs if self._has_flag(ref, flag) != on]
         for (account, folder), uids in self._by_folder(refs).items():
             await self.screen.services[account].set_flag(folder, uids, flag, on=on)
+            self.screen.update_counts(account)
+        self.screen.messages.redraw_rows()
+        if not changed:
+            return f"{count(len(refs))} already {done_word}."
+        left = self._by_folder(changed)
 
         async def undo() -> str:
-            for (account, folder), uids in self._by_folder(refs).items():
+            while left:
+                (account, folder), uids = next(iter(left.items()))
                 await self.screen.services[account].set_flag(folder, uids, flag, on=not on)
+                del left[(account, folder)]
+                self.screen.update_counts(account)
             self.screen.messages.redraw_rows()
-            return f"Undone: {len(refs)} marked {word} again as before."
+            return f"Undone: {count(len(changed))} marked {undone_word} again."
 
-        self.last_undo = Undo(f"{len(refs)} marked {word}", undo)
-        self.screen.messages.redraw_rows()
-        return f"{len(refs)} message(s) marked {word}. z undoes."
+        self.undo_stack.push(Undo(f"{count(len(changed))} marked {done_word}", undo))
+        return f"{count(len(refs))} marked {done_word}. z undoes."
 
     def delete(self) -> None:
         refs = self._selection()
         if refs:
-            self._run_action(self._move(refs, FolderRole.TRASH, None))
+            self._run_action(lambda: self._move(refs, FolderRole.TRASH, None))
 
     def archive(self) -> None:
         refs = self._selection()
         if refs:
-            self._run_action(self._move(refs, FolderRole.ARCHIVE, None))
+            self._run_action(lambda: self._move(refs, FolderRole.ARCHIVE, None))
 
     def move(self) -> None:
         refs = self._selection()
@@ -103,17 +131,18 @@ class Triage:
 
         def chosen(folder: str | None) -> None:
             if folder:
-                self._run_action(self._move(refs, None, folder))
+                self._run_action(lambda: self._move(refs, None, folder))
 
         self.screen.app.push_screen(FolderPicker(f"Move {len(refs)} message(s) to…", names), chosen)
 
     async def _move(
         self, refs: list[MessageRef], role: FolderRole | None, destination: str | None
     ) -> str:
-        moved: list[tuple[str, str, list[int], str, list[str]]] = []  # account, from, uids, to, ids
+        moved: list[_Moved] = []
+        gone = 0  # deleted for good (in Trash, or no Trash): nothing to undo
         for (account, folder), uids in self._by_folder(refs).items():
             service = self.screen.services[account]
-            ids = [s.message_id for uid in uids if (s := service.summary(folder, uid))]
+            summaries = [s for uid in uids if (s := service.summary(folder, uid))]
             if role is FolderRole.TRASH:
                 target = await service.delete(folder, uids)
             elif role is FolderRole.ARCHIVE:
@@ -124,52 +153,88 @@ class Triage:
             else:
                 continue
             if target is not None:
-                moved.append((account, folder, uids, target, ids))
+                moved.append(_Moved(account, folder, uids, target, summaries))
+            else:
+                gone += len(uids)
             self._forget(account, folder, uids)
-        self.screen.messages.marked.clear()
-        where = ", ".join(sorted({m[3] for m in moved})) or "nowhere (deleted for good)"
+        self.screen.messages.clear_marks()
+        parts = [f"{count(len(m.uids))} moved to {sanitize_line(m.target)}" for m in moved]
+        if gone:
+            parts.append(f"{count(gone)} deleted for good (no undo)")
         if moved:
+            self.undo_stack.push(Undo("; ".join(parts), self._undo_moves(moved)))
+        return "; ".join(parts) + "." + (" z undoes." if moved else "")
 
-            async def undo() -> str:
-                for account, source, uids, target, ids in moved:
-                    # Offline, a move still queued is just dropped from the queue.
-                    await self.screen.services[account].undo_move(source, uids, target, ids)
-                    self.screen.update_counts(account)
-                self.screen.messages.reload()
-                return f"Undone: {len(refs)} message(s) back where they were."
+    def _undo_moves(self, moved: list[_Moved]) -> Callable[[], Awaitable[str]]:
+        left = list(moved)
+        said: list[str] = []
 
-            self.last_undo = Undo(f"moved to {where}", undo)
-        else:
-            self.last_undo = None
-        return f"{len(refs)} message(s) moved to {where}." + (" z undoes." if moved else "")
+        async def undo() -> str:
+            while left:
+                part = left[0]
+                service = self.screen.services[part.account]
+                # Offline, a move still queued is dropped from the queue; one the server
+                # did is reversed when it is back (see AccountService.undo_move).
+                ids = [s.message_id for s in part.summaries]
+                back = await service.undo_move(part.source, part.uids, part.target, ids,
+                                               part.summaries)  # fmt: skip
+                left.pop(0)
+                self.screen.update_counts(part.account)
+                where = f"back to {sanitize_line(part.source)} from {sanitize_line(part.target)}"
+                if back >= len(part.uids):
+                    said.append(f"{count(len(part.uids))} moved {where}")
+                else:
+                    said.append(
+                        f"{back} of {count(len(part.uids))} moved {where} (the others were "
+                        f"no longer in {sanitize_line(part.target)})"
+                    )
+            self.screen.messages.reload()
+            return "Undone: " + "; ".join(said) + "."
+
+        return undo
 
     def _forget(self, account: str, folder: str, uids: list[int]) -> None:
-        source = self.screen.messages.source
+        messages = self.screen.messages
+        source = messages.source
         if isinstance(source, FolderMessages) and (source.account, source.folder) == (
             account,
             folder,
         ):
-            keep = self.screen.messages.cursor
+            current, position = messages.current, messages.cursor
+            leaving = current is not None and current.uid in uids
             source.forget(uids)
-            self.screen.messages.set_source(source)
-            self.screen.messages.move_to(min(keep, len(source) - 1))
+            # The cursor stays on its message; when that one left, on the row now there.
+            messages.set_source(source, keep=None if leaving else current)
+            if leaving:
+                messages.move_to(min(position, len(source) - 1))
         else:
-            self.screen.messages.reload()
+            messages.reload()
         self.screen.update_counts(account)
 
     def undo(self) -> None:
-        if self.last_undo is None:
-            self.screen.status.say("Nothing to undo.")
-            return
-        undo, self.last_undo = self.last_undo, None
-        self._run_action(undo.undo())
-
-    def _run_action(self, action: Awaitable[str]) -> None:
-        async def run() -> None:
+        async def undo_last() -> str:
+            entry = self.undo_stack.pop()
+            if entry is None:
+                return "Nothing to undo."
             try:
-                self.screen.status.say(await action)
+                return await entry.undo()
             except TuiMailError as error:
-                self.screen.status.say(str(error), error=True)
+                self.undo_stack.push(entry)  # what is left of it, for another z
+                raise TuiMailError(
+                    f"Could not undo ({entry.description}): {error} z tries again."
+                ) from error
+
+        self._run_action(undo_last)
+
+    def _run_action(self, action: Callable[[], Awaitable[str]]) -> None:
+        """Run `action` after those pressed before it; say what it did (or why not)."""
+
+        async def run() -> None:
+            async with self._in_order:
+                try:
+                    self.screen.status.say(await action())
+                except TuiMailError as error:
+                    self.screen.status.say(str(error), error=True)
 
         self.screen.run_worker(run(), group="triage", exit_on_error=False)
 
@@ -184,23 +249,25 @@ class Triage:
             self.screen.messages.focus()
         if self.screen.searching is not None:
             self.screen.show_folder(self.screen.current)
-        elif self.screen.messages.marked:
-            self.screen.messages.marked.clear()
-            self.screen.messages.refresh()
+        else:
+            self.screen.messages.clear_marks()
 
-    def _jump_unread(self, step: int) -> None:
+    def jump_unread(self, step: int) -> bool:
+        """Move the cursor to the next (1) or previous (-1) unread message; False when
+        there is none (the status bar says so)."""
         source = self.screen.messages.source
         index = self.screen.messages.cursor + step
         while 0 <= index < len(source):
             row = source.row(index)
             if row is not None and not row.summary.seen:
                 self.screen.messages.move_to(index)
-                return
+                return True
             index += step
         self.screen.status.say("No more unread messages.")
+        return False
 
     def next_unread(self) -> None:
-        self._jump_unread(1)
+        self.jump_unread(1)
 
     def previous_unread(self) -> None:
-        self._jump_unread(-1)
+        self.jump_unread(-1)

@@ -121,7 +121,7 @@ class FolderTree(Tree[FolderKey | None]):
                 if not node.children:
                     node.allow_expand = False
         if current is not None and current in self._by_key:
-            self.move_cursor(self._by_key[current])
+            self._move_cursor_to(self._by_key[current])
 
     def _add_outbox(self, root: TreeNode[FolderKey | None], account: str, waiting: int) -> None:
         """Right under the inbox, where it is seen: messages that have not left yet."""
@@ -131,7 +131,14 @@ class FolderTree(Tree[FolderKey | None]):
     def select_key(self, key: FolderKey) -> None:
         node = self._by_key.get(key)
         if node is not None:
-            self.move_cursor(node)
+            self._move_cursor_to(node)
+
+    def _move_cursor_to(self, node: TreeNode[FolderKey | None]) -> None:
+        # Tree.move_cursor reads the node's line number, which is -1 until the tree's lines
+        # are rebuilt (after clear() or add()): the cursor then lands on the first line
+        # ("All inboxes") whatever the list shows. Build the lines first.
+        self._tree_lines  # noqa: B018  (the property builds them)
+        self.move_cursor(node)
 
     def update_count(self, key: FolderKey, name: str, unread: int) -> None:
         node = self._by_key.get(key)

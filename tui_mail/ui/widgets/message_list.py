@@ -143,6 +143,13 @@ class MessageList(ScrollView, can_focus=True):
             self.apply = apply
             super().__init__()
 
+    class MarksChanged(Message):
+        """Messages were marked or unmarked (for a bulk action); `count` are marked now."""
+
+        def __init__(self, count: int) -> None:
+            self.count = count
+            super().__init__()
+
     class Selected(Message):
         """The user asked to read a message (Enter or click)."""
 
@@ -221,6 +228,13 @@ class MessageList(ScrollView, can_focus=True):
             return
         self.marked.symmetric_difference_update({current})
         self.refresh_line(self.cursor - int(self.scroll_y))
+        self.post_message(self.MarksChanged(len(self.marked)))
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged(0))
 
     # -- cursor ------------------------------------------------------------------------
 

@@ -35,16 +35,42 @@ CHUNK_CHARS = 50_000
 TRUNCATED_PREFIX = "Truncated"
 """How the renderer's notes about a cut body begin."""
 
+EMPTY = Text("No message open. Enter reads the highlighted one.", style="dim")
+"""What the reader shows with no message open."""
+
 
 class Reader(VerticalScroll, can_focus=True):
     """Headers, body, numbered links and attachments of the open message."""
 
+    # Like mutt's pager: j/k and n/N go to another message (opened at once), the arrows
+    # scroll, Space pages and at the end goes on to the next unread message. The actions
+    # live on the main screen, which knows the list.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j,down", "scroll_down", "Down", show=False, id="reader.down",
+        Binding("down", "scroll_down", "Down", show=False, id="reader.down",
                 tooltip="Scroll down"),
-        Binding("k,up", "scroll_up", "Up", show=False, id="reader.up", tooltip="Scroll up"),
-        Binding("space", "page_down", "Page", show=False, id="reader.page",
+        Binding("up", "scroll_up", "Up", show=False, id="reader.up", tooltip="Scroll up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="reader.page_down",
                 tooltip="Next page"),
+        Binding("pageup", "page_up", "Page up", show=False, id="reader.page_up",
+                tooltip="Previous page"),
+        Binding("home", "scroll_home", "Top", show=False, id="reader.top",
+                tooltip="Start of the message"),
+        Binding("end", "scroll_end", "Bottom", show=False, id="reader.bottom",
+                tooltip="End of the message"),
+        Binding("space", "screen.read_page", "Page", show=False, id="reader.page",
+                tooltip="Next page; at the end, the next unread message"),
+        Binding("j", "screen.read_step(1)", "Next message", show=False, id="reader.next",
+                tooltip="Open the next message"),
+        Binding("k", "screen.read_step(-1)", "Previous message", show=False,
+                id="reader.previous", tooltip="Open the previous message"),
+        Binding("n", "screen.read_unread(1)", "Next unread", show=False,
+                id="reader.next_unread", tooltip="Open the next unread message"),
+        Binding("N", "screen.read_unread(-1)", "Previous unread", show=False,
+                id="reader.previous_unread", tooltip="Open the previous unread message"),
+        Binding("enter", "screen.read_current", "Open", show=False, id="reader.open_current",
+                tooltip="Open the message under the list's cursor"),
+        Binding("escape", "screen.focus_list", "Back to the list", show=False,
+                id="reader.back", tooltip="Back to the message list"),
     ]  # fmt: skip
 
     DEFAULT_CSS = """
@@ -60,10 +86,11 @@ class Reader(VerticalScroll, can_focus=True):
 
     message: RenderedMessage | None = None
     """The message on screen (None for a notice or the raw source)."""
+    rendered: RenderedMessage | None = None
+    """The open message, also while its raw source is shown (None when nothing is open)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No message open. Enter reads the highlighted one.", style="dim"),
-                     id="reader-body")  # fmt: skip
+        yield Static(EMPTY, id="reader-body")
 
     @property
     def body(self) -> Static:
@@ -81,14 +108,28 @@ class Reader(VerticalScroll, can_focus=True):
         """Everything the reader holds, as plain text (what a user can scroll through)."""
         return "".join(str(piece.render()) for piece in self.query(Static))
 
+    @property
+    def showing_raw(self) -> bool:
+        """The raw source of the open message is on screen."""
+        return self.rendered is not None and self.message is None
+
+    @property
+    def at_end(self) -> bool:
+        """Scrolled to the bottom (or everything fits): Space goes on to the next message."""
+        return self.scroll_y >= self.max_scroll_y
+
     def show_text(self, text: Text) -> None:
-        self.message = None
+        self.message = self.rendered = None
         self._show_pieces([text])
+
+    def show_empty(self) -> None:
+        """Nothing open: the message that was here left the list, or the list moved on."""
+        self.show_text(EMPTY)
 
     def show_message(self, message: RenderedMessage, *, full_headers: bool = False) -> None:
         pieces = message_pieces(message, full_headers=full_headers)
         self._show_pieces(pieces)
-        self.message = message
+        self.message = self.rendered = message
 
     def show_raw(self, source: str) -> None:
         self.message = None

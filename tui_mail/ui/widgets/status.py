@@ -38,6 +38,13 @@ class StatusBar(Horizontal):
         width: 1fr;
         padding: 0 1;
     }
+    StatusBar > #status-marked {
+        width: auto;
+        padding: 0 1;
+        color: $warning;
+        text-style: bold;
+        display: none;
+    }
     StatusBar > ProgressBar {
         width: 32;
         display: none;
@@ -54,6 +61,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="status-accounts")
         yield Static(id="status-message")
+        yield Static(id="status-marked")
         yield ProgressBar(total=100, show_eta=False, id="status-progress")
 
     def set_state(self, account: str, state: str) -> None:
@@ -73,6 +81,12 @@ class StatusBar(Horizontal):
         """Show a message (words a user understands; plain text, never markup)."""
         style = "bold red" if error else ""
         self.query_one("#status-message", Static).update(Text(message, style=style))
+
+    def show_marked(self, count: int) -> None:
+        """How many messages are marked for a bulk action (nothing when none)."""
+        marked = self.query_one("#status-marked", Static)
+        marked.update(f"{count} marked")
+        marked.display = count > 0
 
     def progress(self, done: int, total: int) -> None:
         bar = self.query_one("#status-progress", ProgressBar)
