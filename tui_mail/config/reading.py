@@ -218,6 +218,9 @@ def _parse_watching(table: Table) -> dict[str, Any]:
     seconds = table.integer("poll_interval_seconds", 5, 86400)
     if seconds is not None:
         values["poll_interval_seconds"] = seconds
+    recheck = table.integer("idle_recheck_seconds", 0, 1740)
+    if recheck is not None:
+        values["idle_recheck_seconds"] = recheck
     command = table.string("new_mail_command")
     if command is not None:
         values["new_mail_command"] = command

@@ -84,6 +84,9 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "poll_interval_seconds": (
             account.poll_interval_seconds if account.poll_interval_seconds != 60 else None
         ),
+        "idle_recheck_seconds": (
+            account.idle_recheck_seconds if account.idle_recheck_seconds != 60 else None
+        ),
         "new_mail_command": account.new_mail_command,
         "notify": list(account.notify) if account.notify != ("bell", "desktop") else None,
     }
