@@ -149,7 +149,8 @@ class _Handler(socketserver.StreamRequestHandler):
         owner = self.server.owner
         with owner.lock:
             exists = name in owner.mailboxes
-            if (command == b"CREATE") == exists or name.upper() == "INBOX":
+            refused = command == b"CREATE" and owner.refuse_create
+            if refused or (command == b"CREATE") == exists or name.upper() == "INBOX":
                 self.send(tag + b" NO cannot")
                 return True
             if command == b"CREATE":
@@ -206,8 +207,16 @@ class _TcpServer(socketserver.ThreadingTCPServer):
 class QuietIdleServer:
     """Start with `with QuietIdleServer() as server:`; `server.port` on 127.0.0.1."""
 
-    def __init__(self, *, push: bool = False, user: str = "user", password: str = "pw") -> None:  # noqa: S107
+    def __init__(
+        self,
+        *,
+        push: bool = False,
+        refuse_create: bool = False,
+        user: str = "user",
+        password: str = "pw",  # noqa: S107
+    ) -> None:
         self.push = push
+        self.refuse_create = refuse_create
         self.user, self.password = user, password
         self.uidvalidity = 1234
         self.mailboxes: dict[str, Mailbox] = {"INBOX": Mailbox()}
