@@ -312,7 +312,10 @@ class IdleWatcher:
                 return
             if (self._wall_clock() - wall) - (time.monotonic() - mono) > CLOCK_JUMP:
                 raise ConnectionDead("slept")
-            if _changes(self._noop(client)):
+            _text, responses = client.noop()
+            if any(_is_bye(response) for response in responses):
+                raise ConnectionDead("The server closed the connection (BYE).")
+            if _changes(responses):
                 self._changed()
 
 
