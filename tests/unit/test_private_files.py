@@ -172,3 +172,21 @@ def test_a_config_symlink_is_judged_by_the_file_it_points_at(tmp_path: Path) -> 
 
     with pytest.raises(ConfigError, match=f"Run: chmod go-w {real}$"):
         load_config(link)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another group needs root")
+def test_group_write_is_fine_only_for_the_users_own_private_group(tmp_path: Path) -> None:
+    """A umask of 002 with user private groups (Debian's user-group-modes, as in ssh)."""
+    config = write_config(tmp_path / "conf" / "config.toml")
+    config.chmod(0o664)
+    os.chown(config, -1, 0)  # root's own group, nobody else in it
+    assert load_config(config).accounts[0].name == "work"
+
+    os.chown(config, -1, 1)  # "daemon": another group
+    with pytest.raises(ConfigError, match=f"{config} is writable by others"):
+        load_config(config)
+
+    os.chown(config, 1, 0)  # another user's file
+    config.chmod(0o644)
+    with pytest.raises(ConfigError, match=f"{config} belongs to another user"):
+        load_config(config)

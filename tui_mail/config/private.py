@@ -146,20 +146,45 @@ def secure_config(path: Path, *, own_dir: bool) -> str | None:
 
 def refuse_writable_config(path: Path) -> None:
     """ConfigError, with the command that fixes it, for a config file (or the directory it
-    is in) that group or others may write: its password_command would run what they put
-    there. Nothing is said about a file that does not exist."""
+    is in) that another user may write: its password_command would run what they put there.
+
+    As ssh does (with Debian's user-group-modes): group write is fine when the group is the
+    user's own private group, as with a umask of 002. Nothing is said about a file that does
+    not exist: load_config says so in its own words."""
     try:
         target = path.resolve()  # a dotfiles symlink: what matters is the file it points at
-        candidates = (target, target.parent)
-        for candidate in candidates:
-            mode = candidate.stat().st_mode
-            if mode & _OTHERS_WRITE:
+        for candidate in (target, target.parent):
+            info = candidate.stat()
+            if info.st_uid not in (os.getuid(), 0):
+                raise ConfigError(
+                    f"{candidate} belongs to another user, and the configuration runs "
+                    "commands (password_command); refusing to use it"
+                )
+            writable = info.st_mode & _OTHERS_WRITE
+            if writable == stat.S_IWGRP and _private_group(info.st_gid):
+                continue
+            if writable:
                 raise ConfigError(
                     f"{candidate} is writable by others, and the configuration runs commands "
                     f"(password_command); refusing to use it. Run: chmod go-w {candidate}"
                 )
     except OSError:
-        return  # missing or unreadable: load_config says so in its own words
+        return
+
+
+def _private_group(gid: int) -> bool:
+    """Whether `gid` is this user's own group, with nobody else in it."""
+    import grp  # noqa: PLC0415 -- only for a group-writable config, which is rare
+    import pwd  # noqa: PLC0415
+
+    try:
+        me = pwd.getpwuid(os.getuid())
+        group = grp.getgrgid(gid)
+    except KeyError:
+        return False
+    if group.gr_name != me.pw_name or any(member != me.pw_name for member in group.gr_mem):
+        return False
+    return all(user.pw_gid != gid or user.pw_uid == me.pw_uid for user in pwd.getpwall())
 
 
 def _count(paths: list[Path]) -> str:
