@@ -68,14 +68,15 @@ def test_new_mail_on_a_server_quiet_during_idle_arrives_within_the_recheck_inter
     watch: Callable[..., tuple[IdleWatcher, Changes]],
 ) -> None:
     with QuietIdleServer() as server:
-        _watcher, changes = watch(quiet_account(server, idle_recheck_seconds=1))
+        watcher, changes = watch(quiet_account(server, idle_recheck_seconds=1))
         server.wait_until_idling()
         delivered = time.monotonic()
         server.deliver("INBOX", MESSAGE)
 
         assert changes.wait_for(2, 5), "new mail was not noticed (it waits for the 9 min renewal)"
-        assert changes.times[1] - delivered < 2.5
-        assert server.commands.count("IDLE") >= 2  # IDLE was ended: what makes it tell
+        assert changes.times[1] - delivered < 3.0
+        # Found by ending IDLE (the server said nothing during it): rechecks go on.
+        assert not watcher.server_announces
 
 
 def test_without_rechecks_a_quiet_server_leaves_new_mail_unnoticed(
@@ -95,13 +96,13 @@ def test_a_server_that_announces_during_idle_is_trusted_and_left_in_idle(
     watch: Callable[..., tuple[IdleWatcher, Changes]],
 ) -> None:
     with QuietIdleServer(push=True) as server:
-        watcher, changes = watch(quiet_account(server), recheck_interval=1)
+        watcher, changes = watch(quiet_account(server), recheck_interval=2)
         server.wait_until_idling()
         server.deliver("INBOX", MESSAGE)
-        assert changes.wait_for(2, 0.8)  # heard during IDLE, before any recheck
+        assert changes.wait_for(2, 1.5)  # heard during IDLE, before any recheck
         assert watcher.server_announces, server.commands
         time.sleep(0.3)  # back in IDLE after the change
 
         before = list(server.commands)
-        time.sleep(2.5)  # two recheck intervals: none is used any more
+        time.sleep(4.5)  # two recheck intervals: none is used any more
         assert server.commands == before
