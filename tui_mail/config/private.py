@@ -125,7 +125,7 @@ def secure_data_dir(root: Path) -> str | None:
     if not root.exists():
         private_dir(root)
         return None
-    changed = tighten_tree(root)
+    changed = tighten_tree(root.resolve())  # a data directory symlinked elsewhere: its target
     if not changed:
         return None
     return (
