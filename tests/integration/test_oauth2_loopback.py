@@ -173,6 +173,7 @@ def test_authorize_on_the_command_line_with_a_chosen_port(
         f'token_endpoint = "{provider.token_endpoint}"\n'
         f'authorization_endpoint = "{AUTHORIZE}"\n'
     )
+    config.chmod(0o600)  # as tui-mail writes it: no "made ... private" note on stderr
     env = dict(
         os.environ, TUI_MAIL_CONFIG=str(config), TUI_MAIL_DATA_DIR=str(tmp_path / "data"),
         PYTHON_KEYRING_BACKEND="tests.support.setup_servers.FileKeyring",

@@ -5,9 +5,11 @@ The harness (SmtpServer, Recorder, new_ca ...) is in tests/support/smtp.py.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import socket
 import stat
+import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -210,3 +212,27 @@ async def test_sendmail_command_gets_the_message_on_stdin_and_recipients_as_argu
     failing.chmod(failing.stat().st_mode | stat.S_IXUSR)
     with pytest.raises(ServerError, match=r"failed \(exit status 67\): sendmail: fatal: no such"):
         await SendmailTransport(str(failing)).submit(b"x\r\n", USER, ["a@b.org"])
+
+
+async def test_a_sendmail_command_that_hangs_is_ended_with_all_it_started(tmp_path: Path) -> None:
+    script = tmp_path / "hanging-sendmail"
+    # Like msmtp waiting on its passwordeval child: the child would outlive a plain kill.
+    script.write_text(f"#!/bin/sh\nsleep 1000 &\necho $! > {tmp_path}/child\nwait\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+
+    with pytest.raises(ConnectionFailed, match=r"did not finish within 0\.5 s"):
+        await SendmailTransport(str(script), timeout=0.5).submit(b"x\r\n", USER, ["a@b.org"])
+
+    child = int((tmp_path / "child").read_text())
+    deadline = time.monotonic() + 5
+    while _running(child) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not _running(child), "the command's `sleep 1000` child is still running"
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat_line.rsplit(")", 1)[1].split()[0] != "Z"

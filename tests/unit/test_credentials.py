@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import keyring
 import keyring.core
@@ -348,3 +350,46 @@ def test_importing_config_and_credentials_loads_neither_keyring_nor_textual() ->
     )
 
     assert result.stdout.strip() == "[]"
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent counts as gone: it holds nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.parametrize("setting", ["password_command", "token_command"])
+def test_a_command_that_times_out_leaves_nothing_running(tmp_path: Path, setting: str) -> None:
+    pids = tmp_path / "pids"
+    # The shell starts a child that would outlive it, then hangs waiting for it.
+    command = f"sleep 1000 & echo $$ $! > {pids}; wait"
+    if setting == "password_command":
+        error = failure(get_password, account(password_command=command), timeout=0.5)
+    else:
+        oauth = account(auth="oauth2", oauth2=OAuth2Config(token_command=command))
+        error = failure(get_oauth2_token, oauth, timeout=0.5)
+
+    assert "did not finish within 0.5 s" in str(error)
+    shell, sleeper = (int(pid) for pid in pids.read_text().split())
+    deadline = time.monotonic() + 5
+    while (_alive(sleeper) or _group_members(shell)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(sleeper), "the command's `sleep 1000` child is still running"
+    assert _group_members(shell) == []
+    assert os.getpgid(0) != shell  # it ran in a group of its own, not in ours

@@ -24,6 +24,8 @@ from tui_mail.cli.common import Parents, run_with_service
 from tui_mail.core.errors import TuiMailError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui_mail.config import AppConfig
     from tui_mail.core.service import AccountService
 
@@ -82,6 +84,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     """Run the chosen command with what it declared it needs (see common.Parents)."""
     needs = getattr(args, "needs", "config")
     result: int
+    _make_private(None)
     if needs == "nothing":
         result = args.handler(args)
         return result
@@ -99,6 +102,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             config = AppConfig(path, ())
         else:
             config = load_config(path)
+            _make_private(path)
     if args.command is None:
         prepared = _head_start(config, args.account, args.folder)
         from tui_mail.ui.app import run  # noqa: PLC0415  (keeps textual out of the CLI)
@@ -110,6 +114,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         account = config.account(args.account)
         result = asyncio.run(run_with_service(account, lambda service: args.handler(service, args)))
     return result
+
+
+def _make_private(config_file: Path | None) -> None:
+    """The data directory (or, given, the config file) private; a note when an older
+    version had left them readable by other users. See config/private.py."""
+    from tui_mail.config import data_path  # noqa: PLC0415
+    from tui_mail.config.paths import default_config_dir  # noqa: PLC0415
+    from tui_mail.config.private import secure_config, secure_data_dir  # noqa: PLC0415
+
+    if config_file is None:
+        note = secure_data_dir(data_path())
+    else:
+        note = secure_config(config_file, own_dir=config_file.parent == default_config_dir())
+    if note:
+        print(f"tui-mail: {note}", file=sys.stderr)
 
 
 def _head_start(

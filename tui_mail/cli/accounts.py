@@ -456,7 +456,12 @@ def _doctor(config: AppConfig, args: argparse.Namespace) -> int:
             return credentials.get_oauth2_token(account)
         return credentials.get_password(account)
 
-    report = diagnose_account(account, None if args.no_login else secret, timeout=args.timeout)
+    report = diagnose_account(
+        account,
+        None if args.no_login else secret,
+        timeout=args.timeout,
+        idle_wait=args.idle_wait or None,
+    )
     print(report.format())
     return report.exit_code
 
@@ -514,3 +519,11 @@ def register(commands: Any, parents: Parents) -> None:
     )
     sub.add_argument("--no-login", action="store_true", help="check the connection only")
     sub.add_argument("--timeout", type=float, default=10.0, help="seconds per step (10)")
+    sub.add_argument(
+        "--idle-wait",
+        type=float,
+        default=70.0,
+        metavar="SECONDS",
+        help="how long to wait for the server to announce a test message during IDLE "
+        "(70; 0 skips this step, which uses a scratch folder for a moment)",
+    )

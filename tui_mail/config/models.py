@@ -147,6 +147,9 @@ class AccountConfig:
     """How long one IDLE lasts before it is renewed (RFC 2177: under 29 minutes)."""
     poll_interval_seconds: int = 60
     """How often a server without IDLE is checked for new mail."""
+    idle_recheck_seconds: int = 60
+    """How often IDLE is ended and NOOP asked, until the server has shown that it announces
+    new mail during IDLE (GNU Mailutils never does, Courier only every 60 s); 0: never."""
     new_mail_command: str | None = None
     """Shell command run on new mail, given TUI_MAIL_FROM, TUI_MAIL_SUBJECT ... in its
     environment."""

@@ -17,7 +17,12 @@ def config_path(explicit: str | Path | None = None) -> Path:
     from_env = os.environ.get("TUI_MAIL_CONFIG")
     if from_env:
         return Path(from_env).expanduser()
-    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml"
+    return default_config_dir() / "config.toml"
+
+
+def default_config_dir() -> Path:
+    """tui-mail's own config directory (others may be the user's dotfiles folder)."""
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 
 def data_path() -> Path:

@@ -31,6 +31,7 @@ from tui_mail.config.models import (
     Security,
     ServerConfig,
 )
+from tui_mail.config.private import refuse_writable_config
 from tui_mail.config.table import Table
 from tui_mail.config.wording import describe, ordinal, quote
 from tui_mail.core.errors import ConfigError
@@ -48,7 +49,9 @@ _SUBTABLE_KEYS = {"oauth2": _OAUTH2_KEYS, "pop3": tuple(f.name for f in fields(P
 
 
 def load_config(path: Path) -> AppConfig:
-    """Read and validate the file at `path`; raises ConfigError for anything wrong in it."""
+    """Read and validate the file at `path`; raises ConfigError for anything wrong in it,
+    and for a file that others could write (see private.refuse_writable_config)."""
+    refuse_writable_config(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -215,6 +218,9 @@ def _parse_watching(table: Table) -> dict[str, Any]:
     seconds = table.integer("poll_interval_seconds", 5, 86400)
     if seconds is not None:
         values["poll_interval_seconds"] = seconds
+    recheck = table.integer("idle_recheck_seconds", 0, 1740)
+    if recheck is not None:
+        values["idle_recheck_seconds"] = recheck
     command = table.string("new_mail_command")
     if command is not None:
         values["new_mail_command"] = command

@@ -18,6 +18,7 @@ from tui_mail.config.models import (
     AppConfig,
     OAuth2Config,
 )
+from tui_mail.config.private import private_dir
 from tui_mail.config.reading import parse_document
 from tui_mail.core.errors import ConfigError
 
@@ -83,6 +84,9 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "poll_interval_seconds": (
             account.poll_interval_seconds if account.poll_interval_seconds != 60 else None
         ),
+        "idle_recheck_seconds": (
+            account.idle_recheck_seconds if account.idle_recheck_seconds != 60 else None
+        ),
         "new_mail_command": account.new_mail_command,
         "notify": list(account.notify) if account.notify != ("bell", "desktop") else None,
     }
@@ -116,7 +120,7 @@ def _home_relative(path: Path | None) -> str | None:
 def _write_atomically(path: Path, text: str) -> None:
     # Replace the file a dotfiles symlink points at, not the symlink itself.
     target = path.resolve() if path.is_symlink() else path
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(target.parent)
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:

@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tui_mail.config.private import private_dir
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.filenames import safe_filename
 
@@ -79,7 +80,7 @@ def save_attachment(data: bytes, filename: str, directory: Path) -> Path:
     """
     name = safe_filename(filename, "attachment")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         handle, temporary = tempfile.mkstemp(prefix=".tui-mail-", suffix=".part", dir=directory)
     except OSError as error:
         hint = "set download_dir under [ui] in the config, or pass --to"

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui_mail.config.private import private_dir
 from tui_mail.core.errors import CredentialsUnavailable, TuiMailError, UsageError
+from tui_mail.core.process_group import run_in_own_group
 from tui_mail.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -155,7 +157,7 @@ def write_secret_file(path: Path, secret: str) -> str:
         raise UsageError("refusing to store an empty password")
     path = path.expanduser()
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             os.fchmod(stream.fileno(), 0o600)
@@ -191,17 +193,12 @@ def _secret_from_command(account: AccountConfig, setting: str, command: str, tim
 
 def _run_secret_command(command: str, timeout: float) -> _Outcome:
     """Run `command` in a shell, as mutt and aerc do; returns instead of raising so that the
-    frame holding the output is gone before anything is raised."""
+    frame holding the output is gone before anything is raised. On timeout, all that the
+    command started is killed (its own process group)."""
     try:
-        completed = subprocess.run(  # noqa: S602 -- the user's own command, as in mutt/aerc
-            command,
-            shell=True,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:  # carries partial stdout: never let it escape
+        # The user's own command, as in mutt and aerc.
+        completed = run_in_own_group(command, shell=True, timeout=timeout)  # noqa: S604
+    except subprocess.TimeoutExpired:
         return _Outcome(
             problem=f"did not finish within {timeout:g} s (is it waiting for input? "
             "It runs with no input attached)"

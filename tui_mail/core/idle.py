@@ -5,6 +5,11 @@ policy as the command connection) on its own thread, because an IMAP connection 
 can do nothing else. RFC 2177 asks clients to renew IDLE before 29 minutes; NAT boxes drop
 quiet connections sooner, so the default is 9. A server without IDLE is polled with NOOP.
 
+Some servers say nothing during IDLE (GNU Mailutils) or look for new mail only now and then
+(Courier as Debian ships it): they tell on DONE or NOOP. So until the server has announced a
+change during IDLE on its own, IDLE is ended every `recheck_interval` (60 s) for a NOOP;
+once it has, it is trusted and only renewed every `idle_interval`.
+
 A dead connection is noticed by: read timeouts and socket errors, `* BYE`, `idle_check`
 returning nothing although the socket was readable (imapclient swallows the EOF, see
 FIELD-NOTES), and a jump of the wall clock against the monotonic one (the machine slept:
@@ -98,6 +103,7 @@ class IdleWatcher:
         *,
         idle_interval: float | None = None,
         poll_interval: float | None = None,
+        recheck_interval: float | None = None,
         read_timeout: float = READ_TIMEOUT,
         check_every: float = CHECK_EVERY,
         backoff: Backoff | None = None,
@@ -114,6 +120,14 @@ class IdleWatcher:
         self.poll_interval = (
             poll_interval if poll_interval is not None else float(account.poll_interval_seconds)
         )
+        self.recheck_interval = (
+            recheck_interval
+            if recheck_interval is not None
+            else float(account.idle_recheck_seconds)
+        )
+        """0: trust IDLE from the start. See the module docstring."""
+        self.server_announces: bool = False
+        """Whether the server has announced a change during IDLE (then no NOOP rechecks)."""
         self._read_timeout = read_timeout
         self._check_every = check_every
         self.backoff = backoff or Backoff()
@@ -243,19 +257,34 @@ class IdleWatcher:
         client = session.client
         while not self._stop.is_set():
             client.idle()
-            renew_at = time.monotonic() + self.idle_interval
+            renew_at = time.monotonic() + self._idle_period()
             changed = False
             # On a dead connection _check raises, and DONE is never sent: idle_done()
             # could hang there (imapclient #449).
             while not self._stop.is_set() and time.monotonic() < renew_at:
                 if _changes(self._check(client)):
-                    changed = True
+                    changed = self.server_announces = True
                     break
             if self._stop.is_set():
                 return
             _text, more = client.idle_done()
+            quiet = not changed and not _changes(more)
+            if quiet and not self.server_announces and self.recheck_interval:
+                more = [*more, *self._noop(client)]
             if changed or _changes(more):
                 self._changed()
+
+    def _idle_period(self) -> float:
+        if self.server_announces or not self.recheck_interval:
+            return self.idle_interval
+        return min(self.recheck_interval, self.idle_interval)
+
+    def _noop(self, client: Any) -> list[Any]:
+        """NOOP: what a quiet server reports only when asked (see the module docstring)."""
+        _text, responses = client.noop()
+        if any(_is_bye(response) for response in responses):
+            raise ConnectionDead("The server closed the connection (BYE).")
+        return list(responses)
 
     def _check(self, client: Any) -> list[Any]:
         """One idle_check, turning the ways a connection dies into ConnectionDead."""

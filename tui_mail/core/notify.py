@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from tui_mail.config import AccountConfig
 from tui_mail.core.models import MessageSummary
+from tui_mail.core.process_group import run_in_own_group
 from tui_mail.core.sanitize import sanitize_line
 
 log = logging.getLogger(__name__)
@@ -96,15 +97,7 @@ class Notifier:
     def _spawn(self, argv: list[str], env: dict[str, str] | None) -> threading.Thread:
         def run() -> None:
             try:
-                subprocess.run(
-                    argv,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    timeout=HOOK_TIMEOUT,
-                    check=False,
-                )
+                run_in_own_group(argv, env=env, timeout=HOOK_TIMEOUT, capture=False)
             except (OSError, subprocess.TimeoutExpired) as error:
                 log.warning("new-mail notification %s failed: %s", argv[0], error)
 

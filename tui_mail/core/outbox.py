@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tui_mail.config.private import private_dir
 from tui_mail.core.compose import Origin
 from tui_mail.core.errors import TuiMailError, UsageError
 from tui_mail.core.models import Flag
@@ -138,7 +139,7 @@ class Outbox:
             size=len(raw),
         )
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.directory)
             _write_atomically(self._message_path(entry.id), raw)
             try:
                 _write_atomically(self._meta_path(entry.id), _encode(entry))

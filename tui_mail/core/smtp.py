@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shlex
+import signal
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
@@ -420,6 +422,7 @@ class SendmailTransport:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # its own group: a timeout ends all it started
             )
         except OSError as error:
             raise ConfigError(
@@ -432,7 +435,8 @@ class SendmailTransport:
                 process.communicate(wire.replace(b"\r\n", b"\n")), self.timeout
             )
         except TimeoutError:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)  # msmtp's passwordeval child too
             await process.wait()
             raise ConnectionFailed(
                 f"sendmail_command {self.command!r} did not finish within {self.timeout:g} s."

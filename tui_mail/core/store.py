@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_mail.config.private import private_sqlite
 from tui_mail.core.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary
 from tui_mail.core.pending import PendingAction
@@ -95,7 +96,7 @@ class Store:
     """The cache of one account."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)  # mail is private: 0600 (and so its -wal/-shm), in 0700 folders
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

@@ -13,6 +13,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from tui_mail.config import AccountConfig, AppConfig, data_path
+from tui_mail.config.private import private_dir, private_file
 from tui_mail.core.service import AccountService
 from tui_mail.ui.screens.main import MainScreen
 from tui_mail.ui.themes import DEFAULT_THEME, load_themes
@@ -134,8 +135,8 @@ class MailApp(App[int]):
     def _save_state(self, **values: str) -> None:
         state = self._saved_state() | values
         try:
-            self._state_file.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self._state_file.with_suffix(".tmp")
+            private_dir(self._state_file.parent)
+            temporary = private_file(self._state_file.with_suffix(".tmp"))
             temporary.write_text(json.dumps(state))
             os.replace(temporary, self._state_file)
         except OSError as error:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_mail.config import AccountConfig
+from tui_mail.config.private import private_dir
 from tui_mail.core.compose import Draft, FileAttachment, Origin
 from tui_mail.core.models import Flag
 
@@ -49,7 +50,7 @@ class DraftAutosave:
         Raises OSError (the caller says so; typing goes on)."""
         if self._saved is not None and self._saved == draft:
             return False
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.directory)
         data = json.dumps(draft_to_json(draft), ensure_ascii=False).encode()
         fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
         try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_mail.config import AccountConfig, data_path
+from tui_mail.config.private import private_dir
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.headers import SummaryRow, summary_row
 from tui_mail.core.maildir import layout as md
@@ -178,7 +179,7 @@ class MaildirBackend:
                 if child.name.startswith(prefix):
                     child.rename(self.root / (target.name + child.name[len(prefix) - 1 :]))
         if source.path.is_dir():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             source.path.rename(target)
         self.index.rename_folder(source.name, new)
         self._folders.clear()

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tui_mail.config import AccountConfig, AppConfig
+from tui_mail.config.private import private_dir
 from tui_mail.core.demo.content import ME
 from tui_mail.core.maildir.layout import file_name, make_maildir
 
@@ -44,7 +45,7 @@ def ensure_demo_maildir(data_dir: Path) -> Path:
     root = demo_root(data_dir)
     if root.is_dir():
         return root
-    root.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(root.parent)
     # Built aside and renamed into place, so a second tui-mail started meanwhile never sees
     # half a mailbox (and the loser of that race just throws its copy away).
     building = Path(tempfile.mkdtemp(prefix=".building-", dir=root.parent))

@@ -4,10 +4,13 @@ in order, each failure with its likely cause and the fix.
 IMAP and SMTP each get: DNS, TCP connect (timed), TLS handshake (version, cipher) or
 STARTTLS (offered? then the handshake), the certificate (subject, issuer, expiry, name),
 capabilities, then login (through the same ImapSession the app uses), the folder list and
-IDLE. The wizard's "test settings" is the same run. No secret is ever part of a result.
+IDLE, and (doctor only) how soon new mail is really announced. The wizard's "test settings"
+is the same run without that. No secret is ever part of a result.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from tui_mail.config import AccountConfig
 from tui_mail.core.doctor.login import SecretSource, check_imap_login, check_smtp
@@ -32,8 +35,15 @@ def diagnose_account(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     on_check: CheckListener | None = None,
+    idle_wait: float | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> DoctorReport:
-    """Check the account's IMAP (or POP3) and SMTP servers; `secret` None skips the logins."""
+    """Check the account's IMAP (or POP3) and SMTP servers; `secret` None skips the logins.
+
+    With `idle_wait` (seconds; the CLI and the doctor screen give 70) it also measures how
+    soon new mail is announced during IDLE (doctor/idle_probe.py), which needs a scratch
+    folder for a moment: not for the set-up wizard's quick test. `cancelled()` ends that
+    wait early (a screen that closes)."""
     checks: list[Check] = []
 
     def emit(check: Check) -> None:
@@ -42,7 +52,7 @@ def diagnose_account(
             on_check(check)
 
     if account.imap is not None and check_transport(emit, "IMAP", account.imap, account, timeout):
-        check_imap_login(emit, account, secret, timeout)
+        check_imap_login(emit, account, secret, timeout, idle_wait, cancelled)
     if account.pop3 is not None:
         from tui_mail.core.doctor.pop3 import check_pop3  # noqa: PLC0415
 

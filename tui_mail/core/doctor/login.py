@@ -19,8 +19,15 @@ SecretSource = Callable[[], str]
 
 
 def check_imap_login(
-    emit: CheckListener, account: AccountConfig, secret: SecretSource | None, timeout: float
+    emit: CheckListener,
+    account: AccountConfig,
+    secret: SecretSource | None,
+    timeout: float,
+    idle_wait: float | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> None:
+    """Log in, list the folders, look for IDLE; with `idle_wait`, measure how soon new mail
+    is announced (idle_probe.py: up to that many seconds, or until `cancelled()`)."""
     if secret is None:
         emit(Check("IMAP", "login", "skip", "not tried (no credentials given)"))
         return
@@ -62,12 +69,22 @@ def check_imap_login(
             )
         except TuiMailError as error:
             emit(Check("IMAP", "folders", "fail", str(error)))
-        if session.has("IDLE"):
-            emit(Check("IMAP", "IDLE", "ok", "supported: new mail shows up at once"))
+        idle = session.has("IDLE")
+        if idle:
+            # Whether the server really announces new mail is the next step's to say.
+            emit(Check("IMAP", "IDLE", "ok", "supported"))
         else:
-            emit(Check("IMAP", "IDLE", "warn", "not supported: new mail is found by polling"))
+            every = account.poll_interval_seconds
+            emit(Check("IMAP", "IDLE", "warn", f"not supported: new mail is found by polling "
+                       f"(every {every} s)"))  # fmt: skip
     finally:
         session.close()
+    if idle and idle_wait is not None:
+        from tui_mail.core.doctor.idle_probe import check_new_mail_delivery  # noqa: PLC0415
+
+        check_new_mail_delivery(
+            emit, account, secret, wait=idle_wait, timeout=timeout, cancelled=cancelled
+        )
 
 
 def check_smtp(

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_mail.config.private import private_sqlite
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -64,7 +66,7 @@ class UidIndex:
     """The UID index of one maildir tree. Used from one thread at a time."""
 
     def __init__(self, path: Path, root: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

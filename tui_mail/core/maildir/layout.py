@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tui_mail.config.private import private_dir
 from tui_mail.core.errors import UsageError
 from tui_mail.core.models import ROLE_BY_NAME, Flag, FolderRole
 
@@ -353,7 +354,7 @@ def encode_mutf7(text: str) -> str:
 def make_maildir(path: Path, *, marker: bool) -> None:
     """Create cur/, new/ and tmp/ (and Maildir++'s `maildirfolder` marker for subfolders)."""
     for sub in SUBDIRS:
-        (path / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path / sub)
     if marker:
         (path / "maildirfolder").touch(mode=0o600)
 
@@ -375,7 +376,8 @@ def deliver(
     """
     base = unique_name(len(message))
     temporary = folder / "tmp" / base
-    with open(temporary, "xb") as stream:
+    # 0600 like every mail client's delivery: messages are private.
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as stream:
         stream.write(message)
         if durable:
             stream.flush()

@@ -127,7 +127,11 @@ class AccountSync:
             if not screen.status.state(event.account).startswith("syncing"):
                 screen.status.set_state(event.account, event.state)
             if event.detail and event.state in ("offline", "auth failed"):
-                screen.status.say(f"{event.account}: {event.detail}", error=True)
+                screen.status.say(
+                    f"{event.account}: {event.detail}", error=True, account=event.account
+                )
+            elif event.state in ("idling", "polling"):
+                screen.status.clear_problem(event.account, f"{event.account}: connected again")
         elif isinstance(event, FolderChanged):
             if event.account not in screen.services:
                 return
@@ -171,7 +175,9 @@ class AccountSync:
         else:
             state = "error"
         self.screen.status.set_state(name, state)
-        self.screen.status.say(f"{name}: {error}", error=True)
+        # A connection or login problem goes away by itself once the account is back.
+        problem_of = name if state != "error" else None
+        self.screen.status.say(f"{name}: {error}", error=True, account=problem_of)
 
     async def sync(self, name: str, folder: str) -> SyncResult:
         screen = self.screen

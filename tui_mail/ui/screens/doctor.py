@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -61,6 +62,9 @@ class DoctorScreen(ModalScreen[None]):
         super().__init__()
         self.account = account
         self._lines: list[Text] = []
+        # The new-mail step waits up to 70 s in a thread: closing the screen (or the app,
+        # which waits for its threads) ends that wait.
+        self._stop_waiting = threading.Event()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -75,6 +79,9 @@ class DoctorScreen(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def on_unmount(self) -> None:
+        self._stop_waiting.set()
+
     def action_run(self) -> None:
         self._lines.clear()
         self.query_one("#doctor-checks", Static).update("")
@@ -84,13 +91,19 @@ class DoctorScreen(ModalScreen[None]):
     @work(exclusive=True, group="doctor", exit_on_error=False)
     async def _diagnose(self) -> None:
         from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
+        from tui_mail.core.doctor.idle_probe import DEFAULT_WAIT  # noqa: PLC0415
 
         def post(check: Check) -> None:
             self.app.call_from_thread(self.post_message, self.CheckDone(check))
 
         try:
             report = await asyncio.to_thread(
-                diagnose_account, self.account, self._secret, on_check=post
+                diagnose_account,
+                self.account,
+                self._secret,
+                on_check=post,
+                idle_wait=DEFAULT_WAIT,
+                cancelled=self._stop_waiting.is_set,
             )
         except TuiMailError as error:
             self._summary(Text(str(error), style="bold red"))

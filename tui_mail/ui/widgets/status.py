@@ -57,6 +57,8 @@ class StatusBar(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._states: dict[str, str] = {}
+        self._problem_of: str | None = None
+        """The account whose connection problem the message shows (see clear_problem)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-accounts")
@@ -77,8 +79,10 @@ class StatusBar(Horizontal):
     def state(self, account: str) -> str:
         return self._states.get(account, "")
 
-    def say(self, message: str, *, error: bool = False) -> None:
-        """Show a message (words a user understands; plain text, never markup)."""
+    def say(self, message: str, *, error: bool = False, account: str | None = None) -> None:
+        """Show a message (words a user understands; plain text, never markup). An error
+        with `account` is that account's connection problem, until `clear_problem`."""
+        self._problem_of = account if error else None
         style = "bold red" if error else ""
         self.query_one("#status-message", Static).update(Text(message, style=style))
 
@@ -87,6 +91,12 @@ class StatusBar(Horizontal):
         marked = self.query_one("#status-marked", Static)
         marked.update(f"{count} marked")
         marked.display = count > 0
+
+    def clear_problem(self, account: str, message: str) -> None:
+        """`account` is reachable again: `message` replaces its connection problem, if that
+        is still what the bar shows (a newer message is left alone)."""
+        if self._problem_of == account:
+            self.say(message)
 
     def progress(self, done: int, total: int) -> None:
         bar = self.query_one("#status-progress", ProgressBar)
