@@ -147,6 +147,9 @@ class AccountConfig:
     """How long one IDLE lasts before it is renewed (RFC 2177: under 29 minutes)."""
     poll_interval_seconds: int = 60
     """How often a server without IDLE is checked for new mail."""
+    server_timeout_seconds: int = 60
+    """How long the IMAP server may take over one command (a big FETCH: over each message)
+    before the connection is given up as stalled."""
     new_mail_command: str | None = None
     """Shell command run on new mail, given TUI_MAIL_FROM, TUI_MAIL_SUBJECT ... in its
     environment."""

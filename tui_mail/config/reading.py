@@ -215,6 +215,9 @@ def _parse_watching(table: Table) -> dict[str, Any]:
     seconds = table.integer("poll_interval_seconds", 5, 86400)
     if seconds is not None:
         values["poll_interval_seconds"] = seconds
+    deadline = table.integer("server_timeout_seconds", 1, 3600)
+    if deadline is not None:
+        values["server_timeout_seconds"] = deadline
     command = table.string("new_mail_command")
     if command is not None:
         values["new_mail_command"] = command

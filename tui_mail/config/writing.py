@@ -83,6 +83,9 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "poll_interval_seconds": (
             account.poll_interval_seconds if account.poll_interval_seconds != 60 else None
         ),
+        "server_timeout_seconds": (
+            account.server_timeout_seconds if account.server_timeout_seconds != 60 else None
+        ),
         "new_mail_command": account.new_mail_command,
         "notify": list(account.notify) if account.notify != ("bell", "desktop") else None,
     }
