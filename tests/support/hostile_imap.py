@@ -182,7 +182,9 @@ class _Connection(socketserver.StreamRequestHandler):
         elif command in ("LIST", "LSUB"):
             self.send(self.list_answer(command) + ok)
         elif command == "STATUS":
-            self.send(f"* STATUS INBOX (MESSAGES {self.script.messages} UNSEEN 0)\r\n".encode() + ok)
+            self.send(
+                f"* STATUS INBOX (MESSAGES {self.script.messages} UNSEEN 0)\r\n".encode() + ok
+            )
         elif command in ("SELECT", "EXAMINE"):
             n = self.script.messages
             self.send(
@@ -229,7 +231,7 @@ class _Connection(socketserver.StreamRequestHandler):
             if self.script.nest and self.script.nest_at == "FETCH":
                 flags = "(" * self.script.nest + ")" * self.script.nest
             prefix = (
-                f'* {number} FETCH (UID {number} FLAGS ({flags}) RFC822.SIZE {size} '
+                f"* {number} FETCH (UID {number} FLAGS ({flags}) RFC822.SIZE {size} "
                 f'INTERNALDATE "01-Jun-2026 10:00:00 +0000" {section} '
             )
             if index == 0 and self.script.huge_literal:
@@ -338,7 +340,9 @@ class HostileImap:
             **extra,  # type: ignore[arg-type]
         )
 
-    def config_text(self, secret_file: Path, *, ca_file: Path | None = None, extra: str = "") -> str:
+    def config_text(
+        self, secret_file: Path, *, ca_file: Path | None = None, extra: str = ""
+    ) -> str:
         """A config file for the CLI (`TUI_MAIL_CONFIG`), the password read from a file."""
         security = "tls" if self.tls_context is not None else "plain"
         return (

@@ -27,7 +27,12 @@ class Measured:
 
 
 def run_cli(
-    args: list[str], *, config: Path, data_dir: Path, limit: float, extra_env: dict[str, str] | None = None
+    args: list[str],
+    *,
+    config: Path,
+    data_dir: Path,
+    limit: float,
+    extra_env: dict[str, str] | None = None,
 ) -> Measured:
     """`python -m tui_mail ARGS`; killed after `limit` seconds (code None)."""
     env = dict(os.environ, TUI_MAIL_CONFIG=str(config), TUI_MAIL_DATA_DIR=str(data_dir))

@@ -23,7 +23,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -42,6 +41,7 @@ from tui_mail.core.search_query import parse_query
 from tui_mail.core.service_offline import OfflineQueue
 from tui_mail.core.service_watch import Watching
 from tui_mail.core.store import Store, UnknownFolder
+from tui_mail.core.worker import DaemonWorker
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class AccountService(OfflineQueue, Watching):
         self._backend_factory = backend_factory
         self._backend_made: MailBackend | None = None
         self._backend_lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mail-{account.name}")
+        self._executor: DaemonWorker = DaemonWorker(f"mail-{account.name}")
+        self._abandoned = False
         self._head_start: HeadStart | None = None
         self.on_event: Callable[[Event], object] | None = None
         """Called with every Event, ON A WORKER OR WATCHER THREAD: a UI must hand it to its
@@ -163,6 +164,8 @@ class AccountService(OfflineQueue, Watching):
     def _ensure_connected(self) -> bool:
         """Connect if needed (True when a new connection was made); replay the queue."""
         fresh = False
+        if self._abandoned:  # quitting: no new connection to a server that may stall
+            raise ConnectionFailed("The account was closed.")
         if not self._backend.connected:
             try:
                 self._backend.connect()
@@ -223,6 +226,29 @@ class AccountService(OfflineQueue, Watching):
                 await asyncio.get_running_loop().run_in_executor(self._executor, backend.close)
         self._executor.shutdown(wait=True)
         self.store.close()
+
+    def abandon(self) -> None:
+        """Close at once, whatever the server is doing (quitting the UI): shut every
+        socket, stop the watchers without waiting for them, drop queued work. No LOGOUT:
+        on a stalled connection it would wait for the deadline. Returns in well under a
+        second; the worker, a daemon thread, ends (or dies with the process) on its own."""
+        self._abandoned = True
+        if self._head_start is not None:
+            self._head_start.progress.release()
+        watchers, self._watchers = self._watchers, []
+        for watcher in watchers:
+            interrupt = getattr(watcher, "interrupt", None)
+            if interrupt is not None:
+                interrupt()
+            else:
+                watcher.stop()
+        backend = self._backend_made
+        interrupt_backend = getattr(backend, "interrupt", None)
+        if interrupt_backend is not None:
+            interrupt_backend()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor.join(0.3):  # otherwise the store stays open till the process ends
+            self.store.close()
 
     # -- folders -----------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from tui_mail.core.errors import TuiMailError
 from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Executor
 
     from tui_mail.config import AccountConfig
     from tui_mail.core.backends import MailBackend
@@ -44,7 +44,7 @@ class Watching:
     store: Store
     notifier: Notifier
     offline: bool
-    _executor: ThreadPoolExecutor
+    _executor: Executor
     _secret: Callable[[], str]
 
     if TYPE_CHECKING:  # provided by AccountService and the OfflineQueue mixin
