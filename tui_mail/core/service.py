@@ -366,21 +366,29 @@ class AccountService(OfflineQueue, Watching):
         moving = self.store.summaries(folder_id, uids=uids)
         message_ids = tuple(m.message_id for m in moving)
 
+        missing: list[int] = []
+
         def move_remaining(backend: MailBackend) -> None:
-            # The lost attempt may have moved some: move only what is still in `folder`.
+            # Only what `folder` holds: a UID that is not there (a typo, or moved away
+            # meanwhile) must not pass for moved. A lost attempt may have moved some too.
             remaining = pending.still_there(backend, folder, uids)
+            missing[:] = sorted(set(uids) - remaining)
             if remaining:
                 backend.move(folder, sorted(remaining), destination)
 
         action = PendingAction(
             "move", folder, tuple(uids), destination=destination, message_ids=message_ids
         )
-        queued = await self._run_or_queue(
-            action, lambda b: b.move(folder, uids, destination), move_remaining
-        )
+        queued = await self._run_or_queue(action, move_remaining, move_remaining)
         if queued is not None:
             self._taken_rows[queued] = self._take_rows(folder_id, moving)
         self.store.delete_uids(folder_id, uids)
+        if missing:
+            moved = len(set(uids)) - len(missing)
+            raise UsageError(
+                f"No message with UID {', '.join(map(str, missing))} in {folder}"
+                + (f"; the other {moved} were moved to {destination}." if moved else ".")
+            )
 
     async def undo_move(
         self, source: str, uids: list[int], destination: str, message_ids: list[str]
