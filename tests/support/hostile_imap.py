@@ -22,6 +22,7 @@ that for example the IDLE watcher's connection can behave while the command one 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import socketserver
@@ -315,10 +316,8 @@ class HostileImap:
         self._server.server_close()
         with self.lock:
             for sock in self.sockets:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
 
     def __enter__(self) -> HostileImap:

@@ -37,6 +37,7 @@ _SUMMARY_FETCH = re.compile(
 )
 _VANISHED = re.compile(rb"\* VANISHED (\(EARLIER\) )?([\d:,]+)")
 _EXISTS = re.compile(rb"\* (\d+) EXISTS")
+_CLOSED = "The IMAP server closed the connection during FETCH. Try again later."
 
 
 @dataclass(slots=True)
@@ -111,7 +112,7 @@ class FetchStream:
     def _readline(self) -> bytes:
         line: bytes = self.imap.readline()
         if not line:
-            raise ConnectionFailed("The IMAP server closed the connection during FETCH.")
+            raise ConnectionFailed(_CLOSED)
         return line
 
     def _read_literal(self, size: int) -> bytes:
@@ -126,7 +127,7 @@ class FetchStream:
             )
         data: bytes = self.imap.read(size)
         if len(data) != size:
-            raise ConnectionFailed("The IMAP server closed the connection during FETCH.")
+            raise ConnectionFailed(_CLOSED)
         return data
 
     def _responses(self, tag: bytes) -> Iterator[FetchedMessage]:
