@@ -379,7 +379,13 @@ class AccountService(OfflineQueue, Watching):
         action = PendingAction(
             "move", folder, tuple(uids), destination=destination, message_ids=message_ids
         )
-        queued = await self._run_or_queue(action, move_remaining, move_remaining)
+        def move_now(backend: MailBackend) -> None:
+            if self.account.type == "imap":
+                move_remaining(backend)
+            else:  # local mail: the backend knows its files, and has no UID search
+                backend.move(folder, uids, destination)
+
+        queued = await self._run_or_queue(action, move_now, move_remaining)
         if queued is not None:
             self._taken_rows[queued] = self._take_rows(folder_id, moving)
         self.store.delete_uids(folder_id, uids)
