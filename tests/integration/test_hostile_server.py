@@ -151,9 +151,10 @@ def test_long_a_400_mib_literal_streamed_for_real(mode: str, tmp_path: Path) -> 
 
 @pytest.mark.faults_long
 def test_long_drip_at_the_default_deadline(tmp_path: Path) -> None:
-    """One byte every 20 s (the field report) against the default 60 s deadline."""
+    """One byte every 10 s: under every per-read timeout (15 s connect, 60 s read), so
+    only the default 60 s deadline ends it. (Before: still running after 330 s.)"""
     (tmp_path / "secret").write_text(PASSWORD + "\n")
-    with HostileImap(Script(drip=20)) as server:
+    with HostileImap(Script(drip=10)) as server:
         config = tmp_path / "config.toml"
         config.write_text(server.config_text(tmp_path / "secret"))
         run = run_cli(["sync"], config=config, data_dir=tmp_path / "data", limit=300)

@@ -255,7 +255,8 @@ class IdleWatcher:
                     break
             if self._stop.is_set():
                 return
-            _text, more = client.idle_done()
+            with session.guard("DONE"):  # a cut network must not hang it (imapclient #449)
+                _text, more = client.idle_done()
             if changed or _changes(more):
                 self._changed()
 

@@ -32,6 +32,7 @@ from tui_mail.core.errors import (
     UsageError,
 )
 from tui_mail.core.fetch_stream import FetchStream
+from tui_mail.core.folder_roles import folder_role
 from tui_mail.core.imap_guard import (
     HEADER_LITERAL_CAP,
     MESSAGE_LITERAL_CAP,
@@ -41,21 +42,12 @@ from tui_mail.core.imap_guard import (
     server_text,
     timed_out,
 )
-from tui_mail.core.models import ROLE_BY_NAME, Folder, FolderRole, FolderState
+from tui_mail.core.models import Folder, FolderRole, FolderState
 from tui_mail.core.tls import client_context, explain_tls_failure, refuse_plaintext
 
 CONNECT_TIMEOUT: Final = 15.0
 LOGOUT_DEADLINE: Final = 3.0
 
-_SPECIAL_USE = {
-    b"\\Drafts": FolderRole.DRAFTS,
-    b"\\Sent": FolderRole.SENT,
-    b"\\Archive": FolderRole.ARCHIVE,
-    b"\\Junk": FolderRole.JUNK,
-    b"\\Trash": FolderRole.TRASH,
-    b"\\All": FolderRole.ALL,
-    b"\\Flagged": FolderRole.FLAGGED,
-}
 _STATUS = re.compile(rb"\* STATUS (.+) \((.*)\)\s*$")
 
 PasswordSource = Callable[[], str]
@@ -107,16 +99,16 @@ class ImapSession:
                 self.account.name, f"{server.host}:{server.port}", tls_port=993, starttls_port=143
             )
         try:
-            with self._guard("the greeting"):
+            with self.guard("the greeting"):
                 self._client = self._open()
                 self.capabilities = self._read_capabilities()
             self._login()
-            with self._guard("CAPABILITY"):
+            with self.guard("CAPABILITY"):
                 self.capabilities = self._read_capabilities()  # may grow after login
             enable = [c for c in ("QRESYNC", "CONDSTORE") if c in self.capabilities]
             if "ENABLE" in self.capabilities and enable:
                 # QRESYNC implies CONDSTORE; enabling it lets UID FETCH ask for VANISHED.
-                with self._guard("ENABLE"):
+                with self.guard("ENABLE"):
                     self.client.enable(enable[0])
         except BaseException:
             self._abandon()
@@ -231,7 +223,7 @@ class ImapSession:
         """Log out politely, but wait no more than a few seconds for it; never raises."""
         if self._client is None:
             return
-        with contextlib.suppress(Exception), self._guard("LOGOUT", LOGOUT_DEADLINE):
+        with contextlib.suppress(Exception), self.guard("LOGOUT", LOGOUT_DEADLINE):
             self._client.logout()
         self._abandon()
 
@@ -250,7 +242,7 @@ class ImapSession:
         self.selected = None
 
     @contextlib.contextmanager
-    def _guard(self, what: str, seconds: float | None = None) -> Iterator[None]:
+    def guard(self, what: str, seconds: float | None = None) -> Iterator[None]:
         """One command (or phase) under the deadline; see imap_guard.guarded."""
         with guarded(
             self._watchdog, self.server.host, what, seconds or self.deadline, self._abandon
@@ -262,7 +254,7 @@ class ImapSession:
 
     def _call(self, what: str, action: Callable[[], Any]) -> Any:
         """Run one imapclient call under the deadline, translating its failures."""
-        with self._guard(what):
+        with self.guard(what):
             return action()
 
     # -- folders -----------------------------------------------------------------------
@@ -283,7 +275,7 @@ class ImapSession:
                 Folder(
                     name=name,
                     delimiter=delimiter.decode() if isinstance(delimiter, bytes) else delimiter,
-                    role=_role(name, flags, delimiter),
+                    role=folder_role(name, flags, delimiter),
                     attributes=attributes,
                     subscribed=name in subscribed or name.upper() == "INBOX",
                     selectable=b"\\Noselect" not in flags and b"\\NonExistent" not in flags,
@@ -329,7 +321,7 @@ class ImapSession:
         tag = imap._new_tag()
         # imaplib remembers every tag it hands out; we complete this one ourselves.
         imap.tagged_commands.pop(tag, None)
-        with self._guard(command.split(b" ", 1)[0].decode("ascii", "replace")):
+        with self.guard(command.split(b" ", 1)[0].decode("ascii", "replace")):
             imap.send(tag + b" " + command + b"\r\n")
             while True:
                 line: bytes = imap.readline()
@@ -400,7 +392,7 @@ class ImapSession:
         return FetchStream(
             self.client._imap,
             command.encode("ascii"),
-            guard=self._guard,
+            guard=self.guard,
             on_message=self._watchdog.next_message,
             literal_cap=literal_cap,
         )
@@ -490,20 +482,6 @@ _server_text = server_text
 
 def _folder_name(name: Any) -> str:
     return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
-
-
-def _role(name: str, flags: tuple[bytes, ...], delimiter: Any) -> FolderRole | None:
-    if name.upper() == "INBOX":
-        return FolderRole.INBOX
-    for flag in flags:
-        role = _SPECIAL_USE.get(flag)
-        if role is not None:
-            return role
-    delim = delimiter.decode() if isinstance(delimiter, bytes) else delimiter
-    leaf = name.rsplit(delim, 1)[-1] if delim else name
-    if delim and name.count(delim) > 1:
-        return None  # only top-level (or INBOX.X / [Gmail]/X) names are guessed
-    return ROLE_BY_NAME.get(leaf.lower())
 
 
 def _non_ascii(value: Any) -> bool:

@@ -227,29 +227,6 @@ class AccountService(OfflineQueue, Watching):
         self._executor.shutdown(wait=True)
         self.store.close()
 
-    def abandon(self) -> None:
-        """Close at once, whatever the server is doing (quitting the UI): shut every
-        socket, stop the watchers without waiting for them, drop queued work. No LOGOUT:
-        on a stalled connection it would wait for the deadline. Returns in well under a
-        second; the worker, a daemon thread, ends (or dies with the process) on its own."""
-        self._abandoned = True
-        if self._head_start is not None:
-            self._head_start.progress.release()
-        watchers, self._watchers = self._watchers, []
-        for watcher in watchers:
-            interrupt = getattr(watcher, "interrupt", None)
-            if interrupt is not None:
-                interrupt()
-            else:
-                watcher.stop()
-        backend = self._backend_made
-        interrupt_backend = getattr(backend, "interrupt", None)
-        if interrupt_backend is not None:
-            interrupt_backend()
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        if self._executor.join(0.3):  # otherwise the store stays open till the process ends
-            self.store.close()
-
     # -- folders -----------------------------------------------------------------------
 
     async def refresh_folders(self) -> list[Folder]:
@@ -379,6 +356,7 @@ class AccountService(OfflineQueue, Watching):
         action = PendingAction(
             "move", folder, tuple(uids), destination=destination, message_ids=message_ids
         )
+
         def move_now(backend: MailBackend) -> None:
             if self.account.type == "imap":
                 move_remaining(backend)
