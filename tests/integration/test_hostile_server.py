@@ -44,6 +44,10 @@ BROKEN = {
     "deep nesting in FETCH": (Script(nest=10_000, nest_at="FETCH"), "nested more than 100 deep"),
     "garbage for SELECT": (Script(garbage_at="SELECT"), "answer to SELECT INBOX that is not IMAP"),
     "garbage for FETCH": (Script(garbage_at="FETCH"), "answer to FETCH that is not IMAP"),
+    "SELECT without UIDVALIDITY": (
+        Script(no_uidvalidity=True),
+        "answer to SELECT INBOX that is not valid IMAP (KeyError)",
+    ),
 }
 
 

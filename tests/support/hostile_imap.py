@@ -14,7 +14,7 @@ point where a `Script` tells it to misbehave:
 - `long_line`: answer `long_line_at` with this many bytes and no CRLF, then stall.
 - `nest`: that many nested parentheses in the LIST (or FETCH, `nest_at`) answer.
 - `garbage_at` / `bye_at`: answer that command with bytes that are not IMAP, or with
-  `* BYE` and a closed connection.
+  `* BYE` and a closed connection; `no_uidvalidity`: a SELECT answer missing UIDVALIDITY.
 
 Every connection gets the same script unless `only_connection` names one (1-based), so
 that for example the IDLE watcher's connection can behave while the command one stalls.
@@ -56,6 +56,8 @@ class Script:
     nest_at: str = "LIST"
     garbage_at: str | None = None
     bye_at: str | None = None
+    no_uidvalidity: bool = False
+    """SELECT answers OK but leaves out UIDVALIDITY, which RFC 3501 requires."""
     messages: int = 3
     capabilities: str = "IMAP4rev1 LITERAL+ ENABLE CONDSTORE IDLE UIDPLUS"
     only_connection: int | None = None
@@ -188,9 +190,10 @@ class _Connection(socketserver.StreamRequestHandler):
             )
         elif command in ("SELECT", "EXAMINE"):
             n = self.script.messages
+            validity = "" if self.script.no_uidvalidity else "* OK [UIDVALIDITY 7] ok\r\n"
             self.send(
-                f"* {n} EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Deleted)\r\n"
-                f"* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT {n + 1}] ok\r\n"
+                f"* {n} EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Deleted)\r\n{validity}"
+                f"* OK [UIDNEXT {n + 1}] ok\r\n"
                 f"* OK [HIGHESTMODSEQ 9] ok\r\n{tag} OK [READ-WRITE] {command} done\r\n".encode()
             )
         elif command == "FETCH":

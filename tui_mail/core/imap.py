@@ -39,6 +39,7 @@ from tui_mail.core.imap_guard import (
     GuardedClient,
     Watchdog,
     guarded,
+    parsing,
     server_text,
     timed_out,
 )
@@ -201,7 +202,7 @@ class ImapSession:
         except LoginError as error:
             if self._watchdog.expired:  # imapclient reports a cut login as a refusal
                 return timed_out(self.server.host, self._watchdog)
-            said = _server_text(error)
+            said = server_text(error)
             return AuthenticationFailed(
                 f"{where} rejected the login for {username!r} (server said: {said}). Check the "
                 "username and the password (or app password) stored for this account."
@@ -212,7 +213,7 @@ class ImapSession:
             if isinstance(error, TuiMailError):
                 return error
             return ConnectionFailed(
-                f"The connection to {where} failed during login: {_server_text(error)}."
+                f"The connection to {where} failed during login: {server_text(error)}."
             )
         finally:
             self._watchdog.disarm()
@@ -241,6 +242,9 @@ class ImapSession:
         self._client = None
         self.selected = None
 
+    def _parsing(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return parsing(self.server.host, what, self._abandon)
+
     @contextlib.contextmanager
     def guard(self, what: str, seconds: float | None = None) -> Iterator[None]:
         """One command (or phase) under the deadline; see imap_guard.guarded."""
@@ -261,6 +265,10 @@ class ImapSession:
 
     def list_folders(self, *, with_counts: bool = True) -> list[Folder]:
         """Every folder, with its special-use role, subscription and (optionally) counts."""
+        with self._parsing("LIST"):
+            return self._list_folders(with_counts)
+
+    def _list_folders(self, with_counts: bool) -> list[Folder]:
         listed = self._call("LIST", self.client.list_folders)
         subscribed = {
             name for _flags, _delim, name in self._call("LSUB", self.client.list_sub_folders)
@@ -363,14 +371,16 @@ class ImapSession:
         response = self._call(
             f"SELECT {folder}", lambda: self.client.select_folder(folder, readonly=readonly)
         )
+        with self._parsing(f"SELECT {folder}"):
+            modseq = response.get(b"HIGHESTMODSEQ")
+            state = FolderState(
+                uidvalidity=int(response[b"UIDVALIDITY"]),
+                uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
+                highestmodseq=int(modseq) if modseq is not None else None,
+                exists=int(response.get(b"EXISTS", 0)),
+            )
         self.selected = folder
-        modseq = response.get(b"HIGHESTMODSEQ")
-        return FolderState(
-            uidvalidity=int(response[b"UIDVALIDITY"]),
-            uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
-            highestmodseq=int(modseq) if modseq is not None else None,
-            exists=int(response.get(b"EXISTS", 0)),
-        )
+        return state
 
     def ensure_selected(self, folder: str) -> None:
         if self.selected != folder:
@@ -412,6 +422,10 @@ class ImapSession:
 
     def all_uids(self) -> list[int]:
         """Every UID in the selected folder, as compactly as the server can say it."""
+        with self._parsing("UID SEARCH"):
+            return self._all_uids()
+
+    def _all_uids(self) -> list[int]:
         if self.has("ESEARCH"):
             for line in self.raw_command(b"UID SEARCH RETURN (ALL) ALL"):
                 if line.startswith(b"* ESEARCH"):
@@ -475,9 +489,6 @@ class ImapSession:
 
     def noop(self) -> None:
         self._call("NOOP", self.client.noop)
-
-
-_server_text = server_text
 
 
 def _folder_name(name: Any) -> str:

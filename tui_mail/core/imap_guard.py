@@ -311,14 +311,9 @@ def guarded(
             f"The connection to {host} was lost during {what}: {server_text(error)}. "
             "Try again later."
         ) from None
-    except (ProtocolError, ValueError, KeyError, IndexError, TypeError, RecursionError) as error:
+    except _UNUSABLE as error:
         on_broken()
-        log.debug("unusable answer to %s", what, exc_info=True)
-        raise ServerMisbehaved(
-            f"The server at {host} sent an answer to {what} that is not valid IMAP "
-            f"({type(error).__name__}); the connection was closed. Try again later; if it "
-            "keeps happening, the server is broken."
-        ) from None
+        raise _not_imap(host, what, error) from None
     except IMAPClientError as error:
         if watchdog.expired:
             on_broken()
@@ -326,6 +321,30 @@ def guarded(
         raise ServerError(f"The server refused {what}: {server_text(error)}.") from None
     finally:
         watchdog.disarm()
+
+
+_UNUSABLE = (ProtocolError, ValueError, KeyError, IndexError, TypeError, RecursionError)
+"""What parsing an answer raises when it is not the IMAP it should be."""
+
+
+def _not_imap(host: str, what: str, error: BaseException) -> ServerMisbehaved:
+    log.debug("unusable answer to %s", what, exc_info=error)
+    return ServerMisbehaved(
+        f"The server at {host} sent an answer to {what} that is not valid IMAP "
+        f"({type(error).__name__}); the connection was closed. Try again later; if it "
+        "keeps happening, the server is broken."
+    )
+
+
+@contextlib.contextmanager
+def parsing(host: str, what: str, on_broken: Callable[[], None]) -> Iterator[None]:
+    """Turning an answer already read into our types: what does not fit is the server's
+    fault (a missing UIDVALIDITY, a malformed STATUS), said as such, not a crash."""
+    try:
+        yield
+    except _UNUSABLE as error:
+        on_broken()
+        raise _not_imap(host, what, error) from None
 
 
 def server_text(error: BaseException) -> str:
