@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := dovecot-imapd dovecot-pop3d tmux
 BENCH_PEERS := aerc neomutt
 
-.PHONY: run test lint typecheck unit system-deps clean screenshots bench bench-smoke
+.PHONY: test-faults-long run test lint typecheck unit system-deps clean screenshots bench bench-smoke
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ typecheck: $(BIN)/.installed
 
 test: $(BIN)/.installed system-deps lint typecheck
 	$(BIN)/pytest -p no:cacheprovider
+
+# The slow fault-injection cases (a 400 MiB literal really sent, a drip at the default
+# 60 s deadline, quitting the TUI mid-stall): minutes, so not part of `make test`.
+test-faults-long: $(BIN)/.installed
+	TUI_MAIL_FAULTS_LONG=1 $(BIN)/pytest -p no:cacheprovider -m faults_long tests
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit

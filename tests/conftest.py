@@ -15,6 +15,7 @@ tests/integration get the ``integration`` marker automatically.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -41,9 +42,12 @@ _INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    long_faults = bool(os.environ.get("TUI_MAIL_FAULTS_LONG"))
     for item in items:
         if item.path.is_relative_to(_INTEGRATION_DIR):
             item.add_marker(pytest.mark.integration)
+        if "faults_long" in item.keywords and not long_faults:
+            item.add_marker(pytest.mark.skip(reason="slow fault case: make test-faults-long"))
 
 
 def _start(server: DovecotServer) -> DovecotServer:

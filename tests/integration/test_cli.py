@@ -158,3 +158,19 @@ def test_render_a_file(cli: Run, tmp_path: Path) -> None:
     result = cli("render", str(message))
     assert result.returncode == 0, result.stderr
     assert "Subject: From a file" in result.stdout and "Rendered body." in result.stdout
+
+
+def test_move_of_a_uid_that_does_not_exist_says_so_and_fails(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    dovecot.deliver(mail_user, [make_message(1), make_message(2)])
+    assert cli("sync").returncode == 0
+    nothing = cli("move", "999", "--to", "Archive")
+    assert nothing.returncode == 2
+    assert "No message with UID 999 in INBOX." in nothing.stderr
+    assert "Moved" not in nothing.stderr
+    partly = cli("move", "1", "999", "--to", "Archive")
+    assert partly.returncode == 2
+    assert "No message with UID 999 in INBOX; the other 1 were moved to Archive." in partly.stderr
+    assert len(server_subjects(dovecot, mail_user, "Archive")) == 1
+    assert len(server_subjects(dovecot, mail_user, "INBOX")) == 1

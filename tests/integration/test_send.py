@@ -203,6 +203,7 @@ def test_a_failed_send_waits_in_the_outbox_and_flush_sends_it_once(
     assert result.returncode == 1
     assert "451 4.3.0 Temporary failure" in result.stderr
     assert "waits in the outbox" in result.stderr and "Traceback" not in result.stderr
+    assert "it is retried by itself (next in about 30 s while tui-mail runs)" in result.stderr
     [waiting] = json.loads(cli("outbox", "--json").stdout)
     assert waiting["state"] == "queued" and waiting["subject"] == "Retry me"
     assert "451" in waiting["last_error"]

@@ -5,8 +5,9 @@ function; listing it in COMMAND_MODULES is all it takes to add it. Command modul
 their heavy dependencies inside the handlers, so `tui-mail --help` stays fast.
 
 Exit codes: 0 ok, 1 the server refused an action, 2 usage or configuration, 3 connection or
-TLS, 4 authentication. Errors are one readable message on stderr, never a traceback (set
-TUI_MAIL_DEBUG=1 to see one for an internal error).
+TLS, 4 authentication, 5 the server stopped answering in time or sent something unusable.
+Errors are one readable message on stderr, never a traceback (set TUI_MAIL_DEBUG=1 to see
+one for an internal error).
 """
 
 from __future__ import annotations

@@ -150,6 +150,9 @@ class AccountConfig:
     idle_recheck_seconds: int = 60
     """How often IDLE is ended and NOOP asked, until the server has shown that it announces
     new mail during IDLE (GNU Mailutils never does, Courier only every 60 s); 0: never."""
+    server_timeout_seconds: int = 60
+    """How long the IMAP server may take over one command (a big FETCH: over each message)
+    before the connection is given up as stalled."""
     new_mail_command: str | None = None
     """Shell command run on new mail, given TUI_MAIL_FROM, TUI_MAIL_SUBJECT ... in its
     environment."""

@@ -221,6 +221,9 @@ def _parse_watching(table: Table) -> dict[str, Any]:
     recheck = table.integer("idle_recheck_seconds", 0, 1740)
     if recheck is not None:
         values["idle_recheck_seconds"] = recheck
+    deadline = table.integer("server_timeout_seconds", 1, 3600)
+    if deadline is not None:
+        values["server_timeout_seconds"] = deadline
     command = table.string("new_mail_command")
     if command is not None:
         values["new_mail_command"] = command

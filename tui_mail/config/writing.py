@@ -87,6 +87,9 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "idle_recheck_seconds": (
             account.idle_recheck_seconds if account.idle_recheck_seconds != 60 else None
         ),
+        "server_timeout_seconds": (
+            account.server_timeout_seconds if account.server_timeout_seconds != 60 else None
+        ),
         "new_mail_command": account.new_mail_command,
         "notify": list(account.notify) if account.notify != ("bell", "desktop") else None,
     }

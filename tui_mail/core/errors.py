@@ -59,3 +59,17 @@ class ServerError(TuiMailError):
     """The server answered NO or BAD to a command."""
 
     exit_code = 1
+
+
+class ServerMisbehaved(ConnectionFailed):
+    """The server broke the protocol in a way no retry on this connection can mend: an
+    answer that is not IMAP, a line or literal beyond every sane size, nesting without end.
+    The connection is closed; like a lost connection, the next command opens a new one."""
+
+    exit_code = 5
+
+
+class ServerTimeout(ServerMisbehaved):
+    """The server did not finish an answer within its deadline (stalled, or dripping)."""
+
+    exit_code = 5

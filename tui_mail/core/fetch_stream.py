@@ -12,12 +12,16 @@ and one BODY[...] section); anything else in a response is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_mail.core.errors import ConnectionFailed, ServerError
+from tui_mail.core.errors import ConnectionFailed, ServerError, ServerMisbehaved
+from tui_mail.core.imap_guard import human_size
+from tui_mail.core.sanitize import sanitize_line
 
 _UNTAGGED_FETCH = re.compile(rb"\* (\d+) FETCH \(")
 _LITERAL_AT_END = re.compile(rb"\{(\d+)\}\r\n\Z")
@@ -33,6 +37,7 @@ _SUMMARY_FETCH = re.compile(
 )
 _VANISHED = re.compile(rb"\* VANISHED (\(EARLIER\) )?([\d:,]+)")
 _EXISTS = re.compile(rb"\* (\d+) EXISTS")
+_CLOSED = "The IMAP server closed the connection during FETCH. Try again later."
 
 
 @dataclass(slots=True)
@@ -63,33 +68,66 @@ class FetchStream:
     vanished: list[bytes] = field(default_factory=list)
     """Sequence sets from `* VANISHED` responses (QRESYNC), unexpanded."""
     exists: int | None = None
+    guard: Callable[[str], AbstractContextManager[None]] | None = None
+    """The session's deadline and error translation around the whole command."""
+    on_message: Callable[[], None] | None = None
+    """Called per message delivered: progress pushes the deadline on."""
+    literal_cap: int | None = None
+    """Largest literal accepted (a header section, a whole message)."""
     _done: bool = False
 
     def __iter__(self) -> Iterator[FetchedMessage]:
+        guard = self.guard("FETCH") if self.guard is not None else contextlib.nullcontext()
+        previous_cap = getattr(self.imap, "literal_cap", None)
+        if previous_cap is not None and self.literal_cap is not None:
+            self.imap.literal_cap = self.literal_cap  # the connection's own check, raised
+        try:
+            with guard:
+                yield from self._run()
+        finally:
+            if previous_cap is not None:
+                self.imap.literal_cap = previous_cap
+
+    def _run(self) -> Iterator[FetchedMessage]:
         tag = self.imap._new_tag()
         # imaplib remembers every tag it hands out; we complete this one ourselves.
         self.imap.tagged_commands.pop(tag, None)
         try:
             self.imap.send(tag + b" " + self.command + b"\r\n")
-            yield from self._responses(tag)
+            for message in self._responses(tag):
+                if self.on_message is not None:
+                    self.on_message()
+                yield message
+        except GeneratorExit:
+            # Abandoned part way: read to the end so the connection stays in step. (Not
+            # after an error: the connection is then closed, nothing more will come.)
+            if not self._done:
+                self._drain(tag)
+            raise
         except OSError as error:
             raise ConnectionFailed(
                 f"The connection to the IMAP server was lost during FETCH ({error})."
             ) from None
-        finally:
-            if not self._done:
-                self._drain(tag)
 
     def _readline(self) -> bytes:
         line: bytes = self.imap.readline()
         if not line:
-            raise ConnectionFailed("The IMAP server closed the connection during FETCH.")
+            raise ConnectionFailed(_CLOSED)
         return line
 
     def _read_literal(self, size: int) -> bytes:
+        if self.literal_cap is not None and size > self.literal_cap:
+            host = getattr(self.imap, "host", "the IMAP server")
+            raise ServerMisbehaved(
+                f"The server at {host} announced {human_size(size)} for one item of a FETCH "
+                f"answer, more than the {human_size(self.literal_cap)} this client accepts "
+                "there; the "
+                "connection was closed. Try again later; if it keeps happening, the server "
+                "is broken."
+            )
         data: bytes = self.imap.read(size)
         if len(data) != size:
-            raise ConnectionFailed("The IMAP server closed the connection during FETCH.")
+            raise ConnectionFailed(_CLOSED)
         return data
 
     def _responses(self, tag: bytes) -> Iterator[FetchedMessage]:
@@ -128,6 +166,13 @@ class FetchStream:
                     text = line[len(tagged) :].decode("utf-8", "replace").strip()
                     raise ServerError(f"The server refused FETCH: {text}")
                 return
+            if not line.startswith(b"* "):
+                host = getattr(self.imap, "host", "the IMAP server")
+                raise ServerMisbehaved(
+                    f"The server at {host} sent an answer to FETCH that is not IMAP "
+                    f"({sanitize_line(ascii(line[:60]))}); the connection was closed. Try "
+                    "again later; if it keeps happening, the server is broken."
+                )
             self._note_untagged(line)
             literal = _LITERAL_AT_END.search(line)
             while literal is not None:  # an untagged response we ignore may carry literals

@@ -21,10 +21,8 @@ Callbacks run on the watcher's thread.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -153,15 +151,19 @@ class IdleWatcher:
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the watching; returns once the thread is gone (or after `timeout`)."""
-        self._stop.set()
-        session = self._session
-        if session is not None and session.connected:
-            # Wakes the poll() in idle_check at once; the thread then logs nothing out.
-            with contextlib.suppress(Exception):
-                session.client.socket().shutdown(socket.SHUT_RDWR)
+        self.interrupt()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def interrupt(self) -> None:
+        """Ask the thread to end and shut its connection (even one being opened), without
+        waiting: the poll() in idle_check, or a stalled greeting, returns at once; the
+        thread then logs nothing out."""
+        self._stop.set()
+        session = self._session
+        if session is not None:
+            session.interrupt()
 
     @property
     def running(self) -> bool:
@@ -267,10 +269,12 @@ class IdleWatcher:
                     break
             if self._stop.is_set():
                 return
-            _text, more = client.idle_done()
+            with session.guard("DONE"):  # a cut network must not hang it (imapclient #449)
+                _text, more = client.idle_done()
             quiet = not changed and not _changes(more)
             if quiet and not self.server_announces and self.recheck_interval:
-                more = [*more, *self._noop(client)]
+                with session.guard("NOOP"):
+                    more = [*more, *self._noop(client)]
             if changed or _changes(more):
                 self._changed()
 

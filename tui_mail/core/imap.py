@@ -12,13 +12,13 @@ import contextlib
 import re
 import socket
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import partial
 from typing import Any, Final
 
 import imapclient
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_response
 
 from tui_mail.config import AccountConfig
@@ -32,21 +32,23 @@ from tui_mail.core.errors import (
     UsageError,
 )
 from tui_mail.core.fetch_stream import FetchStream
-from tui_mail.core.models import ROLE_BY_NAME, Folder, FolderRole, FolderState
+from tui_mail.core.folder_roles import folder_role
+from tui_mail.core.imap_guard import (
+    HEADER_LITERAL_CAP,
+    MESSAGE_LITERAL_CAP,
+    GuardedClient,
+    Watchdog,
+    guarded,
+    parsing,
+    server_text,
+    timed_out,
+)
+from tui_mail.core.models import Folder, FolderRole, FolderState
 from tui_mail.core.tls import client_context, explain_tls_failure, refuse_plaintext
 
 CONNECT_TIMEOUT: Final = 15.0
-READ_TIMEOUT: Final = 60.0
+LOGOUT_DEADLINE: Final = 3.0
 
-_SPECIAL_USE = {
-    b"\\Drafts": FolderRole.DRAFTS,
-    b"\\Sent": FolderRole.SENT,
-    b"\\Archive": FolderRole.ARCHIVE,
-    b"\\Junk": FolderRole.JUNK,
-    b"\\Trash": FolderRole.TRASH,
-    b"\\All": FolderRole.ALL,
-    b"\\Flagged": FolderRole.FLAGGED,
-}
 _STATUS = re.compile(rb"\* STATUS (.+) \((.*)\)\s*$")
 
 PasswordSource = Callable[[], str]
@@ -61,14 +63,19 @@ class ImapSession:
         secret: PasswordSource,
         *,
         connect_timeout: float = CONNECT_TIMEOUT,
-        read_timeout: float = READ_TIMEOUT,
+        read_timeout: float | None = None,
     ) -> None:
         if account.imap is None:
             raise UsageError(f'Account "{account.name}" has no [accounts.imap] settings.')
         self.account = account
         self.server = account.imap
         self._secret = secret
-        self._timeout = imapclient.SocketTimeout(connect=connect_timeout, read=read_timeout)
+        # Every command has a deadline (see imap_guard): the read timeout is only the
+        # backstop for a single silent read.
+        self.deadline = float(account.server_timeout_seconds)
+        read = read_timeout if read_timeout is not None else self.deadline
+        self._timeout = imapclient.SocketTimeout(connect=connect_timeout, read=read)
+        self._watchdog = Watchdog()
         self._client: Any = None
         self.capabilities: frozenset[str] = frozenset()
         self.selected: str | None = None
@@ -93,14 +100,17 @@ class ImapSession:
                 self.account.name, f"{server.host}:{server.port}", tls_port=993, starttls_port=143
             )
         try:
-            self._client = self._open()
-            self.capabilities = self._read_capabilities()
+            with self.guard("the greeting"):
+                self._client = self._open()
+                self.capabilities = self._read_capabilities()
             self._login()
-            self.capabilities = self._read_capabilities()  # may grow after login
+            with self.guard("CAPABILITY"):
+                self.capabilities = self._read_capabilities()  # may grow after login
             enable = [c for c in ("QRESYNC", "CONDSTORE") if c in self.capabilities]
             if "ENABLE" in self.capabilities and enable:
                 # QRESYNC implies CONDSTORE; enabling it lets UID FETCH ask for VANISHED.
-                self.client.enable(enable[0])
+                with self.guard("ENABLE"):
+                    self.client.enable(enable[0])
         except BaseException:
             self._abandon()
             raise
@@ -111,12 +121,12 @@ class ImapSession:
         context = client_context(self.account.ca_file)
         try:
             if server.security == "tls":
-                return imapclient.IMAPClient(
-                    server.host, port=server.port, ssl=True, ssl_context=context,
-                    timeout=self._timeout,
+                return GuardedClient(
+                    self._watchdog, server.host, port=server.port, ssl=True,
+                    ssl_context=context, timeout=self._timeout,
                 )  # fmt: skip
-            client = imapclient.IMAPClient(
-                server.host, port=server.port, ssl=False, timeout=self._timeout
+            client = GuardedClient(
+                self._watchdog, server.host, port=server.port, ssl=False, timeout=self._timeout
             )
             if server.security == "starttls":
                 if b"STARTTLS" not in client.capabilities():
@@ -180,6 +190,7 @@ class ImapSession:
     def _authenticate(self, username: str, secret: str) -> TuiMailError | None:
         """One login attempt; returns (never raises) the error, so no traceback holds secret."""
         where = f"{self.server.host}:{self.server.port}"
+        self._watchdog.arm("LOGIN", self.deadline)
         try:
             if self.account.auth == "oauth2":
                 if "AUTH=OAUTHBEARER" in self.capabilities:
@@ -189,53 +200,75 @@ class ImapSession:
             else:
                 self.client.login(username, secret)
         except LoginError as error:
-            said = _server_text(error)
+            if self._watchdog.expired:  # imapclient reports a cut login as a refusal
+                return timed_out(self.server.host, self._watchdog)
+            said = server_text(error)
             return AuthenticationFailed(
                 f"{where} rejected the login for {username!r} (server said: {said}). Check the "
                 "username and the password (or app password) stored for this account."
             )
-        except (OSError, IMAPClientError) as error:
+        except (OSError, IMAPClientError, TuiMailError) as error:
+            if self._watchdog.expired:
+                return timed_out(self.server.host, self._watchdog)
+            if isinstance(error, TuiMailError):
+                return error
             return ConnectionFailed(
-                f"The connection to {where} failed during login: {_server_text(error)}."
+                f"The connection to {where} failed during login: {server_text(error)}."
             )
         finally:
+            self._watchdog.disarm()
             del secret
         return None
 
     def close(self) -> None:
-        """Log out politely; never raises."""
+        """Log out politely, but wait no more than a few seconds for it; never raises."""
         if self._client is None:
             return
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), self.guard("LOGOUT", LOGOUT_DEADLINE):
             self._client.logout()
         self._abandon()
+
+    def interrupt(self) -> None:
+        """From any thread: shut the connection now (even while it is being opened), so
+        whatever the owning thread waits for ends at once. The owner then sees a lost
+        connection; nothing is logged out."""
+        self._watchdog.kill()
 
     def _abandon(self) -> None:
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.shutdown()
+        self._watchdog.kill()
         self._client = None
         self.selected = None
+
+    def _parsing(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return parsing(self.server.host, what, self._abandon)
+
+    @contextlib.contextmanager
+    def guard(self, what: str, seconds: float | None = None) -> Iterator[None]:
+        """One command (or phase) under the deadline; see imap_guard.guarded."""
+        with guarded(
+            self._watchdog, self.server.host, what, seconds or self.deadline, self._abandon
+        ):
+            yield
 
     def has(self, capability: str) -> bool:
         return capability.upper() in self.capabilities
 
     def _call(self, what: str, action: Callable[[], Any]) -> Any:
-        """Run one imapclient call, translating its failures into our errors."""
-        try:
+        """Run one imapclient call under the deadline, translating its failures."""
+        with self.guard(what):
             return action()
-        except (IMAPClientAbortError, OSError) as error:
-            self._abandon()
-            raise ConnectionFailed(
-                f"The connection to {self.server.host} was lost during {what}: {error}."
-            ) from None
-        except IMAPClientError as error:
-            raise ServerError(f"The server refused {what}: {_server_text(error)}.") from None
 
     # -- folders -----------------------------------------------------------------------
 
     def list_folders(self, *, with_counts: bool = True) -> list[Folder]:
         """Every folder, with its special-use role, subscription and (optionally) counts."""
+        with self._parsing("LIST"):
+            return self._list_folders(with_counts)
+
+    def _list_folders(self, with_counts: bool) -> list[Folder]:
         listed = self._call("LIST", self.client.list_folders)
         subscribed = {
             name for _flags, _delim, name in self._call("LSUB", self.client.list_sub_folders)
@@ -250,7 +283,7 @@ class ImapSession:
                 Folder(
                     name=name,
                     delimiter=delimiter.decode() if isinstance(delimiter, bytes) else delimiter,
-                    role=_role(name, flags, delimiter),
+                    role=folder_role(name, flags, delimiter),
                     attributes=attributes,
                     subscribed=name in subscribed or name.upper() == "INBOX",
                     selectable=b"\\Noselect" not in flags and b"\\NonExistent" not in flags,
@@ -296,7 +329,7 @@ class ImapSession:
         tag = imap._new_tag()
         # imaplib remembers every tag it hands out; we complete this one ourselves.
         imap.tagged_commands.pop(tag, None)
-        try:
+        with self.guard(command.split(b" ", 1)[0].decode("ascii", "replace")):
             imap.send(tag + b" " + command + b"\r\n")
             while True:
                 line: bytes = imap.readline()
@@ -311,9 +344,6 @@ class ImapSession:
                         )
                     return lines
                 lines.append(line.rstrip(b"\r\n"))
-        except OSError as error:
-            self._abandon()
-            raise ConnectionFailed(f"The connection was lost: {error}.") from None
 
     def create_folder(self, name: str) -> None:
         self._call("CREATE", lambda: self.client.create_folder(name))
@@ -341,31 +371,46 @@ class ImapSession:
         response = self._call(
             f"SELECT {folder}", lambda: self.client.select_folder(folder, readonly=readonly)
         )
+        with self._parsing(f"SELECT {folder}"):
+            modseq = response.get(b"HIGHESTMODSEQ")
+            state = FolderState(
+                uidvalidity=int(response[b"UIDVALIDITY"]),
+                uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
+                highestmodseq=int(modseq) if modseq is not None else None,
+                exists=int(response.get(b"EXISTS", 0)),
+            )
         self.selected = folder
-        modseq = response.get(b"HIGHESTMODSEQ")
-        return FolderState(
-            uidvalidity=int(response[b"UIDVALIDITY"]),
-            uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
-            highestmodseq=int(modseq) if modseq is not None else None,
-            exists=int(response.get(b"EXISTS", 0)),
-        )
+        return state
 
     def ensure_selected(self, folder: str) -> None:
         if self.selected != folder:
             self.select(folder)
 
     def fetch_stream(
-        self, message_set: str, items: str, *, uid: bool = True, modifiers: str = ""
+        self,
+        message_set: str,
+        items: str,
+        *,
+        uid: bool = True,
+        modifiers: str = "",
+        literal_cap: int = HEADER_LITERAL_CAP,
     ) -> FetchStream:
         """Stream FETCH responses (see fetch_stream); the caller must consume it."""
         command = f"{'UID ' if uid else ''}FETCH {message_set} ({items})"
         if modifiers:
             command += f" ({modifiers})"
-        return FetchStream(self.client._imap, command.encode("ascii"))
+        return FetchStream(
+            self.client._imap,
+            command.encode("ascii"),
+            guard=self.guard,
+            on_message=self._watchdog.next_message,
+            literal_cap=literal_cap,
+        )
 
     def fetch_body(self, uid: int) -> bytes | None:
         """The whole message (without setting \\Seen), or None if it no longer exists."""
-        for message in self.fetch_stream(str(uid), "UID BODY.PEEK[]"):
+        stream = self.fetch_stream(str(uid), "UID BODY.PEEK[]", literal_cap=MESSAGE_LITERAL_CAP)
+        for message in stream:
             if message.uid == uid and message.section is not None:
                 return message.section
         return None
@@ -377,6 +422,10 @@ class ImapSession:
 
     def all_uids(self) -> list[int]:
         """Every UID in the selected folder, as compactly as the server can say it."""
+        with self._parsing("UID SEARCH"):
+            return self._all_uids()
+
+    def _all_uids(self) -> list[int]:
         if self.has("ESEARCH"):
             for line in self.raw_command(b"UID SEARCH RETURN (ALL) ALL"):
                 if line.startswith(b"* ESEARCH"):
@@ -442,29 +491,8 @@ class ImapSession:
         self._call("NOOP", self.client.noop)
 
 
-def _server_text(error: BaseException) -> str:
-    text = str(error)
-    if text.startswith("b'") or text.startswith('b"'):
-        text = text[2:-1]
-    return text.strip() or error.__class__.__name__
-
-
 def _folder_name(name: Any) -> str:
     return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
-
-
-def _role(name: str, flags: tuple[bytes, ...], delimiter: Any) -> FolderRole | None:
-    if name.upper() == "INBOX":
-        return FolderRole.INBOX
-    for flag in flags:
-        role = _SPECIAL_USE.get(flag)
-        if role is not None:
-            return role
-    delim = delimiter.decode() if isinstance(delimiter, bytes) else delimiter
-    leaf = name.rsplit(delim, 1)[-1] if delim else name
-    if delim and name.count(delim) > 1:
-        return None  # only top-level (or INBOX.X / [Gmail]/X) names are guessed
-    return ROLE_BY_NAME.get(leaf.lower())
 
 
 def _non_ascii(value: Any) -> bool:

@@ -66,6 +66,13 @@ class NotSent(TuiMailError):
                 f"arrived. It stays in the outbox ({entry.id}); a retry sends it again with "
                 "the same Message-ID."
             )
+        elif entry.retries_itself:  # a 4xx "try later", or the network: not the user's to fix
+            wait = max(0, round(entry.retry_at() - time.time()))
+            status = (
+                f"It was not sent yet and waits in the outbox ({entry.id}); it is retried by "
+                f"itself (next in about {wait} s while tui-mail runs), or now with "
+                '"tui-mail outbox --flush".'
+            )
         else:
             status = (
                 f'It was not sent and waits in the outbox ({entry.id}); "tui-mail outbox '

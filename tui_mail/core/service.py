@@ -23,7 +23,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -42,6 +41,7 @@ from tui_mail.core.search_query import parse_query
 from tui_mail.core.service_offline import OfflineQueue
 from tui_mail.core.service_watch import Watching
 from tui_mail.core.store import Store, UnknownFolder
+from tui_mail.core.worker import DaemonWorker
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class AccountService(OfflineQueue, Watching):
         self._backend_factory = backend_factory
         self._backend_made: MailBackend | None = None
         self._backend_lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mail-{account.name}")
+        self._executor: DaemonWorker = DaemonWorker(f"mail-{account.name}")
+        self._abandoned = False
         self._head_start: HeadStart | None = None
         self.on_event: Callable[[Event], object] | None = None
         """Called with every Event, ON A WORKER OR WATCHER THREAD: a UI must hand it to its
@@ -163,6 +164,8 @@ class AccountService(OfflineQueue, Watching):
     def _ensure_connected(self) -> bool:
         """Connect if needed (True when a new connection was made); replay the queue."""
         fresh = False
+        if self._abandoned:  # quitting: no new connection to a server that may stall
+            raise ConnectionFailed("The account was closed.")
         if not self._backend.connected:
             try:
                 self._backend.connect()
@@ -340,21 +343,36 @@ class AccountService(OfflineQueue, Watching):
         moving = self.store.summaries(folder_id, uids=uids)
         message_ids = tuple(m.message_id for m in moving)
 
+        missing: list[int] = []
+
         def move_remaining(backend: MailBackend) -> None:
-            # The lost attempt may have moved some: move only what is still in `folder`.
+            # Only what `folder` holds: a UID that is not there (a typo, or moved away
+            # meanwhile) must not pass for moved. A lost attempt may have moved some too.
             remaining = pending.still_there(backend, folder, uids)
+            missing[:] = sorted(set(uids) - remaining)
             if remaining:
                 backend.move(folder, sorted(remaining), destination)
 
         action = PendingAction(
             "move", folder, tuple(uids), destination=destination, message_ids=message_ids
         )
-        queued = await self._run_or_queue(
-            action, lambda b: b.move(folder, uids, destination), move_remaining
-        )
+
+        def move_now(backend: MailBackend) -> None:
+            if self.account.type == "imap":
+                move_remaining(backend)
+            else:  # local mail: the backend knows its files, and has no UID search
+                backend.move(folder, uids, destination)
+
+        queued = await self._run_or_queue(action, move_now, move_remaining)
         if queued is not None:
             self._taken_rows[queued] = self._take_rows(folder_id, moving)
         self.store.delete_uids(folder_id, uids)
+        if missing:
+            moved = len(set(uids)) - len(missing)
+            raise UsageError(
+                f"No message with UID {', '.join(map(str, missing))} in {folder}"
+                + (f"; the other {moved} were moved to {destination}." if moved else ".")
+            )
 
     async def undo_move(
         self,

@@ -24,7 +24,7 @@ from tui_mail.core.pending import PendingAction
 from tui_mail.core.store import UnknownFolder
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Executor
 
     from tui_mail.config import AccountConfig
     from tui_mail.core.backends import MailBackend
@@ -49,7 +49,7 @@ class OfflineQueue:
     store: Store
     offline: bool
     """True after the server could not be reached: triage is queued, not attempted."""
-    _executor: ThreadPoolExecutor
+    _executor: Executor
     _taken_rows: dict[int, list[_TakenRow]]
     """Pending action id -> the rows its move removed from the cache (this session only)."""
 

@@ -5,7 +5,8 @@ once). `start_watching()` runs an IdleWatcher per watched IMAP folder (a Maildir
 or a periodic check for POP3); each change syncs the folder on the worker thread and
 reaches the UI as an event through `on_event`. The INBOX watcher speaks for the account's
 connection: its states are announced, and when it gets through again after the server was
-out of reach the offline queue is replayed and `on_reconnected` is called.
+out of reach the offline queue is replayed and `on_reconnected` is called. `abandon()`
+stops all of it at once, whatever the server is doing (the UI's quit).
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from tui_mail.core.errors import TuiMailError
 from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
-
     from tui_mail.config import AccountConfig
     from tui_mail.core.backends import MailBackend
+    from tui_mail.core.head_start import HeadStart
     from tui_mail.core.idle import Watcher
     from tui_mail.core.models import SyncResult
     from tui_mail.core.notify import Notifier
     from tui_mail.core.store import Store
+    from tui_mail.core.worker import DaemonWorker
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -44,8 +45,11 @@ class Watching:
     store: Store
     notifier: Notifier
     offline: bool
-    _executor: ThreadPoolExecutor
+    _executor: DaemonWorker
     _secret: Callable[[], str]
+    _abandoned: bool
+    _head_start: HeadStart | None
+    _backend_made: MailBackend | None
 
     if TYPE_CHECKING:  # provided by AccountService and the OfflineQueue mixin
 
@@ -93,6 +97,29 @@ class Watching:
         watchers, self._watchers = self._watchers, []
         for watcher in watchers:
             watcher.stop()
+
+    def abandon(self) -> None:
+        """Close at once, whatever the server is doing (quitting the UI): shut every
+        socket, stop the watchers without waiting for them, drop queued work. No LOGOUT:
+        on a stalled connection it would wait for the deadline. Returns in well under a
+        second; the worker, a daemon thread, ends (or dies with the process) on its own."""
+        self._abandoned = True
+        if self._head_start is not None:
+            self._head_start.progress.release()
+        watchers, self._watchers = self._watchers, []
+        for watcher in watchers:
+            interrupt = getattr(watcher, "interrupt", None)
+            if interrupt is not None:
+                interrupt()
+            else:
+                watcher.stop()
+        backend = self._backend_made
+        interrupt_backend = getattr(backend, "interrupt", None)
+        if interrupt_backend is not None:
+            interrupt_backend()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor.join(0.3):  # otherwise the store stays open till the process ends
+            self.store.close()
 
     def reconnect_now(self) -> None:
         """Skip the watchers' backoff (the network is back, the machine woke up)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Callable
@@ -74,13 +73,11 @@ class MailApp(App[int]):
         for warning in self.theme_warnings:
             self.notify(warning, severity="warning", timeout=8)
 
-    async def on_unmount(self) -> None:
-        # Every account's watchers at once: each stop waits for its threads to end.
-        await asyncio.gather(
-            *(asyncio.to_thread(service.stop_watching) for service in self.services.values())
-        )
+    def on_unmount(self) -> None:
+        # Quitting waits for no server: sockets are shut and threads abandoned, with no
+        # LOGOUT (on a stalled connection it would wait for the deadline, FIELD-NOTES).
         for service in self.services.values():
-            await service.close()
+            service.abandon()
 
     # -- adding accounts ---------------------------------------------------------------
 

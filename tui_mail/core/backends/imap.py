@@ -20,6 +20,7 @@ class ImapBackend:
         self.account = account
         self._secret = secret
         self._session: ImapSession | None = None
+        self._opening: ImapSession | None = None
 
     @property
     def session(self) -> ImapSession:
@@ -32,9 +33,18 @@ class ImapBackend:
         return self._session is not None and self._session.connected
 
     def connect(self) -> None:
-        session = ImapSession(self.account, self._secret)
-        session.connect()
+        session = self._opening = ImapSession(self.account, self._secret)
+        try:
+            session.connect()
+        finally:
+            self._opening = None
         self._session = session
+
+    def interrupt(self) -> None:
+        """From any thread: shut the connection (or the one being opened) now."""
+        for session in (self._opening, self._session):
+            if session is not None:
+                session.interrupt()
 
     def close(self) -> None:
         if self._session is not None:

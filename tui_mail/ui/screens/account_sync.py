@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
+from tui_mail.core.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    ServerMisbehaved,
+    ServerTimeout,
+    TuiMailError,
+)
 from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
 from tui_mail.core.message_index import MessageRef
 from tui_mail.core.models import FolderRole
@@ -71,6 +77,9 @@ class AccountSync:
         self._syncing: set[tuple[str, str]] = set()
         self._watch_state: dict[str, str] = {}
         self._pending: dict[str, frozenset[MessageRef]] = {}
+        self._server_trouble: dict[str, str] = {}
+        """Accounts whose server stalled or broke the protocol: the state shown until a
+        sync succeeds again (the watcher's own connection may still say "idling")."""
 
     def attach(self, name: str) -> None:
         """Show the account as connecting and route its service's callbacks to the screen."""
@@ -125,7 +134,7 @@ class AccountSync:
             # Remembered so a sync, when it ends, shows the watcher's state again.
             self._watch_state[event.account] = event.state
             if not screen.status.state(event.account).startswith("syncing"):
-                screen.status.set_state(event.account, event.state)
+                screen.status.set_state(event.account, self._shown_state(event.account))
             if event.detail and event.state in ("offline", "auth failed"):
                 screen.status.say(
                     f"{event.account}: {event.detail}", error=True, account=event.account
@@ -167,13 +176,24 @@ class AccountSync:
         )
         self.screen.messages.set_pending(frozenset().union(*self._pending.values()))
 
+    def _shown_state(self, account: str) -> str:
+        trouble = self._server_trouble.get(account)
+        watching = self._watch_state.get(account, "connected")
+        return trouble if trouble is not None and watching in ("idling", "polling") else watching
+
     def failed(self, name: str, error: TuiMailError) -> None:
-        if isinstance(error, AuthenticationFailed):
+        if isinstance(error, ServerMisbehaved):
+            # A stalled or broken server is news even with the status bar out of sight.
+            state = "server not answering" if isinstance(error, ServerTimeout) else "server error"
+            self._server_trouble[name] = state
+            self.screen.app.notify(f"{name}: {error}", severity="error", timeout=15)
+        elif isinstance(error, AuthenticationFailed):
             state = "auth failed"
         elif isinstance(error, ConnectionFailed):
             state = "offline"
         else:
             state = "error"
+        self.screen.status.progress(0, 0)
         self.screen.status.set_state(name, state)
         # A connection or login problem goes away by itself once the account is back.
         problem_of = name if state != "error" else None
@@ -194,6 +214,7 @@ class AccountSync:
             # Progress posted from the service thread may still be queued; it is ignored
             # once the sync is over (see progress below).
             self._syncing.discard((name, folder))
+        self._server_trouble.pop(name, None)
         screen.status.set_state(name, self._watch_state.get(name, "connected"))
         screen.status.progress(0, 0)
         if self.shows(name, folder):

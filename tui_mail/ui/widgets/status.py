@@ -17,6 +17,7 @@ _STATE_STYLES = {
     "offline": "red",
     "auth failed": "bold red",
     "error": "red",
+    "server": "bold red",
 }
 
 
