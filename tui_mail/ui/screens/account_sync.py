@@ -10,6 +10,7 @@ handlers and `@work` workers (which must live on the Screen) hand them to this c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from functools import partial
@@ -18,10 +19,17 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
-from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
+from tui_mail.core.events import (
+    ConnectionState,
+    CountsChanged,
+    Event,
+    FolderChanged,
+    NewMail,
+    PendingChanged,
+)
 from tui_mail.core.message_index import MessageRef
 from tui_mail.core.models import FolderRole
-from tui_mail.ui.widgets.folder_tree import FolderKey
+from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey
 
 if TYPE_CHECKING:
     from tui_mail.ui.screens.main import MainScreen
@@ -132,6 +140,9 @@ class AccountSync:
             if self.shows(event.account, event.folder):
                 screen.messages.reload()
             self.update_counts(event.account)
+        elif isinstance(event, CountsChanged):
+            if event.account in screen.services:
+                self.update_counts(event.account)
         elif isinstance(event, NewMail):
             newest = event.messages[0]
             screen.status.say(
@@ -214,17 +225,25 @@ class AccountSync:
         return screen.current == FolderKey(account, folder)
 
     def update_counts(self, account: str) -> None:
-        service = self.screen.services[account]
-        store = service.store
-        for folder in service.cached_folders():
-            try:
-                _total, unread = store.counts(store.folder_id(folder.name))
-            except LookupError:
-                continue
-            if store.sync_state(folder.name).uidvalidity is None:
-                unread = folder.unseen or 0  # never synced: the server's count
+        """Show the cache's counts of `account`'s folders (kept by the service: shifted by
+        each action, confirmed by the server's STATUS; see core/service_counts.py)."""
+        tree = self.screen.folder_tree
+        store = self.screen.services[account].store
+        for folder in self.screen.services[account].cached_folders():
+            unread = folder.unseen
+            if unread is None:  # never counted by the server (listed offline): the cache's
+                with contextlib.suppress(LookupError):
+                    unread = store.counts(store.folder_id(folder.name))[1]
             name = folder.display_name if folder.role is None else folder.role.value.title()
-            self.screen.folder_tree.update_count(FolderKey(account, folder.name), name, unread)
+            tree.update_count(FolderKey(account, folder.name), name, unread or 0)
+        if len(self.screen.services) > 1:
+            inboxes = sum(
+                f.unseen or 0
+                for service in self.screen.services.values()
+                for f in service.cached_folders()
+                if f.role is FolderRole.INBOX
+            )
+            tree.update_count(FolderKey("", UNIFIED), "All inboxes", inboxes)
 
     def progress(self, event: SyncProgress) -> None:
         if (event.account, event.folder) not in self._syncing:

@@ -1,0 +1,131 @@
+"""The folder tree's counts against the server's: after every action, every folder the
+action touched shows what `STATUS (MESSAGES UNSEEN)` from another connection says."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets.tree import TreeNode
+
+from tests.integration.test_idle import append_from_other_client
+from tests.support.accounts import other_client
+from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tests.ui.conftest import AppFactory, settled, wait_for
+from tui_mail.ui.app import MailApp
+from tui_mail.ui.screens.folder_picker import FolderPicker
+from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.widgets.folder_tree import FolderKey
+
+FOLDERS = ("INBOX", "Archive", "Trash", "Junk", "Sent", "Drafts")
+
+
+def _nodes(node: TreeNode[Any]) -> Iterator[TreeNode[Any]]:
+    yield node
+    for child in node.children:
+        yield from _nodes(child)
+
+
+def tree_unread(screen: MainScreen, key: FolderKey) -> int | None:
+    """The unread count the folder tree shows for `key` (0 when it shows none)."""
+    for node in _nodes(screen.folder_tree.root):
+        if node.data == key:
+            match = re.search(r"\((\d+)\)$", str(node.label))
+            return int(match.group(1)) if match else 0
+    return None
+
+
+def shown_counts(
+    app: MailApp, account: str, folders: tuple[str, ...]
+) -> dict[str, tuple[Any, Any]]:
+    """(total, unread) per folder as the app shows them: unread from the tree's labels,
+    total from the cached folder list (what `tui-mail folders --cached` prints)."""
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    totals = {f.name: f.total for f in app.services[account].cached_folders()}
+    return {f: (totals.get(f), tree_unread(screen, FolderKey(account, f))) for f in folders}
+
+
+def server_counts(client: Any, folders: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
+    counts = {}
+    for folder in folders:
+        status = client.folder_status(folder, [b"MESSAGES", b"UNSEEN"])
+        counts[folder] = (status[b"MESSAGES"], status[b"UNSEEN"])
+    return counts
+
+
+async def counts_agree(
+    pilot: Pilot[Any], app: MailApp, client: Any, what: str, folders: tuple[str, ...] = FOLDERS
+) -> dict[str, tuple[Any, Any]]:
+    """Wait (briefly: no ctrl+r, no sync asked for) until the screen's counts are the
+    server's; fail saying which differ after `what`."""
+    await settled(pilot, app)
+    deadline = time.monotonic() + 3
+    while True:
+        server = server_counts(client, folders)
+        shown = shown_counts(app, "work", folders)
+        if shown == server:
+            return server
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {what}: shown {shown} != server STATUS {server}")
+        await pilot.pause(0.05)
+
+
+async def test_counts_follow_every_action_without_a_refresh(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    dovecot.deliver(
+        mail_user,
+        [make_message(i, subject=f"m{i}") for i in range(6)],
+        flags=lambda i: "S" if i < 2 else "",  # m0, m1 read; m2..m5 unread
+    )
+    client = other_client(dovecot, mail_user)
+    app = make_app(mail_user, names=("work",))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            start = await counts_agree(pilot, app, client, "start-up")
+            assert start["INBOX"] == (6, 4)
+
+            await pilot.press("s")  # m5 read
+            after = await counts_agree(pilot, app, client, "s (read)")
+            assert after["INBOX"] == (6, 3)
+            await pilot.press("s")  # and unread again
+            await counts_agree(pilot, app, client, "s (unread)")
+            await pilot.press("exclamation_mark")
+            await counts_agree(pilot, app, client, "! (flag)")
+
+            await pilot.press("d")  # m5 (unread) to Trash
+            after = await counts_agree(pilot, app, client, "d (delete)")
+            assert after["INBOX"] == (5, 3) and after["Trash"] == (1, 1)
+            await pilot.press("a")  # m4 to Archive, a folder never opened
+            after = await counts_agree(pilot, app, client, "a (archive)")
+            assert after["Archive"] == (1, 1)
+            await pilot.press("m")  # m3 to Junk through the picker
+            await wait_for(pilot, lambda: isinstance(app.screen, FolderPicker))
+            await pilot.press(*"junk", "enter")
+            after = await counts_agree(pilot, app, client, "m (move)")
+            assert after["Junk"] == (1, 1)
+
+            await pilot.press("space", "space", "d")  # m2 and m1 together
+            after = await counts_agree(pilot, app, client, "a bulk delete")
+            assert after["Trash"] == (3, 2) and after["INBOX"] == (1, 0)
+            await pilot.press("z")
+            after = await counts_agree(pilot, app, client, "z (undo)")
+            assert after["INBOX"] == (3, 1) and after["Trash"] == (1, 1)
+
+            await pilot.press("G", "enter")  # read the oldest (m0, already read)
+            await counts_agree(pilot, app, client, "reading a read message")
+            await pilot.press("g", "enter")  # and an unread one
+            after = await counts_agree(pilot, app, client, "reading an unread message")
+            assert after["INBOX"] == (3, 0)
+
+            append_from_other_client(dovecot, mail_user, "Fresh")
+            await wait_for(pilot, lambda: app.services["work"].store.pending_count() == 0)
+            await wait_for(pilot, lambda: shown_counts(app, "work", ("INBOX",))["INBOX"][0] == 4)
+            await counts_agree(pilot, app, client, "new mail")
+    finally:
+        client.logout()
