@@ -3,22 +3,30 @@ action touched shows what `STATUS (MESSAGES UNSEEN)` from another connection say
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+import trustme
 from textual.pilot import Pilot
 from textual.widgets.tree import TreeNode
 
 from tests.integration.test_idle import append_from_other_client
-from tests.support.accounts import other_client
+from tests.support.accounts import imap_account, other_client
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tests.support.smtp import SmtpServer
 from tests.ui.conftest import AppFactory, settled, wait_for
+from tui_mail.config import AccountConfig, AppConfig
+from tui_mail.core.service import AccountService
 from tui_mail.ui.app import MailApp
+from tui_mail.ui.screens.compose import ComposeScreen
 from tui_mail.ui.screens.folder_picker import FolderPicker
 from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets.folder_tree import FolderKey
+from tui_mail.ui.widgets.folder_tree import FolderKey, FolderTree
 
 FOLDERS = ("INBOX", "Archive", "Trash", "Junk", "Sent", "Drafts")
 
@@ -127,5 +135,89 @@ async def test_counts_follow_every_action_without_a_refresh(
             await wait_for(pilot, lambda: app.services["work"].store.pending_count() == 0)
             await wait_for(pilot, lambda: shown_counts(app, "work", ("INBOX",))["INBOX"][0] == 4)
             await counts_agree(pilot, app, client, "new mail")
+    finally:
+        client.logout()
+
+
+@pytest.fixture
+def sending_app(
+    tmp_path: Path, dovecot: DovecotServer, mail_user: MailUser, smtp: SmtpServer,
+    smtp_ca: tuple[trustme.CA, Path],
+) -> MailApp:  # fmt: skip
+    """One account ("work") that sends through the suite's aiosmtpd."""
+    cas = tmp_path / "cas.pem"
+    cas.write_bytes(dovecot.ca_pem.read_bytes() + smtp_ca[1].read_bytes())
+    secret = tmp_path / "secret"
+    secret.write_text(mail_user.password + "\n")
+    account = dataclasses.replace(
+        imap_account(dovecot, mail_user, name="work"), ca_file=cas, smtp=smtp.server_config(),
+        display_name="Tëst Üser", password_command=f"cat {secret}",
+    )  # fmt: skip
+    config = AppConfig(path=tmp_path / "config" / "config.toml", accounts=(account,))
+
+    def service(acc: AccountConfig, data: Path) -> AccountService:
+        return AccountService(acc, data, secret=lambda: mail_user.password)
+
+    return MailApp(config, data_dir=tmp_path / "data", service_factory=service)
+
+
+def row_texts(screen: MainScreen) -> list[str | None]:
+    """Each row of the list as drawn (None for a row the list has but cannot draw)."""
+    source = screen.messages.source
+    rows = [source.row(i) for i in range(len(source))]
+    return [None if r is None else screen.messages._row_text(r, 120).plain for r in rows]
+
+
+async def test_sending_a_continued_draft_keeps_counts_lists_and_news_right(
+    dovecot: DovecotServer, mail_user: MailUser, smtp: SmtpServer, sending_app: MailApp
+) -> None:
+    app = sending_app
+    dovecot.deliver(mail_user, [make_message(1, subject="in the inbox")])
+    client = other_client(dovecot, mail_user)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            main = await settled(pilot, app)
+            service = app.services["work"]
+            announced: list[str] = []
+            service.notifier.new_mail = lambda _f, messages: announced.extend(  # type: ignore[method-assign]
+                m.subject for m in messages
+            )
+            await main.account_sync.sync("work", "Sent")  # Sent kept in the cache
+            await pilot.press("c")
+            await wait_for(pilot, lambda: isinstance(app.screen, ComposeScreen))
+            await pilot.pause()
+            app.screen.query_one("#to").focus()
+            await pilot.press(*"Bob <bob@example.org>")
+            app.screen.query_one("#subject").focus()
+            await pilot.press(*"Half done", "ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            after = await counts_agree(pilot, app, client, "a draft saved")
+            assert after["Drafts"] == (1, 0)
+
+            main.post_message(FolderTree.FolderChosen(FolderKey("work", "Drafts")))
+            await wait_for(pilot, lambda: len(main.messages.source) == 1)
+            await settled(pilot, app)
+            [draft_row] = row_texts(main)
+            assert draft_row is not None and "To: Bob" in draft_row and "Tëst" not in draft_row
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, ComposeScreen))
+            await pilot.pause()
+            app.screen.query_one("#body").focus()
+            await pilot.press(*"Done.", "ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            after = await counts_agree(pilot, app, client, "sending")
+            assert after["Sent"] == (1, 0) and after["Drafts"] == (0, 0)
+            # The sent draft's row is gone from the list, not left blank.
+            await wait_for(pilot, lambda: row_texts(main) == [], 3)
+
+            main.post_message(FolderTree.FolderChosen(FolderKey("work", "Sent")))
+            await wait_for(pilot, lambda: len(main.messages.source) == 1)
+            await settled(pilot, app)
+            [sent_row] = row_texts(main)
+            assert sent_row is not None and "To: Bob" in sent_row and "Tëst" not in sent_row
+            assert "Half done" in sent_row
+            assert "new mail" not in str(main.status.query_one("#status-message").render())
+            assert announced == []
+            assert len(smtp.messages) == 1
     finally:
         client.logout()

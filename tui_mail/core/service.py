@@ -33,7 +33,7 @@ from tui_mail.config import AccountConfig
 from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
 from tui_mail.core.errors import ConnectionFailed, UsageError
-from tui_mail.core.events import Event
+from tui_mail.core.events import Event, FolderChanged
 from tui_mail.core.head_start import HeadStart
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.notify import Notifier
@@ -404,9 +404,11 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         action = PendingAction("expunge", folder, tuple(uids))
         await self._run_or_queue(action, lambda b: b.expunge(folder, uids), expunge_remaining)
         counts = self._move_count_change(folder, uids, None)
-        self.store.delete_uids(self.store.ensure_folder(folder), uids)
+        gone = self.store.delete_uids(self.store.ensure_folder(folder), uids)
         self._shift_counts(counts)
         self._confirm_counts([folder])
+        if gone:  # a list showing the folder must drop the rows (a sent draft), not blank them
+            self._emit(FolderChanged(self.account.name, folder, SyncResult(folder, vanished=gone)))
 
     async def archive(self, folder: str, uids: list[int]) -> str:
         archive = await self.role_folder(FolderRole.ARCHIVE)
@@ -452,6 +454,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         )
         self._shift_counts({folder: (1, 0 if Flag.SEEN in flags else 1)})
         self._confirm_counts([folder])
+        self._schedule_sync(folder)  # into the cache when the folder is kept there (Sent)
         return uid
 
     async def check_connection(self) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail
 from tui_mail.core.models import FolderRole
@@ -178,8 +179,6 @@ class Watching:
         role = next((f.role for f in self.store.folders() if f.name == folder), None)
         if role in _NEVER_NEWS:
             return ()
-        from tui_mail.core.compose import own_addresses  # noqa: PLC0415  (not for start-up)
-
         own = own_addresses(self.account)
         news: list[MessageSummary] = []
         for message in arrived:

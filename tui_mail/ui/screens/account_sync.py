@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
 from tui_mail.core.events import (
     ConnectionState,
@@ -27,7 +28,7 @@ from tui_mail.core.events import (
     NewMail,
     PendingChanged,
 )
-from tui_mail.core.message_index import MessageRef
+from tui_mail.core.message_index import MessageRef, Row
 from tui_mail.core.models import FolderRole
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey
 
@@ -77,6 +78,8 @@ class AccountSync:
         self._syncing: set[tuple[str, str]] = set()
         self._watch_state: dict[str, str] = {}
         self._pending: dict[str, frozenset[MessageRef]] = {}
+        self._own: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        """Account -> (its Sent and Drafts folders, its addresses), for `own_mail`."""
 
     def attach(self, name: str) -> None:
         """Show the account as connecting and route its service's callbacks to the screen."""
@@ -88,6 +91,27 @@ class AccountSync:
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
         service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
         service.on_reconnected.append(partial(self._post_reconnected, name))
+        screen.messages.own_mail = self.own_mail
+
+    def own_mail(self, row: Row) -> bool:
+        """Whether the list shows `row` with its recipients: in Sent or Drafts (by role),
+        or from one of the account's own addresses."""
+        known = self._own.get(row.ref.account)
+        if known is None:
+            service = self.screen.services.get(row.ref.account)
+            if service is None:
+                return False
+            folders = frozenset(
+                f.name
+                for f in service.cached_folders()
+                if f.role in (FolderRole.SENT, FolderRole.DRAFTS)
+            )
+            known = self._own[row.ref.account] = (
+                folders,
+                frozenset(own_addresses(service.account)),
+            )
+        folders, addresses = known
+        return row.ref.folder in folders or row.summary.from_addr.casefold() in addresses
 
     def _post_reconnected(self, account: str) -> None:
         self.screen.post_message(Reconnected(account))
@@ -107,6 +131,7 @@ class AccountSync:
                 # The rows the user is looking at come before the folder list.
                 await self.sync(name, screen.current.folder)
             folders = await service.refresh_folders()
+            self._own.pop(name, None)
             screen.refresh_tree()
             if inbox_wanted or screen.current.account != name:
                 inbox = next((f.name for f in folders if f.role is FolderRole.INBOX), "INBOX")
@@ -121,6 +146,7 @@ class AccountSync:
         except TuiMailError as error:
             log.info("folder list of %s after a reconnect: %s", name, error)
             return
+        self._own.pop(name, None)
         self.screen.refresh_tree()
 
     def service_event(self, event: Event | None) -> None:

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_mail.core.correspondents import recipients_label
 from tui_mail.core.message_index import MessageRef, MessageSource, Row
 from tui_mail.core.threads import strip_reply_prefix
 
@@ -157,6 +158,9 @@ class MessageList(ScrollView, can_focus=True):
         self.pending: frozenset[MessageRef] = frozenset()
         """Messages with a change queued for the server; shown with PENDING_MARK."""
         self.show_account = False
+        self.own_mail: Callable[[Row], bool] | None = None
+        """Whether a row is the user's own mail (Sent, Drafts, from one of the account's
+        addresses): such rows show their recipients where others show the sender."""
         self._now = time.localtime(clock())
 
     # -- data --------------------------------------------------------------------------
@@ -316,7 +320,7 @@ class MessageList(ScrollView, can_focus=True):
         text.append(f"{date:>10}  ", muted)
         if account:
             text.append(account, muted)
-        sender = summary.sender or "(no sender)"
+        sender = self._correspondent(row)
         text.append(_fit_cells(sender, sender_width) + "  ")
         if row.guide:
             # In a thread, "Re:" says nothing the tree lines do not.
@@ -326,6 +330,12 @@ class MessageList(ScrollView, can_focus=True):
             text.append(summary.subject or "(no subject)")
         text.truncate(width, overflow="ellipsis", pad=True)
         return text
+
+    def _correspondent(self, row: Row) -> str:
+        """The sender, or "To: ..." for the user's own mail (like mutt's %F, aerc)."""
+        if self.own_mail is not None and self.own_mail(row):
+            return recipients_label(row.summary.to)
+        return row.summary.sender or "(no sender)"
 
 
 def _fit_cells(text: str, width: int) -> str:
