@@ -7,6 +7,8 @@ import dataclasses
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +223,50 @@ async def test_sending_a_continued_draft_keeps_counts_lists_and_news_right(
             assert len(smtp.messages) == 1
     finally:
         client.logout()
+
+
+def arrive(server: DovecotServer, user: MailUser, subject: str) -> None:
+    """New mail, newer than everything there (so it lands above in the list)."""
+    client = other_client(server, user)
+    try:
+        when = format_datetime(datetime.now(UTC))
+        client.append("INBOX", make_message(1, subject=subject, date=when))
+    finally:
+        client.logout()
+
+
+async def test_new_mail_above_keeps_the_view_still_and_shows_at_the_top(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    dovecot.deliver(mail_user, [make_message(i, subject=f"m{i}") for i in range(80)])
+    app = make_app(mail_user, names=("work",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        await wait_for(pilot, lambda: app.services["work"].connection_state == "idling")
+        messages = screen.messages
+        for _ in range(50):
+            messages.action_cursor_down()
+        for _ in range(10):  # the cursor mid-screen, not on the last line
+            messages.action_cursor_up()
+        await pilot.pause()
+        assert messages.scroll_y > 0  # scrolled down, reading m39
+
+        def view() -> tuple[Any, int, Any]:
+            top = messages.row_at(int(messages.scroll_y))
+            line = messages.cursor - int(messages.scroll_y)
+            return messages.current, line, top.ref if top else None
+
+        before = view()
+        arrive(dovecot, mail_user, "Fresh one")
+        arrive(dovecot, mail_user, "Fresh two")
+        await wait_for(pilot, lambda: len(messages.source) == 82, 5)
+        await pilot.pause()
+        assert view() == before  # same message, same screen line, same first visible row
+
+        await pilot.press("g")
+        arrive(dovecot, mail_user, "Fresh three")
+        await wait_for(pilot, lambda: len(messages.source) == 83, 5)
+        await pilot.pause()
+        assert messages.scroll_y == 0
+        first = messages.row_at(0)
+        assert first is not None and first.summary.subject == "Fresh three"

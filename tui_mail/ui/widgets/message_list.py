@@ -201,6 +201,12 @@ class MessageList(ScrollView, can_focus=True):
         self._now = time.localtime(clock())
         self.virtual_size = Size(self.size.width, len(self.source))
         index = self.source.index_of(keep) if keep is not None else None
+        if index is not None and self.scroll_y > 0:
+            # Rows arrived (or went) above: the view moves with the message, so what the
+            # user reads stays where it was on screen. At the top it stays at the top,
+            # where the newest mail shows.
+            top = max(0, int(self.scroll_y) + index - self.cursor)
+            self.scroll_to(y=top, animate=False, immediate=True)
         self.cursor = min(index if index is not None else self.cursor, max(0, len(self.source) - 1))
         self.refresh()
 
