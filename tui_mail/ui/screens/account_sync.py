@@ -256,6 +256,8 @@ class AccountSync:
         tree = self.screen.folder_tree
         store = self.screen.services[account].store
         for folder in self.screen.services[account].cached_folders():
+            if not folder.selectable:  # no counts; its label keeps the tree's dim style
+                continue
             unread = folder.unseen
             if unread is None:  # never counted by the server (listed offline): the cache's
                 with contextlib.suppress(LookupError):
