@@ -28,7 +28,7 @@ from tui_mail.ui.app import MailApp
 from tui_mail.ui.screens.compose import ComposeScreen
 from tui_mail.ui.screens.folder_picker import FolderPicker
 from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets.folder_tree import FolderKey, FolderTree
+from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
 
 FOLDERS = ("INBOX", "Archive", "Trash", "Junk", "Sent", "Drafts")
 
@@ -270,3 +270,21 @@ async def test_new_mail_above_keeps_the_view_still_and_shows_at_the_top(
         assert messages.scroll_y == 0
         first = messages.row_at(0)
         assert first is not None and first.summary.subject == "Fresh three"
+
+
+async def test_the_all_inboxes_count_follows_a_read_in_either_account(
+    dovecot: DovecotServer, make_app: AppFactory
+) -> None:
+    work, home = dovecot.add_user(), dovecot.add_user()
+    dovecot.deliver(work, [make_message(1, subject="work mail")])
+    dovecot.deliver(home, [make_message(2, subject="home mail")])
+    app = make_app(work, home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        unified = FolderKey("", UNIFIED)
+        await wait_for(pilot, lambda: tree_unread(screen, unified) == 2)
+        screen.post_message(FolderTree.FolderChosen(unified))
+        await wait_for(pilot, lambda: len(screen.messages.source) == 2)
+        await settled(pilot, app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: tree_unread(screen, unified) == 1, 3)
