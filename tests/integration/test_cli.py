@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_counts import status as folder_status
 from tests.support.accounts import server_flags, server_subjects
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 
@@ -174,3 +175,21 @@ def test_move_of_a_uid_that_does_not_exist_says_so_and_fails(
     assert "No message with UID 999 in INBOX; the other 1 were moved to Archive." in partly.stderr
     assert len(server_subjects(dovecot, mail_user, "Archive")) == 1
     assert len(server_subjects(dovecot, mail_user, "INBOX")) == 1
+
+
+def test_the_clis_cached_counts_follow_its_actions(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    dovecot.deliver(mail_user, [make_message(i, subject=f"M{i}") for i in range(3)])
+    assert cli("sync").returncode == 0
+    assert cli("folders").returncode == 0  # the counts as listed, into the cache
+    uids = [row["uid"] for row in json.loads(cli("list", "--json").stdout)]
+    assert cli("mark-read", str(uids[0])).returncode == 0
+    assert cli("archive", str(uids[1])).returncode == 0
+    assert cli("delete", str(uids[2])).returncode == 0
+
+    listed = json.loads(cli("folders", "--cached", "--json").stdout)
+    folders = ["INBOX", "Archive", "Trash"]
+    shown = {f["name"]: (f["total"], f["unseen"]) for f in listed if f["name"] in folders}
+    assert shown == folder_status(dovecot, mail_user, folders)
+    assert shown == {"INBOX": (1, 0), "Archive": (1, 1), "Trash": (1, 1)}

@@ -33,6 +33,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import UsageError
 from tui_mail.core.mime import (
     attachment_data,
@@ -362,11 +363,6 @@ def preview(account: AccountConfig, draft: Draft) -> str:
     text = format_rendered(render_message(raw))
     bcc = ", ".join(str(a) for a in parse_addresses(draft.bcc, "Bcc"))
     return text.replace("\n\n", f"\nBcc: {bcc}\n\n", 1) if bcc else text
-
-
-def own_addresses(account: AccountConfig) -> set[str]:
-    """The account's address and its aliases, casefolded."""
-    return {account.email.casefold(), *(alias.casefold() for alias in account.aliases)}
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -51,4 +51,13 @@ class PendingChanged:
     """What could not be replayed (a message that vanished meanwhile), for the user."""
 
 
-Event = NewMail | FolderChanged | ConnectionState | PendingChanged
+@dataclass(frozen=True, slots=True)
+class CountsChanged:
+    """Folders' total and unread counts changed in the cache (an action, or the server's
+    STATUS confirming one): what a folder list shows should be read again."""
+
+    account: str
+    folders: tuple[str, ...]
+
+
+Event = NewMail | FolderChanged | ConnectionState | PendingChanged | CountsChanged

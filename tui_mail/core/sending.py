@@ -30,8 +30,8 @@ from tui_mail.core.compose import (
     build_message,
     envelope,
     new_message_id,
-    own_addresses,
 )
+from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import (
     ConnectionFailed,
     InsecureConnectionRefused,

@@ -32,12 +32,13 @@ from tui_mail.config import AccountConfig
 from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
 from tui_mail.core.errors import ConnectionFailed, UsageError
-from tui_mail.core.events import Event
+from tui_mail.core.events import Event, FolderChanged
 from tui_mail.core.head_start import HeadStart
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.notify import Notifier
 from tui_mail.core.pending import PendingAction
 from tui_mail.core.search_query import parse_query
+from tui_mail.core.service_counts import FolderCounting
 from tui_mail.core.service_offline import OfflineQueue
 from tui_mail.core.service_watch import Watching
 from tui_mail.core.store import Store, UnknownFolder
@@ -82,11 +83,12 @@ def default_backend(account: AccountConfig, secret: PasswordSource) -> MailBacke
     return ImapBackend(account, secret)
 
 
-class AccountService(OfflineQueue, Watching):
+class AccountService(OfflineQueue, Watching, FolderCounting):
     """One account: its backend (on a worker thread of its own) and its cache.
 
-    The offline queue and the watching live in mixins of their own (service_offline.py,
-    service_watch.py); this class holds the plumbing, folders, reading and triage.
+    The offline queue, the watching and the folder counts live in mixins of their own
+    (service_offline.py, service_watch.py, service_counts.py); this class holds the
+    plumbing, folders, reading and triage.
     """
 
     def __init__(
@@ -257,8 +259,11 @@ class AccountService(OfflineQueue, Watching):
         if start is not None and start.folder == folder:
             self._head_start = None
             start.progress.attach(progress)
-            return await asyncio.wrap_future(start.result)
-        return await self._run(lambda b: b.sync_folder(self.store, folder, progress))
+            result = await asyncio.wrap_future(start.result)
+        else:
+            result = await self._run(lambda b: b.sync_folder(self.store, folder, progress))
+        self._confirm_counts([folder])
+        return result
 
     def messages(
         self,
@@ -334,7 +339,10 @@ class AccountService(OfflineQueue, Watching):
 
         action = PendingAction("flag", folder, tuple(uids), flag=names[0], on=on)
         await self._run_or_queue(action, store_flags, store_flags)
+        counts = self._flag_count_change(folder, uids, flag, on)
         self.store.set_flag_bits(self.store.ensure_folder(folder), uids, flag, on)
+        self._shift_counts(counts)
+        self._confirm_counts([folder])
 
     async def move(self, folder: str, uids: list[int], destination: str) -> None:
         if destination == folder:
@@ -366,7 +374,10 @@ class AccountService(OfflineQueue, Watching):
         queued = await self._run_or_queue(action, move_now, move_remaining)
         if queued is not None:
             self._taken_rows[queued] = self._take_rows(folder_id, moving)
+        counts = self._move_count_change(folder, uids, destination)
         self.store.delete_uids(folder_id, uids)
+        self._shift_counts(counts)
+        self._confirm_counts([folder, destination])
         if missing:
             moved = len(set(uids)) - len(missing)
             raise UsageError(
@@ -428,7 +439,12 @@ class AccountService(OfflineQueue, Watching):
 
         action = PendingAction("expunge", folder, tuple(uids))
         await self._run_or_queue(action, lambda b: b.expunge(folder, uids), expunge_remaining)
-        self.store.delete_uids(self.store.ensure_folder(folder), uids)
+        counts = self._move_count_change(folder, uids, None)
+        gone = self.store.delete_uids(self.store.ensure_folder(folder), uids)
+        self._shift_counts(counts)
+        self._confirm_counts([folder])
+        if gone:  # a list showing the folder must drop the rows (a sent draft), not blank them
+            self._emit(FolderChanged(self.account.name, folder, SyncResult(folder, vanished=gone)))
 
     async def archive(self, folder: str, uids: list[int]) -> str:
         archive = await self.role_folder(FolderRole.ARCHIVE)
@@ -467,11 +483,15 @@ class AccountService(OfflineQueue, Watching):
                     return max(found)
             return backend.append(folder, message, names, when)
 
-        return await self._run(
+        uid = await self._run(
             lambda b: b.append(folder, message, names, when),
             append_unless_there if message_id else None,
             idempotent=False,
         )
+        self._shift_counts({folder: (1, 0 if Flag.SEEN in flags else 1)})
+        self._confirm_counts([folder])
+        self._schedule_sync(folder)  # into the cache when the folder is kept there (Sent)
+        return uid
 
     async def check_connection(self) -> None:
         """Connect (or NOOP an open connection) to prove the settings work."""

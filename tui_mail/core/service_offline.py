@@ -52,6 +52,7 @@ class OfflineQueue:
     _executor: Executor
     _taken_rows: dict[int, list[_TakenRow]]
     """Pending action id -> the rows its move removed from the cache (this session only)."""
+    _quiet_arrivals: set[str]
 
     if TYPE_CHECKING:  # provided by AccountService and the Watching mixin
 
@@ -69,6 +70,10 @@ class OfflineQueue:
         def _emit(self, event: Event) -> None: ...
 
         def _schedule_sync(self, folder: str) -> None: ...
+
+        def _shift_counts(self, changes: dict[str, tuple[int, int]]) -> None: ...
+
+        def _confirm_counts(self, folders: list[str]) -> None: ...
 
     @property
     def _queues_offline(self) -> bool:
@@ -113,9 +118,15 @@ class OfflineQueue:
     def _replay_pending(self) -> None:
         """On the worker thread, connected: send the queue; then sync what it touched."""
         actions = self.store.pending_actions()
+        # What the replayed moves bring to Trash or Archive is no news to announce.
+        self._quiet_arrivals.update(
+            message_id for a in actions if a.kind == "move" for message_id in a.message_ids
+        )
         problems = pending.replay(self._backend, actions, self._replayed)
         self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
         touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
+        # The counts shifted offline were a guess: the server's STATUS replaces them.
+        self._confirm_counts(sorted(touched))
         for folder in sorted(touched):
             self._schedule_sync(folder)
 
@@ -187,6 +198,8 @@ class OfflineQueue:
             for t in taken:
                 if t.body is not None:
                     self.store.save_body(folder_id, t.row.uid, t.body)
+            back, unseen = self.store.tally(folder_id, [t.row.uid for t in taken])
+            self._shift_counts({folder: (back, unseen), destination: (-back, -unseen)})
         self._emit(PendingChanged(self.account.name, self.store.pending_count()))
         return True
 

@@ -18,15 +18,17 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail
+from tui_mail.core.models import FolderRole
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
     from tui_mail.core.backends import MailBackend
     from tui_mail.core.head_start import HeadStart
     from tui_mail.core.idle import Watcher
-    from tui_mail.core.models import SyncResult
+    from tui_mail.core.models import MessageSummary, SyncResult
     from tui_mail.core.notify import Notifier
     from tui_mail.core.store import Store
     from tui_mail.core.worker import DaemonWorker
@@ -67,6 +69,8 @@ class Watching:
 
         def _emit(self, event: Event) -> None: ...
 
+        def _confirm_counts_now(self, folders: list[str]) -> None: ...
+
     def _init_watching(self) -> None:
         self.connection_state = ""
         """The last state the watcher reported: idling, polling, offline, auth failed ..."""
@@ -79,6 +83,9 @@ class Watching:
         self._watchers: list[Watcher] = []
         self._scheduled: set[str] = set()
         self._scheduled_lock = threading.Lock()
+        self._quiet_arrivals: set[str] = set()
+        """Message-IDs of messages this account moved itself (an offline queue replayed):
+        when they turn up in the destination they are not new mail."""
 
     def start_watching(self) -> None:
         """Watch for new mail and changes (see the module docstring). Idempotent."""
@@ -185,12 +192,32 @@ class Watching:
         if not (result.new or result.flags_changed or result.vanished or result.cache_reset):
             return
         self._emit(FolderChanged(self.account.name, folder, result))
+        self._confirm_counts_now([folder])
         if result.new_uids and not result.cache_reset:
             folder_id = self.store.folder_id(folder)
-            arrived = tuple(self.store.summaries(folder_id, uids=result.new_uids))
+            arrived = self._news(folder, self.store.summaries(folder_id, uids=result.new_uids))
             if arrived:
                 self._emit(NewMail(self.account.name, folder, arrived))
                 self.notifier.new_mail(folder, arrived)
+
+    def _news(self, folder: str, arrived: list[MessageSummary]) -> tuple[MessageSummary, ...]:
+        """The arrivals worth announcing: not in Sent, Drafts or Trash, not the user's own
+        mail (a copy sent to oneself, a client filing Sent), not moved there by us."""
+        role = next((f.role for f in self.store.folders() if f.name == folder), None)
+        if role in _NEVER_NEWS:
+            return ()
+        own = own_addresses(self.account)
+        news: list[MessageSummary] = []
+        for message in arrived:
+            if message.message_id and message.message_id in self._quiet_arrivals:
+                self._quiet_arrivals.discard(message.message_id)
+            elif message.from_addr.casefold() not in own:
+                news.append(message)
+        return tuple(news)
+
+
+_NEVER_NEWS = (FolderRole.SENT, FolderRole.DRAFTS, FolderRole.TRASH)
+"""What lands there was put there by the user (sent, saved, deleted), not received."""
 
 
 def _log_failure(future: Future[Any]) -> None:

@@ -200,6 +200,25 @@ class Store:
             for name, delimiter, role, attributes, subscribed, selectable, total, unseen in rows
         ]
 
+    def set_folder_counts(self, counts: dict[str, tuple[int, int]]) -> None:
+        """Record (total, unseen) per folder as the server just counted them (STATUS)."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE folders SET server_total = ?, server_unseen = ? WHERE name = ?",
+                ((total, unseen, name) for name, (total, unseen) in counts.items()),
+            )
+
+    def shift_folder_counts(self, name: str, total: int, unseen: int) -> None:
+        """Apply what an action changed to a folder's counts at once (the server's own
+        count confirms it later); nothing happens to counts never learnt."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE folders SET server_total = max(0, server_total + ?),"
+                " server_unseen = max(0, coalesce(server_unseen, 0) + ?)"
+                " WHERE name = ? AND server_total IS NOT NULL",
+                (total, unseen, name),
+            )
+
     def ensure_folder(self, name: str) -> int:
         """The folder's id, creating a bare entry when sync reaches a folder not yet listed."""
         with self._lock:
@@ -363,6 +382,20 @@ class Store:
             (int(Flag.SEEN), folder_id),
         ).fetchone()
         return int(total), int(unseen)
+
+    def tally(self, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:
+        """(cached, unseen) among these UIDs: what an action on them does to the counts."""
+        wanted = list(uids)
+        total = unseen = 0
+        for start in range(0, len(wanted), 500):  # well under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            found, unread = self._read.execute(
+                "SELECT count(*), coalesce(sum((flags & ?) = 0), 0) FROM messages"  # noqa: S608
+                f" WHERE folder_id = ? AND uid IN ({','.join('?' * len(chunk))})",
+                (int(Flag.SEEN), folder_id, *chunk),
+            ).fetchone()
+            total, unseen = total + int(found), unseen + int(unread)
+        return total, unseen
 
     def summaries(
         self,

@@ -32,6 +32,10 @@ class MailBackend(Protocol):
 
     def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult: ...
 
+    def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        """(total, unseen) of these folders as the server counts them now (STATUS); a
+        folder that cannot be asked is left out."""
+
     def fetch_raw(self, folder: str, uid: int) -> bytes | None:
         """The whole message without marking it read; None when it no longer exists."""
 

@@ -60,6 +60,9 @@ class ImapBackend:
     def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
         return sync_folder(self.session, store, folder, progress=progress)
 
+    def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        return self.session.status_counts(names)
+
     def _selected(self, folder: str) -> ImapSession:
         session = self.session
         session.ensure_selected(folder)

@@ -137,9 +137,7 @@ class MaildirBackend:
             attributes = ["\\HasChildren" if entry.name in parents else "\\HasNoChildren"]
             total = unseen = None
             if entry.selectable:
-                files = md.scan(entry.path)
-                total = len(files)
-                unseen = sum(1 for _sub, name in files.values() if "S" not in md.letters_of(name))
+                total, unseen = _counts(entry.path)
             else:
                 attributes.append("\\Noselect")
             folders.append(
@@ -154,6 +152,15 @@ class MaildirBackend:
                 )
             )
         return folders
+
+    def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        counts: dict[str, tuple[int, int]] = {}
+        for name in names:
+            try:
+                counts[name] = _counts(self._folder(name).path)
+            except UsageError:  # gone meanwhile
+                continue
+        return counts
 
     def create_folder(self, name: str) -> None:
         if self._exists(name):
@@ -459,3 +466,10 @@ def _move_file(source: Path, target: Path) -> None:
         shutil.copy2(source, temporary)
         os.rename(temporary, target)
         source.unlink()
+
+
+def _counts(path: Path) -> tuple[int, int]:
+    """(total, unseen) of one maildir folder, from its file names alone."""
+    files = md.scan(path)
+    unseen = sum(1 for _sub, name in files.values() if "S" not in md.letters_of(name))
+    return len(files), unseen

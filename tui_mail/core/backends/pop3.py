@@ -159,6 +159,9 @@ class Pop3Backend:
     def list_folders(self) -> list[Folder]:
         return self.local.list_folders()
 
+    def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        return self.local.folder_counts(names)
+
     def fetch_raw(self, folder: str, uid: int) -> bytes | None:
         return self.local.fetch_raw(folder, uid)
 

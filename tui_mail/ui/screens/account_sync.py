@@ -10,6 +10,7 @@ handlers and `@work` workers (which must live on the Screen) hand them to this c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from functools import partial
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -24,11 +26,18 @@ from tui_mail.core.errors import (
     ServerTimeout,
     TuiMailError,
 )
-from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
-from tui_mail.core.message_index import MessageRef
+from tui_mail.core.events import (
+    ConnectionState,
+    CountsChanged,
+    Event,
+    FolderChanged,
+    NewMail,
+    PendingChanged,
+)
+from tui_mail.core.message_index import MessageRef, Row
 from tui_mail.core.models import FolderRole
 from tui_mail.core.sanitize import sanitize_line
-from tui_mail.ui.widgets.folder_tree import FolderKey
+from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey
 
 if TYPE_CHECKING:
     from tui_mail.core.models import SyncResult
@@ -80,6 +89,8 @@ class AccountSync:
         self._server_trouble: dict[str, str] = {}
         """Accounts whose server stalled or broke the protocol: the state shown until a
         sync succeeds again (the watcher's own connection may still say "idling")."""
+        self._own: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        """Account -> (its Sent and Drafts folders, its addresses), for `own_mail`."""
 
     def attach(self, name: str) -> None:
         """Show the account as connecting and route its service's callbacks to the screen."""
@@ -91,6 +102,27 @@ class AccountSync:
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
         service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
         service.on_reconnected.append(partial(self._post_reconnected, name))
+        screen.messages.own_mail = self.own_mail
+
+    def own_mail(self, row: Row) -> bool:
+        """Whether the list shows `row` with its recipients: in Sent or Drafts (by role),
+        or from one of the account's own addresses."""
+        known = self._own.get(row.ref.account)
+        if known is None:
+            service = self.screen.services.get(row.ref.account)
+            if service is None:
+                return False
+            folders = frozenset(
+                f.name
+                for f in service.cached_folders()
+                if f.role in (FolderRole.SENT, FolderRole.DRAFTS)
+            )
+            known = self._own[row.ref.account] = (
+                folders,
+                frozenset(own_addresses(service.account)),
+            )
+        folders, addresses = known
+        return row.ref.folder in folders or row.summary.from_addr.casefold() in addresses
 
     def _post_reconnected(self, account: str) -> None:
         self.screen.post_message(Reconnected(account))
@@ -110,6 +142,7 @@ class AccountSync:
                 # The rows the user is looking at come before the folder list.
                 await self.sync(name, screen.current.folder)
             folders = await service.refresh_folders()
+            self._own.pop(name, None)
             screen.refresh_tree()
             if inbox_wanted or screen.current.account != name:
                 inbox = next((f.name for f in folders if f.role is FolderRole.INBOX), "INBOX")
@@ -124,6 +157,7 @@ class AccountSync:
         except TuiMailError as error:
             log.info("folder list of %s after a reconnect: %s", name, error)
             return
+        self._own.pop(name, None)
         self.screen.refresh_tree()
 
     def service_event(self, event: Event | None) -> None:
@@ -147,6 +181,9 @@ class AccountSync:
             if self.shows(event.account, event.folder):
                 screen.messages.reload()
             self.update_counts(event.account)
+        elif isinstance(event, CountsChanged):
+            if event.account in screen.services:
+                self.update_counts(event.account)
         elif isinstance(event, NewMail):
             newest = event.messages[0]
             screen.status.say(
@@ -247,17 +284,27 @@ class AccountSync:
         return screen.current == FolderKey(account, folder)
 
     def update_counts(self, account: str) -> None:
-        service = self.screen.services[account]
-        store = service.store
-        for folder in service.cached_folders():
-            try:
-                _total, unread = store.counts(store.folder_id(folder.name))
-            except LookupError:
+        """Show the cache's counts of `account`'s folders (kept by the service: shifted by
+        each action, confirmed by the server's STATUS; see core/service_counts.py)."""
+        tree = self.screen.folder_tree
+        store = self.screen.services[account].store
+        for folder in self.screen.services[account].cached_folders():
+            if not folder.selectable:  # no counts; its label keeps the tree's dim style
                 continue
-            if store.sync_state(folder.name).uidvalidity is None:
-                unread = folder.unseen or 0  # never synced: the server's count
+            unread = folder.unseen
+            if unread is None:  # never counted by the server (listed offline): the cache's
+                with contextlib.suppress(LookupError):
+                    unread = store.counts(store.folder_id(folder.name))[1]
             name = folder.display_name if folder.role is None else folder.role.value.title()
-            self.screen.folder_tree.update_count(FolderKey(account, folder.name), name, unread)
+            tree.update_count(FolderKey(account, folder.name), name, unread or 0)
+        if len(self.screen.services) > 1:
+            inboxes = sum(
+                f.unseen or 0
+                for service in self.screen.services.values()
+                for f in service.cached_folders()
+                if f.role is FolderRole.INBOX
+            )
+            tree.update_count(FolderKey("", UNIFIED), "All inboxes", inboxes)
 
     def progress(self, event: SyncProgress) -> None:
         if (event.account, event.folder) not in self._syncing:

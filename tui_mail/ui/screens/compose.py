@@ -32,7 +32,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from tui_mail.core.compose import Draft, FileAttachment, own_addresses, preview
+from tui_mail.core.compose import Draft, FileAttachment, preview
+from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import TuiMailError, UsageError
 from tui_mail.core.outbox import Outbox, OutboxBusy
 from tui_mail.core.sending import (

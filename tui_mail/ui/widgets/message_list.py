@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_mail.core.correspondents import recipients_label
 from tui_mail.core.message_index import MessageRef, MessageSource, Row
 from tui_mail.core.threads import strip_reply_prefix
 
@@ -164,6 +165,9 @@ class MessageList(ScrollView, can_focus=True):
         self.pending: frozenset[MessageRef] = frozenset()
         """Messages with a change queued for the server; shown with PENDING_MARK."""
         self.show_account = False
+        self.own_mail: Callable[[Row], bool] | None = None
+        """Whether a row is the user's own mail (Sent, Drafts, from one of the account's
+        addresses): such rows show their recipients where others show the sender."""
         self._now = time.localtime(clock())
 
     # -- data --------------------------------------------------------------------------
@@ -204,6 +208,12 @@ class MessageList(ScrollView, can_focus=True):
         self._now = time.localtime(clock())
         self.virtual_size = Size(self.size.width, len(self.source))
         index = self.source.index_of(keep) if keep is not None else None
+        if index is not None and self.scroll_y > 0:
+            # Rows arrived (or went) above: the view moves with the message, so what the
+            # user reads stays where it was on screen. At the top it stays at the top,
+            # where the newest mail shows.
+            top = max(0, int(self.scroll_y) + index - self.cursor)
+            self.scroll_to(y=top, animate=False, immediate=True)
         self.cursor = min(index if index is not None else self.cursor, max(0, len(self.source) - 1))
         self.refresh()
 
@@ -330,7 +340,7 @@ class MessageList(ScrollView, can_focus=True):
         text.append(f"{date:>10}  ", muted)
         if account:
             text.append(account, muted)
-        sender = summary.sender or "(no sender)"
+        sender = self._correspondent(row)
         text.append(_fit_cells(sender, sender_width) + "  ")
         if row.guide:
             # In a thread, "Re:" says nothing the tree lines do not.
@@ -340,6 +350,12 @@ class MessageList(ScrollView, can_focus=True):
             text.append(summary.subject or "(no subject)")
         text.truncate(width, overflow="ellipsis", pad=True)
         return text
+
+    def _correspondent(self, row: Row) -> str:
+        """The sender, or "To: ..." for the user's own mail (like mutt's %F, aerc)."""
+        if self.own_mail is not None and self.own_mail(row):
+            return recipients_label(row.summary.to)
+        return row.summary.sender or "(no sender)"
 
 
 def _fit_cells(text: str, width: int) -> str:
