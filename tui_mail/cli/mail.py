@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.cli.common import Parents, add_command, clear_progress, progress_printer
 from tui_mail.core.errors import UsageError
+from tui_mail.core.search_query import SEARCH_HELP
 
 if TYPE_CHECKING:
     from tui_mail.config import AppConfig
@@ -271,6 +272,7 @@ def register(commands: Any, parents: Parents) -> None:
     sub = add_command(commands, "search", "search a folder on the server", _search, account,
                       folder)  # fmt: skip
     sub.add_argument("query", nargs="+", help='e.g. from:alice is:unread "exact phrase"')
+    sub.epilog = SEARCH_HELP.replace("Search (/): words", "Search words")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     for name, help_text, handler in (
         ("flag", "flag messages", _flag_action("FLAGGED", True)),
