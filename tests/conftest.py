@@ -166,6 +166,7 @@ def dovecot_factory(
         ssl: bool = True,
         idle: bool = True,
         separator: str = "/",
+        prefix: str = "",
         max_connections_per_user: int = 100,
     ) -> DovecotServer:
         name = name or f"extra{len(servers) + 1}"
@@ -177,6 +178,7 @@ def dovecot_factory(
             ssl=ssl,
             idle=idle,
             separator=separator,
+            prefix=prefix,
             max_connections_per_user=max_connections_per_user,
             mail_root=_mail_root(_mail_scratch, base_dir.name),
         )

@@ -230,7 +230,7 @@ class ImapSession:
                 f"The connection to {self.server.host} was lost during {what}: {error}."
             ) from None
         except IMAPClientError as error:
-            raise ServerError(f"The server refused {what}: {_server_text(error)}.") from None
+            raise ServerError(_refusal(what, _server_text(error))) from None
 
     # -- folders -----------------------------------------------------------------------
 
@@ -306,8 +306,10 @@ class ImapSession:
                     status = line[len(tag) + 1 :]
                     if status.split(None, 1)[:1] != [b"OK"]:
                         raise ServerError(
-                            f"The server refused {command.split(b' ', 1)[0].decode()}: "
-                            f"{status.decode('utf-8', 'replace').strip()}"
+                            _refusal(
+                                command.split(b" ", 1)[0].decode(),
+                                status.decode("utf-8", "replace"),
+                            )
                         )
                     return lines
                 lines.append(line.rstrip(b"\r\n"))
@@ -440,6 +442,19 @@ class ImapSession:
 
     def noop(self) -> None:
         self._call("NOOP", self.client.noop)
+
+    def personal_prefix(self) -> str:
+        """The first personal namespace's prefix ("INBOX." on Courier); "" without one."""
+        if not self.has("NAMESPACE"):
+            return ""
+        personal = self._call("NAMESPACE", self.client.namespace).personal or ()
+        prefix = personal[0][0] if personal else ""
+        return prefix.decode("utf-8", "replace") if isinstance(prefix, bytes) else str(prefix)
+
+
+def _refusal(what: str, text: str) -> str:
+    """One sentence: servers end their own text with a period ("..server.." otherwise)."""
+    return f"The server refused {what}: {text.strip().rstrip('.').strip()}."
 
 
 def _server_text(error: BaseException) -> str:

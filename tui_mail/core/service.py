@@ -240,6 +240,12 @@ class AccountService(OfflineQueue, Watching):
     def cached_folders(self) -> list[Folder]:
         return sort_folders(self.store.folders())
 
+    async def personal_prefix(self) -> str:
+        """The server's personal namespace prefix ("INBOX." on Courier); "" if none."""
+        from tui_mail.core.folder_names import namespace_prefix  # noqa: PLC0415
+
+        return await self._run(namespace_prefix)
+
     async def create_folder(self, name: str) -> None:
         await self._run(lambda b: b.create_folder(name), idempotent=False)
         await self.refresh_folders()
