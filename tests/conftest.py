@@ -86,6 +86,9 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[variable] = str(base / name)
     for variable in ("TUI_MAIL_CONFIG", "TUI_MAIL_DATA_DIR"):  # a developer's own overrides
         os.environ.pop(variable, None)
+    # Not the user's keyring either (a desktop's Secret Service): tests that store secrets
+    # choose a backend of their own (FileKeyring), as a headless CI machine's default is.
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
