@@ -15,6 +15,7 @@ tests/integration get the ``integration`` marker automatically.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -39,6 +40,80 @@ from tests.support.dovecot import (  # noqa: E402
 from tests.support.smtp import SmtpServer, new_ca  # noqa: E402
 
 _INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
+
+
+# -- the run's own HOME: a test run never touches the user's config, data or cache --------
+
+_PRIVATE_DIRS = {
+    "HOME": "home",
+    "XDG_CONFIG_HOME": "config",
+    "XDG_DATA_HOME": "data",
+    "XDG_CACHE_HOME": "cache",
+    "XDG_STATE_HOME": "state",
+    "XDG_RUNTIME_DIR": "runtime",
+}
+_WATCHED = pytest.StashKey[dict[Path, dict[str, tuple[int, int]] | None]]()
+
+
+def _listing(root: Path) -> dict[str, tuple[int, int]] | None:
+    """Every path under `root` with its mtime and size; None if `root` does not exist."""
+    if not root.is_dir():
+        return None
+    found: dict[str, tuple[int, int]] = {}
+    for directory, names, files in os.walk(root):
+        for name in [*names, *files, ""]:
+            path = Path(directory, name)
+            with contextlib.suppress(OSError):
+                info = path.lstat()
+                found[str(path.relative_to(root))] = (info.st_mtime_ns, info.st_size)
+    return found
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's tmp_path set-up, before any test runs
+def pytest_configure(config: pytest.Config) -> None:
+    import platformdirs  # noqa: PLC0415
+
+    real = [
+        platformdirs.user_data_path("tui-mail", appauthor=False),
+        platformdirs.user_config_path("tui-mail", appauthor=False),
+        platformdirs.user_cache_path("tui-mail", appauthor=False),
+        platformdirs.user_state_path("tui-mail", appauthor=False),
+    ]
+    config.stash[_WATCHED] = {path: _listing(path) for path in real}
+    base = config._tmp_path_factory.mktemp("user", numbered=False)  # type: ignore[attr-defined]
+    for variable, name in _PRIVATE_DIRS.items():
+        (base / name).mkdir(mode=0o700)
+        os.environ[variable] = str(base / name)
+    for variable in ("TUI_MAIL_CONFIG", "TUI_MAIL_DATA_DIR"):  # a developer's own overrides
+        os.environ.pop(variable, None)
+    # Not the user's keyring either (a desktop's Secret Service): tests that store secrets
+    # choose a backend of their own (FileKeyring), as a headless CI machine's default is.
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    watched = session.config.stash.get(_WATCHED, {})
+    strays: list[str] = []
+    for root, before in watched.items():
+        after = _listing(root)
+        if after == before:
+            continue
+        old, new = before or {}, after or {}
+        strays += [
+            f"{root / name}  ({'new' if name not in old else 'changed'})"
+            for name in sorted(new)
+            if new[name] != old.get(name)
+        ]
+        strays += [f"{root / name}  (removed)" for name in sorted(set(old) - set(new))]
+    if strays:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        text = "\n".join(["The tests wrote into the user's own directories:", *strays])
+        if reporter is not None:
+            reporter.write_sep("=", "files written outside the run's HOME", red=True)
+            reporter.write_line(text)
+        else:
+            print(text, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -97,6 +172,7 @@ def dovecot_factory(
         ssl: bool = True,
         idle: bool = True,
         separator: str = "/",
+        prefix: str = "",
         max_connections_per_user: int = 100,
     ) -> DovecotServer:
         name = name or f"extra{len(servers) + 1}"
@@ -108,6 +184,7 @@ def dovecot_factory(
             ssl=ssl,
             idle=idle,
             separator=separator,
+            prefix=prefix,
             max_connections_per_user=max_connections_per_user,
             mail_root=_mail_root(_mail_scratch, base_dir.name),
         )

@@ -156,4 +156,6 @@ def test_doctor_command(tmp_path: Path, account: AccountConfig, mail_user: MailU
     assert lines[0] == "Connection doctor for account 'work'"
     assert any(line.startswith("IMAP  login         ok    as ") for line in lines)
     assert "SMTP  server        WARN  no [accounts.smtp]: this account cannot send" in lines
-    assert lines[-1] == "All checks passed."
+    assert lines[-1] == (
+        "Passed with 1 warning: SMTP server: no [accounts.smtp]: this account cannot send."
+    )

@@ -13,7 +13,7 @@ API::
     MailUser(name: str, password: str, maildir: Path)      # frozen dataclass
 
     DovecotServer(base_dir: Path, *, name: str = "main", capabilities: str | None = None,
-                  ssl: bool = True, idle: bool = True, separator: str = "/",
+                  ssl: bool = True, idle: bool = True, separator: str = "/", prefix: str = "",
                   max_connections_per_user: int = 100, mail_root: Path | None = None,
                   oauth2_introspection_url: str | None = None)
         host = "127.0.0.1"           alt_host = "127.0.0.2" (listened on, not in the cert)
@@ -212,6 +212,7 @@ class DovecotFactory(Protocol):
         ssl: bool = True,
         idle: bool = True,
         separator: str = "/",
+        prefix: str = "",
         max_connections_per_user: int = 100,
     ) -> DovecotServer: ...
 
@@ -373,6 +374,7 @@ class DovecotServer:
         ssl: bool = True,
         idle: bool = True,
         separator: str = "/",
+        prefix: str = "",
         max_connections_per_user: int = 100,
         mail_root: Path | None = None,
         oauth2_introspection_url: str | None = None,
@@ -381,6 +383,9 @@ class DovecotServer:
             raise ValueError(f"server name must be [A-Za-z0-9_-]+, got {name!r}")
         if separator not in ("/", "."):
             raise ValueError("separator must be '/' or '.'")
+        if prefix and (prefix != "INBOX" + separator):
+            # Courier's layout: every folder under "INBOX." (users type "Archive").
+            raise ValueError(f"prefix must be '' or 'INBOX{separator}'")
         if capabilities is not None and re.search(r'["\n\\]', capabilities):
             raise ValueError("capabilities must not contain quotes, backslashes or newlines")
         self.base_dir = Path(base_dir).resolve()
@@ -390,6 +395,7 @@ class DovecotServer:
         self.ssl = ssl
         self.idle = idle
         self.separator = separator
+        self.prefix = prefix
         self.max_connections_per_user = max_connections_per_user
         if oauth2_introspection_url is not None and re.search(r"\s", oauth2_introspection_url):
             raise ValueError("oauth2_introspection_url must not contain white space")
@@ -581,6 +587,8 @@ class DovecotServer:
         if self.capabilities is not None:
             lines.append(f'imap_capability = "{self.capabilities}"')
         lines += ["namespace inbox {", "  inbox = yes", f"  separator = {self.separator}"]
+        if self.prefix:
+            lines.append(f"  prefix = {self.prefix}")
         for folder, flag in self._special_use.items():
             lines += [f'  mailbox "{folder}" {{', f"    special_use = {flag}"]
             if folder in self._auto_folders:
@@ -813,6 +821,8 @@ class DovecotServer:
         """The Maildir++ directory of ``folder`` (which may not exist yet)."""
         if folder.upper() == "INBOX":
             return user.maildir
+        if self.prefix and folder.upper().startswith(self.prefix.upper()):
+            folder = folder[len(self.prefix) :]  # INBOX.Archive is the directory .Archive
         return user.maildir / ("." + _imap_utf7(folder).replace(self.separator, "."))
 
     def create_folder(self, user: MailUser, folder: str, *, special_use: str | None = None) -> None:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.cli.common import Parents, add_command, clear_progress, progress_printer
 from tui_mail.core.errors import UsageError
+from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.search_query import SEARCH_HELP
 
 if TYPE_CHECKING:
     from tui_mail.config import AppConfig
@@ -201,8 +203,12 @@ def _flag_action(flag_name: str, on: bool) -> Callable[[AccountService, argparse
 
 
 async def _move(service: AccountService, args: argparse.Namespace) -> int:
-    await service.move(args.folder, args.uids, args.to)
-    print(f"Moved {len(args.uids)} message(s) to {args.to}.", file=sys.stderr)
+    from tui_mail.core.folder_names import find_folder  # noqa: PLC0415
+
+    # "Archive" may be INBOX.Archive (Courier) or the folder with the \Archive flag.
+    destination = await find_folder(service, args.to)
+    await service.move(args.folder, args.uids, destination)
+    print(f"Moved {len(args.uids)} message(s) to {sanitize_line(destination)}.", file=sys.stderr)
     return 0
 
 
@@ -271,6 +277,7 @@ def register(commands: Any, parents: Parents) -> None:
     sub = add_command(commands, "search", "search a folder on the server", _search, account,
                       folder)  # fmt: skip
     sub.add_argument("query", nargs="+", help='e.g. from:alice is:unread "exact phrase"')
+    sub.epilog = SEARCH_HELP.replace("Search (/): words", "Search words")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     for name, help_text, handler in (
         ("flag", "flag messages", _flag_action("FLAGGED", True)),

@@ -93,8 +93,23 @@ def _decode_word_payload(encoding: str, text: str) -> bytes:
         return b""
 
 
+# A byte-order mark names the encoding better than any label, and is not text (WHATWG
+# Encoding "decode": the BOM wins over the declared charset and is removed).
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset if it is usable, else guess UTF-8, then Windows-1252."""
+    """Decode with the declared charset if it is usable, else guess UTF-8, then Windows-1252.
+
+    A leading byte-order mark overrides the label and is dropped.
+    """
+    for mark, codec in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return data[len(mark) :].decode(codec, "replace")
     name = ""
     if charset:
         try:

@@ -128,6 +128,41 @@ def _html_converter() -> Callable[[LinkCollector, int], _Converter]:
             self.ignore_tables = True
             self._links = links
             self._open_links: list[tuple[str | None, list[str]]] = []
+            # Text between two tags, gathered before html2text sees it: it would get
+            # "Fr&ouml;sche" in three pieces, and inside <b>/<i> its emphasis logic takes
+            # every piece after the first for text after the closing tag and puts a space
+            # before it ("**Fr ösche**", "_AT &T_"; upstream aaronsw/html2text#122).
+            self._text: list[str] = []
+
+        def handle_charref(self, c: str) -> None:
+            self._text.append(self.charref(c))
+
+        def handle_entityref(self, c: str) -> None:
+            self._text.append(self.entityref(c))
+
+        def handle_data(self, data: str, entity_char: bool = False) -> None:
+            self._text.append(data)
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self._flush_text()
+            super().handle_starttag(tag, attrs)
+
+        def handle_endtag(self, tag: str) -> None:
+            self._flush_text()
+            super().handle_endtag(tag)
+
+        def close(self) -> None:
+            super().close()
+            self._flush_text()
+
+        def _flush_text(self) -> None:
+            data = "".join(self._text)
+            self._text.clear()
+            if data:
+                self._in_links(data)
+                # entity_char=True is html2text's way to skip Markdown escaping ("1\\."
+                # "C:\\\\"), which on a terminal would only show up as stray backslashes.
+                super().handle_data(data, True)
 
         def handle_tag(self, tag: str, attrs: dict[str, str | None], start: bool) -> None:
             if tag == "a":
@@ -149,12 +184,6 @@ def _html_converter() -> Callable[[LinkCollector, int], _Converter]:
                 super().handle_tag(tag, attrs, start)
                 if tag in ("td", "th") and not start:
                     self.o(" ")  # keep cells of a row apart
-
-        def handle_data(self, data: str, entity_char: bool = False) -> None:
-            self._in_links(data)
-            # entity_char=True is html2text's way to skip Markdown escaping ("1\\." "C:\\\\"),
-            # which on a terminal would only show up as stray backslashes.
-            super().handle_data(data, True)
 
         def _in_links(self, data: str) -> None:
             for _href, text in self._open_links:

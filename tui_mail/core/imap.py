@@ -40,6 +40,7 @@ from tui_mail.core.imap_guard import (
     Watchdog,
     guarded,
     parsing,
+    refusal,
     server_text,
     timed_out,
 )
@@ -351,8 +352,10 @@ class ImapSession:
                     status = line[len(tag) + 1 :]
                     if status.split(None, 1)[:1] != [b"OK"]:
                         raise ServerError(
-                            f"The server refused {command.split(b' ', 1)[0].decode()}: "
-                            f"{status.decode('utf-8', 'replace').strip()}"
+                            refusal(
+                                command.split(b" ", 1)[0].decode(),
+                                status.decode("utf-8", "replace"),
+                            )
                         )
                     return lines
                 lines.append(line.rstrip(b"\r\n"))
@@ -501,6 +504,14 @@ class ImapSession:
 
     def noop(self) -> None:
         self._call("NOOP", self.client.noop)
+
+    def personal_prefix(self) -> str:
+        """The first personal namespace's prefix ("INBOX." on Courier); "" without one."""
+        if not self.has("NAMESPACE"):
+            return ""
+        personal = self._call("NAMESPACE", self.client.namespace).personal or ()
+        prefix = personal[0][0] if personal else ""
+        return prefix.decode("utf-8", "replace") if isinstance(prefix, bytes) else str(prefix)
 
 
 def _folder_name(name: Any) -> str:

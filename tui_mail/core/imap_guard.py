@@ -318,7 +318,7 @@ def guarded(
         if watchdog.expired:
             on_broken()
             raise timed_out(host, watchdog) from None
-        raise ServerError(f"The server refused {what}: {server_text(error)}.") from None
+        raise ServerError(refusal(what, server_text(error))) from None
     finally:
         watchdog.disarm()
 
@@ -359,3 +359,8 @@ def server_text(error: BaseException) -> str:
     if len(text) > 200:
         text = text[:200] + "..."
     return text or error.__class__.__name__
+
+
+def refusal(what: str, text: str) -> str:
+    """One sentence: servers end their own text with a period ("..server.." otherwise)."""
+    return f"The server refused {what}: {text.strip().rstrip('.').strip()}."

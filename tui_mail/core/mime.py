@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from tui_mail.core.charsets import decode_bytes, decode_header_value
 from tui_mail.core.filenames import safe_filename
 from tui_mail.core.html_text import META_CHARSET, Link, LinkCollector, html_to_text
+from tui_mail.core.mime_quirks import part_filename, unfold_boundaries
 from tui_mail.core.sanitize import sanitize_line, sanitize_text
 
 __all__ = [
@@ -200,14 +201,6 @@ def _param(part: Message, name: str) -> str:
         return ""
 
 
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except (LookupError, UnicodeError, ValueError):
-        return None
-    return decode_header_value(name) if name else None
-
-
 def _children(part: Message) -> list[Message]:
     if not part.is_multipart():  # get_payload() of a leaf would decode with its charset label
         return []
@@ -312,6 +305,7 @@ def _parse(raw: bytes) -> Message:
     only to join the lines back together, so the header block is parsed alone and the
     body attached exactly as the parser would have stored it.
     """
+    raw = unfold_boundaries(raw)
     parser = BytesParser(policy=compat32)
     separator = _HEADER_END.search(raw)
     if separator is None or len(raw) - separator.end() < 65_536 or raw[:1] in b"\r\n":
@@ -494,7 +488,7 @@ class _Renderer:
             self.attach(part)
             return
         self.show_text(part)
-        if _filename(part):
+        if part_filename(part):
             self.attach(part, inline=True)
 
     def attachments_only(self, part: Message, depth: int, *, inline: bool = False) -> None:
@@ -509,7 +503,7 @@ class _Renderer:
         elif (
             part.get_content_maintype() != "text"
             or part.get_content_disposition() == "attachment"
-            or _filename(part)  # listed when its branch is shown, so listed here too
+            or part_filename(part)  # listed when its branch is shown, so listed here too
         ):
             disposition = part.get_content_disposition()
             self.attach(part, inline=disposition == "inline" or (inline and disposition is None))
@@ -518,7 +512,7 @@ class _Renderer:
         index = len(self.attachments) + 1
         ctype = part.get_content_type()
         extension = ".eml" if ctype == "message/rfc822" else mimetypes.guess_extension(ctype) or ""
-        name = safe_filename(_filename(part), f"attachment-{index}{extension}")
+        name = safe_filename(part_filename(part), f"attachment-{index}{extension}")
         if inline is None:
             inline = part.get_content_disposition() == "inline"
         size = len(self.payload(part))

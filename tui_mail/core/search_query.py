@@ -1,8 +1,10 @@
 """The search language shared by `/` in the TUI and `tui-mail search`.
 
 Words are ANDed. `from:`, `to:`, `cc:`, `subject:`, `body:` match those parts; `since:` and
-`before:` take YYYY-MM-DD; `is:unread`, `is:read`, `is:flagged`, `is:answered` filter by
-flag; any other word (or "quoted phrase") matches anywhere in the message (IMAP TEXT).
+`before:` take YYYY-MM-DD and compare the day written in the Date header, the date the list
+shows (IMAP SENTSINCE/SENTBEFORE), not the day the message arrived (SINCE/BEFORE), which
+the list never shows; `is:unread`, `is:read`, `is:flagged`, `is:answered` filter by flag;
+any other word (or "quoted phrase") matches anywhere in the message (IMAP TEXT).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from tui_mail.core.errors import UsageError
 
 _FIELDS = {"from": "FROM", "to": "TO", "cc": "CC", "subject": "SUBJECT", "body": "BODY"}
-_DATES = {"since": "SINCE", "before": "BEFORE"}
+_DATES = {"since": "SENTSINCE", "before": "SENTBEFORE"}
 _STATES = {
     "unread": "UNSEEN",
     "unseen": "UNSEEN",
@@ -25,6 +27,15 @@ _STATES = {
     "answered": "ANSWERED",
     "replied": "ANSWERED",
 }
+
+
+SEARCH_HELP = (
+    "Search (/): words are ANDed. from:alice to: cc: subject: body: match those parts; "
+    "since:2026-01-31 and before:2026-02-28 compare the day in the Date header (the date "
+    "the list shows), not when the message arrived; is:unread is:read is:flagged "
+    'is:answered; other words or "quoted phrases" match anywhere in the message.'
+)
+"""The search language in one paragraph, for the help screen and `tui-mail search --help`."""
 
 
 def parse_query(text: str) -> list[Any]:

@@ -68,16 +68,19 @@ def cache_path(data_dir: Path, account: AccountConfig) -> Path:
     return data_dir / "cache" / f"{safe}-{digest}.sqlite3"
 
 
-def default_backend(account: AccountConfig, secret: PasswordSource) -> MailBackend:
-    """The backend for the account's type."""
+def default_backend(
+    account: AccountConfig, secret: PasswordSource, *, data_dir: Path | None = None
+) -> MailBackend:
+    """The backend for the account's type; local indexes go under `data_dir` (default: the
+    user data directory)."""
     if account.type == "maildir":
         from tui_mail.core.backends.maildir import MaildirBackend  # noqa: PLC0415
 
-        return MaildirBackend(account, secret)
+        return MaildirBackend(account, secret, data_dir=data_dir)
     if account.type == "pop3":
         from tui_mail.core.backends.pop3 import Pop3Backend  # noqa: PLC0415
 
-        return Pop3Backend(account, secret)
+        return Pop3Backend(account, secret, data_dir=data_dir)
     from tui_mail.core.backends.imap import ImapBackend  # noqa: PLC0415  (imapclient is slow)
 
     return ImapBackend(account, secret)
@@ -97,12 +100,14 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         data_dir: Path,
         *,
         secret: PasswordSource | None = None,
-        backend_factory: BackendFactory = default_backend,
+        backend_factory: BackendFactory | None = None,
     ) -> None:
         self.account = account
         self.store = Store(cache_path(data_dir, account))
         self._secret = secret or self._default_secret
-        self._backend_factory = backend_factory
+        # The backend's own index (maildir, POP3) lives beside this cache, not in the
+        # user data directory whatever data_dir was given.
+        self._backend_factory = backend_factory or partial(default_backend, data_dir=data_dir)
         self._backend_made: MailBackend | None = None
         self._backend_lock = threading.Lock()
         self._executor: DaemonWorker = DaemonWorker(f"mail-{account.name}")
@@ -239,6 +244,12 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
 
     def cached_folders(self) -> list[Folder]:
         return sort_folders(self.store.folders())
+
+    async def personal_prefix(self) -> str:
+        """The server's personal namespace prefix ("INBOX." on Courier); "" if none."""
+        from tui_mail.core.folder_names import namespace_prefix  # noqa: PLC0415
+
+        return await self._run(namespace_prefix)
 
     async def create_folder(self, name: str) -> None:
         await self._run(lambda b: b.create_folder(name), idempotent=False)

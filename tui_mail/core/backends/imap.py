@@ -57,6 +57,9 @@ class ImapBackend:
     def list_folders(self) -> list[Folder]:
         return self.session.list_folders()
 
+    def personal_prefix(self) -> str:
+        return self.session.personal_prefix()
+
     def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
         return sync_folder(self.session, store, folder, progress=progress)
 

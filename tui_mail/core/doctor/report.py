@@ -59,9 +59,32 @@ class DoctorReport:
             )
             if check.fix:
                 lines.append(f"{'':<4}  {'':<{width}}        -> {check.fix}")
-        problems = len(self.failures)
-        lines.append("All checks passed." if problems == 0 else f"{problems} problem(s) found.")
+        lines.append(self.summary())
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One sentence that counts what the rows show: never "passed" over a warning."""
+        failed = len(self.failures)
+        warnings = [c for c in self.checks if c.status == "warn"]
+        skipped = sum(1 for c in self.checks if c.status == "skip")
+        if failed:
+            also = f", {_count(len(warnings), 'warning')}" if warnings else ""
+            return f"{_count(failed, 'check')} failed{also}: the fix is under each."
+        if warnings:
+            told = "; ".join(f"{c.protocol} {c.step}: {c.detail}" for c in warnings[:3])
+            more = f"; {len(warnings) - 3} more" if len(warnings) > 3 else ""
+            sentence = f"Passed with {_count(len(warnings), 'warning')}: {told}{more}."
+        elif skipped:
+            return f"Passed, but {_count(skipped, 'check')} skipped."
+        else:
+            return "All checks passed."
+        if skipped:
+            sentence += f" {_count(skipped, 'check')} skipped."
+        return sentence
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def milliseconds(seconds: float) -> str:

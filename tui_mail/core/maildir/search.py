@@ -1,15 +1,17 @@
 """Search messages in files, with the criteria `search_query.parse_query` produces.
 
 Matching follows IMAP SEARCH: case-insensitive substrings of decoded header values and text
-parts; SINCE/BEFORE compare the day of the message's date (the Date header that the list
-shows, else the file time) in local time. Criteria are checked cheapest first: flags from
-the file name, then the header, then the body, so most messages are rejected without reading
-much of them.
+parts; SENTSINCE/SENTBEFORE compare the day written in the Date header (in its own time
+zone, as IMAP servers do; the file time when there is no Date), SINCE/BEFORE the day the
+file arrived (its mtime, which Dovecot also uses as INTERNALDATE) in local time. Criteria
+are checked cheapest first: flags from the file name, then the header, then the body, so
+most messages are rejected without reading much of them.
 """
 
 from __future__ import annotations
 
 import email
+import email.utils
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from typing import Any
 
 from tui_mail.core.charsets import decode_bytes, decode_header_value
 from tui_mail.core.errors import UsageError
-from tui_mail.core.headers import parse_date, split_header_block
+from tui_mail.core.headers import split_header_block
 from tui_mail.core.maildir.layout import letters_of
 
 _FLAG_STATES = {
@@ -48,6 +50,8 @@ class _Criteria:
     headers: list[tuple[str, str]] = field(default_factory=list)
     since: date | None = None
     before: date | None = None
+    sent_since: date | None = None
+    sent_before: date | None = None
     body: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
 
@@ -75,11 +79,16 @@ def _compile(criteria: list[Any]) -> _Criteria:
                 raise UsageError("The search criterion HEADER needs a field name and a value.")
             compiled.headers.append((str(value).lower(), str(items[position]).casefold()))
             position += 1
-        elif key in ("SINCE", "BEFORE") and isinstance(value, date):
+        elif key in ("SINCE", "SENTSINCE") and isinstance(value, date):
             if key == "SINCE":
                 compiled.since = max(compiled.since or value, value)
             else:
+                compiled.sent_since = max(compiled.sent_since or value, value)
+        elif key in ("BEFORE", "SENTBEFORE") and isinstance(value, date):
+            if key == "BEFORE":
                 compiled.before = min(compiled.before or value, value)
+            else:
+                compiled.sent_before = min(compiled.sent_before or value, value)
         elif key == "BODY":
             compiled.body.append(str(value).casefold())
         elif key == "TEXT":
@@ -98,7 +107,10 @@ def matcher(criteria: list[Any]) -> Callable[[Path], bool]:
         for letter, wanted in compiled.letters:
             if (letter in letters) != wanted:
                 return False
-        needs_header = bool(compiled.headers) or compiled.since or compiled.before
+        sent = compiled.sent_since or compiled.sent_before
+        if (compiled.since or compiled.before) and not _arrived_in_range(compiled, path):
+            return False
+        needs_header = bool(compiled.headers) or sent
         if not (needs_header or compiled.body or compiled.text):
             return True
         try:
@@ -110,7 +122,7 @@ def matcher(criteria: list[Any]) -> Callable[[Path], bool]:
         for name, needle in compiled.headers:
             if needle not in decode_header_value(fields.get(name, "")).casefold():
                 return False
-        if (compiled.since or compiled.before) and not _in_range(compiled, fields, path):
+        if sent and not _sent_in_range(compiled, fields, path):
             return False
         if compiled.body or compiled.text:
             body = _text_of(raw).casefold()
@@ -145,16 +157,36 @@ def _header_end(raw: bytes) -> int:
     return min(ends) if ends else len(raw)
 
 
-def _in_range(compiled: _Criteria, fields: dict[str, str], path: Path) -> bool:
+def _arrival_day(path: Path) -> date:
     try:
         mtime = path.stat().st_mtime
     except OSError:
         mtime = 0.0
-    when = parse_date(fields.get("date"), None) or int(mtime)
-    day = datetime.fromtimestamp(when).date()
-    if compiled.since is not None and day < compiled.since:
-        return False
-    return compiled.before is None or day < compiled.before
+    return datetime.fromtimestamp(mtime).date()
+
+
+def _sent_day(value: str | None) -> date | None:
+    """The day as written in a Date header, time zone disregarded (RFC 3501 SENTSINCE)."""
+    parsed = email.utils.parsedate_tz(value) if value else None
+    if parsed is None:
+        return None
+    try:
+        return date(parsed[0], parsed[1], parsed[2])
+    except ValueError:
+        return None
+
+
+def _in_range(day: date, since: date | None, before: date | None) -> bool:
+    return (since is None or day >= since) and (before is None or day < before)
+
+
+def _arrived_in_range(compiled: _Criteria, path: Path) -> bool:
+    return _in_range(_arrival_day(path), compiled.since, compiled.before)
+
+
+def _sent_in_range(compiled: _Criteria, fields: dict[str, str], path: Path) -> bool:
+    day = _sent_day(fields.get("date")) or _arrival_day(path)
+    return _in_range(day, compiled.sent_since, compiled.sent_before)
 
 
 def _text_of(raw: bytes) -> str:

@@ -127,7 +127,8 @@ class DoctorScreen(ModalScreen[None]):
 
 def _summary(report: DoctorReport) -> Text:
     if report.ok:
-        return Text("Every check passed.", style="bold green")
+        warned = any(check.status == "warn" for check in report.checks)
+        return Text(report.summary(), style="bold yellow" if warned else "bold green")
     failed = len(report.failures)
     return Text(
         f"{failed} check{'s' if failed != 1 else ''} failed: see the → lines for the fix. "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -58,10 +59,14 @@ class FolderPicker(ModalScreen[str | None]):
     }
     """
 
-    def __init__(self, title: str, folders: list[str]) -> None:
+    def __init__(
+        self, title: str, folders: list[str], resolve: Callable[[str], str | None] | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.folders = folders
+        self.resolve = resolve
+        """What the typed text names outright ("junk" -> the Spam folder): listed first."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -70,6 +75,9 @@ class FolderPicker(ModalScreen[str | None]):
 
     def _options(self, query: str) -> list[Option]:
         scored = [(fuzzy_score(query, name), name) for name in self.folders]
+        named = self.resolve(query) if self.resolve and query.strip() else None
+        # The folder the text names (exact, INBOX in any case, or by role) goes first.
+        scored = [(-1 if name == named else score, name) for score, name in scored]
         ranked = sorted((score, name) for score, name in scored if score is not None)
         return [Option(Text(sanitize_line(name)), id=name) for _score, name in ranked]
 

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_mail.core.search_query import SEARCH_HELP
+
 
 class HelpScreen(ModalScreen[None]):
     """A table of keys and what they do, built from the screen's active bindings."""
@@ -49,6 +51,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(Text("Keys (rebind them in [keymap] of the config)\n", style="bold"))
             yield Static(table)
+            yield Static(Text("\n" + SEARCH_HELP))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

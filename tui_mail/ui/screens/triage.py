@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input
 
 from tui_mail.core.errors import TuiMailError
+from tui_mail.core.folder_names import resolve_folder
 from tui_mail.core.message_index import FolderMessages, MessageRef
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
 from tui_mail.core.sanitize import sanitize_line
@@ -127,13 +128,17 @@ class Triage:
             )
             return
         account = accounts.pop()
-        names = [f.name for f in self.screen.services[account].cached_folders() if f.selectable]
+        folders = self.screen.services[account].cached_folders()
+        names = [f.name for f in folders if f.selectable]
 
         def chosen(folder: str | None) -> None:
             if folder:
                 self._run_action(lambda: self._move(refs, None, folder))
 
-        self.screen.app.push_screen(FolderPicker(f"Move {len(refs)} message(s) to…", names), chosen)
+        picker = FolderPicker(
+            f"Move {len(refs)} message(s) to…", names, lambda typed: resolve_folder(typed, folders)
+        )
+        self.screen.app.push_screen(picker, chosen)
 
     async def _move(
         self, refs: list[MessageRef], role: FolderRole | None, destination: str | None
