@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.terminal_theme import TerminalTheme
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -84,3 +85,80 @@ def load_themes(user_dir: Path | None) -> LoadedThemes:
                     raise
                 loaded.warnings.append(f"Skipped theme {error}")
     return loaded
+
+
+CURSOR_VARIABLES = (
+    "mail-cursor-background",
+    "mail-cursor-foreground",
+    "mail-cursor-blurred-background",
+    "mail-cursor-blurred-foreground",
+    "mail-marked-background",
+    "mail-marked-foreground",
+)
+"""Our own theme variables: the message list's highlighted row, focused and not, and the
+rows marked for a bulk action."""
+
+
+def _readable_on(background: Color) -> Color:
+    """Black or white, whichever reads better on `background`."""
+    black, white = Color(0, 0, 0), Color(255, 255, 255)
+    return black if contrast(black, background) >= contrast(white, background) else white
+
+
+def cursor_defaults(theme: Theme) -> dict[str, str]:
+    """The list's colours for a theme that does not set them (a user's): the cursor a bar
+    of its primary colour, of its foreground colour when blurred, marked rows a shade of
+    its warning colour; black or white text on each, whichever reads better."""
+    background = Color.parse(theme.background or "#000000")
+    bar = Color.parse(theme.primary)
+    if contrast(bar, background) < 3:
+        bar = _readable_on(background)
+    blurred = Color.parse(theme.foreground or "#ffffff")
+    marked = Color.parse(theme.warning or "#ffff00").blend(background, 0.7, alpha=1.0)
+    return {
+        "mail-marked-background": marked.hex,
+        "mail-marked-foreground": _readable_on(marked).hex,
+        "mail-cursor-background": bar.hex,
+        "mail-cursor-foreground": _readable_on(bar).hex,
+        "mail-cursor-blurred-background": blurred.hex,
+        "mail-cursor-blurred-foreground": _readable_on(blurred).hex,
+    }
+
+
+def contrast(a: Color, b: Color) -> float:
+    """WCAG 2 contrast ratio of two opaque colours, from 1 to 21."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _luminance(color: Color) -> float:
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(color.r) + 0.7152 * linear(color.g) + 0.0722 * linear(color.b)
+
+
+def terminal_theme(theme: Theme) -> TerminalTheme:
+    """How Rich colour names in our text ("red", "green", "dim") are drawn in `theme`.
+
+    Textual turns ANSI colours into fixed RGB (Monokai on dark themes, Alabaster on light
+    ones) that know nothing of our backgrounds: green on a light panel was 1.9:1. Mapping
+    them to the theme's own error/success/warning colours keeps their meaning and the
+    contrast the theme was made for.
+    """
+
+    def rgb(value: str | None, fallback: str) -> tuple[int, int, int]:
+        color = Color.parse(value or fallback)
+        return (color.r, color.g, color.b)
+
+    background = rgb(theme.background, "#000000")
+    foreground = rgb(theme.foreground, "#ffffff")
+    red = rgb(theme.error, "#ff0000")
+    green = rgb(theme.success, "#00ff00")
+    yellow = rgb(theme.warning, "#ffff00")
+    blue = rgb(theme.primary, "#0000ff")
+    magenta = rgb(theme.accent, "#ff00ff")
+    cyan = blue  # the secondary colour is not made for text
+    normal = [background, red, green, yellow, blue, magenta, cyan, foreground]
+    return TerminalTheme(background, foreground, normal, normal)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -95,20 +96,19 @@ class MessageList(ScrollView, can_focus=True):
         overflow-x: hidden;
     }
     MessageList > .message-list--cursor {
-        background: $boost;
-        text-style: reverse;
+        background: $mail-cursor-blurred-background;
+        color: $mail-cursor-blurred-foreground;
     }
     MessageList:focus > .message-list--cursor {
-        background: $accent;
-        color: $text;
-        text-style: none;
+        background: $mail-cursor-background;
+        color: $mail-cursor-foreground;
     }
     MessageList > .message-list--unread {
         text-style: bold;
-        color: $text;
     }
     MessageList > .message-list--marked {
-        background: $warning 35%;
+        background: $mail-marked-background;
+        color: $mail-marked-foreground;
     }
     MessageList > .message-list--flagged {
         color: $error;
@@ -122,6 +122,8 @@ class MessageList(ScrollView, can_focus=True):
     }
     /* NO_COLOR: the cursor must not depend on a background colour. */
     MessageList:nocolor > .message-list--cursor {
+        background: $surface;
+        color: $foreground;
         text-style: reverse;
     }
     """
@@ -283,13 +285,16 @@ class MessageList(ScrollView, can_focus=True):
         style = base
         if not row.summary.seen:
             style += self.get_component_rich_style("message-list--unread", partial=True)
+        # The cursor and marks paint the whole row, over the colours of its columns (a
+        # muted date or a red flag would lose their contrast on the bar).
+        over: Style | None = None
         if row.ref in self.marked:
-            style += self.get_component_rich_style("message-list--marked", partial=True)
+            over = self.get_component_rich_style("message-list--marked", partial=True)
         if index == self.cursor:
-            style += self.get_component_rich_style("message-list--cursor", partial=True)
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments, text.cell_len).adjust_cell_length(width)
-        return strip.apply_style(style) if style else strip
+            cursor = self.get_component_rich_style("message-list--cursor", partial=True)
+            over = over + cursor if over is not None else cursor
+        segments = list(Segment.apply_style(text.render(self.app.console), style, over))
+        return Strip(segments, text.cell_len).adjust_cell_length(width, style)
 
     def _row_text(self, row: Row, width: int) -> Text:
         summary = row.summary
