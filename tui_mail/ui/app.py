@@ -190,13 +190,21 @@ class MailApp(App[int]):
 
     def action_cycle_theme(self) -> None:
         if self.no_color:
-            self.notify("NO_COLOR is set: the terminal's own colours are used, not a theme.")
+            self._tell("NO_COLOR is set: the terminal's own colours are used, not a theme.")
             return
         names = self._theme_names or [DEFAULT_THEME]
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
         self._save_state(theme=self.theme)
-        self.notify(f"Theme: {self.theme}", timeout=2)
+        self._tell(f"Theme: {self.theme} (ctrl+t: the next one)")
+
+    def _tell(self, message: str) -> None:
+        # In the status bar, where the eye already is (a toast posted with the theme
+        # change did not show); a toast on other screens.
+        if isinstance(self.screen, MainScreen):
+            self.screen.status.say(message)
+        else:
+            self.notify(message, timeout=4)
 
 
 def run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -50,8 +51,8 @@ class _EmptySource:
         return None
 
 
-def format_date(timestamp: int, now: time.struct_time) -> str:
-    """Today: 14:05; this year: Mar 04; older: 2023-11-15."""
+def format_date(timestamp: int, now: time.struct_time, *, short: bool = False) -> str:
+    """Today: 14:05; this year: Mar 04; older: 2023-11-15 (`short`: 2023)."""
     if not timestamp:
         return "-"
     when = time.localtime(timestamp)
@@ -59,7 +60,46 @@ def format_date(timestamp: int, now: time.struct_time) -> str:
         return time.strftime("%H:%M", when)
     if when.tm_year == now.tm_year:
         return time.strftime("%b %d", when)
-    return time.strftime("%Y-%m-%d", when)
+    return time.strftime("%Y" if short else "%Y-%m-%d", when)
+
+
+MIN_SUBJECT = 20
+"""Cells the subject keeps however narrow the list: the other columns give way first."""
+MARKS_WIDTH = 6
+"""N ! r @ * and the pending mark."""
+MIN_WIDTH = MARKS_WIDTH + (6 + 2) + (8 + 2) + MIN_SUBJECT + 1
+"""The narrowest list that keeps MIN_SUBJECT (short date, short sender, the scrollbar):
+the folder pane is not widened, nor the reader put beside, past it."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """How wide each column is drawn in a list `width` cells wide."""
+
+    date: int
+    sender: int
+    account: int
+
+    @classmethod
+    def fit(cls, width: int, *, show_account: bool) -> Columns:
+        date, sender, account = 10, (14 if width < 90 else 22), (11 if show_account else 0)
+
+        def subject() -> int:
+            return width - MARKS_WIDTH - (date + 2) - (sender + 2) - account
+
+        # What gives way, in turn: the account's name, the sender's, the date's length.
+        if subject() < MIN_SUBJECT:
+            account = 0
+        if subject() < MIN_SUBJECT:
+            sender = max(8, sender - (MIN_SUBJECT - subject()))
+        if subject() < MIN_SUBJECT:
+            date = 6
+        return cls(date, sender, account)
+
+    @property
+    def used(self) -> int:
+        """Cells before the subject."""
+        return MARKS_WIDTH + self.date + 2 + self.sender + 2 + self.account
 
 
 class MessageList(ScrollView, can_focus=True):
@@ -227,13 +267,20 @@ class MessageList(ScrollView, can_focus=True):
     # -- cursor ------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        height = self.scrollable_content_region.height or self.size.height
-        if new < self.scroll_y:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif height and new >= self.scroll_y + height:
-            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+        self._show_cursor()
         self.refresh()
         self.post_message(self.Highlighted(self.current))
+
+    def _show_cursor(self) -> None:
+        height = self.scrollable_content_region.height or self.size.height
+        if self.cursor < self.scroll_y:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif height and self.cursor >= self.scroll_y + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        # The list shrinks when a message opens below it: the cursor stays in view.
+        self.call_after_refresh(self._show_cursor)
 
     def _move(self, delta: int) -> None:
         if len(self.source):
@@ -306,9 +353,10 @@ class MessageList(ScrollView, can_focus=True):
             + ("@" if summary.has_attachment else " ")
             + ("*" if row.ref in self.marked else " ")
         )  # fmt: skip
-        date = format_date(summary.date, self._now)
-        sender_width = 14 if width < 90 else 22
-        account = f"{row.ref.account[:10]:<10} " if self.show_account else ""
+        columns = Columns.fit(width, show_account=self.show_account)
+        date = format_date(summary.date, self._now, short=columns.date < 10)
+        sender_width = columns.sender
+        account = f"{row.ref.account[:10]:<10} " if columns.account else ""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         flagged = self.get_component_rich_style("message-list--flagged", partial=True)
         text.append(marks[:2], flagged if summary.flagged else Style())
@@ -318,7 +366,7 @@ class MessageList(ScrollView, can_focus=True):
         else:
             text.append(" ")
         muted = self.get_component_rich_style("message-list--muted", partial=True)
-        text.append(f"{date:>10}  ", muted)
+        text.append(f"{date:>{columns.date}}  ", muted)
         if account:
             text.append(account, muted)
         sender = summary.sender or "(no sender)"
