@@ -112,8 +112,8 @@ async def test_reader_beside_the_list_at_120_keeps_subjects(tmp_path: Path) -> N
 async def test_status_messages_are_cut_with_an_ellipsis_and_clear(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(status, "MESSAGE_SECONDS", 0.5)
     with fixed_world(tmp_path):
+        monkeypatch.setattr(status, "MESSAGE_SECONDS", 0.5)  # fixed_world holds them still
         app = MailApp(demo_config(tmp_path), data_dir=tmp_path)
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await settled(pilot, app)
