@@ -10,6 +10,7 @@ background at WCAG AA (4.5:1; black or white always do).
 
 from __future__ import annotations
 
+from colorsys import rgb_to_hls
 from functools import lru_cache
 
 from rich.color import Color as RichColor
@@ -55,12 +56,22 @@ def _distance(a: RGB, b: RGB) -> float:
     return (2 + mean / 256) * red**2 + 4 * green**2 + (2 + (255 - mean) / 256) * blue**2
 
 
+GREYS = (0, 8, 7, 15)
+"""The palette's black, greys and white."""
+
+
+def _is_grey(rgb: RGB) -> bool:
+    """Nearly without hue (Rich's own test for its 256-colour greys)."""
+    _hue, _lightness, saturation = rgb_to_hls(*(c / 255 for c in rgb))
+    return saturation < 0.15
+
+
 def nearest(rgb: RGB, *, readable_on: RGB | None = None) -> int:
     """The palette number closest to `rgb` (that reads on `readable_on`, if given)."""
+    # A grey stays a grey: by distance alone, mid-grey text on white would turn blue.
+    pool = GREYS if _is_grey(rgb) else range(len(XTERM_16))
     choices = [
-        n
-        for n, colour in enumerate(XTERM_16)
-        if readable_on is None or contrast(colour, readable_on) >= READABLE
+        n for n in pool if readable_on is None or contrast(XTERM_16[n], readable_on) >= READABLE
     ]
     return min(choices, key=lambda n: _distance(rgb, XTERM_16[n]))
 
