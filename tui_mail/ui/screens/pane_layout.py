@@ -50,6 +50,10 @@ class PaneLayout:
         screen = self.screen
         screen.query_one("#content").set_class(beside, "-beside")
         screen.query_one("#list-split", Splitter).across = not beside
+        # Dragging the folder pane wider leaves room for the list (and the reader beside).
+        screen.query_one("#folder-split", Splitter).keep = (
+            2 * MIN_LIST_WIDTH + 1 if beside else MIN_LIST_WIDTH
+        )
         # A size dragged for one arrangement means nothing in the other.
         screen.messages.styles.height = None
         screen.messages.styles.width = None
