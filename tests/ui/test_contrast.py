@@ -52,6 +52,15 @@ async def test_every_screen_reads_at_aa(
     report: list[str] = []
 
     def check(screen: str) -> None:
+        if mode == "NO_COLOR":
+            # Only the terminal's own two colours: their contrast is the user's choice.
+            for y, line in enumerate(contrast.screen_lines(app)):
+                for segment in line:
+                    style = segment.style
+                    for colour in (style.color, style.bgcolor) if style else ():
+                        if colour is not None and not colour.is_default:
+                            report.append(f"{theme} NO_COLOR {screen}: {colour} in line {y}")
+                            break
         for name in systems:
             _low, places = contrast.failures(app, contrast.SYSTEMS[name])
             report.extend(f"{theme} {name} {screen}: {place}" for place in places)
