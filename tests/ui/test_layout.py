@@ -156,3 +156,20 @@ async def test_ctrl_t_changes_nothing_under_no_color(
             after = contrast.screen_lines(app)
             styles = {s.style for line in after[:-2] for s in line}
             assert styles == {s.style for line in before[:-2] for s in line}
+
+
+async def test_the_cursor_stays_in_view_when_a_message_opens_below(tmp_path: Path) -> None:
+    with fixed_world(tmp_path):
+        app = MailApp(demo_config(tmp_path), data_dir=tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await settled(pilot, app)
+            for _ in range(15):
+                await pilot.press("j")
+            await pilot.press("enter")
+            await settled(pilot, app)
+            await pilot.pause()
+            messages = screen.messages
+            subject = messages.row_at(15).summary.subject  # type: ignore[union-attr]
+            assert messages.region.height < 15
+            rows = region_text(app, messages.region)
+            assert any(subject[:15] in row for row in rows), rows

@@ -96,11 +96,6 @@ class Columns:
             date = 6
         return cls(date, sender, account)
 
-    @property
-    def used(self) -> int:
-        """Cells before the subject."""
-        return MARKS_WIDTH + self.date + 2 + self.sender + 2 + self.account
-
 
 class MessageList(ScrollView, can_focus=True):
     """The messages of a folder (or a search, or the unified inbox), one per line."""
