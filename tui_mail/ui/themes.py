@@ -65,9 +65,40 @@ def theme_from_file(path: Path) -> Theme:
     return Theme(
         name=name,
         dark=bool(data.get("dark", True)),
-        variables=dict(variables),
+        variables=text_variables(colors) | dict(variables),
         **colors,  # type: ignore[arg-type]
     )
+
+
+def text_variables(colors: dict[str, str]) -> dict[str, str]:
+    """Fixed text colours for a theme that does not set them (a user's).
+
+    Textual's default text colours ("auto 87%") are worked out against whatever lies below
+    the text, which goes wrong for text a widget draws itself: in a light theme the list's
+    unread rows came out white on white. Here text is the foreground colour, and muted
+    text the foreground faded toward the backgrounds as far as 4.5:1 allows.
+    """
+    try:
+        foreground = Color.parse(colors["foreground"])
+        grounds = [
+            Color.parse(colors[k]) for k in ("background", "surface", "panel") if k in colors
+        ]
+    except KeyError:
+        return {}
+    if not grounds or foreground.ansi is not None or any(g.ansi is not None for g in grounds):
+        return {}
+    muted = foreground
+    for step in range(1, 10):
+        faded = foreground.blend(grounds[0], step / 20, alpha=1.0)
+        if min(contrast(faded, ground) for ground in grounds) < 4.8:
+            break
+        muted = faded
+    return {
+        "text": foreground.hex,
+        "text-muted": muted.hex,
+        "text-disabled": muted.hex,
+        "foreground-muted": muted.hex,
+    }
 
 
 def load_themes(user_dir: Path | None) -> LoadedThemes:
