@@ -15,6 +15,8 @@ from rich.terminal_theme import TerminalTheme
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from tui_mail.ui.palette import contrast as rgb_contrast
+
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "themes"
 PACKAGED_DIR = Path(__file__).resolve().parent / "themes"
 DEFAULT_THEME = "tui-mail-dark"
@@ -158,16 +160,7 @@ def cursor_defaults(theme: Theme) -> dict[str, str]:
 
 def contrast(a: Color, b: Color) -> float:
     """WCAG 2 contrast ratio of two opaque colours, from 1 to 21."""
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def _luminance(color: Color) -> float:
-    def linear(channel: int) -> float:
-        c = channel / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    return 0.2126 * linear(color.r) + 0.7152 * linear(color.g) + 0.0722 * linear(color.b)
+    return rgb_contrast(a.rgb, b.rgb)
 
 
 def terminal_theme(theme: Theme) -> TerminalTheme:
