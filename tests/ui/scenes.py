@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from tui_mail.core.demo import demo_config
 from tui_mail.core.demo.messages import NOW
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.widgets import message_list
+from tui_mail.ui.widgets import message_list, status
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class Scene:
     description: str = ""
     screen: str = ""
     """The screen the keys end on (class name), when it is not the main one."""
+    environment: tuple[tuple[str, str | None], ...] = ()
+    """Variables the app starts with (None: unset): the terminal's colours, NO_COLOR."""
 
 
 SCENES = (
@@ -39,6 +41,16 @@ SCENES = (
     Scene("high-contrast", (120, 40), ("enter",), theme="tui-mail-high-contrast",
           description="High contrast (16 colours)"),
     Scene("threads", (80, 24), ("T",), description="Conversations as threads (T), at 80x24"),
+    Scene("reader-80x24", (80, 24), ("j", "enter"), description="Reading a message at 80x24"),
+    Scene("beside", (120, 40), ("enter", "w"), description="The reader beside the list (w)"),
+    Scene("help-80x24", (80, 24), ("question_mark",), description="The help at 80x24"),
+    Scene("light-80x24", (80, 24), ("j", "enter"), theme="tui-mail-light",
+          description="Light theme at 80x24"),
+    Scene("xterm-16", (80, 24), ("j", "enter"),
+          environment=(("TERM", "xterm"), ("COLORTERM", None)),
+          description="A 16-colour terminal (TERM=xterm)"),
+    Scene("no-color", (80, 24), ("j", "enter"), environment=(("NO_COLOR", "1"),),
+          description="NO_COLOR: the terminal's own colours"),
     Scene("compose", (120, 40), ("r",), screen="ComposeScreen",
           description="Replying (in the demo, sending only files the message in Sent)"),
     Scene("account-setup", (100, 50),
@@ -57,10 +69,15 @@ def fixed_world(data_dir: Path) -> Iterator[None]:
     time.tzset()
     clock = message_list.clock
     message_list.clock = NOW.timestamp
+    # Status messages clear after a few seconds: a picture must not depend on how long
+    # the machine took to get there.
+    seconds = status.MESSAGE_SECONDS
+    status.MESSAGE_SECONDS = 3600
     try:
         yield
     finally:
         message_list.clock = clock
+        status.MESSAGE_SECONDS = seconds
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -73,7 +90,23 @@ def scene_app(scene: Scene, data_dir: Path) -> MailApp:
     config = demo_config(data_dir)
     if scene.theme:
         config = replace(config, theme=scene.theme)
-    return MailApp(config, data_dir=data_dir)
+    # The app reads the terminal's colours and NO_COLOR once, when it is made; a
+    # truecolor terminal unless the scene says otherwise, whatever runs the tests.
+    environment = (("COLORTERM", "truecolor"), ("TERM", "xterm-256color"), *scene.environment)
+    saved = {key: os.environ.get(key) for key, _ in environment}
+    try:
+        for key, value in environment:
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        return MailApp(config, data_dir=data_dir)
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 async def play(scene: Scene, pilot: Pilot[Any]) -> None:

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import Monochrome, NoColor
 
 from tui_mail.config import AccountConfig, AppConfig, data_path
 from tui_mail.config.private import private_dir, private_file
 from tui_mail.core.service import AccountService
+from tui_mail.ui.palette import SixteenColours
 from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.themes import DEFAULT_THEME, load_themes
+from tui_mail.ui.themes import DEFAULT_THEME, cursor_defaults, load_themes, terminal_theme
 
 if TYPE_CHECKING:
     from tui_mail.core.discovery import DiscoveryOptions
@@ -28,6 +30,21 @@ class MailApp(App[int]):
     """The tui-mail application."""
 
     TITLE = "tui-mail"
+    # Textual draws a few things at half the foreground's strength (Select's arrow and
+    # placeholder: 3.3:1); text reads at 4.5:1 or more in every theme. Under NO_COLOR,
+    # whatever says "you are here" by a background says it by reverse video instead.
+    CSS = """
+    SelectCurrent .arrow, SelectCurrent Static#label {
+        color: $text-muted;
+    }
+    SelectCurrent.-has-value Static#label {
+        color: $foreground;
+    }
+    Tree:nocolor > .tree--cursor, OptionList:nocolor > .option-list--option-highlighted,
+    Input:nocolor > .input--cursor, TextArea:nocolor > .text-area--cursor {
+        text-style: reverse;
+    }
+    """
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit",
@@ -59,6 +76,19 @@ class MailApp(App[int]):
         }
         self._theme_names: list[str] = []
         self.theme_warnings: list[str] = []
+        self._adapt_colours()
+
+    def _adapt_colours(self) -> None:
+        """Fit the drawing to the terminal: Textual's line filters are the place for it.
+
+        NO_COLOR: the terminal's own two colours (Textual's NoColor filter) rather than the
+        theme's greys (its Monochrome one), so that the theme cannot hide text and ctrl+t
+        has nothing to change. A 16-colour terminal: colours chosen with contrast kept.
+        """
+        if self.no_color:
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
+        elif self.console.color_system in ("standard", "windows"):
+            self._filters.append(SixteenColours())
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -102,6 +132,15 @@ class MailApp(App[int]):
             self.push_screen(main)
 
     # -- themes ------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return cursor_defaults(self.current_theme)
+
+    def watch_theme(self, name: str) -> None:
+        # Rich colour names in our text ("red", "dim") follow the theme, not Monokai.
+        mapping = terminal_theme(self.current_theme)
+        self.ansi_theme_dark = mapping
+        self.ansi_theme_light = mapping
 
     @property
     def _state_file(self) -> Path:
@@ -148,11 +187,22 @@ class MailApp(App[int]):
         self._save_state(view="threads" if threaded else "flat")
 
     def action_cycle_theme(self) -> None:
+        if self.no_color:
+            self._tell("NO_COLOR is set: the terminal's own colours are used, not a theme.")
+            return
         names = self._theme_names or [DEFAULT_THEME]
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
         self._save_state(theme=self.theme)
-        self.notify(f"Theme: {self.theme}", timeout=2)
+        self._tell(f"Theme: {self.theme} (ctrl+t: the next one)")
+
+    def _tell(self, message: str) -> None:
+        # In the status bar, where the eye already is (a toast posted with the theme
+        # change did not show); a toast on other screens.
+        if isinstance(self.screen, MainScreen):
+            self.screen.status.say(message)
+        else:
+            self.notify(message, timeout=4)
 
 
 def run(

@@ -13,6 +13,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_mail.core.search_query import SEARCH_HELP
+from tui_mail.ui.widgets.message_list import PENDING_MARK
+
+LEGEND = (
+    ("N", "unread"),
+    ("!", "flagged"),
+    ("r", "replied to"),
+    ("f", "forwarded"),
+    ("@", "has attachments"),
+    ("*", "marked for a bulk action (space)"),
+    (PENDING_MARK, "changed here, waiting for the server (offline)"),
+)
+"""What the marks at the start of a message's row mean, in their column order."""
 
 
 class HelpScreen(ModalScreen[None]):
@@ -48,8 +60,15 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("What it does")
         for keys, description, tooltip in self.rows:
             table.add_row(Text(keys, style="bold"), Text(description), Text(tooltip))
+        legend = Table(box=None, show_header=False)
+        legend.add_column("Mark", no_wrap=True)
+        legend.add_column("Meaning")
+        for mark, meaning in LEGEND:
+            legend.add_row(Text(mark, style="bold"), Text(meaning))
         with VerticalScroll():
-            yield Static(Text("Keys (rebind them in [keymap] of the config)\n", style="bold"))
+            yield Static(Text("Marks in the message list", style="bold"))
+            yield Static(legend, id="help-legend")
+            yield Static(Text("\nKeys (rebind them in [keymap] of the config)\n", style="bold"))
             yield Static(table)
             yield Static(Text("\n" + SEARCH_HELP))
 

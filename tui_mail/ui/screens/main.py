@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from tui_mail.core.message_index import (
     FolderMessages,
@@ -30,14 +30,16 @@ from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.screens.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.outbox_runner import OutboxRunner
+from tui_mail.ui.screens.pane_layout import PaneLayout
 from tui_mail.ui.screens.reading import Reading
 from tui_mail.ui.screens.search import Search
 from tui_mail.ui.screens.triage import Triage
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
+from tui_mail.ui.widgets.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.reader import Reader
 from tui_mail.ui.widgets.splitter import Splitter
-from tui_mail.ui.widgets.status import StatusBar
+from tui_mail.ui.widgets.status import KeyHints, StatusBar
 
 if TYPE_CHECKING:
     from tui_mail.core.service import AccountService
@@ -116,7 +118,7 @@ class MainScreen(Screen[None]):
     }
     MainScreen #folders {
         width: 20%;
-        min-width: 16;
+        min-width: 20;
         max-width: 32;
     }
     MainScreen #content {
@@ -136,7 +138,11 @@ class MainScreen(Screen[None]):
     MainScreen #reader {
         height: 1fr;
     }
-    MainScreen #content.-beside #reader {
+    /* Nothing open: the list takes the room, the reader keeps a line for its hint. */
+    MainScreen #reader.-empty {
+        height: 3;
+    }
+    MainScreen #content.-beside #reader, MainScreen #content.-beside #reader.-empty {
         height: 1fr;
         width: 1fr;
     }
@@ -161,6 +167,7 @@ class MainScreen(Screen[None]):
         self.search = Search(self)
         self.outbox = OutboxRunner(self)
         self.account_sync = AccountSync(self)
+        self.panes = PaneLayout(self)
         self.searching: str | None = None
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
@@ -186,7 +193,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="panes"):
             tree = FolderTree(id="folders")
             yield tree
-            yield Splitter(tree, id="folder-split")
+            yield Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
             with Container(id="content"):
                 messages = MessageList(id="messages")
                 yield messages
@@ -194,7 +201,7 @@ class MainScreen(Screen[None]):
                 yield Reader(id="reader")
         yield Input(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyHints()
 
     @property
     def folder_tree(self) -> FolderTree:
@@ -412,18 +419,13 @@ class MainScreen(Screen[None]):
         self.status.say(f"Showing {view}.")
 
     def action_toggle_split(self) -> None:
-        content = self.query_one("#content")
-        content.toggle_class("-beside")
-        self.query_one("#list-split", Splitter).across = not content.has_class("-beside")
-        # A size dragged for one arrangement means nothing in the other.
-        self.messages.styles.height = None
-        self.messages.styles.width = None
+        self.panes.toggle_split()
+
+    def on_resize(self) -> None:
+        self.panes.resized()
 
     def action_resize_folders(self, delta: int) -> None:
-        tree = self.folder_tree
-        width = max(12, min(60, tree.outer_size.width + delta))
-        tree.styles.max_width = width  # past the default cap when asked
-        tree.styles.width = width
+        self.panes.resize_folders(delta)
 
     def action_compose(self, kind: str) -> None:
         from tui_mail.ui.screens.compose_open import open_compose  # noqa: PLC0415

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -61,6 +63,7 @@ class FolderTree(Tree[FolderKey | None]):
         background: $panel;
         padding: 0 1 0 0;
         scrollbar-size-vertical: 1;
+        overflow-x: hidden;
     }
     """
 
@@ -145,6 +148,22 @@ class FolderTree(Tree[FolderKey | None]):
         if node is not None:
             node.set_label(_label(name, unread))
 
+    def render_label(
+        self, node: TreeNode[FolderKey | None], base_style: Style, style: Style
+    ) -> Text:
+        # Labels fit the pane, so it never scrolls sideways and counts stay in view.
+        text = super().render_label(node, base_style, style)
+        depth = 0
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        room = self.scrollable_content_region.width - depth * self.guide_depth
+        if room <= 0 or text.cell_len <= room:
+            return text
+        label = node.label
+        prefix = len(text.plain) - len(label.plain if isinstance(label, Text) else label)
+        return text[:prefix] + fit_label(text[prefix:], room - prefix)
+
     def on_tree_node_selected(self, event: Tree.NodeSelected[FolderKey | None]) -> None:
         event.stop()
         if event.node.data is not None:
@@ -156,3 +175,16 @@ def _label(name: str, unread: int) -> Text:
     if unread:
         label.append(f" ({unread})", style="bold")
     return label
+
+
+def fit_label(label: Text, width: int) -> Text:
+    """`label` in `width` cells: the name gives way ("textual-us… (4)"), the count stays."""
+    if label.cell_len <= width:
+        return label
+    plain = label.plain
+    count = plain[plain.rfind(" (") :] if plain.endswith(")") and " (" in plain else ""
+    name = label[: len(plain) - len(count)]
+    name.truncate(max(1, width - cell_len(count)), overflow="ellipsis")
+    fitted = name + label[len(plain) - len(count) :] if count else name
+    fitted.truncate(width, overflow="ellipsis")
+    return fitted

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -50,8 +52,8 @@ class _EmptySource:
         return None
 
 
-def format_date(timestamp: int, now: time.struct_time) -> str:
-    """Today: 14:05; this year: Mar 04; older: 2023-11-15."""
+def format_date(timestamp: int, now: time.struct_time, *, short: bool = False) -> str:
+    """Today: 14:05; this year: Mar 04; older: 2023-11-15 (`short`: 2023)."""
     if not timestamp:
         return "-"
     when = time.localtime(timestamp)
@@ -59,7 +61,41 @@ def format_date(timestamp: int, now: time.struct_time) -> str:
         return time.strftime("%H:%M", when)
     if when.tm_year == now.tm_year:
         return time.strftime("%b %d", when)
-    return time.strftime("%Y-%m-%d", when)
+    return time.strftime("%Y" if short else "%Y-%m-%d", when)
+
+
+MIN_SUBJECT = 20
+"""Cells the subject keeps however narrow the list: the other columns give way first."""
+MARKS_WIDTH = 6
+"""N ! r @ * and the pending mark."""
+MIN_WIDTH = MARKS_WIDTH + (6 + 2) + (8 + 2) + MIN_SUBJECT + 1
+"""The narrowest list that keeps MIN_SUBJECT (short date, short sender, the scrollbar):
+the folder pane is not widened, nor the reader put beside, past it."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """How wide each column is drawn in a list `width` cells wide."""
+
+    date: int
+    sender: int
+    account: int
+
+    @classmethod
+    def fit(cls, width: int, *, show_account: bool) -> Columns:
+        date, sender, account = 10, (14 if width < 90 else 22), (11 if show_account else 0)
+
+        def subject() -> int:
+            return width - MARKS_WIDTH - (date + 2) - (sender + 2) - account
+
+        # What gives way, in turn: the account's name, the sender's, the date's length.
+        if subject() < MIN_SUBJECT:
+            account = 0
+        if subject() < MIN_SUBJECT:
+            sender = max(8, sender - (MIN_SUBJECT - subject()))
+        if subject() < MIN_SUBJECT:
+            date = 6
+        return cls(date, sender, account)
 
 
 class MessageList(ScrollView, can_focus=True):
@@ -96,20 +132,19 @@ class MessageList(ScrollView, can_focus=True):
         overflow-x: hidden;
     }
     MessageList > .message-list--cursor {
-        background: $boost;
-        text-style: reverse;
+        background: $mail-cursor-blurred-background;
+        color: $mail-cursor-blurred-foreground;
     }
     MessageList:focus > .message-list--cursor {
-        background: $accent;
-        color: $text;
-        text-style: none;
+        background: $mail-cursor-background;
+        color: $mail-cursor-foreground;
     }
     MessageList > .message-list--unread {
         text-style: bold;
-        color: $text;
     }
     MessageList > .message-list--marked {
-        background: $warning 35%;
+        background: $mail-marked-background;
+        color: $mail-marked-foreground;
     }
     MessageList > .message-list--flagged {
         color: $error;
@@ -123,6 +158,8 @@ class MessageList(ScrollView, can_focus=True):
     }
     /* NO_COLOR: the cursor must not depend on a background colour. */
     MessageList:nocolor > .message-list--cursor {
+        background: $surface;
+        color: $foreground;
         text-style: reverse;
     }
     """
@@ -249,13 +286,20 @@ class MessageList(ScrollView, can_focus=True):
     # -- cursor ------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        height = self.scrollable_content_region.height or self.size.height
-        if new < self.scroll_y:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif height and new >= self.scroll_y + height:
-            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+        self._show_cursor()
         self.refresh()
         self.post_message(self.Highlighted(self.current))
+
+    def _show_cursor(self) -> None:
+        height = self.scrollable_content_region.height or self.size.height
+        if self.cursor < self.scroll_y:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif height and self.cursor >= self.scroll_y + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        # The list shrinks when a message opens below it: the cursor stays in view.
+        self.call_after_refresh(self._show_cursor)
 
     def _move(self, delta: int) -> None:
         if len(self.source):
@@ -307,13 +351,16 @@ class MessageList(ScrollView, can_focus=True):
         style = base
         if not row.summary.seen:
             style += self.get_component_rich_style("message-list--unread", partial=True)
+        # The cursor and marks paint the whole row, over the colours of its columns (a
+        # muted date or a red flag would lose their contrast on the bar).
+        over: Style | None = None
         if row.ref in self.marked:
-            style += self.get_component_rich_style("message-list--marked", partial=True)
+            over = self.get_component_rich_style("message-list--marked", partial=True)
         if index == self.cursor:
-            style += self.get_component_rich_style("message-list--cursor", partial=True)
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments, text.cell_len).adjust_cell_length(width)
-        return strip.apply_style(style) if style else strip
+            cursor = self.get_component_rich_style("message-list--cursor", partial=True)
+            over = over + cursor if over is not None else cursor
+        segments = list(Segment.apply_style(text.render(self.app.console), style, over))
+        return Strip(segments, text.cell_len).adjust_cell_length(width, style)
 
     def _row_text(self, row: Row, width: int) -> Text:
         summary = row.summary
@@ -325,9 +372,10 @@ class MessageList(ScrollView, can_focus=True):
             + ("@" if summary.has_attachment else " ")
             + ("*" if row.ref in self.marked else " ")
         )  # fmt: skip
-        date = format_date(summary.date, self._now)
-        sender_width = 14 if width < 90 else 22
-        account = f"{row.ref.account[:10]:<10} " if self.show_account else ""
+        columns = Columns.fit(width, show_account=self.show_account)
+        date = format_date(summary.date, self._now, short=columns.date < 10)
+        sender_width = columns.sender
+        account = f"{row.ref.account[:10]:<10} " if columns.account else ""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         flagged = self.get_component_rich_style("message-list--flagged", partial=True)
         text.append(marks[:2], flagged if summary.flagged else Style())
@@ -337,7 +385,7 @@ class MessageList(ScrollView, can_focus=True):
         else:
             text.append(" ")
         muted = self.get_component_rich_style("message-list--muted", partial=True)
-        text.append(f"{date:>10}  ", muted)
+        text.append(f"{date:>{columns.date}}  ", muted)
         if account:
             text.append(account, muted)
         sender = self._correspondent(row)

@@ -84,6 +84,9 @@ class Reader(VerticalScroll, can_focus=True):
     }
     """
 
+    DEFAULT_CLASSES = "-empty"
+    """Until something is shown (the main screen gives the list the room meanwhile)."""
+
     message: RenderedMessage | None = None
     """The message on screen (None for a notice or the raw source)."""
     rendered: RenderedMessage | None = None
@@ -139,6 +142,7 @@ class Reader(VerticalScroll, can_focus=True):
         self.show_text(Text(notice, style="bold red" if error else "dim"))
 
     def _show_pieces(self, pieces: list[Text]) -> None:
+        self.remove_class("-empty")
         self.workers.cancel_group(self, "pieces")
         for extra in self.query(Static).exclude("#reader-body"):
             extra.remove()

@@ -39,10 +39,14 @@ class Splitter(Widget):
     }
     """
 
-    def __init__(self, target: Widget, *, across: bool = False, id: str | None = None) -> None:
-        """`across`: a horizontal line (it changes the target's height)."""
+    def __init__(
+        self, target: Widget, *, across: bool = False, keep: int = MIN_CELLS, id: str | None = None
+    ) -> None:
+        """`across`: a horizontal line (it changes the target's height); `keep`: cells left
+        to the pane on the other side, at least."""
         super().__init__(id=id, classes="-across" if across else "")
         self.target = target
+        self.keep = keep
         self.dragging = False
 
     @property
@@ -66,10 +70,10 @@ class Splitter(Widget):
         region = self.target.region
         limit = self.parent.region if isinstance(self.parent, Widget) else self.screen.region
         if self.across:
-            largest = limit.bottom - region.y - MIN_CELLS - 1
+            largest = limit.bottom - region.y - self.keep - 1
             self.target.styles.height = max(MIN_CELLS, min(event.screen_y - region.y, largest))
         else:
-            largest = limit.right - region.x - MIN_CELLS - 1
+            largest = limit.right - region.x - self.keep - 1
             width = max(MIN_CELLS, min(event.screen_x - region.x, largest))
             self.target.styles.max_width = width  # a drag may go past the default cap
             self.target.styles.width = width

@@ -1,11 +1,21 @@
-"""StatusBar: each account's connection state, sync progress, and the last thing that happened."""
+"""StatusBar: each account's connection state, sync progress, and the last thing that happened.
+
+KeyHints: the footer's key hints, as many as fit the width (the help key always does).
+"""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import ProgressBar, Static
+from textual.timer import Timer
+from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets._footer import FooterKey
+
+MESSAGE_SECONDS = 6.0
+"""How long a message stays in the status bar (an error: twice as long). The accounts'
+states ("offline") stay until they change."""
 
 _STATE_STYLES = {
     "connected": "green",
@@ -37,7 +47,10 @@ class StatusBar(Horizontal):
     }
     StatusBar > #status-message {
         width: 1fr;
+        height: 1;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     StatusBar > #status-marked {
         width: auto;
@@ -60,6 +73,7 @@ class StatusBar(Horizontal):
         self._states: dict[str, str] = {}
         self._problem_of: str | None = None
         """The account whose connection problem the message shows (see clear_problem)."""
+        self._clear_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-accounts")
@@ -81,11 +95,27 @@ class StatusBar(Horizontal):
         return self._states.get(account, "")
 
     def say(self, message: str, *, error: bool = False, account: str | None = None) -> None:
-        """Show a message (words a user understands; plain text, never markup). An error
-        with `account` is that account's connection problem, until `clear_problem`."""
+        """Show a message (words a user understands; plain text, never markup) for a few
+        seconds; cut with "…" when it is wider than the bar. An error with `account` is
+        that account's connection problem, until `clear_problem` or the message clears."""
         self._problem_of = account if error else None
         style = "bold red" if error else ""
-        self.query_one("#status-message", Static).update(Text(message, style=style))
+        text = Text(message, style=style, no_wrap=True, overflow="ellipsis", end="")
+        self.query_one("#status-message", Static).update(text)
+        if self._clear_timer is not None:
+            self._clear_timer.stop()
+        seconds = MESSAGE_SECONDS * (2 if error else 1)
+        self._clear_timer = self.set_timer(seconds, self._clear_message)
+
+    def _clear_message(self) -> None:
+        self._clear_timer = None
+        self._problem_of = None
+        self.query_one("#status-message", Static).update("")
+
+    @property
+    def message(self) -> str:
+        """The message on show, as plain text ("" once it has cleared)."""
+        return str(self.query_one("#status-message", Static).render())
 
     def show_marked(self, count: int) -> None:
         """How many messages are marked for a bulk action (nothing when none)."""
@@ -106,3 +136,43 @@ class StatusBar(Horizontal):
             return
         bar.add_class("-syncing")
         bar.update(total=total, progress=done)
+
+
+class KeyHints(Footer):
+    """The key hints that fit: compact below 100 columns, then the last ones left out.
+
+    Textual's footer cuts whatever passes the right edge, mid-word. "? Help" is always
+    kept: it lists every key.
+    """
+
+    NARROW = 100
+    """Below this many columns the hints are compact (one space between key and word)."""
+
+    _composed_for = 0
+    """The width the hints were chosen for."""
+
+    def compose(self) -> ComposeResult:
+        width = self._composed_for = self.app.size.width
+        self.compact = width < self.NARROW
+        items = list(super().compose())
+        keys = [w for w in items if isinstance(w, FooterKey)]
+        needed = {id(key): self._hint_width(key) for key in keys}
+        kept = {id(k) for k in keys if k.action.endswith("help")}
+        used = sum(needed[k] for k in kept)
+        for key in keys:
+            if id(key) in kept:
+                continue
+            if used + needed[id(key)] > width:
+                break  # in order: a later, shorter hint would look like a gap
+            kept.add(id(key))
+            used += needed[id(key)]
+        yield from (w for w in items if not isinstance(w, FooterKey) or id(w) in kept)
+
+    def _hint_width(self, key: FooterKey) -> int:
+        # FooterKey's CSS: " k " + "Word " normally; "k Word" and a 1-cell margin compact.
+        words = cell_len(key.key_display) + cell_len(key.description)
+        return words + (2 if self.compact else 3)
+
+    def on_resize(self) -> None:
+        if self.app.size.width != self._composed_for:
+            self.call_after_refresh(self.recompose)
