@@ -1,0 +1,287 @@
+"""Opening the cache safely, and turning what a disk or a file can do to it into sentences.
+
+The cache is a copy of the server's data, so a damaged one is set aside (renamed to
+`<name>.damaged-<timestamp>`, never deleted: it is the user's file) and rebuilt from the
+server. What is not a copy (the offline queue, the outbox, drafts, UI state) lives in other
+files, so rebuilding cannot lose it.
+
+Damage is looked for when the cache is opened (the file header, then SQLite's
+`quick_check` of the folder and message tables: about 50 ms for 100,000 messages; the
+bodies are not read, a damaged body page is found when it is read) and recognised
+whenever SQLite reports it later (SQLITE_CORRUPT, SQLITE_NOTADB). A full disk, a
+read-only file or folder and other I/O failures become errors that say what happened and
+what to do, and never cost the user a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_mail.core.errors import TuiMailError
+
+_MAGIC = b"SQLite format 3\x00"
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_CHECKED_TABLES = ("folders", "messages")
+
+
+class CacheError(TuiMailError):
+    """The cache could not be used: a sentence for the user, with the way forward."""
+
+    exit_code = 1
+
+
+class CacheDamaged(CacheError):
+    """SQLite found the cache damaged while in use; it is set aside and rebuilt."""
+
+
+class DiskFull(CacheError):
+    """No room left on the disk that holds a file tui-mail must write."""
+
+
+class CacheReadOnly(CacheError):
+    """The cache file, or its folder, cannot be written."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """A damaged cache was set aside at `moved_to`; `reason` says what was wrong."""
+
+    moved_to: Path
+    reason: str
+
+    def sentence(self) -> str:
+        return (
+            f"The cache was damaged ({self.reason}); it was set aside as {self.moved_to.name} "
+            "and is being rebuilt from the server. Actions queued offline are kept."
+        )
+
+
+def is_damage(error: BaseException) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _DAMAGE_CODES
+    text = str(error)
+    return "malformed" in text or "not a database" in text
+
+
+def describe(error: BaseException, path: Path) -> CacheError:
+    """A sentence for a failure of SQLite or the OS on the cache at `path`."""
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    os_errno = error.errno if isinstance(error, OSError) else None
+    if primary == sqlite3.SQLITE_FULL or os_errno in (errno.ENOSPC, errno.EDQUOT):
+        return disk_full(path)
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or os_errno in (
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+    ):
+        return CacheReadOnly(
+            f"The cache {path} (or its folder) cannot be written: {_reason(error)}. "
+            "Make it writable, or point TUI_MAIL_DATA_DIR at a writable folder; "
+            "nothing was deleted."
+        )
+    if is_damage(error):
+        return CacheDamaged(
+            f"The cache {path} is damaged ({_reason(error)}). tui-mail sets it aside and "
+            "rebuilds it from the server; run the command again."
+        )
+    return CacheError(
+        f"The cache {path} could not be used: {_reason(error)}. Check the disk and the "
+        "file's permissions, then try again."
+    )
+
+
+def disk_full(path: Path) -> DiskFull:
+    return DiskFull(
+        f"The disk holding {path.parent} is full, so the cache could not be written. "
+        "Nothing in it was lost; free some space and try again."
+    )
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+class _CacheCursor(sqlite3.Cursor):
+    """Rows stepped after the first can meet damage too: translated like execute's."""
+
+    def _translate(self, error: sqlite3.Error) -> CacheError:
+        connection: CacheConnection = self.connection  # type: ignore[assignment]
+        return connection._translate(error)
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+
+class CacheConnection(sqlite3.Connection):
+    """A connection whose failures arrive as CacheError sentences (see `describe`).
+
+    `on_damage` is told first when SQLite reports damage, so the owner can rebuild."""
+
+    cache_path: Path = Path()
+    on_damage: Callable[[], None] | None = None
+
+    def _translate(self, error: sqlite3.Error) -> CacheError:
+        if is_damage(error) and self.on_damage is not None:
+            self.on_damage()
+        return describe(error, self.cache_path)
+
+    def cursor(self, factory: Any = _CacheCursor) -> Any:  # execute() calls this
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(sql_script)
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+
+def connect(path: Path, on_damage: Callable[[], None] | None = None) -> CacheConnection:
+    """A CacheConnection to `path` (autocommit; usable from any thread)."""
+    try:
+        db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, factory=CacheConnection
+        )
+    except sqlite3.Error as error:
+        raise describe(error, path) from error
+    db.cache_path = path
+    db.on_damage = on_damage
+    return db
+
+
+def header_problem(path: Path) -> str | None:
+    """What is wrong with the file's SQLite header, cheaply (None: nothing seen)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(100)
+            size = os.fstat(file.fileno()).st_size
+    except FileNotFoundError:
+        return None
+    if size == 0:
+        return None  # a new, empty database
+    if len(head) < 100:
+        return "the file is truncated"
+    if not head.startswith(_MAGIC):
+        return "the file is not a SQLite database"
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    # The page count is valid when "version-valid-for" matches the change counter.
+    if head[92:96] == head[24:28] and pages and size < page_size * pages:
+        return "the file is truncated"
+    return None
+
+
+def check(db: sqlite3.Connection, path: Path) -> str | None:
+    """Why the open cache is damaged, or None (header, schema, folder and message tables)."""
+    problem = header_problem(path)
+    if problem is not None:
+        return problem
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        for table in _CHECKED_TABLES:
+            if table not in tables:
+                continue
+            rows = db.execute(f"PRAGMA quick_check({table})").fetchall()
+            if rows != [("ok",)]:
+                return "SQLite's check found damaged pages"
+    except CacheError as error:
+        if isinstance(error.__cause__, sqlite3.Error) and is_damage(error.__cause__):
+            return str(error.__cause__)
+        raise
+    return None
+
+
+def set_aside(path: Path) -> Path:
+    """Rename the damaged cache (and its WAL files) to `<name>.damaged-<timestamp>`."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{counter}")
+    try:
+        os.replace(path, target)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.replace(side, target.with_name(target.name + suffix))
+    except OSError as error:
+        raise describe(error, path) from error
+    return target
+
+
+def salvage_pending(path: Path) -> list[str]:
+    """The offline queue of an old-layout cache that is damaged: what can still be read."""
+    with contextlib.suppress(sqlite3.Error):
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return [row[0] for row in db.execute("SELECT action FROM pending_actions ORDER BY id")]
+        finally:
+            db.close()
+    return []
+
+
+def writable_or_raise(path: Path) -> None:
+    """Refuse, in words, a cache whose file or folder cannot be written (before SQLite
+    tries and reports something vaguer). Root passes os.access; EROFS still shows."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise describe(error, path) from error
+    for target in (folder, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise describe(OSError(errno.EACCES, "permission denied", str(target)), path)
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        raise describe(OSError(errno.EROFS, "read-only file system", str(folder)), path)
