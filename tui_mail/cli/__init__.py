@@ -70,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the last line of defence: no traceback for users
         if os.environ.get("TUI_MAIL_DEBUG"):
             raise
+        from tui_mail.core.cache_health import file_problem  # noqa: PLC0415
+
+        sentence = file_problem(error)
+        if sentence is not None:  # what a disk or a file did: no "internal error"
+            print(f"tui-mail: {sentence}", file=sys.stderr)
+            return 1
         print(
             f"tui-mail: internal error ({type(error).__name__}: {error}). "
             "Set TUI_MAIL_DEBUG=1 for details and please report it.",

@@ -109,6 +109,27 @@ def disk_full(path: Path) -> DiskFull:
     )
 
 
+_FILE_ERRNOS = {
+    errno.ENOSPC: "the disk is full; free some space and try again",
+    errno.EDQUOT: "the disk quota is used up; free some space and try again",
+    errno.EROFS: "the file system is read-only; make it writable or use another folder",
+    errno.EACCES: "permission denied; check the file's and its folder's permissions",
+    errno.EPERM: "permission denied; check the file's and its folder's permissions",
+    errno.EIO: "the disk reported an I/O error; check the disk",
+}
+
+
+def file_problem(error: BaseException) -> str | None:
+    """A sentence for a disk or file failure that reached the top unexplained (None when
+    it is something else, a real internal error)."""
+    if isinstance(error, sqlite3.Error):
+        return str(describe(error, Path("the local database")))
+    if isinstance(error, OSError) and error.errno in _FILE_ERRNOS:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"A file could not be written or read{where}: {_FILE_ERRNOS[error.errno]}."
+    return None
+
+
 def _reason(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror

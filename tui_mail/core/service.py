@@ -32,6 +32,7 @@ from typing import TypeVar
 from tui_mail.config import AccountConfig
 from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
+from tui_mail.core.cache_health import CacheDamaged
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.events import Event
 from tui_mail.core.head_start import HeadStart
@@ -67,6 +68,11 @@ def cache_path(data_dir: Path, account: AccountConfig) -> Path:
     return data_dir / "cache" / f"{safe}-{digest}.sqlite3"
 
 
+def queue_path(data_dir: Path, account: AccountConfig) -> Path:
+    """The account's offline queue: outside the cache folder, which is safe to delete."""
+    return data_dir / "queue" / cache_path(data_dir, account).name
+
+
 def default_backend(account: AccountConfig, secret: PasswordSource) -> MailBackend:
     """The backend for the account's type."""
     if account.type == "maildir":
@@ -98,7 +104,7 @@ class AccountService(OfflineQueue, Watching):
         backend_factory: BackendFactory = default_backend,
     ) -> None:
         self.account = account
-        self.store = Store(cache_path(data_dir, account))
+        self.store = Store(cache_path(data_dir, account), queue_path(data_dir, account))
         self._secret = secret or self._default_secret
         self._backend_factory = backend_factory
         self._backend_made: MailBackend | None = None
@@ -251,11 +257,16 @@ class AccountService(OfflineQueue, Watching):
 
     async def sync(self, folder: str, progress: Progress | None = None) -> SyncResult:
         start = self._head_start
-        if start is not None and start.folder == folder:
-            self._head_start = None
-            start.progress.attach(progress)
-            return await asyncio.wrap_future(start.result)
-        return await self._run(lambda b: b.sync_folder(self.store, folder, progress))
+        try:
+            if start is not None and start.folder == folder:
+                self._head_start = None
+                start.progress.attach(progress)
+                return await asyncio.wrap_future(start.result)
+            return await self._run(lambda b: b.sync_folder(self.store, folder, progress))
+        except CacheDamaged:
+            # The store sets the damaged file aside at its next access (store.rebuilt says
+            # so): this pass starts the folder anew from the server.
+            return await self._run(lambda b: b.sync_folder(self.store, folder, progress))
 
     def messages(
         self,

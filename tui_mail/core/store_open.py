@@ -66,7 +66,7 @@ def open_cache(
 ) -> tuple[CacheConnection, Rebuilt | None]:
     """The cache's write connection, and what was set aside if it was found damaged."""
     cache_health.writable_or_raise(path)
-    db = cache_health.connect(path, on_damage)
+    db = cache_health.connect(path)  # damage found here is handled here, not reported
     try:
         configure(db)
         problem = cache_health.check(db, path)
@@ -80,10 +80,11 @@ def open_cache(
         db.close()
         queue.adopt(cache_health.salvage_pending(path))  # an old layout's queue, if readable
         rebuilt = Rebuilt(cache_health.set_aside(path), problem)
-        db = cache_health.connect(path, on_damage)
+        db = cache_health.connect(path)
         configure(db)
     migrate(db)
     move_from_cache(db, queue)
+    db.on_damage = on_damage
     return db, rebuilt
 
 

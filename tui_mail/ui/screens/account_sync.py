@@ -17,8 +17,16 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from tui_mail.core.cache_health import CacheDamaged, CacheError, DiskFull
 from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
-from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail, PendingChanged
+from tui_mail.core.events import (
+    CacheProblem,
+    ConnectionState,
+    Event,
+    FolderChanged,
+    NewMail,
+    PendingChanged,
+)
 from tui_mail.core.message_index import MessageRef
 from tui_mail.core.models import FolderRole
 from tui_mail.ui.widgets.folder_tree import FolderKey
@@ -76,6 +84,8 @@ class AccountSync:
         service = screen.services[name]
         screen.status.set_state(name, "connecting")
         self.show_pending(name)  # left from an earlier session offline
+        if service.store.rebuilt is not None:  # found damaged when opened: set aside
+            self.tell_cache(name, service.store.rebuilt.sentence(), error=False)
         # Both are called on the service's threads: post, and act on our own thread.
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
         service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
@@ -140,6 +150,11 @@ class AccountSync:
                 if len(event.messages) == 1
                 else f"{event.account}: {len(event.messages)} new messages in {event.folder}"
             )
+        elif isinstance(event, CacheProblem):
+            self.tell_cache(event.account, event.detail)
+            if "damaged" in event.detail and not screen.current.unified:
+                # Rebuilt at the store's next access: refill what is on screen.
+                screen._sync_in_background(screen.current.account, screen.current.folder)
         elif isinstance(event, PendingChanged):
             self.show_pending(event.account)
             for problem in event.problems:
@@ -166,10 +181,25 @@ class AccountSync:
             state = "auth failed"
         elif isinstance(error, ConnectionFailed):
             state = "offline"
+        elif isinstance(error, DiskFull):
+            state = "disk full"
+        elif isinstance(error, CacheDamaged):
+            state = "cache rebuilt"
+        elif isinstance(error, CacheError):
+            state = "cache error"
         else:
             state = "error"
         self.screen.status.set_state(name, state)
-        self.screen.status.say(f"{name}: {error}", error=True)
+        if isinstance(error, CacheError):
+            self.tell_cache(name, str(error))
+        else:
+            self.screen.status.say(f"{name}: {error}", error=True)
+
+    def tell_cache(self, name: str, sentence: str, *, error: bool = True) -> None:
+        """What happened to the cache (or the disk under it): status bar and notification,
+        because it changes what the user can do (free space, make a file writable)."""
+        self.screen.status.say(f"{name}: {sentence}", error=error)
+        self.screen.app.notify(sentence, title=name, severity="error" if error else "warning")
 
     async def sync(self, name: str, folder: str) -> None:
         screen = self.screen
