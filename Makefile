@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := dovecot-imapd dovecot-pop3d tmux
 BENCH_PEERS := aerc neomutt
 
-.PHONY: run test lint typecheck unit system-deps clean screenshots bench bench-smoke
+.PHONY: run test lint typecheck unit system-deps clean screenshots bench bench-smoke test-faults-long
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: $(BIN)/.installed system-deps lint typecheck
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
+
+# Fault loops with many iterations (kill -9 of a real sync at seeded random moments, ...);
+# `make test` runs the same tests with a few. Seed: TUI_MAIL_FAULT_SEED.
+test-faults-long: $(BIN)/.installed system-deps
+	TUI_MAIL_FAULT_ITERATIONS=$${TUI_MAIL_FAULT_ITERATIONS:-60} $(BIN)/pytest -p no:cacheprovider -m faults
 
 # screenshots/*.svg from the demo mailbox: the same scenes the snapshot tests check.
 screenshots: $(BIN)/.installed
