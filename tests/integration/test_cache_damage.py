@@ -66,23 +66,23 @@ def replace_with_text(path: Path) -> None:
     path.write_text("this is not a database\n")
 
 
-def damage_a_middle_page(path: Path) -> None:
-    """Scribble over one leaf page of the message table, in the middle of the file."""
+def damage_a_middle_page(path: Path, table: str = "messages") -> None:
+    """Scribble over one leaf page of a table, in the middle of the file."""
     db = sqlite3.connect(path)
     (page_size,) = db.execute("PRAGMA page_size").fetchone()
     leaves = [
         row[0]
         for row in db.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'leaf'"
-            " ORDER BY pageno"
+            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
+            (table,),
         )
     ]
     db.close()
     assert len(leaves) >= 3, "the cache is too small for a page in the middle"
     page = leaves[len(leaves) // 2]
     with path.open("r+b") as file:
-        file.seek((page - 1) * page_size + 8)
-        file.write(b"\xa5" * 200)
+        file.seek((page - 1) * page_size)
+        file.write(b"\xa5" * page_size)
 
 
 DAMAGE = {

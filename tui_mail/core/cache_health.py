@@ -93,8 +93,8 @@ def describe(error: BaseException, path: Path) -> CacheError:
         )
     if is_damage(error):
         return CacheDamaged(
-            f"The cache {path} is damaged ({_reason(error)}). tui-mail sets it aside and "
-            "rebuilds it from the server; run the command again."
+            f"The cache {path} is damaged ({_reason(error)}); it is set aside and rebuilt "
+            "from the server (if a command stopped on this, run it again)."
         )
     return CacheError(
         f"The cache {path} could not be used: {_reason(error)}. Check the disk and the "
@@ -181,12 +181,14 @@ class CacheConnection(sqlite3.Connection):
             self.on_damage()
         return describe(error, self.cache_path)
 
-    def cursor(self, factory: Any = _CacheCursor) -> Any:  # execute() calls this
+    def cursor(self, factory: Any = _CacheCursor) -> Any:
         return super().cursor(factory)
 
+    # Through self.cursor(): the C execute() makes a plain cursor, whose later rows
+    # (fetchall) would raise untranslated.
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         try:
-            return super().execute(sql, parameters)
+            return self.cursor().execute(sql, parameters)  # type: ignore[no-any-return]
         except sqlite3.ProgrammingError:
             raise
         except sqlite3.Error as error:
@@ -194,7 +196,7 @@ class CacheConnection(sqlite3.Connection):
 
     def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
         try:
-            return super().executemany(sql, parameters)
+            return self.cursor().executemany(sql, parameters)  # type: ignore[no-any-return]
         except sqlite3.ProgrammingError:
             raise
         except sqlite3.Error as error:

@@ -34,7 +34,7 @@ from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
 from tui_mail.core.cache_health import CacheDamaged
 from tui_mail.core.errors import ConnectionFailed, UsageError
-from tui_mail.core.events import Event
+from tui_mail.core.events import CacheProblem, Event
 from tui_mail.core.head_start import HeadStart
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.notify import Notifier
@@ -59,6 +59,9 @@ _FLAG_NAMES = {
     Flag.DRAFT: "\\Draft",
     Flag.FORWARDED: "$Forwarded",
 }
+
+
+_DAMAGED = "The cache is damaged; it is being set aside and rebuilt from the server."
 
 
 def cache_path(data_dir: Path, account: AccountConfig) -> Path:
@@ -105,6 +108,10 @@ class AccountService(OfflineQueue, Watching):
     ) -> None:
         self.account = account
         self.store = Store(cache_path(data_dir, account), queue_path(data_dir, account))
+        # A UI hears of damage met anywhere (a body read, a background sync), so it can
+        # sync, which rebuilds the cache and refills what is on screen.
+        self.store.on_damaged = lambda: self._emit(CacheProblem(account.name, _DAMAGED))
+        self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
         self._secret = secret or self._default_secret
         self._backend_factory = backend_factory
         self._backend_made: MailBackend | None = None

@@ -17,7 +17,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +61,11 @@ class Store:
         self._lock = threading.RLock()
         self.rebuilt: Rebuilt | None = None
         """Set when a damaged cache was set aside and this one built in its place."""
+        self.on_rebuilt: Callable[[Rebuilt], object] | None = None
+        """Called (on the thread that met the damage) once a rebuilt cache is in place."""
+        self.on_damaged: Callable[[], object] | None = None
+        """Called when SQLite first reports damage (inside the failing call: it must not
+        touch the store; the rebuild happens at the next access)."""
         self._damaged: str | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -74,7 +79,10 @@ class Store:
     def _mark_damaged(self) -> None:
         """SQLite reported damage: rebuild at the next access (not inside the failing call,
         whose transaction still has to be rolled back on the old connection)."""
-        self._damaged = self._damaged or "SQLite reported damaged pages"
+        if self._damaged is None:
+            self._damaged = "SQLite reported damaged pages"
+            if self.on_damaged is not None:
+                self.on_damaged()
 
     def rebuild(self) -> Rebuilt:
         """Set the damaged cache aside and start an empty one (the next sync refills it)."""
@@ -89,7 +97,10 @@ class Store:
             )
             self._damaged = None
             self._db = self._open()
-            return self.rebuilt
+            rebuilt = self.rebuilt
+        if self.on_rebuilt is not None:
+            self.on_rebuilt(rebuilt)
+        return rebuilt
 
     @property
     def _read(self) -> sqlite3.Connection:

@@ -77,6 +77,8 @@ class AccountSync:
         self._syncing: set[tuple[str, str]] = set()
         self._watch_state: dict[str, str] = {}
         self._pending: dict[str, frozenset[MessageRef]] = {}
+        self._told_rebuilt: dict[str, object] = {}
+        self._refilled: dict[str, object] = {}
 
     def attach(self, name: str) -> None:
         """Show the account as connecting and route its service's callbacks to the screen."""
@@ -85,6 +87,7 @@ class AccountSync:
         screen.status.set_state(name, "connecting")
         self.show_pending(name)  # left from an earlier session offline
         if service.store.rebuilt is not None:  # found damaged when opened: set aside
+            self._told_rebuilt[name] = service.store.rebuilt
             self.tell_cache(name, service.store.rebuilt.sentence(), error=False)
         # Both are called on the service's threads: post, and act on our own thread.
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
@@ -221,7 +224,18 @@ class AccountSync:
         if self.shows(name, folder):
             screen.messages.reload()
         self.update_counts(name)
-        if result.new or result.vanished or result.flags_changed:
+        rebuilt = service.store.rebuilt
+        if rebuilt is not None and self._refilled.get(name) is not rebuilt:
+            # The first sync after a damaged cache was set aside: say so where the user
+            # looks (the sync's own line would otherwise replace the warning).
+            self._refilled[name] = rebuilt
+            if rebuilt is not self._told_rebuilt.get(name):
+                self.tell_cache(name, rebuilt.sentence(), error=False)
+            screen.status.say(
+                f"{name}: the cache was rebuilt from the server ({folder}: {result.total} "
+                f"messages); the damaged one was set aside as {rebuilt.moved_to.name}"
+            )
+        elif result.new or result.vanished or result.flags_changed:
             screen.status.say(
                 f"{name}: {folder} synced: {result.new} new, {result.flags_changed} changed, "
                 f"{result.vanished} removed"
