@@ -10,9 +10,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +23,9 @@ import pytest
 from tests.integration.test_cli import config_text
 from tests.support.accounts import server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tui_mail.config import load_config
+from tui_mail.core.service import cache_path
+from tui_mail.core.store import Store
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -152,3 +157,46 @@ def test_read_only_cache_is_said_in_words_and_kept(
         subprocess.run(["umount", str(path.parent)], check=False)
     assert path.read_bytes() == before
     assert not list(path.parent.glob("*.damaged-*"))
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_read_only_by_permissions_for_a_normal_user(
+    dovecot: DovecotServer, mail_user: MailUser, what: str
+) -> None:
+    """chmod a-w on the cache file or its folder, for a user who is not root (root writes
+    anyway): said in words, exit 2, the file kept."""
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to run the CLI as an unprivileged user")
+    nobody = 65534
+    home = Path(tempfile.mkdtemp(prefix="tui-mail-ro-"))
+    try:
+        home.chmod(0o755)
+        secret = home / "secret"
+        secret.write_text(mail_user.password + "\n")
+        config = home / "config.toml"
+        config.write_text(config_text(dovecot, mail_user, secret, ca_file=""))
+        data = home / "d"
+        env = dict(os.environ, TUI_MAIL_CONFIG=str(config), TUI_MAIL_DATA_DIR=str(data))
+        env.pop("TUI_MAIL_DEBUG", None)
+        # A cache made by root's run, then handed to the user.
+        store = Store(cache_path(data, load_config(config).account(None)))
+        store.ensure_folder("INBOX")
+        store.close()
+        for path in [home, *home.rglob("*")]:
+            os.chown(path, nobody, nobody)
+        (cache,) = (data / "cache").glob("*.sqlite3")
+        (cache if what == "file" else cache.parent).chmod(0o444 if what == "file" else 0o555)
+        before = cache.read_bytes()
+        result = subprocess.run(
+            ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
+             sys.executable, "-m", "tui_mail", "list"],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+        assert_a_sentence(result)
+        assert result.returncode == 2, result.stderr
+        assert "cannot be written" in result.stderr and "nothing was deleted" in result.stderr
+        assert cache.read_bytes() == before
+    finally:
+        for path in [home, *home.rglob("*")]:
+            path.chmod(0o700)
+        shutil.rmtree(home, ignore_errors=True)
