@@ -19,6 +19,7 @@ import contextlib
 import errno
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -246,23 +247,56 @@ def header_problem(path: Path) -> str | None:
 
 
 def check(db: sqlite3.Connection, path: Path) -> str | None:
-    """Why the open cache is damaged, or None (header, schema, folder and message tables)."""
+    """Why the open cache is damaged, or None: the cheap part (header and schema); the
+    tables are checked by a DeepCheck."""
     problem = header_problem(path)
     if problem is not None:
         return problem
     try:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        for table in _CHECKED_TABLES:
-            if table not in tables:
-                continue
-            rows = db.execute(f"PRAGMA quick_check({table})").fetchall()
-            if rows != [("ok",)]:
-                return "SQLite's check found damaged pages"
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except CacheError as error:
         if isinstance(error.__cause__, sqlite3.Error) and is_damage(error.__cause__):
             return str(error.__cause__)
         raise
     return None
+
+
+class DeepCheck:
+    """SQLite's quick_check of the folder and message tables, on a thread of its own.
+
+    About 30-50 ms for 100,000 messages: started when the cache is opened, it runs while
+    the UI is being imported (SQLite lets go of the GIL), and the store asks for the
+    verdict at its first read or write."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._problem: str | None = None
+        self._thread = threading.Thread(target=self._run, name="cache-check", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            db = sqlite3.connect(self._path)
+        except sqlite3.Error:
+            return  # the store's own connection reports what is wrong with opening it
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            for table in _CHECKED_TABLES:
+                if table in tables:
+                    rows = db.execute(f"PRAGMA quick_check({table})").fetchall()
+                    if rows != [("ok",)]:
+                        self._problem = "SQLite's check found damaged pages"
+                        return
+        except sqlite3.Error as error:
+            if is_damage(error):
+                self._problem = str(error)
+        finally:
+            db.close()
+
+    def result(self) -> str | None:
+        """Why the tables are damaged, or None (waits for the check to end)."""
+        self._thread.join()
+        return self._problem
 
 
 def set_aside(path: Path) -> Path:

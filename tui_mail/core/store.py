@@ -69,12 +69,27 @@ class Store:
         self._damaged: str | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._checking: cache_health.DeepCheck | None = None
         self._db = self._open()
 
     def _open(self) -> CacheConnection:
         db, rebuilt = open_cache(self.path, self.queue, self._mark_damaged)
         self.rebuilt = rebuilt or self.rebuilt
+        self._checking = cache_health.DeepCheck(self.path)
         return db
+
+    def _settle(self) -> None:
+        """Before a read or write: take the open-time check's verdict, and rebuild a cache
+        found damaged (then or since)."""
+        if self._checking is None and self._damaged is None:
+            return
+        with self._lock:
+            checking, self._checking = self._checking, None
+            problem = checking.result() if checking is not None else None
+            if problem is not None:
+                self._damaged = problem
+            if self._damaged is not None:
+                self.rebuild()
 
     def _mark_damaged(self) -> None:
         """SQLite reported damage: rebuild at the next access (not inside the failing call,
@@ -87,6 +102,9 @@ class Store:
     def rebuild(self) -> Rebuilt:
         """Set the damaged cache aside and start an empty one (the next sync refills it)."""
         with self._lock:
+            if self._checking is not None:  # its connection to the old file goes first
+                self._checking.result()
+                self._checking = None
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
@@ -105,8 +123,7 @@ class Store:
     @property
     def _read(self) -> sqlite3.Connection:
         """This thread's read connection (sees every committed write; never blocks on one)."""
-        if self._damaged:
-            self.rebuild()
+        self._settle()
         reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if reader is None:
             reader = cache_health.connect(self.path, self._mark_damaged)
@@ -117,6 +134,9 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            if self._checking is not None:  # its connection must be gone first
+                self._checking.result()
+                self._checking = None
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
@@ -128,8 +148,7 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            if self._damaged:
-                self.rebuild()
+            self._settle()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -191,6 +210,7 @@ class Store:
     def ensure_folder(self, name: str) -> int:
         """The folder's id, creating a bare entry when sync reaches a folder not yet listed."""
         with self._lock:
+            self._settle()
             row = self._db.execute("SELECT id FROM folders WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 return int(row[0])
