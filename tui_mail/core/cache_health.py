@@ -104,8 +104,9 @@ def describe(error: BaseException, path: Path) -> CacheError:
 
 
 def disk_full(path: Path) -> DiskFull:
+    what = "the offline queue" if path.parent.name == "queue" else "the cache"
     return DiskFull(
-        f"The disk holding {path.parent} is full, so the cache could not be written. "
+        f"The disk holding {path.parent} is full, so {what} could not be written. "
         "Nothing in it was lost; free some space and try again."
     )
 
