@@ -12,7 +12,7 @@ from tests.integration.test_cache_damage import damage_a_middle_page
 from tests.support.accounts import imap_account, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
-from tui_mail.core.cache_health import CacheDamaged
+from tui_mail.core.cache_health import CacheDamaged, DiskFull, disk_full
 from tui_mail.core.service import AccountService, cache_path
 
 
@@ -107,3 +107,50 @@ async def test_full_disk_during_sync_is_said_in_the_status_bar(
             assert any("free some space" in n.message for n in app._notifications)
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+async def test_damage_met_by_the_list_itself_reads_empty_then_refills(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A page of the message table goes bad while the app runs (the check at start saw
+    nothing): the list does not crash the app; it is rebuilt and refilled."""
+    dovecot.deliver(mail_user, [make_message(i, subject=f"M{i:03}") for i in range(300)])
+    data_dir = tmp_path / "data"
+    path = await _earlier_session(dovecot, mail_user, data_dir)
+
+    app = make_app(mail_user, names=("work",), data_dir=data_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        store = app.services["work"].store
+        damage_a_middle_page(path)
+        store.ensure_folder("Elsewhere")  # a commit: readers drop the pages they cached
+        screen.messages.reload()
+        await wait_for(pilot, lambda: "cache was rebuilt from the server" in status_text(screen))
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == 300)
+    assert app.return_code in (None, 0)
+    assert list((data_dir / "cache").glob("*.damaged-*"))
+
+
+async def test_a_cache_error_no_handler_caught_ends_the_app_with_the_sentence(
+    dovecot: DovecotServer,
+    mail_user: MailUser,
+    make_app: AppFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The last line of defence: Textual shows the error's sentence (CacheError.__rich__),
+    not a traceback with local variables, and the exit status is 1."""
+    app = make_app(mail_user, names=("work",), data_dir=tmp_path / "data")
+
+    def fails() -> None:
+        raise disk_full(tmp_path / "data" / "cache" / "x.sqlite3")
+
+    with pytest.raises(DiskFull):  # noqa: PT012  (run_test re-raises when the app ends)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            app.call_later(fails)
+            await pilot.pause(0.2)
+    assert app.return_code == 1
+    shown = capsys.readouterr().err
+    assert "is full" in shown and "free some space" in shown
+    assert "Traceback" not in shown and "locals" not in shown

@@ -38,6 +38,13 @@ class CacheError(TuiMailError):
 
     exit_code = 1
 
+    def __rich__(self) -> Any:
+        """What Textual shows if one escapes every handler: it then ends the app with this
+        sentence (exit status 1) instead of a traceback with local variables."""
+        from rich.text import Text  # noqa: PLC0415  (the CLI never needs rich)
+
+        return Text(f"tui-mail: {self}")
+
 
 class CacheDamaged(CacheError):
     """SQLite found the cache damaged while in use; it is set aside and rebuilt."""
