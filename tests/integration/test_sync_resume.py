@@ -7,6 +7,7 @@ against a real `tui-mail sync` process is in test_cache_faults.py.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -116,5 +117,40 @@ def test_first_pass_rows_from_another_uidvalidity_are_dropped(
         db.execute("UPDATE folders SET partial_uidvalidity = 1 WHERE id = ?", (folder_id,))
     result = sync_folder(session, store, "INBOX", first_batch=10)
     assert result.method == "full"
+    assert cache_state(store) == server_state(dovecot, mail_user)
+    store.close()
+
+
+def test_a_cache_of_the_old_layout_loses_its_phantoms_without_refetching(
+    dovecot: DovecotServer, mail_user: MailUser, session: ImapSession, tmp_path: Path
+) -> None:
+    """Caches written before the fix may hold phantoms already: the migration to schema 3
+    makes the next sync of each folder a reconciling pass (headers are not fetched again)."""
+    dovecot.deliver(mail_user, [make_message(i, subject=f"M{i}") for i in range(40)])
+    path = tmp_path / "cache.sqlite3"
+    store = Store(path)
+    sync_folder(session, store, "INBOX")
+    folder_id = store.folder_id("INBOX")
+    phantom = store.summaries(folder_id)[0]
+    store.close()
+    client = other_client(dovecot, mail_user)
+    client.select_folder("INBOX")
+    client.delete_messages([phantom.uid])
+    client.expunge()
+    client.logout()
+    # What version 2 left behind: the row stays, the state says "complete", and the
+    # server's HIGHESTMODSEQ is recorded as if the expunge had been seen.
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE folders DROP COLUMN partial_uidvalidity")
+    db.execute("UPDATE folders SET highestmodseq = highestmodseq + 1")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+
+    store = Store(path)
+    session.close()
+    session.connect()
+    healed = sync_folder(session, store, "INBOX")
+    assert (healed.method, healed.new, healed.vanished) == ("resume", 0, 1)
     assert cache_state(store) == server_state(dovecot, mail_user)
     store.close()
