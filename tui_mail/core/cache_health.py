@@ -131,8 +131,14 @@ _FILE_ERRNOS = {
 def file_problem(error: BaseException) -> str | None:
     """A sentence for a disk or file failure that reached the top unexplained (None when
     it is something else, a real internal error)."""
-    if isinstance(error, sqlite3.Error):
-        return str(describe(error, Path("the local database")))
+    if isinstance(error, sqlite3.Error):  # a database opened without a CacheConnection
+        if isinstance(describe(error, Path()), DiskFull):
+            advice = "the disk is full; free some space and try again"
+        elif is_damage(error):
+            advice = "it is damaged; TUI_MAIL_DEBUG=1 shows which file, to move aside"
+        else:
+            advice = "check the disk and the permissions of the data directory"
+        return f"A local database of tui-mail could not be used ({_reason(error)}): {advice}."
     if isinstance(error, OSError) and error.errno in _FILE_ERRNOS:
         where = f" ({error.filename})" if error.filename else ""
         return f"A file could not be written or read{where}: {_FILE_ERRNOS[error.errno]}."
