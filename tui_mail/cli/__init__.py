@@ -4,8 +4,9 @@ Each area of the CLI is a module in this package with a `register(commands, pare
 function; listing it in COMMAND_MODULES is all it takes to add it. Command modules import
 their heavy dependencies inside the handlers, so `tui-mail --help` stays fast.
 
-Exit codes: 0 ok, 1 the server refused an action, 2 usage or configuration, 3 connection or
-TLS, 4 authentication. Errors are one readable message on stderr, never a traceback (set
+Exit codes: 0 ok, 1 the server refused an action (or the disk is full, or the cache could
+not be used), 2 usage or configuration (or a read-only cache), 3 connection or TLS,
+4 authentication. Errors are one readable message on stderr, never a traceback (set
 TUI_MAIL_DEBUG=1 to see one for an internal error).
 """
 
