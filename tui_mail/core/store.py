@@ -64,8 +64,7 @@ class Store:
         self.on_rebuilt: Callable[[Rebuilt], object] | None = None
         """Called (on the thread that met the damage) once a rebuilt cache is in place."""
         self.on_damaged: Callable[[], object] | None = None
-        """Called when SQLite first reports damage (inside the failing call: it must not
-        touch the store; the rebuild happens at the next access)."""
+        """Called when SQLite first reports damage, inside the failing call: no store use."""
         self._damaged: str | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -92,8 +91,8 @@ class Store:
                 self.rebuild()
 
     def _mark_damaged(self) -> None:
-        """SQLite reported damage: rebuild at the next access (not inside the failing call,
-        whose transaction still has to be rolled back on the old connection)."""
+        """SQLite reported damage: rebuild at the next access (the failing call still has
+        to roll back on the old connection)."""
         if self._damaged is None:
             self._damaged = "SQLite reported damaged pages"
             if self.on_damaged is not None:
@@ -143,7 +142,8 @@ class Store:
             self._db.close()
             self.queue.close()
             if self._damaged:  # found damaged and not rebuilt yet: the next start is clean
-                cache_health.set_aside(self.path)
+                with contextlib.suppress(CacheError):  # else the next start's check finds it
+                    cache_health.set_aside(self.path)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -462,8 +462,7 @@ class Store:
         ).fetchall()
         return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
 
-    # -- pending actions: kept in their own file (core/pending_queue.py), which a rebuilt
-    # cache does not touch; these delegate so callers need not know where.
+    # -- pending actions: in their own file (core/pending_queue.py), safe from a rebuild.
 
     def add_pending(self, action: PendingAction) -> int:
         return self.queue.add(action)

@@ -1,5 +1,10 @@
 """Opening the cache file: check it, set a damaged one aside, configure, migrate, and move
-an old layout's offline queue to its own file (see core/cache_health.py for why)."""
+an old layout's offline queue to its own file (see core/cache_health.py for why).
+
+The cache's schema and its migrations live here too: what a file must look like once open.
+Schema 3 adds `folders.partial_uidvalidity` (a first pass stored rows but did not finish,
+see core/sync.py); a schema-2 cache keeps its rows and reconciles every folder once.
+"""
 
 from __future__ import annotations
 
