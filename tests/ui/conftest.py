@@ -37,7 +37,10 @@ def utc() -> Iterator[None]:
 
 AppFactory = Callable[..., MailApp]
 
-SETTLED_STATES = {"connected", "idling", "polling", "offline", "auth failed", "error"}
+SETTLED_STATES = {
+    *("connected", "idling", "polling", "offline", "auth failed", "error"),
+    *("disk full", "cache error", "cache rebuilt"),
+}
 """States in which an account does nothing until something happens."""
 
 

@@ -4,8 +4,9 @@ Each area of the CLI is a module in this package with a `register(commands, pare
 function; listing it in COMMAND_MODULES is all it takes to add it. Command modules import
 their heavy dependencies inside the handlers, so `tui-mail --help` stays fast.
 
-Exit codes: 0 ok, 1 the server refused an action, 2 usage or configuration, 3 connection or
-TLS, 4 authentication, 5 the server stopped answering in time or sent something unusable.
+Exit codes: 0 ok, 1 the server refused an action (or the disk is full, or the cache could
+not be used), 2 usage or configuration (or a read-only cache), 3 connection or TLS,
+4 authentication, 5 the server stopped answering in time or sent something unusable.
 Errors are one readable message on stderr, never a traceback (set TUI_MAIL_DEBUG=1 to see
 one for an internal error).
 """
@@ -73,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the last line of defence: no traceback for users
         if os.environ.get("TUI_MAIL_DEBUG"):
             raise
+        from tui_mail.core.cache_health import file_problem  # noqa: PLC0415
+
+        sentence = file_problem(error)
+        if sentence is not None:  # what a disk or a file did: no "internal error"
+            print(f"tui-mail: {sentence}", file=sys.stderr)
+            return 1
         print(
             f"tui-mail: internal error ({type(error).__name__}: {error}). "
             "Set TUI_MAIL_DEBUG=1 for details and please report it.",

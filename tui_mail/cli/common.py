@@ -59,10 +59,20 @@ async def run_with_service(
     from tui_mail.core.service import AccountService  # noqa: PLC0415
 
     service = AccountService(account, data_path())
+    told = _tell_rebuilt(service, None)
     try:
         return await work(service)
     finally:
+        _tell_rebuilt(service, told)
         await service.close()
+
+
+def _tell_rebuilt(service: AccountService, told: object) -> object:
+    """Say on stderr, once, that a damaged cache was set aside and is being rebuilt."""
+    rebuilt = service.store.rebuilt
+    if rebuilt is not None and rebuilt is not told:
+        print(f"tui-mail: {rebuilt.sentence()}", file=sys.stderr)
+    return rebuilt
 
 
 def progress_printer(label: str) -> Callable[[int, int], None] | None:

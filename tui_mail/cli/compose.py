@@ -20,6 +20,7 @@ from tui_mail.core.errors import UsageError
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, AppConfig
+    from tui_mail.core.cache_health import CacheError
     from tui_mail.core.compose import Draft
     from tui_mail.core.outbox import Outbox
     from tui_mail.core.sending import SendReport
@@ -44,10 +45,56 @@ def _send(config: AppConfig, args: argparse.Namespace) -> int:
         draft = compose_new(account, subject=args.subject or "", text=_read_body(args))
         _apply_fields(draft, args)
         return _print_message(account, draft)
-    return asyncio.run(run_with_service(account, lambda s: _send_new(s, args)))
+    # A new message's text is read before the account's cache is opened: a cache that
+    # cannot be opened (a full disk) must not take what the user typed with it.
+    from tui_mail.core.cache_health import CacheError  # noqa: PLC0415
+
+    text = _read_body(args) if args.draft is None else None
+    opened: list[AccountService] = []
+
+    async def send_new(service: AccountService) -> int:
+        opened.append(service)
+        return await _send_new(service, args, text)
+
+    try:
+        return asyncio.run(run_with_service(account, send_new))
+    except CacheError as error:
+        if opened or text is None:
+            raise
+        return _keep_unsent(account, args, text, error)
 
 
-async def _send_new(service: AccountService, args: argparse.Namespace) -> int:
+def _keep_unsent(
+    account: AccountConfig, args: argparse.Namespace, text: str, error: CacheError
+) -> int:
+    """The cache could not be opened, so nothing was sent: the message goes to the outbox
+    if it can be written there, else it is printed back, so it is not lost."""
+    from tui_mail.config import data_path  # noqa: PLC0415
+    from tui_mail.core.compose import build_message, compose_new  # noqa: PLC0415
+    from tui_mail.core.outbox import Outbox, OutboxError  # noqa: PLC0415
+    from tui_mail.core.sending import queue_message  # noqa: PLC0415
+
+    draft = compose_new(account, subject=args.subject or "", text=text)
+    _apply_fields(draft, args)
+    print(f"tui-mail: {error}", file=sys.stderr)
+    try:
+        entry = queue_message(
+            build_message(account, draft), Outbox.for_account(data_path(), account)
+        )
+    except OutboxError as outbox_error:
+        print(f"tui-mail: {outbox_error}", file=sys.stderr)
+        print("tui-mail: the message was not sent; here it is, so it is not lost:", file=sys.stderr)
+        _print_message(account, draft)
+        return error.exit_code
+    print(
+        f"tui-mail: the message was not sent; it waits in the outbox ({entry.id}): "
+        '"tui-mail outbox --flush" sends it once the cache can be opened again.',
+        file=sys.stderr,
+    )
+    return error.exit_code
+
+
+async def _send_new(service: AccountService, args: argparse.Namespace, text: str | None) -> int:
     from tui_mail.core.compose import compose_new, reopen_draft  # noqa: PLC0415
     from tui_mail.core.models import FolderRole  # noqa: PLC0415
 
@@ -63,7 +110,8 @@ async def _send_new(service: AccountService, args: argparse.Namespace) -> int:
         if args.subject is not None:
             draft.subject = args.subject
     else:
-        draft = compose_new(account, subject=args.subject or "", text=_read_body(args))
+        body = _read_body(args) if text is None else text
+        draft = compose_new(account, subject=args.subject or "", text=body)
     _apply_fields(draft, args)
     return await _finish(service, draft, args)
 

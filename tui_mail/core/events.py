@@ -60,4 +60,14 @@ class CountsChanged:
     folders: tuple[str, ...]
 
 
-Event = NewMail | FolderChanged | ConnectionState | PendingChanged | CountsChanged
+@dataclass(frozen=True, slots=True)
+class CacheProblem:
+    """The cache failed a background sync: the disk is full, the file is read-only, or it
+    was damaged (then it is being rebuilt from the server)."""
+
+    account: str
+    detail: str
+    """What happened and what to do, in words for the user."""
+
+
+Event = NewMail | FolderChanged | ConnectionState | PendingChanged | CountsChanged | CacheProblem

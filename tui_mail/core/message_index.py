@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
+from tui_mail.core.cache_health import CacheDamaged
 from tui_mail.core.models import MessageSummary
 from tui_mail.core.store import Store, UnknownFolder
 from tui_mail.core.threads import ThreadOrder, gc_paused, thread_messages
@@ -80,12 +81,14 @@ class FolderMessages:
         self.refresh()
 
     def refresh(self) -> None:
+        # A damaged cache reads as empty: the store rebuilds it at its next access and
+        # its owner is told (AccountService emits CacheProblem), whose sync refills it.
         try:
             folder_id = self.store.folder_id(self.folder)
-        except UnknownFolder:
+            uids = self.store.ordered_uids(folder_id, unread_only=self.unread_only)
+        except (UnknownFolder, CacheDamaged):
             self._uids = []
         else:
-            uids = self.store.ordered_uids(folder_id, unread_only=self.unread_only)
             self._uids = uids if self._only is None else [u for u in uids if u in self._only]
         self._positions = None
         self._pages.clear()
@@ -117,9 +120,10 @@ class FolderMessages:
         uids = self._uids[number * PAGE : (number + 1) * PAGE]
         try:
             folder_id = self.store.folder_id(self.folder)
-        except UnknownFolder:
+            found = self.store.summaries(folder_id, uids=uids) if uids else []
+        except (UnknownFolder, CacheDamaged):  # see refresh
             return {}
-        page = {s.uid: s for s in self.store.summaries(folder_id, uids=uids)} if uids else {}
+        page = {s.uid: s for s in found}
         self._pages[number] = page
         if len(self._pages) > CACHED_PAGES:
             self._pages.popitem(last=False)

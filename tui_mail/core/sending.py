@@ -154,6 +154,28 @@ async def send(
     return await deliver(service, outbox, entry.id, transport=transport)
 
 
+def queue_message(
+    message: EmailMessage,
+    outbox: Outbox,
+    *,
+    origin: Origin | None = None,
+    drafts_copy: tuple[str, int] | None = None,
+) -> OutboxEntry:
+    """Put a built message in the outbox without sending it (OutboxError when it cannot
+    be written): also what keeps a message when the account's cache cannot be opened."""
+    raw = message.as_bytes(policy=SMTP)
+    sender, recipients = envelope(message)
+    return outbox.add(
+        raw,
+        sender=sender,
+        recipients=recipients,
+        subject=_subject(raw),
+        message_id=str(message["Message-ID"] or ""),
+        origin=origin,
+        drafts_copy=drafts_copy,
+    )
+
+
 def worth_retrying(error: TuiMailError) -> bool:
     """The server could not be reached, the connection broke, or the server said "try
     later" (4xx): worth trying again unchanged. A TLS or plaintext refusal is a setting to

@@ -31,8 +31,9 @@ from typing import TypeVar
 from tui_mail.config import AccountConfig
 from tui_mail.core import credentials, pending
 from tui_mail.core.backends import MailBackend
+from tui_mail.core.cache_health import CacheDamaged
 from tui_mail.core.errors import ConnectionFailed, UsageError
-from tui_mail.core.events import Event, FolderChanged
+from tui_mail.core.events import CacheProblem, Event, FolderChanged
 from tui_mail.core.head_start import HeadStart
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.notify import Notifier
@@ -61,11 +62,19 @@ _FLAG_NAMES = {
 }
 
 
+_DAMAGED = "The cache is damaged; it is being set aside and rebuilt from the server."
+
+
 def cache_path(data_dir: Path, account: AccountConfig) -> Path:
     """Where an account's cache lives; the name is made filesystem-safe but stays unique."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", account.name)[:40]
     digest = hashlib.sha256(account.name.encode()).hexdigest()[:8]
     return data_dir / "cache" / f"{safe}-{digest}.sqlite3"
+
+
+def queue_path(data_dir: Path, account: AccountConfig) -> Path:
+    """The account's offline queue: outside the cache folder, which is safe to delete."""
+    return data_dir / "queue" / cache_path(data_dir, account).name
 
 
 def default_backend(
@@ -103,7 +112,11 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         backend_factory: BackendFactory | None = None,
     ) -> None:
         self.account = account
-        self.store = Store(cache_path(data_dir, account))
+        self.store = Store(cache_path(data_dir, account), queue_path(data_dir, account))
+        # A UI hears of damage met anywhere (a body read, a background sync), so it can
+        # sync, which rebuilds the cache and refills what is on screen.
+        self.store.on_damaged = lambda: self._emit(CacheProblem(account.name, _DAMAGED))
+        self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
         self._secret = secret or self._default_secret
         # The backend's own index (maildir, POP3) lives beside this cache, not in the
         # user data directory whatever data_dir was given.
@@ -267,11 +280,16 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
 
     async def sync(self, folder: str, progress: Progress | None = None) -> SyncResult:
         start = self._head_start
-        if start is not None and start.folder == folder:
-            self._head_start = None
-            start.progress.attach(progress)
-            result = await asyncio.wrap_future(start.result)
-        else:
+        try:
+            if start is not None and start.folder == folder:
+                self._head_start = None
+                start.progress.attach(progress)
+                result = await asyncio.wrap_future(start.result)
+            else:
+                result = await self._run(lambda b: b.sync_folder(self.store, folder, progress))
+        except CacheDamaged:
+            # The store sets the damaged file aside at its next access (store.rebuilt says
+            # so): this pass starts the folder anew from the server.
             result = await self._run(lambda b: b.sync_folder(self.store, folder, progress))
         self._confirm_counts([folder])
         return result

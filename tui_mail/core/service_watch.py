@@ -18,9 +18,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui_mail.core.cache_health import CacheError
 from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import TuiMailError
-from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail
+from tui_mail.core.events import CacheProblem, ConnectionState, Event, FolderChanged, NewMail
 from tui_mail.core.models import FolderRole
 
 if TYPE_CHECKING:
@@ -186,6 +187,9 @@ class Watching:
                 self.store, folder, None
             )
             result = self._connected(sync, sync)
+        except CacheError as error:  # a full disk, a read-only or damaged file: say so
+            self._emit(CacheProblem(self.account.name, str(error)))
+            return
         except TuiMailError as error:
             log.info("sync of %s after a change failed: %s", folder, error)
             return

@@ -5,72 +5,30 @@ and never waits for the writer (a lock held by a 2,000-row insert once froze key
 seconds during a big sync). Writes go through one connection under a lock. Batches are
 committed as they arrive, so a long first sync shows progress and a crash keeps what was
 already fetched.
+
+Opening it checks it first (core/cache_health.py): a damaged cache is set aside and a new
+one built, and damage found later is repaired at the next access. The offline queue lives
+in a file of its own (core/pending_queue.py) so that neither loses it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_mail.config.private import private_sqlite
+from tui_mail.core import cache_health
+from tui_mail.core.cache_health import CacheConnection, CacheError, Rebuilt
 from tui_mail.core.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary
 from tui_mail.core.pending import PendingAction
-
-SCHEMA_VERSION = 2
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS folders (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    delimiter TEXT,
-    role TEXT,
-    attributes TEXT NOT NULL DEFAULT '',
-    subscribed INTEGER NOT NULL DEFAULT 1,
-    selectable INTEGER NOT NULL DEFAULT 1,
-    server_total INTEGER,
-    server_unseen INTEGER,
-    uidvalidity INTEGER,
-    uidnext INTEGER,
-    highestmodseq INTEGER
-);
-CREATE TABLE IF NOT EXISTS messages (
-    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
-    uid INTEGER NOT NULL,
-    date INTEGER NOT NULL,
-    from_name TEXT NOT NULL,
-    from_addr TEXT NOT NULL,
-    to_addrs TEXT NOT NULL,
-    cc_addrs TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    in_reply_to TEXT NOT NULL,
-    refs TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    flags INTEGER NOT NULL,
-    keywords TEXT NOT NULL,
-    has_attachment INTEGER NOT NULL,
-    modseq INTEGER NOT NULL,
-    PRIMARY KEY (folder_id, uid)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS messages_by_date ON messages (folder_id, date, uid);
-CREATE TABLE IF NOT EXISTS bodies (
-    folder_id INTEGER NOT NULL,
-    uid INTEGER NOT NULL,
-    raw BLOB NOT NULL,
-    PRIMARY KEY (folder_id, uid),
-    FOREIGN KEY (folder_id, uid) REFERENCES messages(folder_id, uid) ON DELETE CASCADE
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pending_actions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    action TEXT NOT NULL
-);
-"""
+from tui_mail.core.pending_queue import PendingQueue
+from tui_mail.core.store_open import open_cache
 
 _SUMMARY_COLUMNS = (
     "uid, date, from_name, from_addr, to_addrs, cc_addrs, subject, message_id, in_reply_to,"
@@ -86,6 +44,8 @@ class FolderSyncState:
     uidvalidity: int | None
     uidnext: int | None
     highestmodseq: int | None
+    partial_uidvalidity: int | None = None
+    """Set while a first pass under that UIDVALIDITY has stored rows but not finished."""
 
 
 class UnknownFolder(LookupError):
@@ -95,26 +55,77 @@ class UnknownFolder(LookupError):
 class Store:
     """The cache of one account."""
 
-    def __init__(self, path: Path) -> None:
-        private_sqlite(path)  # mail is private: 0600 (and so its -wal/-shm), in 0700 folders
+    def __init__(self, path: Path, queue_path: Path | None = None) -> None:
         self.path = path
+        self.queue = PendingQueue(queue_path or path.with_name(path.stem + ".queue.sqlite3"))
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across application crashes in WAL mode; only a power cut can lose
-        # the last transactions, and those are re-fetched from the server.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self.rebuilt: Rebuilt | None = None
+        """Set when a damaged cache was set aside and this one built in its place."""
+        self.on_rebuilt: Callable[[Rebuilt], object] | None = None
+        """Called (on the thread that met the damage) once a rebuilt cache is in place."""
+        self.on_damaged: Callable[[], object] | None = None
+        """Called when SQLite first reports damage, inside the failing call: no store use."""
+        self._damaged: str | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._checking: cache_health.DeepCheck | None = None
+        self._db = self._open()
+
+    def _open(self) -> CacheConnection:
+        db, rebuilt = open_cache(self.path, self.queue, self._mark_damaged)
+        self.rebuilt = rebuilt or self.rebuilt
+        self._checking = cache_health.DeepCheck(self.path)
+        return db
+
+    def _settle(self) -> None:
+        """Before a read or write: take the open-time check's verdict, and rebuild a cache
+        found damaged (then or since)."""
+        if self._checking is None and self._damaged is None:
+            return
+        with self._lock:
+            checking, self._checking = self._checking, None
+            problem = checking.result() if checking is not None else None
+            if problem is not None:
+                self._damaged = problem
+            if self._damaged is not None:
+                self.rebuild()
+
+    def _mark_damaged(self) -> None:
+        """SQLite reported damage: rebuild at the next access (the failing call still has
+        to roll back on the old connection)."""
+        if self._damaged is None:
+            self._damaged = "SQLite reported damaged pages"
+            if self.on_damaged is not None:
+                self.on_damaged()
+
+    def rebuild(self) -> Rebuilt:
+        """Set the damaged cache aside and start an empty one (the next sync refills it)."""
+        with self._lock:
+            if self._checking is not None:  # its connection to the old file goes first
+                self._checking.result()
+                self._checking = None
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+            self._local = threading.local()
+            self._db.close()
+            self.rebuilt = Rebuilt(
+                cache_health.set_aside(self.path), self._damaged or "damaged pages"
+            )
+            self._damaged = None
+            self._db = self._open()
+            rebuilt = self.rebuilt
+        if self.on_rebuilt is not None:
+            self.on_rebuilt(rebuilt)
+        return rebuilt
 
     @property
     def _read(self) -> sqlite3.Connection:
         """This thread's read connection (sees every committed write; never blocks on one)."""
+        self._settle()
         reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if reader is None:
-            reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            reader = cache_health.connect(self.path, self._mark_damaged)
             self._local.reader = reader
             with self._lock:
                 self._readers.append(reader)
@@ -122,32 +133,28 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            if self._checking is not None:  # its connection must be gone first
+                self._checking.result()
+                self._checking = None
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
             self._db.close()
-
-    def _migrate(self) -> None:
-        (version,) = self._db.execute("PRAGMA user_version").fetchone()
-        if version == SCHEMA_VERSION:
-            return
-        if version != 0:
-            # A cache from a newer or older layout holds nothing the server cannot give back.
-            self._db.executescript(
-                "DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS messages;"
-                " DROP TABLE IF EXISTS folders;"
-            )
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.queue.close()
+            if self._damaged:  # found damaged and not rebuilt yet: the next start is clean
+                with contextlib.suppress(CacheError):  # else the next start's check finds it
+                    cache_health.set_aside(self.path)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            self._settle()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                with contextlib.suppress(CacheError):  # the error in hand is the one to tell
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
@@ -222,6 +229,7 @@ class Store:
     def ensure_folder(self, name: str) -> int:
         """The folder's id, creating a bare entry when sync reaches a folder not yet listed."""
         with self._lock:
+            self._settle()
             row = self._db.execute("SELECT id FROM folders WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 return int(row[0])
@@ -237,17 +245,33 @@ class Store:
     def sync_state(self, name: str) -> FolderSyncState:
         folder_id = self.ensure_folder(name)
         row = self._read.execute(
-            "SELECT uidvalidity, uidnext, highestmodseq FROM folders WHERE id = ?",
+            "SELECT uidvalidity, uidnext, highestmodseq, partial_uidvalidity FROM folders"
+            " WHERE id = ?",
             (folder_id,),
         ).fetchone()
-        return FolderSyncState(folder_id, row[0], row[1], row[2])
+        return FolderSyncState(folder_id, row[0], row[1], row[2], row[3])
+
+    def begin_first_pass(self, folder_id: int, uidvalidity: int) -> None:
+        """A first pass starts storing rows under `uidvalidity`; rows an earlier, unfinished
+        pass stored under another one (or an unknown one) mean nothing and go."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM messages WHERE folder_id = ? AND folder_id NOT IN"
+                " (SELECT id FROM folders WHERE id = ? AND partial_uidvalidity = ?)",
+                (folder_id, folder_id, uidvalidity),
+            )
+            db.execute(
+                "UPDATE folders SET partial_uidvalidity = ? WHERE id = ?", (uidvalidity, folder_id)
+            )
 
     def save_sync_state(
         self, folder_id: int, uidvalidity: int, uidnext: int | None, highestmodseq: int | None
     ) -> None:
+        """Recorded only after a complete pass: the next sync asks only for what changed."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ? WHERE id = ?",
+                "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ?,"
+                " partial_uidvalidity = NULL WHERE id = ?",
                 (uidvalidity, uidnext, highestmodseq, folder_id),
             )
 
@@ -256,8 +280,8 @@ class Store:
         with self._transaction() as db:
             db.execute("DELETE FROM messages WHERE folder_id = ?", (folder_id,))
             db.execute(
-                "UPDATE folders SET uidvalidity = NULL, uidnext = NULL, highestmodseq = NULL"
-                " WHERE id = ?",
+                "UPDATE folders SET uidvalidity = NULL, uidnext = NULL, highestmodseq = NULL,"
+                " partial_uidvalidity = NULL WHERE id = ?",
                 (folder_id,),
             )
 
@@ -471,54 +495,19 @@ class Store:
         ).fetchall()
         return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
 
-    # -- pending actions (offline triage queue, see core/pending.py) ---------------------
-    # The one table a cache reset must not lose: it holds what the user did offline.
+    # -- pending actions: in their own file (core/pending_queue.py), safe from a rebuild.
 
     def add_pending(self, action: PendingAction) -> int:
-        """Queue an action; returns its position (replay goes by increasing id)."""
-        payload = json.dumps(
-            {
-                "kind": action.kind,
-                "folder": action.folder,
-                "uids": list(action.uids),
-                "flag": action.flag,
-                "on": action.on,
-                "destination": action.destination,
-                "message_ids": list(action.message_ids),
-            }
-        )
-        with self._transaction() as db:
-            cursor = db.execute("INSERT INTO pending_actions (action) VALUES (?)", (payload,))
-            return int(cursor.lastrowid or 0)
+        return self.queue.add(action)
 
     def pending_actions(self) -> list[PendingAction]:
-        rows = self._read.execute("SELECT id, action FROM pending_actions ORDER BY id").fetchall()
-        actions: list[PendingAction] = []
-        for action_id, payload in rows:
-            data = json.loads(payload)
-            actions.append(
-                PendingAction(
-                    kind=data["kind"],
-                    folder=data["folder"],
-                    uids=tuple(int(uid) for uid in data["uids"]),
-                    flag=data["flag"],
-                    on=bool(data["on"]),
-                    destination=data["destination"],
-                    message_ids=tuple(data["message_ids"]),
-                    id=int(action_id),
-                )
-            )
-        return actions
+        return self.queue.actions()
 
     def remove_pending(self, action_id: int) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM pending_actions WHERE id = ?", (action_id,))
+        self.queue.remove(action_id)
 
     def pending_count(self) -> int:
-        (count,) = self._read.execute("SELECT count(*) FROM pending_actions").fetchone()
-        return int(count)
-
-    # -- end of pending actions ----------------------------------------------------------
+        return self.queue.count()
 
 
 def _summary(row: tuple[object, ...]) -> MessageSummary:

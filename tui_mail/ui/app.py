@@ -220,4 +220,7 @@ def run(
             return prepared
         return AccountService(account_config, data_dir)
 
-    return MailApp(config, account=account, folder=folder, service_factory=service_for).run() or 0
+    app = MailApp(config, account=account, folder=folder, service_factory=service_for)
+    result = app.run()
+    # None after a crash: Textual's return_code says 1 then (it was reported as 0).
+    return result if result is not None else (app.return_code or 0)

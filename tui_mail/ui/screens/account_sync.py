@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from tui_mail.core.cache_health import CacheDamaged, CacheError, DiskFull
 from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import (
     AuthenticationFailed,
@@ -27,6 +28,7 @@ from tui_mail.core.errors import (
     TuiMailError,
 )
 from tui_mail.core.events import (
+    CacheProblem,
     ConnectionState,
     CountsChanged,
     Event,
@@ -91,6 +93,8 @@ class AccountSync:
         sync succeeds again (the watcher's own connection may still say "idling")."""
         self._own: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         """Account -> (its Sent and Drafts folders, its addresses), for `own_mail`."""
+        self._told_rebuilt: dict[str, object] = {}
+        self._refilled: dict[str, object] = {}
 
     def attach(self, name: str) -> None:
         """Show the account as connecting and route its service's callbacks to the screen."""
@@ -98,6 +102,9 @@ class AccountSync:
         service = screen.services[name]
         screen.status.set_state(name, "connecting")
         self.show_pending(name)  # left from an earlier session offline
+        if service.store.rebuilt is not None:  # found damaged when opened: set aside
+            self._told_rebuilt[name] = service.store.rebuilt
+            self.tell_cache(name, service.store.rebuilt.sentence(), error=False)
         # Both are called on the service's threads: post, and act on our own thread.
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
         service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
@@ -192,6 +199,11 @@ class AccountSync:
                 if len(event.messages) == 1
                 else f"{event.account}: {len(event.messages)} new messages in {event.folder}"
             )
+        elif isinstance(event, CacheProblem):
+            self.tell_cache(event.account, event.detail)
+            if "damaged" in event.detail and not screen.current.unified:
+                # Rebuilt at the store's next access: refill what is on screen.
+                screen._sync_in_background(screen.current.account, screen.current.folder)
         elif isinstance(event, PendingChanged):
             self.show_pending(event.account)
             for problem in event.problems:
@@ -228,13 +240,28 @@ class AccountSync:
             state = "auth failed"
         elif isinstance(error, ConnectionFailed):
             state = "offline"
+        elif isinstance(error, DiskFull):
+            state = "disk full"
+        elif isinstance(error, CacheDamaged):
+            state = "cache rebuilt"
+        elif isinstance(error, CacheError):
+            state = "cache error"
         else:
             state = "error"
         self.screen.status.progress(0, 0)
         self.screen.status.set_state(name, state)
-        # A connection or login problem goes away by itself once the account is back.
-        problem_of = name if state != "error" else None
-        self.screen.status.say(f"{name}: {error}", error=True, account=problem_of)
+        if isinstance(error, CacheError):
+            self.tell_cache(name, str(error))
+        else:
+            # A connection or login problem goes away by itself once the account is back.
+            problem_of = name if state != "error" else None
+            self.screen.status.say(f"{name}: {error}", error=True, account=problem_of)
+
+    def tell_cache(self, name: str, sentence: str, *, error: bool = True) -> None:
+        """What happened to the cache (or the disk under it): status bar and notification,
+        because it changes what the user can do (free space, make a file writable)."""
+        self.screen.status.say(f"{name}: {sentence}", error=error)
+        self.screen.app.notify(sentence, title=name, severity="error" if error else "warning")
 
     async def sync(self, name: str, folder: str) -> SyncResult:
         screen = self.screen
@@ -257,7 +284,18 @@ class AccountSync:
         if self.shows(name, folder):
             screen.messages.reload()
         self.update_counts(name)
-        if result.new or result.vanished or result.flags_changed:
+        rebuilt = service.store.rebuilt
+        if rebuilt is not None and self._refilled.get(name) is not rebuilt:
+            # The first sync after a damaged cache was set aside: say so where the user
+            # looks (the sync's own line would otherwise replace the warning).
+            self._refilled[name] = rebuilt
+            if rebuilt is not self._told_rebuilt.get(name):
+                self.tell_cache(name, rebuilt.sentence(), error=False)
+            screen.status.say(
+                f"{name}: the cache was rebuilt from the server ({folder}: {result.total} "
+                f"messages); the damaged one was set aside as {rebuilt.moved_to.name}"
+            )
+        elif result.new or result.vanished or result.flags_changed:
             screen.status.say(
                 f"{name}: {folder} synced: {result.new} new, {result.flags_changed} changed, "
                 f"{result.vanished} removed"
