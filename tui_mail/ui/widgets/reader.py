@@ -126,8 +126,10 @@ class Reader(VerticalScroll, can_focus=True):
         self._show_pieces([text])
 
     def show_empty(self) -> None:
-        """Nothing open: the message that was here left the list, or the list moved on."""
+        """Nothing open: the message that was here left the list, or the list moved on
+        (and the list below takes the room: see `-empty` in the main screen's CSS)."""
         self.show_text(EMPTY)
+        self.add_class("-empty")
 
     def show_message(self, message: RenderedMessage, *, full_headers: bool = False) -> None:
         pieces = message_pieces(message, full_headers=full_headers)
