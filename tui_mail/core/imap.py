@@ -228,6 +228,8 @@ class ImapSession:
         with contextlib.suppress(Exception), self.guard("LOGOUT", LOGOUT_DEADLINE):
             self._client.logout()
         self._abandon()
+        # A closed session may connect() again; one shut by interrupt() (quitting) may not.
+        self._watchdog = Watchdog()
 
     def interrupt(self) -> None:
         """From any thread: shut the connection now (even while it is being opened), so
