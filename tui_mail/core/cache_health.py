@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_mail.config.private import private_sqlite
+from tui_mail.config.private import private_dir, private_sqlite
 from tui_mail.core.errors import TuiMailError
 
 _MAGIC = b"SQLite format 3\x00"
@@ -350,7 +350,7 @@ def writable_or_raise(path: Path) -> None:
     tries and reports something vaguer). Root passes os.access; EROFS still shows."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(folder)
     except OSError as error:
         raise describe(error, path) from error
     for target in (folder, path):

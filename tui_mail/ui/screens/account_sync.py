@@ -302,14 +302,15 @@ class AccountSync:
             )
         return result
 
-    async def sync_or_report(self, name: str, folder: str) -> None:
-        """A sync the user asked for: a failure shows in the status bar."""
+    async def sync_or_report(self, name: str, folder: str, *, asked: bool = False) -> None:
+        """A sync whose failure shows in the status bar; one the user `asked` for (ctrl+r)
+        also says when nothing changed (a background one must not hide a warning so)."""
         try:
             result = await self.sync(name, folder)
         except TuiMailError as error:
             self.failed(name, error)
             return
-        if not (result.new or result.vanished or result.flags_changed):
+        if asked and not (result.new or result.vanished or result.flags_changed):
             self.screen.status.say(f"{name}: {sanitize_line(folder)} is up to date.")
 
     def shows(self, account: str, folder: str) -> bool:

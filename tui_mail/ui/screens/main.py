@@ -305,8 +305,8 @@ class MainScreen(Screen[None]):
         self.action_refresh()
 
     @work(group="sync", exit_on_error=False)
-    async def _sync_in_background(self, name: str, folder: str) -> None:
-        await self.account_sync.sync_or_report(name, folder)
+    async def _sync_in_background(self, name: str, folder: str, *, asked: bool = False) -> None:
+        await self.account_sync.sync_or_report(name, folder, asked=asked)
 
     @on(MessageList.Selected)
     def _message_selected(self, event: MessageList.Selected) -> None:
@@ -400,9 +400,9 @@ class MainScreen(Screen[None]):
         self.status.say(f"Syncing {self.sub_title}…")
         if self.current.unified:
             for name in self.services:
-                self._sync_in_background(name, "INBOX")
+                self._sync_in_background(name, "INBOX", asked=True)
         else:
-            self._sync_in_background(self.current.account, self.current.folder)
+            self._sync_in_background(self.current.account, self.current.folder, asked=True)
 
     # -- layout and help ---------------------------------------------------------------
 
