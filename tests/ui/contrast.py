@@ -7,6 +7,10 @@ turned into light with the xterm default palette: TERM=xterm users on xterm (and
 terminals that copy its defaults, like VTE's "xterm" scheme) see exactly these 16 colours,
 and it is darker in its basic colours (cd/ee) than Rich's VGA-like matching palette, so it is
 the harder case for dark text on a basic colour.
+
+The palette and the WCAG formula are written out here again on purpose, not imported from
+tui_mail.ui.palette: that module is the 16-colour filter under test, and a measurement
+that shared its arithmetic would agree with any mistake in it.
 """
 
 from __future__ import annotations
