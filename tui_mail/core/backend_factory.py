@@ -1,4 +1,4 @@
-"""Which MailBackend an account gets (IMAP, Maildir or POP3), made on first use."""
+"""Which MailBackend an account gets: IMAP, Maildir or POP3, by the account's type."""
 
 from __future__ import annotations
 
