@@ -28,8 +28,9 @@ from tui_mail.core.outbox import Outbox
 from tui_mail.core.service import AccountService
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.draft_autosave import DraftAutosave, draft_from_json, draft_to_json
-from tui_mail.ui.screens.compose import ComposeScreen, run_editor
+from tui_mail.ui.screens.compose import ComposeScreen
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
+from tui_mail.ui.screens.external_editor import run_editor
 from tui_mail.ui.screens.main import MainScreen
 from tui_mail.ui.screens.outbox import OutboxScreen
 from tui_mail.ui.widgets.address_input import AddressSuggester, known_addresses

@@ -17,13 +17,13 @@ from tui_mail.core.mime import (
     MAX_DEPTH,
     Attachment,
     RenderedMessage,
-    _parse,
     attachment_data,
     decode_header_value,
     format_rendered,
     render_message,
     safe_filename,
 )
+from tui_mail.core.mime_parts import parse_message
 
 UNSAFE_IN_LINE = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
@@ -1067,7 +1067,7 @@ def test_the_single_part_shortcut_parses_exactly_like_the_stdlib(
     lines: list[bytes], newline: bytes, tail: bytes
 ) -> None:
     raw = newline.join(lines) + newline + newline + b"x" * 70_000 + newline + tail
-    ours, stdlib = _parse(raw), BytesParser(policy=compat32).parsebytes(raw)
+    ours, stdlib = parse_message(raw), BytesParser(policy=compat32).parsebytes(raw)
     assert list(ours.raw_items()) == list(stdlib.raw_items())
     assert ours.is_multipart() == stdlib.is_multipart()
     if not stdlib.is_multipart():

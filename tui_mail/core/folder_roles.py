@@ -1,11 +1,11 @@
 """Which folder is the Inbox, Sent, Trash ...: the server's special-use flags (RFC 6154)
-first, else the usual top-level names."""
+first, else the usual top-level names; and the order a folder list shows them in."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tui_mail.core.models import ROLE_BY_NAME, FolderRole
+from tui_mail.core.models import ROLE_BY_NAME, Folder, FolderRole
 
 SPECIAL_USE = {
     b"\\Drafts": FolderRole.DRAFTS,
@@ -30,3 +30,17 @@ def folder_role(name: str, flags: tuple[bytes, ...], delimiter: Any) -> FolderRo
     if delim and name.count(delim) > 1:
         return None  # only top-level (or INBOX.X / [Gmail]/X) names are guessed
     return ROLE_BY_NAME.get(leaf.lower())
+
+
+_ROLE_ORDER = {role: index for index, role in enumerate(FolderRole)}
+
+
+def sort_folders(folders: list[Folder]) -> list[Folder]:
+    """Inbox and the special-use folders first (in FolderRole order), then by name."""
+    return sorted(
+        folders,
+        key=lambda f: (
+            _ROLE_ORDER.get(f.role, len(_ROLE_ORDER)) if f.role else len(_ROLE_ORDER),
+            f.name.casefold(),
+        ),
+    )

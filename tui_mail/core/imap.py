@@ -1,9 +1,9 @@
 """ImapSession: one imapclient connection, used from one thread only.
 
 Holds the security policy (TLS by default, STARTTLS required when chosen, plaintext only when
-the account allows it), login, folder listing with special-use roles, and every command the
-account service needs. Values from imapclient are turned into our own types here and nowhere
-else.
+the account allows it), login, folder listing with special-use roles (its answers read in
+imap_folders.py), and every command the account service needs. Values from imapclient are
+turned into our own types here (and in imap_folders.py) and nowhere else.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any, Final
 
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
-from imapclient.response_parser import parse_response
 
 from tui_mail.config import AccountConfig
 from tui_mail.core import seqset
@@ -32,7 +31,7 @@ from tui_mail.core.errors import (
     UsageError,
 )
 from tui_mail.core.fetch_stream import FetchStream
-from tui_mail.core.folder_roles import folder_role
+from tui_mail.core.imap_folders import folder_name, folders_from_list, parse_list_status
 from tui_mail.core.imap_guard import (
     HEADER_LITERAL_CAP,
     MESSAGE_LITERAL_CAP,
@@ -49,8 +48,6 @@ from tui_mail.core.tls import client_context, explain_tls_failure, refuse_plaint
 
 CONNECT_TIMEOUT: Final = 15.0
 LOGOUT_DEADLINE: Final = 3.0
-
-_STATUS = re.compile(rb"\* STATUS (.+) \((.*)\)\s*$")
 
 PasswordSource = Callable[[], str]
 
@@ -277,24 +274,7 @@ class ImapSession:
             name for _flags, _delim, name in self._call("LSUB", self.client.list_sub_folders)
         }
         counts = self._folder_counts([name for _f, _d, name in listed]) if with_counts else {}
-        folders: list[Folder] = []
-        for flags, delimiter, raw_name in listed:
-            name = _folder_name(raw_name)
-            attributes = tuple(f.decode("ascii", "replace") for f in flags)
-            total, unseen = counts.get(name, (None, None))
-            folders.append(
-                Folder(
-                    name=name,
-                    delimiter=delimiter.decode() if isinstance(delimiter, bytes) else delimiter,
-                    role=folder_role(name, flags, delimiter),
-                    attributes=attributes,
-                    subscribed=name in subscribed or name.upper() == "INBOX",
-                    selectable=b"\\Noselect" not in flags and b"\\NonExistent" not in flags,
-                    total=total,
-                    unseen=unseen,
-                )
-            )
-        return folders
+        return folders_from_list(listed, subscribed, counts)
 
     def _folder_counts(self, names: Iterable[Any]) -> dict[str, tuple[int, int]]:
         if self.has("LIST-STATUS"):
@@ -305,7 +285,7 @@ class ImapSession:
                 status = self._call(
                     "STATUS", partial(self.client.folder_status, name, [b"MESSAGES", b"UNSEEN"])
                 )
-                counts[_folder_name(name)] = (status[b"MESSAGES"], status[b"UNSEEN"])
+                counts[folder_name(name)] = (status[b"MESSAGES"], status[b"UNSEEN"])
         return counts
 
     def status_counts(self, names: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -323,19 +303,7 @@ class ImapSession:
     def _list_status(self) -> dict[str, tuple[int, int]]:
         """RFC 5819: one round trip for every folder's counts."""
         lines = self.raw_command(b'LIST "" "*" RETURN (STATUS (MESSAGES UNSEEN))')
-        counts: dict[str, tuple[int, int]] = {}
-        for line in lines:
-            match = _STATUS.match(line)
-            if match is None:
-                continue
-            (raw_name,) = parse_response([match.group(1)])
-            values = parse_response([match.group(2)])
-            items = dict(zip(values[::2], values[1::2], strict=False))
-            name = _folder_name(
-                imapclient.imap_utf7.decode(raw_name) if isinstance(raw_name, bytes) else raw_name
-            )
-            counts[name] = (int(items.get(b"MESSAGES", 0)), int(items.get(b"UNSEEN", 0)))
-        return counts
+        return parse_list_status(lines)
 
     def raw_command(self, command: bytes) -> list[bytes]:
         """Send a command imapclient has no method for; returns its untagged lines."""
@@ -514,10 +482,6 @@ class ImapSession:
         personal = self._call("NAMESPACE", self.client.namespace).personal or ()
         prefix = personal[0][0] if personal else ""
         return prefix.decode("utf-8", "replace") if isinstance(prefix, bytes) else str(prefix)
-
-
-def _folder_name(name: Any) -> str:
-    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
 
 
 def _non_ascii(value: Any) -> bool:

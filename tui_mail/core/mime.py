@@ -17,18 +17,31 @@ import re
 from dataclasses import dataclass
 from email import errors as email_errors
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import collapse_rfc2231_value
-from typing import TYPE_CHECKING
 
 from tui_mail.core.charsets import decode_bytes, decode_header_value
 from tui_mail.core.filenames import safe_filename
+from tui_mail.core.flowed import unflow
 from tui_mail.core.html_text import META_CHARSET, Link, LinkCollector, html_to_text
-from tui_mail.core.mime_quirks import part_filename, unfold_boundaries
+from tui_mail.core.mime_parts import (
+    MAX_DEPTH,
+    MAX_PARTS,
+    TOO_DEEP,
+    TOO_MANY_PARTS,
+    child_parts,
+    header_pairs,
+    limit_structure,
+    parse_message,
+    part_param,
+    payload_bytes,
+)
+from tui_mail.core.mime_quirks import part_filename
 from tui_mail.core.sanitize import sanitize_line, sanitize_text
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_PARTS",
     "Attachment",
     "Link",
     "RenderedMessage",
@@ -39,14 +52,6 @@ __all__ = [
     "safe_filename",
 ]
 
-if TYPE_CHECKING:
-    pass
-
-
-MAX_DEPTH = 20
-"""Multipart and message/rfc822 nesting shown; deeper parts are skipped with a note."""
-MAX_PARTS = 1000
-"""MIME parts looked at; the rest are skipped with a note."""
 DISPLAY_HEADERS = ("From", "To", "Cc", "Date", "Subject")
 """The headers the reader shows by default, in this order."""
 
@@ -54,10 +59,6 @@ _MAX_HEADER_CHARS = 65_536
 _MAX_HEADERS = 1000
 _MAX_FILENAME_BYTES = 200
 _MAX_URL_CHARS = 8192
-_AS_WRITTEN = compat32.clone(mangle_from_=False)
-
-_TOO_DEEP = f"Parts nested more than {MAX_DEPTH} levels deep are not shown"
-_TOO_MANY_PARTS = f"This message has more than {MAX_PARTS} parts; only the first are shown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,7 @@ def attachment_data(raw: bytes, index: int, *, prefer_html: bool = False) -> byt
         renderer = _Renderer(prefer_html=prefer_html, max_body_chars=0)
         renderer.render(raw)
         if 1 <= index <= len(renderer.attachment_parts):
-            return _payload_bytes(renderer.attachment_parts[index - 1])
+            return payload_bytes(renderer.attachment_parts[index - 1])
     except Exception:  # same boundary as render_message: the same input renders as nothing
         return None
     return None
@@ -158,10 +159,6 @@ def format_rendered(msg: RenderedMessage, *, full_headers: bool = False) -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-def _header_pairs(msg: Message) -> list[tuple[str, str]]:
-    return [(name, str(value)) for name, value in msg.raw_items()]
-
-
 def _display_headers(pairs: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     first: dict[str, str] = {}
     for name, value in pairs:
@@ -173,38 +170,7 @@ def _display_headers(pairs: list[tuple[str, str]]) -> tuple[tuple[str, str], ...
     )
 
 
-# --- attachments ------------------------------------------------------------------------
-
-
-def _payload_bytes(part: Message) -> bytes:
-    if part.is_multipart():  # an attached message: its own bytes, not its envelope part's
-        children = _children(part)
-        if part.get_content_maintype() != "message" or not children:
-            return b""
-        try:
-            return children[0].as_bytes(policy=_AS_WRITTEN)
-        except (UnicodeError, LookupError, ValueError):  # raw 8-bit, or a charset like "idna"
-            pass
-        try:
-            return children[0].as_string(policy=_AS_WRITTEN).encode("utf-8", "surrogateescape")
-        except (UnicodeError, LookupError, ValueError):
-            return b""
-    data = part.get_payload(decode=True)
-    return data if isinstance(data, bytes) else b""
-
-
-def _param(part: Message, name: str) -> str:
-    try:
-        value = part.get_param(name)
-        return "" if value is None else str(collapse_rfc2231_value(value)).strip()
-    except (LookupError, UnicodeError, ValueError):  # RFC 2231 charset like "idna"
-        return ""
-
-
-def _children(part: Message) -> list[Message]:
-    if not part.is_multipart():  # get_payload() of a leaf would decode with its charset label
-        return []
-    return [child for child in part.get_payload() if isinstance(child, Message)]
+# --- sizes ------------------------------------------------------------------------------
 
 
 def _human_size(size: float) -> str:
@@ -214,44 +180,8 @@ def _human_size(size: float) -> str:
     return f"{int(size)} B"
 
 
-# --- format=flowed (RFC 3676) -------------------------------------------------------------
-
-
-def _unflow(text: str, *, delsp: bool) -> str:
-    """Join soft line breaks; quoted lines keep their quote depth."""
-    out: list[str] = []
-    paragraph: list[str] = []
-    paragraph_depth = -1
-    for line in text.split("\n"):
-        depth = len(line) - len(line.lstrip(">"))
-        content = line[depth:]
-        if content.startswith(" "):  # space-stuffing, or the space after the quote marks
-            content = content[1:]
-        if paragraph and depth != paragraph_depth:
-            out.append(_quoted("".join(paragraph), paragraph_depth))
-            paragraph = []
-        flowed = content.endswith(" ") and content != "-- "
-        if flowed and delsp:
-            content = content[:-1]
-        paragraph.append(content)
-        paragraph_depth = depth
-        if not flowed:
-            out.append(_quoted("".join(paragraph), depth))
-            paragraph = []
-    if paragraph:
-        out.append(_quoted("".join(paragraph), paragraph_depth))
-    return "\n".join(out)
-
-
-def _quoted(text: str, depth: int) -> str:
-    return f"{'>' * depth} {text}" if depth else text
-
-
 # --- parsing and rendering ----------------------------------------------------------------
 
-_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s";]{1,200}))')
-_DELIMITER_LINE = re.compile(rb"\n--([^\r\n]*)")
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _SIGNATURE_TYPES = frozenset(
     {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
 )
@@ -261,64 +191,6 @@ _BASE64_DEFECTS = (
     email_errors.InvalidBase64CharactersDefect,
     email_errors.InvalidBase64LengthDefect,
 )
-
-
-def _limit_structure(raw: bytes) -> tuple[bytes, str | None]:
-    """Cut the message before a part nested deeper than MAX_DEPTH or past MAX_PARTS.
-
-    The stdlib parser checks every line against every open boundary, so a few hundred
-    nested multiparts make it quadratic (seconds for a few hundred kB), and a few thousand
-    exceed the recursion limit. A cheap scan of boundary parameters and delimiter lines
-    finds where to stop before the parser ever sees it.
-    """
-    low = raw.lower()
-    if low.count(b"boundary") <= MAX_DEPTH and low.count(b"\n--") <= MAX_PARTS:
-        return raw, None
-    events = [(m.start(), m.group(1) or m.group(2), True) for m in _BOUNDARY_PARAM.finditer(low)]
-    events += [(m.start(), m.group(1).rstrip(), False) for m in _DELIMITER_LINE.finditer(low)]
-    events.sort()
-    open_boundaries: list[bytes] = []
-    parts = 0
-    for position, value, declared in events:
-        if declared:
-            open_boundaries.append(value)
-            if len(open_boundaries) > MAX_DEPTH:
-                return raw[: low.rfind(b"\n", 0, position) + 1], _TOO_DEEP
-            continue
-        for depth in range(len(open_boundaries) - 1, -1, -1):
-            if value == open_boundaries[depth]:
-                del open_boundaries[depth + 1 :]  # inner parts left open end here
-                parts += 1
-                if parts > MAX_PARTS:
-                    return raw[: position + 1], _TOO_MANY_PARTS
-                break
-            if value == open_boundaries[depth] + b"--":
-                del open_boundaries[depth:]
-                break
-    return raw, None
-
-
-def _parse(raw: bytes) -> Message:
-    """Parse with the stdlib; a big single-part body skips the parser's per-line loop.
-
-    The parser reads a leaf body line by line in Python (10 MB of short lines: seconds)
-    only to join the lines back together, so the header block is parsed alone and the
-    body attached exactly as the parser would have stored it.
-    """
-    raw = unfold_boundaries(raw)
-    parser = BytesParser(policy=compat32)
-    separator = _HEADER_END.search(raw)
-    if separator is None or len(raw) - separator.end() < 65_536 or raw[:1] in b"\r\n":
-        return parser.parsebytes(raw)
-    msg = parser.parsebytes(raw[: separator.end()])
-    try:
-        leftover = msg.get_payload()  # "" when the headers ended at that blank line
-    except (LookupError, UnicodeError, ValueError):
-        leftover = None
-    if leftover != "" or msg.get_content_maintype() in ("multipart", "message"):
-        return parser.parsebytes(raw)
-    msg.set_payload(raw[separator.end() :].decode("ascii", "surrogateescape"))
-    return msg
 
 
 class _Renderer:
@@ -339,11 +211,11 @@ class _Renderer:
         self.parts_seen = 0
 
     def render(self, raw: bytes) -> RenderedMessage:
-        limited, structure_note = _limit_structure(raw)
-        msg = _parse(limited)
+        limited, structure_note = limit_structure(raw)
+        msg = parse_message(limited)
         if structure_note:
             self.note(structure_note)
-        pairs = _header_pairs(msg)
+        pairs = header_pairs(msg)
         from_count = sum(1 for name, _value in pairs if name.lower() == "from")
         if from_count > 1:
             self.note(f"This message has {from_count} From headers; the first is shown")
@@ -377,13 +249,13 @@ class _Renderer:
     def entity(self, part: Message, depth: int) -> None:
         self.parts_seen += 1
         if self.parts_seen > MAX_PARTS:
-            self.note(_TOO_MANY_PARTS)
+            self.note(TOO_MANY_PARTS)
             return
         if depth > MAX_DEPTH:
-            self.note(_TOO_DEEP)
+            self.note(TOO_DEEP)
             return
         maintype, subtype = part.get_content_maintype(), part.get_content_subtype()
-        children = _children(part)
+        children = child_parts(part)
         if maintype == "multipart" and part.is_multipart():
             if subtype == "alternative":
                 self.alternative(children, depth)
@@ -427,7 +299,7 @@ class _Renderer:
             return ctype[5:]
         if part.get_content_maintype() != "multipart" or depth > MAX_DEPTH:
             return "other"
-        children = _children(part)
+        children = child_parts(part)
         if part.get_content_subtype() == "related" and children:
             children = children[:1]
         kinds = {self.kind(child, depth + 1) for child in children}
@@ -437,7 +309,7 @@ class _Renderer:
         return "other"
 
     def related(self, part: Message, children: list[Message], depth: int) -> None:
-        start = _param(part, "start").strip("<>")
+        start = part_param(part, "start").strip("<>")
         root = 0
         for index, child in enumerate(children):
             if start and str(child.get("content-id", "")).strip().strip("<>") == start:
@@ -449,7 +321,7 @@ class _Renderer:
                 self.attachments_only(child, depth + 1, inline=True)
 
     def signed(self, part: Message, children: list[Message], depth: int) -> None:
-        protocol = _param(part, "protocol").lower()
+        protocol = part_param(part, "protocol").lower()
         kind = "S/MIME" if "pkcs7" in protocol else "OpenPGP" if "pgp" in protocol else protocol
         self.note(
             f"This message is signed ({kind or 'unknown kind'}); the signature was not verified"
@@ -461,14 +333,14 @@ class _Renderer:
     def delivery_status(self, blocks: list[Message]) -> None:
         fields = (
             "\n".join(
-                f"{name}: {decode_header_value(value)}" for name, value in _header_pairs(block)
+                f"{name}: {decode_header_value(value)}" for name, value in header_pairs(block)
             )
             for block in blocks
         )
         self.add_text("\n\n".join(fields))
 
     def embedded(self, inner: Message, depth: int) -> None:
-        lines = [f"{name}: {value}" for name, value in _display_headers(_header_pairs(inner))]
+        lines = [f"{name}: {value}" for name, value in _display_headers(header_pairs(inner))]
         self.add_text("\n".join(["---------- Attached message ----------", *lines]))
         self.entity(inner, depth + 1)
         self.add_text("---------- End of attached message ----------")
@@ -476,7 +348,7 @@ class _Renderer:
     def leaf(self, part: Message) -> None:
         ctype = part.get_content_type()
         if ctype in _PKCS7_MIME:
-            if _param(part, "smime-type").lower() == "signed-data":
+            if part_param(part, "smime-type").lower() == "signed-data":
                 self.note("This message is signed (S/MIME); tui-mail cannot show its content")
             else:
                 self.note("This message is encrypted (S/MIME); tui-mail does not decrypt it")
@@ -495,10 +367,10 @@ class _Renderer:
         """List the attachments in a branch that is not shown."""
         self.parts_seen += 1
         if self.parts_seen > MAX_PARTS or depth > MAX_DEPTH:
-            self.note(_TOO_MANY_PARTS if self.parts_seen > MAX_PARTS else _TOO_DEEP)
+            self.note(TOO_MANY_PARTS if self.parts_seen > MAX_PARTS else TOO_DEEP)
             return
         if part.get_content_maintype() == "multipart":
-            for child in _children(part):
+            for child in child_parts(part):
                 self.attachments_only(child, depth + 1, inline=inline)
         elif (
             part.get_content_maintype() != "text"
@@ -520,7 +392,7 @@ class _Renderer:
         self.attachment_parts.append(part)
 
     def payload(self, part: Message) -> bytes:
-        data = _payload_bytes(part)
+        data = payload_bytes(part)
         if any(isinstance(defect, _BASE64_DEFECTS) for defect in part.defects):
             self.note(
                 "Part of this message is damaged (invalid base64); showing what could be decoded"
@@ -544,8 +416,8 @@ class _Renderer:
             self.truncated = True
             text = text[:room]
         text = text.replace("\r\n", "\n")
-        if _param(part, "format").lower() == "flowed":
-            text = _unflow(text, delsp=_param(part, "delsp").lower() == "yes")
+        if part_param(part, "format").lower() == "flowed":
+            text = unflow(text, delsp=part_param(part, "delsp").lower() == "yes")
         self.add_text(text)
 
     def show_html(self, html: str) -> None:
@@ -590,7 +462,7 @@ def _render_unparsed(raw: bytes, max_body_chars: int, error: Exception) -> Rende
             (separator.start(), separator.end()) if separator else (len(raw), len(raw))
         )
         headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:head_end] + b"\n\n")
-        pairs = _header_pairs(headers)[:_MAX_HEADERS]
+        pairs = header_pairs(headers)[:_MAX_HEADERS]
         limit = max(0, max_body_chars)
         body_bytes = raw[body_start : body_start + 4 * limit]
         text = decode_bytes(body_bytes, None)

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -29,12 +27,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from tui_mail.config import AccountConfig
-from tui_mail.core import credentials, pending
+from tui_mail.core import credentials, move_undo, pending
+from tui_mail.core.account_files import cache_path, queue_path
+from tui_mail.core.backend_factory import BackendFactory, PasswordSource, default_backend
 from tui_mail.core.backends import MailBackend
 from tui_mail.core.cache_health import CacheDamaged
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.events import CacheProblem, Event, FolderChanged
+from tui_mail.core.folder_roles import sort_folders
 from tui_mail.core.head_start import HeadStart
+from tui_mail.core.headers import FLAG_NAMES
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.notify import Notifier
 from tui_mail.core.pending import PendingAction
@@ -45,54 +47,13 @@ from tui_mail.core.service_watch import Watching
 from tui_mail.core.store import Store, UnknownFolder
 from tui_mail.core.worker import DaemonWorker
 
+__all__ = ["AccountService", "cache_path", "default_backend", "queue_path", "sort_folders"]
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-PasswordSource = Callable[[], str]
-BackendFactory = Callable[[AccountConfig, PasswordSource], MailBackend]
-
-_FLAG_NAMES = {
-    Flag.SEEN: "\\Seen",
-    Flag.ANSWERED: "\\Answered",
-    Flag.FLAGGED: "\\Flagged",
-    Flag.DELETED: "\\Deleted",
-    Flag.DRAFT: "\\Draft",
-    Flag.FORWARDED: "$Forwarded",
-}
-
-
 _DAMAGED = "The cache is damaged; it is being set aside and rebuilt from the server."
-
-
-def cache_path(data_dir: Path, account: AccountConfig) -> Path:
-    """Where an account's cache lives; the name is made filesystem-safe but stays unique."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", account.name)[:40]
-    digest = hashlib.sha256(account.name.encode()).hexdigest()[:8]
-    return data_dir / "cache" / f"{safe}-{digest}.sqlite3"
-
-
-def queue_path(data_dir: Path, account: AccountConfig) -> Path:
-    """The account's offline queue: outside the cache folder, which is safe to delete."""
-    return data_dir / "queue" / cache_path(data_dir, account).name
-
-
-def default_backend(
-    account: AccountConfig, secret: PasswordSource, *, data_dir: Path | None = None
-) -> MailBackend:
-    """The backend for the account's type; local indexes go under `data_dir` (default: the
-    user data directory)."""
-    if account.type == "maildir":
-        from tui_mail.core.backends.maildir import MaildirBackend  # noqa: PLC0415
-
-        return MaildirBackend(account, secret, data_dir=data_dir)
-    if account.type == "pop3":
-        from tui_mail.core.backends.pop3 import Pop3Backend  # noqa: PLC0415
-
-        return Pop3Backend(account, secret, data_dir=data_dir)
-    from tui_mail.core.backends.imap import ImapBackend  # noqa: PLC0415  (imapclient is slow)
-
-    return ImapBackend(account, secret)
 
 
 class AccountService(OfflineQueue, Watching, FolderCounting):
@@ -190,11 +151,11 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             try:
                 self._backend.connect()
             except ConnectionFailed:
-                self.offline = self._queues_offline
+                self.offline = self.queues_offline
                 raise
             fresh = True
         self.offline = False
-        if self._queues_offline and self.store.pending_count():
+        if self.queues_offline and self.store.pending_count():
             self._replay_pending()
         return fresh
 
@@ -361,7 +322,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
     # -- triage ------------------------------------------------------------------------
 
     async def set_flag(self, folder: str, uids: list[int], flag: Flag, *, on: bool) -> None:
-        names = [_FLAG_NAMES[flag]]
+        names = [FLAG_NAMES[flag]]
 
         def store_flags(backend: MailBackend) -> None:
             backend.store_flags(folder, uids, names, add=on)
@@ -423,28 +384,8 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         summaries: list[MessageSummary] | None = None,
     ) -> int:
         """Move back to `source` what `move(source, uids, destination)` moved; returns how
-        many messages go back.
-
-        A move still waiting in the offline queue is simply dropped from it (no server
-        needed); one the server has done is found in `destination` by Message-ID, and
-        with the server out of reach that is queued (given the moved `summaries`, which
-        are shown in `source` again at once).
-        """
-        if await self.cancel_queued_move(source, uids, destination):
-            return len(uids)
-        if summaries is not None and self._queues_offline and self.offline:
-            return self.queue_move_back(source, destination, summaries)
-        try:
-            found = await self.find_by_message_id(destination, message_ids)
-        except ConnectionFailed:
-            if summaries is None or not self._queues_offline:
-                raise
-            self.offline = True
-            return self.queue_move_back(source, destination, summaries)
-        await self.move(destination, found, source)
-        with contextlib.suppress(ConnectionFailed):  # the move back is queued: it is done
-            await self.sync(source)
-        return len(found)
+        many messages go back. How it is found again: core/move_undo.py."""
+        return await move_undo.undo_move(self, source, uids, destination, message_ids, summaries)
 
     async def delete(self, folder: str, uids: list[int]) -> str | None:
         """Move to Trash; in Trash itself (or with no Trash), delete for good.
@@ -501,7 +442,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         flags: tuple[Flag, ...] = (),
         when: datetime | None = None,
     ) -> int | None:
-        names = [_FLAG_NAMES[flag] for flag in flags]
+        names = [FLAG_NAMES[flag] for flag in flags]
         message_id = pending.message_id_of(message)
 
         def append_unless_there(backend: MailBackend) -> int | None:
@@ -543,17 +484,3 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             callback(event)
         except Exception:  # the UI's problem must not stop a sync or a watcher
             log.exception("on_event callback failed")
-
-
-_ROLE_ORDER = {role: index for index, role in enumerate(FolderRole)}
-
-
-def sort_folders(folders: list[Folder]) -> list[Folder]:
-    """Inbox and the special-use folders first (in FolderRole order), then by name."""
-    return sorted(
-        folders,
-        key=lambda f: (
-            _ROLE_ORDER.get(f.role, len(_ROLE_ORDER)) if f.role else len(_ROLE_ORDER),
-            f.name.casefold(),
-        ),
-    )

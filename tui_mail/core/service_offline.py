@@ -76,7 +76,7 @@ class OfflineQueue:
         def _confirm_counts(self, folders: list[str]) -> None: ...
 
     @property
-    def _queues_offline(self) -> bool:
+    def queues_offline(self) -> bool:
         """Only a remote mailbox can be out of reach; a local one's errors are real."""
         return self.account.type == "imap"
 
@@ -92,12 +92,12 @@ class OfflineQueue:
     ) -> int | None:
         """Do `work` on the server; with the server out of reach, queue `action` instead
         and return its queue id (the caller then applies it to the cache either way)."""
-        if self._queues_offline and self.offline:
+        if self.queues_offline and self.offline:
             return self._queue(action)
         try:
             await self._run(work, retry)
         except ConnectionFailed:
-            if not self._queues_offline:
+            if not self.queues_offline:
                 raise
             self.offline = True
             return self._queue(action)

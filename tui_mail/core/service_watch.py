@@ -60,7 +60,7 @@ class Watching:
         def _backend(self) -> MailBackend: ...
 
         @property
-        def _queues_offline(self) -> bool: ...
+        def queues_offline(self) -> bool: ...
 
         def _connected(
             self,
@@ -150,7 +150,7 @@ class Watching:
                         _log_failure
                     )
         elif state == "offline":
-            self.offline = self._queues_offline
+            self.offline = self.queues_offline
         self._emit(ConnectionState(self.account.name, state, detail))
         if state in _REACHABLE and previous not in ("", *_REACHABLE):
             self._announce_reconnected()

@@ -22,18 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_mail.core import cache_health
+from tui_mail.core import cache_health, store_summaries
 from tui_mail.core.cache_health import CacheConnection, CacheError, Rebuilt
 from tui_mail.core.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary
 from tui_mail.core.pending import PendingAction
 from tui_mail.core.pending_queue import PendingQueue
 from tui_mail.core.store_open import open_cache
-
-_SUMMARY_COLUMNS = (
-    "uid, date, from_name, from_addr, to_addrs, cc_addrs, subject, message_id, in_reply_to,"
-    " refs, size, flags, keywords, has_attachment, modseq"
-)
+from tui_mail.core.store_summaries import SUMMARY_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +295,7 @@ class Store:
         """Insert or replace message rows in one transaction; returns how many."""
         with self._transaction() as db:
             cursor = db.executemany(
-                f"INSERT OR REPLACE INTO messages (folder_id, {_SUMMARY_COLUMNS})"  # noqa: S608
+                f"INSERT OR REPLACE INTO messages (folder_id, {SUMMARY_COLUMNS})"  # noqa: S608
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((folder_id, *row) for row in rows),
             )
@@ -431,38 +427,9 @@ class Store:
         uids: Iterable[int] | None = None,
     ) -> list[MessageSummary]:
         """Messages newest first (by date, then UID)."""
-        unread = " AND (flags & ?) = 0" if unread_only else ""
-        unread_params: list[object] = [int(Flag.SEEN)] if unread_only else []
-        if uids is not None:
-            return self._summaries_of(folder_id, list(uids), unread, unread_params)[
-                offset : None if limit is None else offset + limit
-            ]
-        # One JSON row instead of one row per message: see ordered_uids for why.
-        sql = (
-            f"SELECT json_group_array(json_array({_SUMMARY_COLUMNS})) FROM ("  # noqa: S608
-            f"SELECT {_SUMMARY_COLUMNS} FROM messages WHERE folder_id = ?{unread}"
-            " ORDER BY date DESC, uid DESC LIMIT ? OFFSET ?)"
+        return store_summaries.summaries(
+            self._read, folder_id, limit=limit, offset=offset, unread_only=unread_only, uids=uids
         )
-        params = [folder_id, *unread_params, -1 if limit is None else limit, offset]
-        (rows,) = self._read.execute(sql, params).fetchone()
-        return [_summary(tuple(row)) for row in json.loads(rows)]
-
-    def _summaries_of(
-        self, folder_id: int, uids: list[int], unread: str, unread_params: list[object]
-    ) -> list[MessageSummary]:
-        """Rows for given UIDs by primary key, sorted here: with ORDER BY in SQL the planner
-        walks the date index over the whole folder instead (0.2 s per page at 100,000)."""
-        found: list[MessageSummary] = []
-        for start in range(0, len(uids), 500):  # well under SQLite's variable limit
-            chunk = uids[start : start + 500]
-            sql = (
-                f"SELECT json_group_array(json_array({_SUMMARY_COLUMNS})) FROM messages"  # noqa: S608
-                f" WHERE folder_id = ?{unread} AND uid IN ({','.join('?' * len(chunk))})"
-            )
-            (rows,) = self._read.execute(sql, [folder_id, *unread_params, *chunk]).fetchone()
-            found.extend(_summary(tuple(row)) for row in json.loads(rows))
-        found.sort(key=lambda m: (m.date, m.uid), reverse=True)
-        return found
 
     def summary(self, folder_id: int, uid: int) -> MessageSummary | None:
         found = self.summaries(folder_id, uids=[uid])
@@ -508,24 +475,3 @@ class Store:
 
     def pending_count(self) -> int:
         return self.queue.count()
-
-
-def _summary(row: tuple[object, ...]) -> MessageSummary:
-    (uid, date, from_name, from_addr, to, cc, subject, message_id, in_reply_to, refs, size,
-     flags, keywords, has_attachment, _modseq) = row  # fmt: skip
-    return MessageSummary(
-        uid=int(uid),  # type: ignore[call-overload]
-        date=int(date),  # type: ignore[call-overload]
-        from_name=str(from_name),
-        from_addr=str(from_addr),
-        to=str(to),
-        cc=str(cc),
-        subject=str(subject),
-        message_id=str(message_id),
-        in_reply_to=str(in_reply_to),
-        references=str(refs),
-        size=int(size),  # type: ignore[call-overload]
-        flags=Flag(int(flags)),  # type: ignore[call-overload]
-        keywords=tuple(str(keywords).split()),
-        has_attachment=bool(has_attachment),
-    )

@@ -31,8 +31,16 @@ from tui_mail.config import (
     OAuth2Config,
 )
 from tui_mail.core.errors import TuiMailError, UsageError
+from tui_mail.ui.screens.account_setup_save import Secret, save_account, store_secret
 from tui_mail.ui.widgets.account_form import AccountForm, form_row
-from tui_mail.ui.widgets.setup_parts import ConsentDialog, check_lines, step_outcome, step_started
+from tui_mail.ui.widgets.setup_parts import (
+    ConsentDialog,
+    auth_note,
+    check_lines,
+    keyring_note,
+    step_outcome,
+    step_started,
+)
 
 if TYPE_CHECKING:
     from tui_mail.core.discovery import Discovery, DiscoveryOptions
@@ -57,16 +65,6 @@ class AccountAdded:
     config: AppConfig
     """The configuration as now saved (with the new account last)."""
     account: AccountConfig
-
-
-@dataclass
-class _Secret:
-    """A password or access token on its way to the test and the store; never in a repr."""
-
-    value: str = ""
-
-    def __repr__(self) -> str:
-        return "_Secret(***)"
 
 
 class AccountSetup(Screen[AccountAdded | None]):
@@ -134,7 +132,7 @@ class AccountSetup(Screen[AccountAdded | None]):
         self.tested: AccountConfig | None = None
         """The account exactly as the last passing test saw it; None until then."""
         self.consented: set[str] = set()
-        self._secret = _Secret()
+        self._secret = Secret()
         self._tokens: TokenSet | None = None
         self._log: list[Text] = []
         self._checks: list[Text] = []
@@ -292,28 +290,13 @@ class AccountSetup(Screen[AccountAdded | None]):
         self.query_one("#password-box").set_class(auth != "password", "hidden")
         self.query_one("#oauth2-box").set_class(auth != "oauth2", "hidden")
         provider = self.draft.provider if self.draft else None
-        note = Text()
-        if auth == "password" and provider is not None and provider.password_note:
-            note.append(provider.password_note)
-        if auth == "oauth2":
-            note.append(
-                "OAuth2 needs your own registered application's client ID (see the README), "
-                "then Sign in shows a code to enter, or an address to open, in a browser (over "
-                "SSH: fix a Redirect port and forward it first)."
-            )
-        self.query_one("#auth-note", Static).update(note)
+        self.query_one("#auth-note", Static).update(auth_note(auth, provider))
         self._show_keyring_note()
 
     def _show_keyring_note(self) -> None:
-        if self.keyring_problem is None:
-            note = Text("The password will be kept in the system keyring.")
-        else:
-            note = Text.assemble(
-                ("Cannot use the system keyring: ", "bold"), self.keyring_problem, ".\n",
-                "Give a command that prints the password above (e.g. pass show mail/"
-                f"{self._value('account-name') or 'work'}), or tick the box below to keep it "
-                f"unencrypted in {self._fallback_file()}.",
-            )  # fmt: skip
+        note = keyring_note(
+            self.keyring_problem, self._value("account-name") or "work", self._fallback_file()
+        )
         self.query_one("#keyring-note", Static).update(note)
         self.query_one("#password-file").set_class(self.keyring_problem is None, "hidden")
 
@@ -457,20 +440,20 @@ class AccountSetup(Screen[AccountAdded | None]):
             error=True,
         )
 
-    async def _read_secret(self, account: AccountConfig) -> _Secret:
+    async def _read_secret(self, account: AccountConfig) -> Secret:
         if account.auth == "oauth2":
             if self._tokens is None:
                 raise UsageError("sign in first (the Sign in button), then test")
-            self._secret = _Secret(self._tokens.access_token)
+            self._secret = Secret(self._tokens.access_token)
         elif account.password_command is not None:
             from tui_mail.core import credentials  # noqa: PLC0415
 
-            self._secret = _Secret(await asyncio.to_thread(credentials.get_password, account))
+            self._secret = Secret(await asyncio.to_thread(credentials.get_password, account))
         else:
             typed = self.query_one("#password", Input).value
             if not typed:
                 raise UsageError("enter the password, or a command that prints it")
-            self._secret = _Secret(typed)
+            self._secret = Secret(typed)
         return self._secret
 
     def on_account_setup_check_done(self, event: CheckDone) -> None:
@@ -497,8 +480,10 @@ class AccountSetup(Screen[AccountAdded | None]):
             self._fallback_file() if self.query_one("#password-file", Checkbox).value else None
         )
         try:
-            account, stored = await asyncio.to_thread(self._store_secret, account, fallback)
-            config = await asyncio.to_thread(_save_account, self.config_file, account)
+            account, stored = await asyncio.to_thread(
+                store_secret, account, self._secret.value, self._tokens, fallback
+            )
+            config = await asyncio.to_thread(save_account, self.config_file, account)
         except TuiMailError as error:
             self.say(f"{error}", error=True)
             return
@@ -506,38 +491,6 @@ class AccountSetup(Screen[AccountAdded | None]):
                         markup=False)  # fmt: skip
         self.dismiss(AccountAdded(config, account))
 
-    def _store_secret(
-        self, account: AccountConfig, fallback: Path | None
-    ) -> tuple[AccountConfig, str]:
-        """On a thread: the secret to the keyring, or to the file the user chose."""
-        from tui_mail.core import credentials  # noqa: PLC0415
-        from tui_mail.core.discovery.account import keep_password  # noqa: PLC0415
-        from tui_mail.core.errors import CredentialsUnavailable  # noqa: PLC0415
-
-        if account.auth == "oauth2":
-            if self._tokens is None:
-                raise UsageError("sign in first (the Sign in button)")
-            credentials.store_oauth2_tokens(account, self._tokens)
-            return account, "the system keyring (OAuth2 tokens, refreshed as needed)"
-        if account.password_command is not None:
-            return account, "your password command"
-        problem = credentials.keyring_problem()
-        if problem is None:
-            return keep_password(account, self._secret.value)
-        if fallback is not None:
-            return keep_password(account, self._secret.value, password_file=fallback)
-        raise CredentialsUnavailable(
-            f"cannot store the password: {problem}. Nothing was saved. Give a command that "
-            "prints the password (e.g. pass show mail/work), or tick the box to store it "
-            "unencrypted in a file, then test and save again"
-        )
-
     def action_cancel(self) -> None:
         self._leaving = True
         self.dismiss(None)
-
-
-def _save_account(config_file: Path, account: AccountConfig) -> AppConfig:
-    from tui_mail.core.discovery.account import save_new_account  # noqa: PLC0415
-
-    return save_new_account(config_file, account)

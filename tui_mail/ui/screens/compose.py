@@ -14,11 +14,6 @@ text field needs (ctrl+s reaches the app: Textual turns terminal flow control of
 from __future__ import annotations
 
 import asyncio
-import os
-import shlex
-import subprocess
-import tempfile
-from collections.abc import Mapping
 from email.headerregistry import Address
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -46,6 +41,7 @@ from tui_mail.core.sending import (
 from tui_mail.core.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
+from tui_mail.ui.screens.external_editor import run_editor
 from tui_mail.ui.widgets.address_input import (
     AddressInput,
     AddressSuggester,
@@ -451,33 +447,6 @@ class ComposeScreen(Screen[str | None]):
         self.finished = True
         self.autosave.remove()
         self.dismiss(result)
-
-
-def run_editor(text: str, environ: Mapping[str, str] | None = None) -> str:
-    """Edit `text` in $VISUAL, else $EDITOR, else vi, on a private temporary file; returns
-    what the editor left there. Raises UsageError when the editor cannot run or fails
-    (the caller keeps the text it had)."""
-    environ = os.environ if environ is None else environ
-    command = environ.get("VISUAL") or environ.get("EDITOR") or "vi"
-    with tempfile.TemporaryDirectory(prefix="tui-mail-") as directory:  # 0700: mail is private
-        path = Path(directory) / "message.txt"
-        path.write_text(text, encoding="utf-8")
-        try:
-            result = subprocess.run([*shlex.split(command), str(path)], check=False)
-        except (OSError, ValueError) as error:
-            raise UsageError(
-                f"Cannot run the editor {command!r} ({getattr(error, 'strerror', None) or error});"
-                " set VISUAL or EDITOR to one that is installed."
-            ) from None
-        if result.returncode != 0:
-            raise UsageError(
-                f"The editor {command!r} exited with status {result.returncode}; "
-                "the text was kept as it was."
-            )
-        try:
-            return path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise UsageError("The editor saved text that is not UTF-8; it was not taken.") from None
 
 
 def _with_name(name: str, address: str) -> str:

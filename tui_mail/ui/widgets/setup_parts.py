@@ -1,5 +1,6 @@
-"""Pieces of the account set-up screen: how discovery steps and doctor checks are drawn, and
-the question asked before a password goes to a server outside the user's domain.
+"""Pieces of the account set-up screen: how discovery steps, doctor checks and the notes on
+logging in are drawn, and the question asked before a password goes to a server outside the
+user's domain.
 
 Everything that came from a server (host names in an autoconfig document, error texts,
 certificate subjects) is drawn as `rich.text.Text`, never parsed as markup.
@@ -18,7 +19,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui_mail.core.discovery import ServerSuggestion, StepOutcome
+    from tui_mail.core.discovery.model import ProviderPreset
     from tui_mail.core.doctor import Check
 
 _CHECK_MARKS = {"ok": ("ok  ", "green"), "warn": ("WARN", "yellow"),
@@ -54,6 +58,31 @@ def check_lines(check: Check) -> Text:
         line.append("\n" + " " * 18 + "→ ", style="yellow")
         line.append(check.fix)
     return line
+
+
+def auth_note(auth: str, provider: ProviderPreset | None) -> Text:
+    """What to know about the chosen way to log in (a provider's app-password advice)."""
+    note = Text()
+    if auth == "password" and provider is not None and provider.password_note:
+        note.append(provider.password_note)
+    if auth == "oauth2":
+        note.append(
+            "OAuth2 needs your own registered application's client ID (see the README), "
+            "then Sign in shows a code to enter, or an address to open, in a browser (over "
+            "SSH: fix a Redirect port and forward it first)."
+        )
+    return note
+
+
+def keyring_note(problem: str | None, account_name: str, fallback_file: Path) -> Text:
+    """Where the password will be kept; with no usable keyring, the other choices."""
+    if problem is None:
+        return Text("The password will be kept in the system keyring.")
+    return Text.assemble(
+        ("Cannot use the system keyring: ", "bold"), problem, ".\n",
+        "Give a command that prints the password above (e.g. pass show mail/"
+        f"{account_name}), or tick the box below to keep it unencrypted in {fallback_file}.",
+    )  # fmt: skip
 
 
 class ConsentDialog(ModalScreen[bool]):

@@ -1,0 +1,90 @@
+"""The message list's rows: MessageSummary read from the cache's `messages` table.
+
+Functions of a read connection (the Store hands its own). Each query returns ONE JSON row
+instead of one row per message: Python's sqlite3 hands the GIL over for every row stepped,
+which is slow while a sync thread is parsing headers (see Store.ordered_uids).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from tui_mail.core.models import Flag, MessageSummary
+
+SUMMARY_COLUMNS = (
+    "uid, date, from_name, from_addr, to_addrs, cc_addrs, subject, message_id, in_reply_to,"
+    " refs, size, flags, keywords, has_attachment, modseq"
+)
+"""The `messages` columns a SummaryRow holds, in its order."""
+
+
+def summaries(
+    db: sqlite3.Connection,
+    folder_id: int,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    unread_only: bool = False,
+    uids: Iterable[int] | None = None,
+) -> list[MessageSummary]:
+    """Messages newest first (by date, then UID)."""
+    unread = " AND (flags & ?) = 0" if unread_only else ""
+    unread_params: list[object] = [int(Flag.SEEN)] if unread_only else []
+    if uids is not None:
+        return _summaries_of(db, folder_id, list(uids), unread, unread_params)[
+            offset : None if limit is None else offset + limit
+        ]
+    # One JSON row instead of one row per message: see the module docstring.
+    sql = (
+        f"SELECT json_group_array(json_array({SUMMARY_COLUMNS})) FROM ("  # noqa: S608
+        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE folder_id = ?{unread}"
+        " ORDER BY date DESC, uid DESC LIMIT ? OFFSET ?)"
+    )
+    params = [folder_id, *unread_params, -1 if limit is None else limit, offset]
+    (rows,) = db.execute(sql, params).fetchone()
+    return [_summary(tuple(row)) for row in json.loads(rows)]
+
+
+def _summaries_of(
+    db: sqlite3.Connection,
+    folder_id: int,
+    uids: list[int],
+    unread: str,
+    unread_params: list[object],
+) -> list[MessageSummary]:
+    """Rows for given UIDs by primary key, sorted here: with ORDER BY in SQL the planner
+    walks the date index over the whole folder instead (0.2 s per page at 100,000)."""
+    found: list[MessageSummary] = []
+    for start in range(0, len(uids), 500):  # well under SQLite's variable limit
+        chunk = uids[start : start + 500]
+        sql = (
+            f"SELECT json_group_array(json_array({SUMMARY_COLUMNS})) FROM messages"  # noqa: S608
+            f" WHERE folder_id = ?{unread} AND uid IN ({','.join('?' * len(chunk))})"
+        )
+        (rows,) = db.execute(sql, [folder_id, *unread_params, *chunk]).fetchone()
+        found.extend(_summary(tuple(row)) for row in json.loads(rows))
+    found.sort(key=lambda m: (m.date, m.uid), reverse=True)
+    return found
+
+
+def _summary(row: tuple[object, ...]) -> MessageSummary:
+    (uid, date, from_name, from_addr, to, cc, subject, message_id, in_reply_to, refs, size,
+     flags, keywords, has_attachment, _modseq) = row  # fmt: skip
+    return MessageSummary(
+        uid=int(uid),  # type: ignore[call-overload]
+        date=int(date),  # type: ignore[call-overload]
+        from_name=str(from_name),
+        from_addr=str(from_addr),
+        to=str(to),
+        cc=str(cc),
+        subject=str(subject),
+        message_id=str(message_id),
+        in_reply_to=str(in_reply_to),
+        references=str(refs),
+        size=int(size),  # type: ignore[call-overload]
+        flags=Flag(int(flags)),  # type: ignore[call-overload]
+        keywords=tuple(str(keywords).split()),
+        has_attachment=bool(has_attachment),
+    )
