@@ -79,6 +79,12 @@ class Watchdog:
             if self._killed:
                 _shut(sock)
 
+    def detach(self, sock: socket.socket) -> None:
+        """Forget a handle that is about to be closed (so kill() never shuts a reused fd)."""
+        with self._cond:
+            if sock in self._sockets:
+                self._sockets.remove(sock)
+
     def arm(self, what: str, seconds: float) -> None:
         with self._cond:
             self._what, self._seconds = what, seconds
@@ -266,8 +272,17 @@ class GuardedClient(imapclient.IMAPClient):  # type: ignore[misc]
         return _GuardedPlain(self.watchdog, self.host, self.port, connect_timeout)
 
     def starttls(self, ssl_context: Any = None) -> Any:
-        answer = super().starttls(ssl_context)
-        self.watchdog.attach(self._imap.sock)
+        # imaplib wraps the plain socket, which detaches it: during the handshake the
+        # watchdog would hold a dead handle and only the socket timeout could end it. A dup
+        # of the descriptor shuts the same connection, so it covers the handshake.
+        handle = self._imap.sock.dup()
+        self.watchdog.attach(handle)
+        try:
+            answer = super().starttls(ssl_context)
+            self.watchdog.attach(self._imap.sock)
+        finally:
+            self.watchdog.detach(handle)
+            handle.close()
         return answer
 
 
