@@ -85,6 +85,19 @@ class Watchdog:
             if sock in self._sockets:
                 self._sockets.remove(sock)
 
+    @contextlib.contextmanager
+    def covering(self, sock: socket.socket) -> Iterator[None]:
+        """While `sock` is wrapped in TLS: ssl detaches the socket object it wraps before
+        the handshake, so the watchdog holds a dup of the descriptor instead (shutdown acts
+        on the connection, not the descriptor) and a stalled handshake ends too."""
+        handle = sock.dup()
+        self.attach(handle)
+        try:
+            yield
+        finally:
+            self.detach(handle)
+            handle.close()
+
     def arm(self, what: str, seconds: float) -> None:
         with self._cond:
             self._what, self._seconds = what, seconds
@@ -107,6 +120,11 @@ class Watchdog:
 
     def disarm(self) -> None:
         self._deadline = None
+
+    @property
+    def killed(self) -> bool:
+        """The socket was shut (kill(), or a deadline passed): the connection is over."""
+        return self._killed
 
     def kill(self) -> None:
         """Shut the socket now, from any thread: whatever the owner waits for ends."""
@@ -248,12 +266,12 @@ class _GuardedTls(_Guarded, tls.IMAP4_TLS):  # type: ignore[misc]
         super().__init__(host, port, context, timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        # The TCP socket is attached before the handshake, so a stalled handshake ends too.
+        # The TCP socket is covered during the handshake, so a stalled handshake ends too.
         sock = socket.create_connection(
             (self.host, self.port), timeout=timeout if timeout is not None else self._timeout
         )
-        self._watchdog.attach(sock)
-        return self._guarded_socket(tls.wrap_socket(sock, self.ssl_context, self.host))
+        with self._watchdog.covering(sock):
+            return self._guarded_socket(tls.wrap_socket(sock, self.ssl_context, self.host))
 
 
 class GuardedClient(imapclient.IMAPClient):  # type: ignore[misc]
@@ -272,17 +290,10 @@ class GuardedClient(imapclient.IMAPClient):  # type: ignore[misc]
         return _GuardedPlain(self.watchdog, self.host, self.port, connect_timeout)
 
     def starttls(self, ssl_context: Any = None) -> Any:
-        # imaplib wraps the plain socket, which detaches it: during the handshake the
-        # watchdog would hold a dead handle and only the socket timeout could end it. A dup
-        # of the descriptor shuts the same connection, so it covers the handshake.
-        handle = self._imap.sock.dup()
-        self.watchdog.attach(handle)
-        try:
+        # Without `covering`, only the socket timeout (the read timeout) ends a handshake.
+        with self.watchdog.covering(self._imap.sock):
             answer = super().starttls(ssl_context)
             self.watchdog.attach(self._imap.sock)
-        finally:
-            self.watchdog.detach(handle)
-            handle.close()
         return answer
 
 
