@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.hostile_pop3 import PASSWORD, HostilePop3, Pop3Script, tls_drip
 from tests.support.measured_run import run_cli
+from tests.support.pty_app import PtyApp
 from tui_mail.config import AccountConfig, Pop3Config, ServerConfig
 from tui_mail.core.backends.pop3 import Pop3Backend
 from tui_mail.core.errors import ConnectionFailed, ServerTimeout
@@ -124,3 +125,29 @@ def test_cli_fetch_from_a_dripping_server_exits_5_in_time(tmp_path: Path) -> Non
     )
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr
     assert run.seconds < 12
+
+
+def test_quitting_the_tui_during_a_stalled_pop3_fetch_takes_under_a_second(
+    tmp_path: Path,
+) -> None:
+    """The real app in a pty, q pressed while RETR gets no answer (deadline 600 s, so only
+    quitting can end the wait): AccountService.abandon reaches Pop3Backend.interrupt."""
+    (tmp_path / "secret").write_text(PASSWORD + "\n")
+    with HostilePop3(Pop3Script(stall_at="RETR")) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[[accounts]]\nname = "pop"\nemail = "me@example.test"\ntype = "pop3"\n'
+            f'path = "{tmp_path / "Mail"}"\npassword_command = "cat {tmp_path / "secret"}"\n'
+            "allow_insecure = true\nserver_timeout_seconds = 600\n"
+            f'[accounts.pop3]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "plain"\n'
+        )
+        app = PtyApp(config, tmp_path / "data", cwd=tmp_path)
+        try:
+            assert app.wait_for(lambda: "RETR" in server.seen.commands, timeout=20)
+            app.pump(1.0)
+            app.press(b"q")
+            seconds = app.exit_time(10)
+        finally:
+            app.kill()
+    assert seconds is not None, "still running 10 s after q"
+    assert seconds < 1.0
