@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.hostile_smtp import HostileSmtp, SmtpScript
 from tests.support.measured_run import run_cli
+from tests.support.pty_app import PtyApp
 from tui_mail.config import AccountConfig, ServerConfig
 from tui_mail.core.errors import ServerTimeout
 from tui_mail.core.outbox import Outbox
@@ -111,3 +112,42 @@ def test_cli_send_to_a_dripping_server_exits_5_in_time(tmp_path: Path) -> None:
     assert "waits in the outbox" in run.stderr and "retried by itself" in run.stderr
     assert "Traceback" not in run.stderr
     assert run.seconds < 12
+
+
+def test_quitting_the_tui_while_the_smtp_server_is_silent_takes_under_a_second(
+    tmp_path: Path,
+) -> None:
+    """The real app in a pty sends a message left in the outbox; the server takes it and
+    never answers (deadline 600 s, so only quitting ends the wait). The message stays."""
+    for part in ("cur", "new", "tmp"):
+        (tmp_path / "Mail" / part).mkdir(parents=True)
+    with HostileSmtp(SmtpScript(silent_after_data=True)) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[[accounts]]\nname = "drip"\nemail = "me@example.test"\ntype = "maildir"\n'
+            f'path = "{tmp_path / "Mail"}"\nallow_insecure = true\n'
+            "server_timeout_seconds = 600\n"
+            f'[accounts.smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "plain"\n'
+        )
+        config.chmod(0o600)
+        account = _account(server, tmp_path)
+        outbox = Outbox.for_account(tmp_path / "data", account)
+        raw = b"From: me@example.test\r\nTo: you@example.test\r\nSubject: Q\r\n\r\nHi.\r\n"
+        entry = outbox.add(
+            raw, sender=account.email, recipients=["you@example.test"], subject="Q",
+            message_id="<q@example.test>",
+        )  # fmt: skip
+        # A try that failed on the network 100 s ago: the courier's next check sends it.
+        outbox.update(entry, attempts=1, last_attempt=time.time() - 100, retries_itself=True)
+        app = PtyApp(config, tmp_path / "data", cwd=tmp_path)
+        try:
+            assert app.wait_for(lambda: bool(server.seen.messages), timeout=20)
+            app.pump(1.0)
+            app.press(b"q")
+            seconds = app.exit_time(10)
+        finally:
+            app.kill()
+    assert seconds is not None, "still running 10 s after q"
+    assert seconds < 1.0
+    [entry] = outbox.entries()
+    assert entry.message_id == "<q@example.test>"
