@@ -20,6 +20,7 @@ import pytest
 from tests.support.hostile_imap import PASSWORD, HostileImap, Script
 from tests.support.measured_run import run_cli
 from tui_mail.core.errors import ConnectionFailed, ServerMisbehaved, ServerTimeout
+from tui_mail.core.imap import ImapSession
 from tui_mail.core.service import AccountService
 
 DEADLINE = 1
@@ -78,6 +79,32 @@ async def test_a_stalled_or_dripping_server_ends_at_the_deadline(
     assert f"within {DEADLINE} s); try again later" in str(caught.value)
     assert caught.value.exit_code == 5
     assert elapsed < DEADLINE + 3
+
+
+def test_a_drip_in_the_starttls_handshake_ends_at_the_deadline() -> None:
+    """The server says OK to STARTTLS, then drips its handshake. CPython bounds a handshake
+    by the socket timeout as a whole, but that is the read timeout (30 s on the IDLE
+    connection), not the deadline: imaplib's wrap detached the plain socket the watchdog
+    held, so before, the watchdog could not end it (here 10 s instead of 1)."""
+    with HostileImap(Script(capabilities="IMAP4rev1 STARTTLS")) as server:
+        account = server.account()
+        assert account.imap is not None
+        account = replace(
+            account,
+            imap=replace(account.imap, security="starttls"),
+            server_timeout_seconds=DEADLINE,
+        )
+        session = ImapSession(account, lambda: PASSWORD, read_timeout=10)
+        started = time.monotonic()
+        with pytest.raises(ServerTimeout) as caught:
+            session.connect()
+        elapsed = time.monotonic() - started
+        assert server.seen.commands == ["CAPABILITY", "STARTTLS"]
+    assert "stopped answering in time (no complete answer to the greeting within 1 s)" in str(
+        caught.value
+    )
+    assert caught.value.exit_code == 5
+    assert elapsed < DEADLINE + 2
 
 
 @pytest.mark.parametrize(("script", "said"), BROKEN.values(), ids=BROKEN.keys())

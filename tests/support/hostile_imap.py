@@ -13,6 +13,9 @@ point where a `Script` tells it to misbehave:
   or "fast" (as fast as the socket takes it).
 - `long_line`: answer `long_line_at` with this many bytes and no CRLF, then stall.
 - `nest`: that many nested parentheses in the LIST (or FETCH, `nest_at`) answer.
+- STARTTLS (offer it in `capabilities`) is always answered OK, and then the TLS handshake
+  never completes: the server drips a handshake record one byte every `handshake_drip`
+  seconds, each byte well inside any read timeout.
 - `garbage_at` / `bye_at`: answer that command with bytes that are not IMAP, or with
   `* BYE` and a closed connection; `no_uidvalidity`: a SELECT answer missing UIDVALIDITY.
 
@@ -61,6 +64,7 @@ class Script:
     messages: int = 3
     capabilities: str = "IMAP4rev1 LITERAL+ ENABLE CONDSTORE IDLE UIDPLUS"
     only_connection: int | None = None
+    handshake_drip: float = 0.3
 
 
 @dataclass
@@ -116,6 +120,18 @@ class _Connection(socketserver.StreamRequestHandler):
                 pass
         except OSError:
             pass
+
+    def drip_handshake(self) -> None:
+        """A TLS handshake record announcing 16 KiB (the most a record holds), sent a byte
+        at a time until the client goes away: OpenSSL waits for the whole record."""
+        record = b"\x16\x03\x03\x40\x00" + b"\x00" * 16384
+        try:
+            for byte in record:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(self.script.handshake_drip)
+        except OSError:
+            return
 
     def misbehaves(self, command: str) -> bool:
         """The scripted failure for `command`, if any; True when the connection is over."""
@@ -207,6 +223,10 @@ class _Connection(socketserver.StreamRequestHandler):
             if not done:
                 return False
             self.send(ok)
+        elif command == "STARTTLS":
+            self.send(ok)
+            self.drip_handshake()
+            return False
         elif command == "LOGOUT":
             self.send(b"* BYE bye\r\n" + ok)
             return False

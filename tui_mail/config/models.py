@@ -151,8 +151,9 @@ class AccountConfig:
     """How often IDLE is ended and NOOP asked, until the server has shown that it announces
     new mail during IDLE (GNU Mailutils never does, Courier only every 60 s); 0: never."""
     server_timeout_seconds: int = 60
-    """How long the IMAP server may take over one command (a big FETCH: over each message)
-    before the connection is given up as stalled."""
+    """How long the IMAP, POP3 or SMTP server may take over one command (a big FETCH: over
+    each message; a RETR: over each MiB; DATA: one more second per 32 KiB) before the
+    connection is given up as stalled."""
     new_mail_command: str | None = None
     """Shell command run on new mail, given TUI_MAIL_FROM, TUI_MAIL_SUBJECT ... in its
     environment."""

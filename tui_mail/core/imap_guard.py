@@ -79,6 +79,25 @@ class Watchdog:
             if self._killed:
                 _shut(sock)
 
+    def detach(self, sock: socket.socket) -> None:
+        """Forget a handle that is about to be closed (so kill() never shuts a reused fd)."""
+        with self._cond:
+            if sock in self._sockets:
+                self._sockets.remove(sock)
+
+    @contextlib.contextmanager
+    def covering(self, sock: socket.socket) -> Iterator[None]:
+        """While `sock` is wrapped in TLS: ssl detaches the socket object it wraps before
+        the handshake, so the watchdog holds a dup of the descriptor instead (shutdown acts
+        on the connection, not the descriptor) and a stalled handshake ends too."""
+        handle = sock.dup()
+        self.attach(handle)
+        try:
+            yield
+        finally:
+            self.detach(handle)
+            handle.close()
+
     def arm(self, what: str, seconds: float) -> None:
         with self._cond:
             self._what, self._seconds = what, seconds
@@ -101,6 +120,11 @@ class Watchdog:
 
     def disarm(self) -> None:
         self._deadline = None
+
+    @property
+    def killed(self) -> bool:
+        """The socket was shut (kill(), or a deadline passed): the connection is over."""
+        return self._killed
 
     def kill(self) -> None:
         """Shut the socket now, from any thread: whatever the owner waits for ends."""
@@ -242,12 +266,12 @@ class _GuardedTls(_Guarded, tls.IMAP4_TLS):  # type: ignore[misc]
         super().__init__(host, port, context, timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        # The TCP socket is attached before the handshake, so a stalled handshake ends too.
+        # The TCP socket is covered during the handshake, so a stalled handshake ends too.
         sock = socket.create_connection(
             (self.host, self.port), timeout=timeout if timeout is not None else self._timeout
         )
-        self._watchdog.attach(sock)
-        return self._guarded_socket(tls.wrap_socket(sock, self.ssl_context, self.host))
+        with self._watchdog.covering(sock):
+            return self._guarded_socket(tls.wrap_socket(sock, self.ssl_context, self.host))
 
 
 class GuardedClient(imapclient.IMAPClient):  # type: ignore[misc]
@@ -266,8 +290,10 @@ class GuardedClient(imapclient.IMAPClient):  # type: ignore[misc]
         return _GuardedPlain(self.watchdog, self.host, self.port, connect_timeout)
 
     def starttls(self, ssl_context: Any = None) -> Any:
-        answer = super().starttls(ssl_context)
-        self.watchdog.attach(self._imap.sock)
+        # Without `covering`, only the socket timeout (the read timeout) ends a handshake.
+        with self.watchdog.covering(self._imap.sock):
+            answer = super().starttls(ssl_context)
+            self.watchdog.attach(self._imap.sock)
         return answer
 
 

@@ -4,6 +4,9 @@ TLS from the first byte by default (995); `starttls` on 110 refuses to go on whe
 does not offer STLS (never a silent downgrade); plaintext only with `allow_insecure`.
 Logins: USER/PASS over TLS; APOP on a plaintext connection when the server offers it (the
 password then never crosses the wire); SASL XOAUTH2 or OAUTHBEARER for OAuth2 accounts.
+Every command (and the greeting, TLS included) runs under the account's
+server_timeout_seconds, enforced by imap_guard's Watchdog; a RETR that keeps delivering
+(1 MiB at a time) pushes its deadline on, one that drips does not.
 """
 
 from __future__ import annotations
@@ -14,17 +17,20 @@ import poplib
 import re
 import socket
 import ssl
-from collections.abc import Callable
-from typing import Final, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Final, TypeVar
 
 from tui_mail.config import AccountConfig, ServerConfig
+from tui_mail.core.deadline import stalled
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     ServerError,
+    ServerTimeout,
     TlsError,
     UsageError,
 )
+from tui_mail.core.imap_guard import Watchdog
 from tui_mail.core.tls import client_context, explain_tls_failure, refuse_plaintext
 
 TIMEOUT: Final = 30.0
@@ -37,6 +43,53 @@ PasswordSource = Callable[[], str]
 _T = TypeVar("_T")
 # A greeting with a <timestamp@host> offers APOP (RFC 1939 section 7).
 _APOP_CHALLENGE = re.compile(rb"\+OK[^<]*<[^<>]+@[^<>]+>")
+_PROGRESS: Final = 1024 * 1024
+"""Bytes received that count as progress: the deadline starts again."""
+
+
+class _Guarded:
+    """Mixed into poplib's classes: the socket goes to the watchdog as soon as it exists
+    (the greeting is read in the constructor), TLS handshakes included."""
+
+    _watchdog: Watchdog
+    context: Any
+    host: str
+
+    def _create_socket(self, timeout: float) -> socket.socket:
+        sock: socket.socket = poplib.POP3._create_socket(self, timeout)  # type: ignore[attr-defined]
+        self._watchdog.attach(sock)
+        if isinstance(self, poplib.POP3_SSL):
+            with self._watchdog.covering(sock):
+                sock = self.context.wrap_socket(sock, server_hostname=self.host)
+            self._watchdog.attach(sock)
+        return sock
+
+    def _getline(self) -> tuple[bytes, int]:
+        line, octets = poplib.POP3._getline(self)  # type: ignore[attr-defined]
+        self._watchdog.received += octets
+        if self._watchdog.received >= _PROGRESS:
+            self._watchdog.next_message()
+        return line, octets
+
+
+class _GuardedPop3(_Guarded, poplib.POP3):
+    def __init__(self, watchdog: Watchdog, host: str, port: int, timeout: float) -> None:
+        self._watchdog = watchdog
+        super().__init__(host, port, timeout)
+
+    def stls(self, context: Any = None) -> bytes:
+        with self._watchdog.covering(self.sock):
+            answer: bytes = super().stls(context)
+        self._watchdog.attach(self.sock)
+        return answer
+
+
+class _GuardedPop3Ssl(_Guarded, poplib.POP3_SSL):
+    def __init__(
+        self, watchdog: Watchdog, host: str, port: int, timeout: float, context: Any
+    ) -> None:
+        self._watchdog = watchdog
+        super().__init__(host, port, timeout=timeout, context=context)
 
 
 class Pop3Session:
@@ -50,7 +103,9 @@ class Pop3Session:
         self.account = account
         self.server: ServerConfig = account.pop3
         self._secret = secret
-        self._timeout = timeout
+        self._timeout = timeout  # one silent read; the deadline bounds each command
+        self.deadline = float(account.server_timeout_seconds)
+        self._watchdog = Watchdog()
         self._client: poplib.POP3 | None = None
         self.capabilities: dict[str, list[str]] = {}
 
@@ -69,8 +124,9 @@ class Pop3Session:
         if server.security == "plain" and not self.account.allow_insecure:
             raise refuse_plaintext(self.account.name, self.where, tls_port=995, starttls_port=110)
         try:
-            self._client = self._open()
-            self.capabilities = self._read_capabilities()
+            with self._guard("the greeting"):
+                self._client = self._open()
+                self.capabilities = self._read_capabilities()
             self._login()
         except BaseException:
             self.close()
@@ -81,10 +137,10 @@ class Pop3Session:
         context = client_context(self.account.ca_file)
         try:
             if server.security == "tls":
-                return poplib.POP3_SSL(
-                    server.host, server.port, timeout=self._timeout, context=context
+                return _GuardedPop3Ssl(
+                    self._watchdog, server.host, server.port, self._timeout, context
                 )
-            client = poplib.POP3(server.host, server.port, timeout=self._timeout)
+            client = _GuardedPop3(self._watchdog, server.host, server.port, self._timeout)
             if server.security == "starttls":
                 self._client = client
                 if "STLS" not in self._read_capabilities():
@@ -123,15 +179,18 @@ class Pop3Session:
 
     def _login(self) -> None:
         username = self.account.username
-        secret = self._secret()
+        secret = self._secret()  # not under the deadline: it may ask the user
         try:
-            if self.account.auth == "oauth2":
-                self._login_oauth2(username, secret)
-            elif self.server.security == "plain" and _APOP_CHALLENGE.match(self.client.welcome):
-                self.client.apop(username, secret)
-            else:
-                self.client.user(username)
-                self.client.pass_(secret)
+            with self._guard("the login"):
+                if self.account.auth == "oauth2":
+                    self._login_oauth2(username, secret)
+                elif self.server.security == "plain" and _APOP_CHALLENGE.match(self.client.welcome):
+                    self.client.apop(username, secret)
+                else:
+                    self.client.user(username)
+                    self.client.pass_(secret)
+        except ServerTimeout as error:  # a fresh one: the caught one's frames hold secret
+            raise ServerTimeout(str(error)) from None
         except poplib.error_proto as error:
             raise AuthenticationFailed(
                 f"{self.where} rejected the login for {username!r} (server said: "
@@ -165,10 +224,39 @@ class Pop3Session:
 
     def close(self) -> None:
         """Drop the connection without QUIT: deletions marked so far are not carried out."""
+        self._watchdog.kill()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
         self._client = None
+
+    def interrupt(self) -> None:
+        """From any thread: shut the connection now (even while it is being opened); the
+        owner then sees a lost connection. Nothing marked for deletion is deleted."""
+        self._watchdog.kill()
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """One command (or phase) under the deadline. poplib reports a connection the
+        watchdog shut as EOF, OSError or, in CAPA and UIDL, as no answer at all: all of it
+        becomes the deadline's sentence."""
+        watchdog = self._watchdog
+        watchdog.arm(what, self.deadline)
+        try:
+            yield
+        except (OSError, poplib.error_proto, ConnectionFailed):
+            if watchdog.expired:
+                self.close()
+                raise stalled(self.server.host, what, watchdog.seconds_given) from None
+            if watchdog.killed:  # interrupt(): not the server's refusal
+                self.close()
+                raise ConnectionFailed(f"The connection to {self.where} was closed.") from None
+            raise
+        finally:
+            watchdog.disarm()
+        if watchdog.expired:
+            self.close()
+            raise stalled(self.server.host, what, watchdog.seconds_given)
 
     def quit(self) -> None:
         """QUIT: the server now deletes what was marked, then the connection ends."""
@@ -177,7 +265,8 @@ class Pop3Session:
 
     def _call(self, what: str, action: Callable[[], _T]) -> _T:
         try:
-            return action()
+            with self._guard(what):
+                return action()
         except poplib.error_proto as error:
             raise ServerError(f"{self.where} refused {what}: {_text(error)}.") from None
         except OSError as error:
@@ -189,7 +278,8 @@ class Pop3Session:
     def uidls(self) -> dict[int, str] | None:
         """Message number -> unique id; None when the server has no UIDL command."""
         try:
-            answer = self.client.uidl()
+            with self._guard("UIDL"):
+                answer = self.client.uidl()
         except poplib.error_proto:
             return None
         except OSError as error:

@@ -25,20 +25,25 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from tui_mail.core import credentials
+from tui_mail.core.deadline import within
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConfigError,
     ConnectionFailed,
     InsecureConnectionRefused,
     ServerError,
+    ServerTimeout,
     TlsError,
     TuiMailError,
     UsageError,
 )
 from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.smtp_text import human as _human
+from tui_mail.core.smtp_text import integer as _int
+from tui_mail.core.smtp_text import server_text as _server_text
 from tui_mail.core.tls import client_context, explain_tls_failure
 
 if TYPE_CHECKING:
@@ -47,13 +52,18 @@ if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
 
 SUBMIT_TIMEOUT: Final = 60.0
-"""Seconds to wait for the server at each step (connect, each reply, the end of DATA)."""
+"""Seconds to wait for the server at each step (connect, each reply, the end of DATA); each
+step as a whole also has the account's server_timeout_seconds (see deadline.py)."""
+DATA_RATE: Final = 32 * 1024
+"""Bytes a second the slowest link is granted for the message, on top of the deadline."""
+_AFTER = "the connection was closed"
+T = TypeVar("T")
 HELO_NAME: Final = "[127.0.0.1]"
 """What EHLO says: an address literal, as Thunderbird does, instead of this machine's name."""
 
 SecretSource = Callable[[], str]
 BeforeData = Callable[[], Awaitable[None]]
-_SERVER_TEXT_SHOWN = 200
+_SERVER_TEXT_SHOWN = 200  # also in smtp_text
 _PASSWORD_METHODS = ("plain", "login", "cram-md5")
 
 
@@ -131,6 +141,7 @@ class SmtpTransport:
         self.where = f"{self.server.host}:{self.server.port}"
         self._secret = secret or default_secret(account)
         self.timeout = timeout
+        self.deadline = float(account.server_timeout_seconds)
 
     async def submit(
         self,
@@ -166,7 +177,7 @@ class SmtpTransport:
             await self._authenticate(client)
             await self._transact(client, wire, sender, recipients, before_data)
             with contextlib.suppress(Exception):
-                await client.quit()
+                await asyncio.wait_for(client.quit(), 5)  # sent already: wait little
         except TuiMailError:
             raise
         except aiosmtplib.SMTPException as error:
@@ -180,21 +191,26 @@ class SmtpTransport:
         finally:
             client.close()
 
+    async def _step(self, what: str, step: Awaitable[T], seconds: float = 0) -> T:
+        """One command under the deadline: aiosmtplib's timeout bounds each reply, not a
+        server that drips its replies, each just in time."""
+        return await within(self.server.host, what, seconds or self.deadline, step, _AFTER)
+
     async def _connect(self, client: aiosmtplib.SMTP) -> None:
-        await client.connect()
+        await self._step("the greeting", client.connect())
         if self.server.security != "starttls":
             return
-        await client.ehlo()
+        await self._step("EHLO", client.ehlo())
         if not client.supports_extension("starttls"):
             raise TlsError(
                 f"{self.where} does not offer STARTTLS, and this account requires it "
                 '(smtp.security = "starttls"). Refusing to send unencrypted. Check the port: '
                 '465 means security = "tls"; a network that strips STARTTLS is an attack.'
             )
-        await client.starttls()
+        await self._step("STARTTLS", client.starttls())
 
     async def _authenticate(self, client: aiosmtplib.SMTP) -> None:
-        await client.ehlo()
+        await self._step("EHLO", client.ehlo())
         if not client.supports_extension("auth"):
             return  # a relay that takes mail without a login; MAIL FROM says if not
         problem = await self._log_in(client)
@@ -244,13 +260,16 @@ class SmtpTransport:
         oauth2 = self.account.auth == "oauth2"
         try:
             if oauth2:
-                await client.auth_xoauth2(username, secret)
+                login = client.auth_xoauth2(username, secret)
             elif method == "plain":
-                await client.auth_plain(username, secret)
+                login = client.auth_plain(username, secret)
             elif method == "login":
-                await client.auth_login(username, secret)
+                login = client.auth_login(username, secret)
             else:
-                await client.auth_crammd5(username, secret)
+                login = client.auth_crammd5(username, secret)
+            await self._step("the login", login)
+        except ServerTimeout as error:  # a fresh one: the caught one's frames hold secret
+            return ServerTimeout(str(error))
         except aiosmtplib.SMTPAuthenticationError as error:
             said = _server_text(error).replace(secret, "***")
             what = "OAuth2 token" if oauth2 else "password (or app password)"
@@ -296,23 +315,25 @@ class SmtpTransport:
             options.append("SMTPUTF8")
             encoding = "utf-8"
         try:
-            await client.mail(sender, options=options, encoding=encoding)
+            await self._step("MAIL FROM", client.mail(sender, options=options, encoding=encoding))
         except aiosmtplib.SMTPSenderRefused as error:
             raise self._sender_refused(error, sender) from None
         refused: list[tuple[str, str]] = []
         for recipient in recipients:
             try:
-                await client.rcpt(recipient, encoding=encoding)
+                await self._step("RCPT TO", client.rcpt(recipient, encoding=encoding))
             except aiosmtplib.SMTPRecipientRefused as error:
                 refused.append((recipient, _server_text(error)))
         if refused:
             with contextlib.suppress(Exception):
-                await client.rset()
+                await self._step("RSET", client.rset())
             raise _recipients_refused(self.where, refused, len(recipients))
         if before_data is not None:
             await before_data()
         try:
-            await client.data(wire)
+            # A deadline that passes here is a broken connection after before_data: the
+            # message may have arrived, and sending.py says so.
+            await self._step("the message (DATA)", client.data(wire), self._for_data(size))
         except aiosmtplib.SMTPDataError as error:
             said = _server_text(error)
             if error.code == 552 or "size" in said.lower():
@@ -322,6 +343,9 @@ class SmtpTransport:
                 ) from None
             refusal = TryLater if 400 <= error.code < 500 else ServerError
             raise refusal(f"{self.where} refused the message (server said: {said}).") from None
+
+    def _for_data(self, size: int) -> float:
+        return self.deadline + size / DATA_RATE
 
     def _sender_refused(self, error: aiosmtplib.SMTPSenderRefused, sender: str) -> TuiMailError:
         said = _server_text(error)
@@ -469,24 +493,3 @@ def _recipients_refused(
         f"{'that address' if len(refused) == 1 else 'those addresses'} and send again.",
         [address for address, _said in refused],
     )
-
-
-def _server_text(error: BaseException) -> str:
-    code = getattr(error, "code", None)
-    message = str(getattr(error, "message", "") or "").replace("\n", " ")
-    text = sanitize_line(f"{code} {message}" if code else message).strip()
-    return text[:_SERVER_TEXT_SHOWN] or type(error).__name__
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value.strip())
-    except ValueError:
-        return 0
-
-
-def _human(size: float) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{int(size)} bytes"

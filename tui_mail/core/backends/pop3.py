@@ -64,6 +64,8 @@ class Pop3Backend:
         self._secret = secret
         self._clock = clock
         self.last_fetch: FetchReport | None = None
+        self._session: Pop3Session | None = None
+        """The connection under way, for interrupt()."""
 
     @property
     def connected(self) -> bool:
@@ -76,28 +78,36 @@ class Pop3Backend:
     def close(self) -> None:
         self.local.close()
 
+    def interrupt(self) -> None:
+        """From any thread (quitting the UI): shut the POP3 connection under way now, so
+        the worker blocked on it ends; nothing marked for deletion is deleted."""
+        session = self._session
+        if session is not None:
+            session.interrupt()
+
     def watcher(self, on_change: Callable[[str], None]) -> MaildirWatcher:
         """Watches the local maildir (downloads and other programs' changes)."""
         return self.local.watcher(on_change)
 
     def check(self) -> None:
         """Log in to the POP3 server and out again: proves the settings work."""
-        session = Pop3Session(self.account, self._secret)
-        session.connect()
+        session = self._session = Pop3Session(self.account, self._secret)
         try:
+            session.connect()
             session.noop()
             session.quit()
         finally:
             session.close()
+            self._session = None
 
     def fetch_new_mail(self, progress: Progress | None = None) -> FetchReport:
         """Download what is new on the server into the INBOX; delete what is due."""
         if not self.local.connected:
             self.local.connect()
         index = self.local.index
-        session = Pop3Session(self.account, self._secret)
-        session.connect()
+        session = self._session = Pop3Session(self.account, self._secret)
         try:
+            session.connect()
             listing = session.uidls()
             if listing is None:
                 listing = self._without_uidl(session)
@@ -118,6 +128,7 @@ class Pop3Backend:
             session.quit()
         finally:
             session.close()
+            self._session = None
         # Forget messages no longer on the server, so the list does not grow for ever.
         index.forget_uidls(set(downloaded) - set(listing.values()) | {listing[n] for n in due})
         report = FetchReport(len(wanted), len(due), len(listing) - len(due))
