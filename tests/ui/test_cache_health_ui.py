@@ -3,17 +3,21 @@ notification, never a traceback; the list ends up as the server has it."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.integration.test_cache_damage import damage_a_middle_page
-from tests.support.accounts import imap_account, server_flags
+from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
+from tests.ui.test_counts_ui import counts_agree
 from tui_mail.core.cache_health import CacheDamaged, DiskFull, disk_full
+from tui_mail.core.events import CountsChanged
 from tui_mail.core.service import AccountService, cache_path
+from tui_mail.ui.screens.account_sync import ServiceEvent
 
 
 async def _earlier_session(dovecot: DovecotServer, user: MailUser, data_dir: Path) -> Path:
@@ -154,3 +158,63 @@ async def test_a_cache_error_no_handler_caught_ends_the_app_with_the_sentence(
     shown = capsys.readouterr().err
     assert "is full" in shown and "free some space" in shown
     assert "Traceback" not in shown and "locals" not in shown
+
+
+def damage_the_folder_table_now(path: Path) -> None:
+    """Scribble over every page of the folder table of a cache in use: its rows are
+    checkpointed into the file first (else the WAL still holds them), and a commit after
+    makes every connection drop the pages it cached."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (page_size,) = db.execute("PRAGMA page_size").fetchone()
+    pages = [row[0] for row in db.execute("SELECT pageno FROM dbstat WHERE name = 'folders'")]
+    db.close()
+    assert pages
+    with path.open("r+b") as file:
+        for page in pages:
+            file.seek((page - 1) * page_size)
+            file.write(b"\xa5" * page_size)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("INSERT INTO bodies (folder_id, uid, raw) VALUES (-1, -1, x'00')")
+    db.execute("DELETE FROM bodies WHERE folder_id = -1")
+    db.close()
+
+
+async def test_damage_met_by_the_folder_counts_keeps_the_app_up_and_refills(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """The folder tree's counts are the first read to meet the damage (not the list nor
+    the reader): the app stays up, says the cache is being rebuilt, and ends with the
+    server's UIDs in the cache and the server's STATUS counts in the tree."""
+    dovecot.deliver(
+        mail_user,
+        [make_message(i, subject=f"M{i:03}") for i in range(300)],
+        flags=lambda i: "S" if i % 3 else "",
+    )
+    dovecot.deliver(mail_user, [make_message(i, subject=f"A{i}") for i in range(7)], "Archive")
+    data_dir = tmp_path / "data"
+    path = await _earlier_session(dovecot, mail_user, data_dir)
+    client = other_client(dovecot, mail_user)
+    app = make_app(mail_user, names=("work",), data_dir=data_dir)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await settled(pilot, app)
+            await counts_agree(pilot, app, client, "start-up")
+            damage_the_folder_table_now(path)
+            # What the service posts when counts change: the tree reads the folder table.
+            screen.post_message(ServiceEvent(CountsChanged("work", ("INBOX",))))
+            await wait_for(
+                pilot, lambda: "cache was rebuilt from the server" in status_text(screen)
+            )
+            assert any("rebuilt" in n.message for n in app._notifications)
+            await wait_for(pilot, lambda: len(visible_rows(screen)) == 300)
+            service = app.services["work"]
+            assert sorted(m.uid for m in service.messages("INBOX")) == sorted(
+                server_flags(dovecot, mail_user, "INBOX")
+            )
+            counts = await counts_agree(pilot, app, client, "the rebuild")
+            assert counts["INBOX"] == (300, 100) and counts["Archive"] == (7, 7)
+        assert app.return_code in (None, 0)
+        assert list((data_dir / "cache").glob("*.damaged-*"))
+    finally:
+        client.logout()

@@ -258,6 +258,21 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
     def cached_folders(self) -> list[Folder]:
         return sort_folders(self.store.folders())
 
+    def read_cache(self, read: Callable[[], T], empty: T) -> T:
+        """`read()` for a screen, where damage met reads as `empty`: the store has already
+        fired on_damaged (a CacheProblem event, on which a UI syncs), the cache is set
+        aside and rebuilt at its next access, and that sync refills what is on screen.
+        The CLI reads the store directly, so there damage ends the command with its
+        sentence."""
+        try:
+            return read()
+        except CacheDamaged:
+            return empty
+
+    def screen_folders(self) -> list[Folder]:
+        """cached_folders() for a screen: none when damage is met (see read_cache)."""
+        return self.read_cache(self.cached_folders, list[Folder]())
+
     async def personal_prefix(self) -> str:
         """The server's personal namespace prefix ("INBOX." on Courier); "" if none."""
         from tui_mail.core.folder_names import namespace_prefix  # noqa: PLC0415
