@@ -3,13 +3,18 @@ notification, never a traceback; the list ends up as the server has it."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.test_cache_damage import damage_a_middle_page
+from tests.integration.test_cli import config_text
+from tests.integration.test_disk_faults import fill, integrity
 from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
@@ -218,3 +223,74 @@ async def test_damage_met_by_the_folder_counts_keeps_the_app_up_and_refills(
         assert list((data_dir / "cache").glob("*.damaged-*"))
     finally:
         client.logout()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs, to be filled to the last byte."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(disk)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+async def test_full_disk_at_start_opens_the_cache_read_only_and_says_so(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory, small_disk: Path
+) -> None:
+    """The disk filled up while tui-mail was closed: what was cached is still shown, the
+    status bar and a notification say the disk is full, and the app stays up."""
+    dovecot.deliver(mail_user, [make_message(i, subject=f"M{i:03}") for i in range(40)])
+    data_dir = small_disk / "data"
+    path = await _earlier_session(dovecot, mail_user, data_dir)
+    fill(small_disk)
+    dovecot.deliver(mail_user, [make_message(99, subject="Arrived meanwhile")])
+
+    app = make_app(mail_user, names=("work",), data_dir=data_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        await wait_for(pilot, lambda: screen.status.state("work") == "disk full")
+        assert len(visible_rows(screen)) == 40  # the cache as it was: nothing new stored
+        assert "is full" in status_text(screen) and "read only" in status_text(screen)
+        assert any("is full" in n.message and "read only" in n.message for n in app._notifications)
+    assert app.return_code in (None, 0)
+    (small_disk / "filler").unlink()  # room again: the same cache syncs as usual
+    assert integrity(path) == "ok"
+    later = AccountService(
+        imap_account(dovecot, mail_user, name="work"), data_dir, secret=lambda: mail_user.password
+    )
+    try:
+        assert later.store.disk_full is None
+        await later.sync("INBOX")
+        assert sorted(m.uid for m in later.messages("INBOX")) == sorted(
+            server_flags(dovecot, mail_user, "INBOX")
+        )
+    finally:
+        await later.close()
+
+
+def test_full_disk_with_no_cache_to_read_says_so_and_exits_1(
+    dovecot: DovecotServer, mail_user: MailUser, small_disk: Path, tmp_path: Path
+) -> None:
+    """Nothing cached yet and no room to start a cache: a sentence and status 1 (the
+    interface would show an empty screen that can never fill)."""
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(mail_user.password + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text(config_text(dovecot, mail_user, secret_file))
+    (small_disk / "d").mkdir(mode=0o700)
+    fill(small_disk)
+    env = dict(os.environ, TUI_MAIL_CONFIG=str(config), TUI_MAIL_DATA_DIR=str(small_disk / "d"))
+    env.pop("TUI_MAIL_DEBUG", None)
+    started = subprocess.run(
+        [sys.executable, "-m", "tui_mail"], capture_output=True, text=True, env=env,
+        stdin=subprocess.DEVNULL, timeout=60, check=False,
+    )  # fmt: skip
+    assert started.returncode == 1, started.stderr
+    assert "is full" in started.stderr and "free some space" in started.stderr
+    assert "Traceback" not in started.stderr and "internal error" not in started.stderr

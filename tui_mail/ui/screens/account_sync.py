@@ -105,6 +105,8 @@ class AccountSync:
         if service.store.rebuilt is not None:  # found damaged when opened: set aside
             self._told_rebuilt[name] = service.store.rebuilt
             self.tell_cache(name, service.store.rebuilt.sentence(), error=False)
+        if service.store.disk_full is not None:  # open read only: say so before any sync
+            self.tell_cache(name, str(service.store.disk_full))
         # Both are called on the service's threads: post, and act on our own thread.
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
         service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
@@ -250,7 +252,10 @@ class AccountSync:
             state = "error"
         self.screen.status.progress(0, 0)
         self.screen.status.set_state(name, state)
-        if isinstance(error, CacheError):
+        read_only = self.screen.services[name].store.disk_full
+        if isinstance(error, DiskFull) and read_only is not None:
+            self.screen.status.say(f"{name}: {read_only}", error=True)  # told at start
+        elif isinstance(error, CacheError):
             self.tell_cache(name, str(error))
         else:
             # A connection or login problem goes away by itself once the account is back.
