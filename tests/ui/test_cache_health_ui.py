@@ -294,3 +294,25 @@ def test_full_disk_with_no_cache_to_read_says_so_and_exits_1(
     assert started.returncode == 1, started.stderr
     assert "is full" in started.stderr and "free some space" in started.stderr
     assert "Traceback" not in started.stderr and "internal error" not in started.stderr
+
+
+async def test_head_start_on_a_full_disk_leaves_the_telling_to_the_app(
+    dovecot: DovecotServer, mail_user: MailUser, small_disk: Path
+) -> None:
+    """The CLI begins the first sync before the UI is imported; with the cache open read
+    only it must not stop the start (it raised DiskFull for a folder not in the cache)."""
+    dovecot.deliver(mail_user, [make_message(i) for i in range(5)])
+    data_dir = small_disk / "data"
+    await _earlier_session(dovecot, mail_user, data_dir)
+    fill(small_disk)
+    service = AccountService(
+        imap_account(dovecot, mail_user, name="work"), data_dir, secret=lambda: mail_user.password
+    )
+    try:
+        assert service.store.disk_full is not None
+        service.begin_sync("Elsewhere")  # not in the cache at all
+        assert sorted(m.uid for m in service.messages("INBOX")) == sorted(
+            server_flags(dovecot, mail_user, "INBOX")
+        )
+    finally:
+        await service.close()

@@ -204,6 +204,8 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         join this work instead of queueing behind it. Only for a folder never synced: with
         rows in the cache the first screen needs no network, and work on this thread would
         only compete with the UI's start-up for the GIL."""
+        if self.store.disk_full is not None:  # nothing can be stored: the UI says why
+            return
         if self.store.sync_state(folder).uidvalidity is not None:
             return
         start = self._head_start = HeadStart(folder)
