@@ -336,7 +336,8 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         """The message source: from the cache when there, else from the server (then cached;
         local mail is read from its file each time, never copied)."""
         folder_id = self.store.ensure_folder(folder)
-        raw = self.store.body(folder_id, uid)
+        # A damaged body page: the server's copy (the cache is rebuilt meanwhile).
+        raw = self.read_cache(lambda: self.store.body(folder_id, uid), None)
         if raw is None:
             raw = await self._run(lambda b: b.fetch_raw(folder, uid))
             if raw is None:
