@@ -21,6 +21,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,10 @@ def describe(error: BaseException, path: Path) -> CacheError:
     os_errno = error.errno if isinstance(error, OSError) else None
     if primary == sqlite3.SQLITE_FULL or os_errno in (errno.ENOSPC, errno.EDQUOT):
         return disk_full(path)
+    if primary == sqlite3.SQLITE_IOERR and no_room(path):
+        # Growing the -shm file (at every open of a WAL database) fails as a mere
+        # SQLITE_IOERR_SHMSIZE, "disk I/O error", when the disk is full.
+        return disk_full(path)
     if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or os_errno in (
         errno.EROFS,
         errno.EACCES,
@@ -109,6 +114,14 @@ def describe(error: BaseException, path: Path) -> CacheError:
         f"The cache {path} could not be used: {_reason(error)}. Check the disk and the "
         "file's permissions, then try again."
     )
+
+
+def no_room(path: Path) -> bool:
+    """Whether the disk holding `path` has no free block left (for this user)."""
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
 
 
 def disk_full(path: Path) -> DiskFull:
@@ -225,12 +238,23 @@ class CacheConnection(sqlite3.Connection):
             raise self._translate(error) from error
 
 
-def connect(path: Path, on_damage: Callable[[], None] | None = None) -> CacheConnection:
-    """A CacheConnection to `path` (autocommit; usable from any thread)."""
+def connect(
+    path: Path, on_damage: Callable[[], None] | None = None, *, frozen: bool = False
+) -> CacheConnection:
+    """A CacheConnection to `path` (autocommit; usable from any thread). `frozen`: read
+    only, and without the -shm file a WAL database needs (which a full disk cannot grow):
+    SQLite's `immutable`, so it sees the file as last checkpointed."""
     private_sqlite(path)  # mail is private: 0600 (and so its -wal/-shm), in 0700 folders
+    target: str | Path = path
+    if frozen:
+        target = f"file:{urllib.parse.quote(str(path))}?immutable=1"
     try:
         db = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, factory=CacheConnection
+            target,
+            check_same_thread=False,
+            isolation_level=None,
+            factory=CacheConnection,
+            uri=frozen,
         )
     except sqlite3.Error as error:
         raise describe(error, path) from error

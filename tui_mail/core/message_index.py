@@ -170,10 +170,9 @@ class MergedMessages:
     @staticmethod
     def _dates(source: FolderMessages) -> dict[int, int]:
         try:
-            folder_id = source.store.folder_id(source.folder)
-        except UnknownFolder:
+            return source.store.dates(source.store.folder_id(source.folder))
+        except (UnknownFolder, CacheDamaged):  # see FolderMessages.refresh
             return {}
-        return source.store.dates(folder_id)
 
     def refresh_rows(self) -> None:
         for source in self.sources:
@@ -253,14 +252,14 @@ class ThreadedMessages(FolderMessages):
     def refresh(self) -> None:
         try:
             folder_id = self.store.folder_id(self.folder)
-        except UnknownFolder:
+            # The size last seen is a good enough guess after the first time (and saves a
+            # count over the whole folder on every refresh during a sync).
+            size = len(self._uids) if self._order is not None else self.store.counts(folder_id)[0]
+            if self._deliver is None or size <= BACKGROUND_OVER:
+                self._apply(_thread_folder(self.store, folder_id, self.unread_only))
+                return
+        except (UnknownFolder, CacheDamaged):  # damage: see FolderMessages.refresh
             self._apply(ThreadOrder([], [], [], [], []))
-            return
-        # The size last seen is a good enough guess after the first time (and saves a
-        # count over the whole folder on every refresh during a sync).
-        size = len(self._uids) if self._order is not None else self.store.counts(folder_id)[0]
-        if self._deliver is None or size <= BACKGROUND_OVER:
-            self._apply(_thread_folder(self.store, folder_id, self.unread_only))
             return
         if self._order is None:
             super().refresh()  # the flat order until the threads are ready

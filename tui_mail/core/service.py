@@ -165,6 +165,8 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         join this work instead of queueing behind it. Only for a folder never synced: with
         rows in the cache the first screen needs no network, and work on this thread would
         only compete with the UI's start-up for the GIL."""
+        if self.store.disk_full is not None:  # nothing can be stored: the UI says why
+            return
         if self.store.sync_state(folder).uidvalidity is not None:
             return
         start = self._head_start = HeadStart(folder)
@@ -218,6 +220,21 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
 
     def cached_folders(self) -> list[Folder]:
         return sort_folders(self.store.folders())
+
+    def read_cache(self, read: Callable[[], T], empty: T) -> T:
+        """`read()` for a screen, where damage met reads as `empty`: the store has already
+        fired on_damaged (a CacheProblem event, on which a UI syncs), the cache is set
+        aside and rebuilt at its next access, and that sync refills what is on screen.
+        The CLI reads the store directly, so there damage ends the command with its
+        sentence."""
+        try:
+            return read()
+        except CacheDamaged:
+            return empty
+
+    def screen_folders(self) -> list[Folder]:
+        """cached_folders() for a screen: none when damage is met (see read_cache)."""
+        return self.read_cache(self.cached_folders, list[Folder]())
 
     async def personal_prefix(self) -> str:
         """The server's personal namespace prefix ("INBOX." on Courier); "" if none."""
@@ -280,7 +297,8 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         """The message source: from the cache when there, else from the server (then cached;
         local mail is read from its file each time, never copied)."""
         folder_id = self.store.ensure_folder(folder)
-        raw = self.store.body(folder_id, uid)
+        # A damaged body page: the server's copy (the cache is rebuilt meanwhile).
+        raw = self.read_cache(lambda: self.store.body(folder_id, uid), None)
         if raw is None:
             raw = await self._run(lambda b: b.fetch_raw(folder, uid))
             if raw is None:

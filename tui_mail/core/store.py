@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_mail.core import cache_health, store_summaries
-from tui_mail.core.cache_health import CacheConnection, CacheError, Rebuilt
+from tui_mail.core.cache_health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary
 from tui_mail.core.pending import PendingAction
 from tui_mail.core.pending_queue import PendingQueue
-from tui_mail.core.store_open import open_cache
+from tui_mail.core.store_open import open_cache, open_frozen
 from tui_mail.core.store_summaries import SUMMARY_COLUMNS
 
 
@@ -62,13 +62,26 @@ class Store:
         self.on_damaged: Callable[[], object] | None = None
         """Called when SQLite first reports damage, inside the failing call: no store use."""
         self._damaged: str | None = None
+        self.disk_full: DiskFull | None = None
+        """Set when the disk was too full to open the cache for writing: it is open read
+        only (what was cached can be read; every write raises DiskFull)."""
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._checking: cache_health.DeepCheck | None = None
         self._db = self._open()
 
     def _open(self) -> CacheConnection:
-        db, rebuilt = open_cache(self.path, self.queue, self._mark_damaged)
+        try:
+            db, rebuilt = open_cache(self.path, self.queue, self._mark_damaged)
+        except DiskFull as full:
+            db = open_frozen(self.path, full)  # else `full` goes on: nothing to show
+            db.on_damage = self._mark_damaged
+            self.disk_full = DiskFull(
+                f"The disk holding {self.path.parent} is full, so the cache is open read "
+                "only: the mail cached so far can be read, but new mail is not stored and "
+                "syncs stop. Free some space, then start tui-mail again."
+            )
+            return db
         self.rebuilt = rebuilt or self.rebuilt
         self._checking = cache_health.DeepCheck(self.path)
         return db
@@ -121,7 +134,8 @@ class Store:
         self._settle()
         reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if reader is None:
-            reader = cache_health.connect(self.path, self._mark_damaged)
+            frozen = self.disk_full is not None
+            reader = cache_health.connect(self.path, self._mark_damaged, frozen=frozen)
             self._local.reader = reader
             with self._lock:
                 self._readers.append(reader)
@@ -141,10 +155,16 @@ class Store:
                 with contextlib.suppress(CacheError):  # else the next start's check finds it
                     cache_health.set_aside(self.path)
 
+    def _writable(self) -> None:
+        """Refuse a write, in words, while the cache is open read only (a full disk)."""
+        if self.disk_full is not None:  # the sentence of the start, whoever meets it
+            raise DiskFull(str(self.disk_full))
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._settle()
+            self._writable()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -229,6 +249,7 @@ class Store:
             row = self._db.execute("SELECT id FROM folders WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 return int(row[0])
+            self._writable()
             cursor = self._db.execute("INSERT INTO folders (name) VALUES (?)", (name,))
             return int(cursor.lastrowid or 0)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui_mail.core import cache_health
-from tui_mail.core.cache_health import CacheConnection, CacheError, Rebuilt
+from tui_mail.core.cache_health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.pending_queue import PendingQueue, move_from_cache
 
 SCHEMA_VERSION = 3
@@ -91,6 +91,24 @@ def open_cache(
     move_from_cache(db, queue)
     db.on_damage = on_damage
     return db, rebuilt
+
+
+def open_frozen(path: Path, full: DiskFull) -> CacheConnection:
+    """The cache, read only, when the disk is too full to open it for writing (a WAL
+    database's -shm file cannot grow): what was cached can still be read. Raises `full`
+    when there is nothing to read (no cache yet, an old layout, damage)."""
+    if not path.exists() or path.stat().st_size == 0:
+        raise full
+    db = cache_health.connect(path, frozen=True)
+    try:
+        problem = cache_health.check(db, path)
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+    except CacheError:
+        problem, version = "unreadable", None
+    if problem is not None or version != SCHEMA_VERSION:
+        db.close()
+        raise full
+    return db
 
 
 def configure(db: sqlite3.Connection) -> None:

@@ -105,6 +105,8 @@ class AccountSync:
         if service.store.rebuilt is not None:  # found damaged when opened: set aside
             self._told_rebuilt[name] = service.store.rebuilt
             self.tell_cache(name, service.store.rebuilt.sentence(), error=False)
+        if service.store.disk_full is not None:  # open read only: say so before any sync
+            self.tell_cache(name, str(service.store.disk_full))
         # Both are called on the service's threads: post, and act on our own thread.
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
         service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
@@ -121,7 +123,7 @@ class AccountSync:
                 return False
             folders = frozenset(
                 f.name
-                for f in service.cached_folders()
+                for f in service.screen_folders()
                 if f.role in (FolderRole.SENT, FolderRole.DRAFTS)
             )
             known = self._own[row.ref.account] = (
@@ -250,7 +252,10 @@ class AccountSync:
             state = "error"
         self.screen.status.progress(0, 0)
         self.screen.status.set_state(name, state)
-        if isinstance(error, CacheError):
+        read_only = self.screen.services[name].store.disk_full
+        if isinstance(error, DiskFull) and read_only is not None:
+            self.screen.status.say(f"{name}: {read_only}", error=True)  # told at start
+        elif isinstance(error, CacheError):
             self.tell_cache(name, str(error))
         else:
             # A connection or login problem goes away by itself once the account is back.
@@ -291,6 +296,10 @@ class AccountSync:
             self._refilled[name] = rebuilt
             if rebuilt is not self._told_rebuilt.get(name):
                 self.tell_cache(name, rebuilt.sentence(), error=False)
+            # The rebuilt cache knows only this folder: the list and STATUS counts of the
+            # others come back too, so the tree shows the server's counts again.
+            await self.refresh_folders(name)
+            self.update_counts(name)
             screen.status.say(
                 f"{name}: the cache was rebuilt from the server ({folder}: {result.total} "
                 f"messages); the damaged one was set aside as {rebuilt.moved_to.name}"
@@ -326,21 +335,27 @@ class AccountSync:
         """Show the cache's counts of `account`'s folders (kept by the service: shifted by
         each action, confirmed by the server's STATUS; see core/service_counts.py)."""
         tree = self.screen.folder_tree
-        store = self.screen.services[account].store
-        for folder in self.screen.services[account].cached_folders():
+        service = self.screen.services[account]
+        store = service.store
+
+        def cached_unseen(name: str) -> int:
+            return store.counts(store.folder_id(name))[1]
+
+        # Damage met by these reads leaves the counts shown as they were (read_cache).
+        for folder in service.screen_folders():
             if not folder.selectable:  # no counts; its label keeps the tree's dim style
                 continue
             unread = folder.unseen
             if unread is None:  # never counted by the server (listed offline): the cache's
                 with contextlib.suppress(LookupError):
-                    unread = store.counts(store.folder_id(folder.name))[1]
+                    unread = service.read_cache(partial(cached_unseen, folder.name), 0)
             name = folder.display_name if folder.role is None else folder.role.value.title()
             tree.update_count(FolderKey(account, folder.name), name, unread or 0)
         if len(self.screen.services) > 1:
             inboxes = sum(
                 f.unseen or 0
                 for service in self.screen.services.values()
-                for f in service.cached_folders()
+                for f in service.screen_folders()
                 if f.role is FolderRole.INBOX
             )
             tree.update_count(FolderKey("", UNIFIED), "All inboxes", inboxes)

@@ -236,7 +236,7 @@ class MainScreen(Screen[None]):
         self._show_tree()
 
     def _show_tree(self) -> None:
-        accounts = {name: s.cached_folders() for name, s in self.services.items()}
+        accounts = {name: s.screen_folders() for name, s in self.services.items()}
         for name, folders in accounts.items():
             if not folders:  # never connected: at least the inbox, from the cache
                 from tui_mail.core.models import Folder  # noqa: PLC0415

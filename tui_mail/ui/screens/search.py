@@ -51,11 +51,11 @@ class Search:
         words = [w for w in query.split() if ":" not in w]
         self.screen.searching = query
         try:
-            folder_id = store.folder_id(key.folder)
+            folder_id = service.read_cache(lambda: store.folder_id(key.folder), None)
         except LookupError:
             folder_id = None
         if folder_id is not None and words:
-            cached = store.search_cached(folder_id, words)
+            cached = service.read_cache(lambda: store.search_cached(folder_id, words), list[int]())
             self.screen.messages.set_source(
                 FolderMessages(key.account, store, key.folder, only_uids=cached)
             )

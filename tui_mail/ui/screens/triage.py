@@ -62,7 +62,8 @@ class Triage:
         return refs
 
     def _has_flag(self, ref: MessageRef, flag: Flag) -> bool:
-        summary = self.screen.services[ref.account].summary(ref.folder, ref.uid)
+        service = self.screen.services[ref.account]
+        summary = service.read_cache(lambda: service.summary(ref.folder, ref.uid), None)
         return summary is not None and flag in summary.flags
 
     def toggle_read(self) -> None:
@@ -128,7 +129,7 @@ class Triage:
             )
             return
         account = accounts.pop()
-        folders = self.screen.services[account].cached_folders()
+        folders = self.screen.services[account].screen_folders()
         names = [f.name for f in folders if f.selectable]
 
         def chosen(folder: str | None) -> None:
