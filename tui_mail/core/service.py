@@ -34,6 +34,7 @@ from tui_mail.core.backends import MailBackend
 from tui_mail.core.cache_health import CacheDamaged
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.events import CacheProblem, Event, FolderChanged
+from tui_mail.core.folder_names import namespace_prefix
 from tui_mail.core.folder_roles import sort_folders
 from tui_mail.core.head_start import HeadStart
 from tui_mail.core.headers import FLAG_NAMES
@@ -79,8 +80,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         self.store.on_damaged = lambda: self._emit(CacheProblem(account.name, _DAMAGED))
         self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
         self._secret = secret or self._default_secret
-        # The backend's own index (maildir, POP3) lives beside this cache, not in the
-        # user data directory whatever data_dir was given.
+        # The backend's own index (maildir, POP3) lives beside this cache, never elsewhere.
         self._backend_factory = backend_factory or partial(default_backend, data_dir=data_dir)
         self._backend_made: MailBackend | None = None
         self._backend_lock = threading.Lock()
@@ -222,15 +222,12 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         return sort_folders(self.store.folders())
 
     def read_cache(self, read: Callable[[], T], empty: T) -> T:
-        """`read()` for a screen, where damage met reads as `empty`: the store has already
-        fired on_damaged (a CacheProblem event, on which a UI syncs), the cache is set
-        aside and rebuilt at its next access, and that sync refills what is on screen.
-        The CLI reads the store directly, so there damage ends the command with its
-        sentence."""
-        try:
+        """`read()` for a screen; damage met reads as `empty` (the store fired on_damaged: a
+        UI syncs on that CacheProblem, which rebuilds and refills). The CLI reads the store
+        directly: there damage ends the command with its sentence."""
+        with contextlib.suppress(CacheDamaged):
             return read()
-        except CacheDamaged:
-            return empty
+        return empty
 
     def screen_folders(self) -> list[Folder]:
         """cached_folders() for a screen: none when damage is met (see read_cache)."""
@@ -238,8 +235,6 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
 
     async def personal_prefix(self) -> str:
         """The server's personal namespace prefix ("INBOX." on Courier); "" if none."""
-        from tui_mail.core.folder_names import namespace_prefix  # noqa: PLC0415
-
         return await self._run(namespace_prefix)
 
     async def create_folder(self, name: str) -> None:
