@@ -15,11 +15,11 @@ client that starts TLS on connecting (IMAP on 993, POP3 on 995), the handshake n
 from __future__ import annotations
 
 import contextlib
-import socket
 import socketserver
-import threading
 import time
 from dataclasses import dataclass, field
+
+from tests.support.loopback_server import LoopbackServer, OwnedServer
 
 USER, PASSWORD = "hostile", "hostile-pa55"
 HANDSHAKE_RECORD = b"\x16\x03\x03\x40\x00" + b"\x00" * 16384
@@ -47,7 +47,7 @@ def _message(n: int) -> bytes:
 
 
 class _Connection(socketserver.StreamRequestHandler):
-    server: _Server
+    server: OwnedServer
 
     def send(self, data: bytes) -> None:
         drip = self.server.owner.script.drip
@@ -107,39 +107,13 @@ class _Connection(socketserver.StreamRequestHandler):
         return True
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: HostilePop3
-
-
-class HostilePop3:
+class HostilePop3(LoopbackServer):
     """The server; use as a context manager."""
 
     def __init__(self, script: Pop3Script) -> None:
+        super().__init__(_Connection)
         self.script = script
         self.seen = Pop3Seen()
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        self._server = _Server(("127.0.0.1", 0), _Connection)
-        self._server.owner = self
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def __enter__(self) -> HostilePop3:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        with self.lock:
-            for sock in self.sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
 
 
 def tls_drip(every: float = 0.3) -> HostilePop3:

@@ -11,12 +11,11 @@ tests/support/smtp.py, which cannot be made to misbehave at the byte level).
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import socketserver
-import threading
 import time
 from dataclasses import dataclass, field
+
+from tests.support.loopback_server import LoopbackServer, OwnedServer
 
 
 @dataclass
@@ -32,7 +31,7 @@ class SmtpSeen:
 
 
 class _Connection(socketserver.StreamRequestHandler):
-    server: _Server
+    server: OwnedServer
 
     def send(self, data: bytes) -> None:
         drip = self.server.owner.script.drip
@@ -73,36 +72,10 @@ class _Connection(socketserver.StreamRequestHandler):
             return
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: HostileSmtp
-
-
-class HostileSmtp:
+class HostileSmtp(LoopbackServer):
     """The server; use as a context manager."""
 
     def __init__(self, script: SmtpScript) -> None:
+        super().__init__(_Connection)
         self.script = script
         self.seen = SmtpSeen()
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        self._server = _Server(("127.0.0.1", 0), _Connection)
-        self._server.owner = self
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def __enter__(self) -> HostileSmtp:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        with self.lock:
-            for sock in self.sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
