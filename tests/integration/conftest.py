@@ -8,7 +8,7 @@ import pytest
 from tests.support.accounts import imap_account
 from tests.support.dovecot import DovecotServer, MailUser
 from tui_mail.config import AccountConfig
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 
 
 @pytest.fixture

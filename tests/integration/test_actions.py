@@ -16,9 +16,9 @@ from tests.support.accounts import (
     without,
 )
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.errors import UsageError
 from tui_mail.core.models import Flag
-from tui_mail.core.service import AccountService
 
 
 async def synced(service: AccountService, server: DovecotServer, user: MailUser,

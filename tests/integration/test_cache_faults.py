@@ -26,7 +26,7 @@ from tests.integration.test_cli import config_text
 from tests.integration.test_sync_resume import server_state
 from tests.support.accounts import other_client
 from tests.support.dovecot import DovecotServer, MailUser, make_message
-from tui_mail.core.store import Store
+from tui_mail.core.store.cache import Store
 
 ITERATIONS = int(os.environ.get("TUI_MAIL_FAULT_ITERATIONS", "6"))
 SEED = int(os.environ.get("TUI_MAIL_FAULT_SEED", "1214"))

@@ -15,7 +15,7 @@ from tui_mail.core.errors import (
     InsecureConnectionRefused,
     TlsError,
 )
-from tui_mail.core.imap import ImapSession
+from tui_mail.core.imap.session import ImapSession
 
 
 def connect(account: AccountConfig, password: str, **timeouts: float) -> ImapSession:

@@ -12,9 +12,9 @@ from tests.integration.conftest import ServiceFactory
 from tests.integration.test_idle import Recorder, new_mail_with, state_is
 from tests.support.accounts import imap_account, other_client
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
-from tui_mail.core.events import NewMail, PendingChanged
+from tui_mail.core.account.events import NewMail, PendingChanged
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.models import Flag
-from tui_mail.core.service import AccountService
 
 
 def status(server: DovecotServer, user: MailUser, folders: list[str]) -> dict[str, Any]:

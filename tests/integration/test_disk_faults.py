@@ -24,8 +24,8 @@ from tests.integration.test_cli import config_text
 from tests.support.accounts import server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tui_mail.config import load_config
-from tui_mail.core.service import cache_path
-from tui_mail.core.store import Store
+from tui_mail.core.account.service import cache_path
+from tui_mail.core.store.cache import Store
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

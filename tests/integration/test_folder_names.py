@@ -19,9 +19,9 @@ from tests.support.accounts import imap_account, server_subjects
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tests.ui.conftest import main_screen, settled, wait_for
 from tui_mail.config import AppConfig
-from tui_mail.core.backends.imap import ImapBackend
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.errors import ServerError
-from tui_mail.core.service import AccountService
+from tui_mail.core.imap.backend import ImapBackend
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.screens.folder_picker import FolderPicker
 

@@ -1,4 +1,4 @@
-"""The head start (core/head_start.py): the CLI begins the first folder's sync before the
+"""The head start (core/account/head_start.py): the CLI begins the first folder's sync before the
 UI is imported; the app's later connect() and sync() join it. Real Dovecot."""
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ from tests.support.hostile_pop3 import PASSWORD, HostilePop3, Pop3Script, tls_dr
 from tests.support.measured_run import run_cli
 from tests.support.pty_app import PtyApp
 from tui_mail.config import AccountConfig, Pop3Config, ServerConfig
-from tui_mail.core.backends.pop3 import Pop3Backend
 from tui_mail.core.errors import ConnectionFailed, ServerTimeout
-from tui_mail.core.imap import ImapSession
-from tui_mail.core.pop3 import Pop3Session
+from tui_mail.core.imap.session import ImapSession
+from tui_mail.core.pop3.backend import Pop3Backend
+from tui_mail.core.pop3.session import Pop3Session
 
 DEADLINE = 1
 

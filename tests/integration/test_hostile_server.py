@@ -19,9 +19,9 @@ import pytest
 
 from tests.support.hostile_imap import PASSWORD, HostileImap, Script
 from tests.support.measured_run import run_cli
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.errors import ConnectionFailed, ServerMisbehaved, ServerTimeout
-from tui_mail.core.imap import ImapSession
-from tui_mail.core.service import AccountService
+from tui_mail.core.imap.session import ImapSession
 
 DEADLINE = 1
 """server_timeout_seconds for the fast cases."""

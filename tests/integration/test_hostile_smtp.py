@@ -20,11 +20,11 @@ from tests.support.hostile_smtp import HostileSmtp, SmtpScript
 from tests.support.measured_run import run_cli
 from tests.support.pty_app import PtyApp
 from tui_mail.config import AccountConfig, ServerConfig
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.errors import ServerTimeout
-from tui_mail.core.outbox import Outbox
-from tui_mail.core.sending import NotSent, send
-from tui_mail.core.service import AccountService
-from tui_mail.core.smtp import SmtpTransport
+from tui_mail.core.sending.outbox import Outbox
+from tui_mail.core.sending.send import NotSent, send
+from tui_mail.core.sending.smtp import SmtpTransport
 
 DEADLINE = 2
 

@@ -13,9 +13,9 @@ from tests.integration.conftest import ServiceFactory
 from tests.support.accounts import imap_account, other_client
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig
-from tui_mail.core.events import ConnectionState, Event, FolderChanged, NewMail
-from tui_mail.core.idle import IdleWatcher
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.events import ConnectionState, Event, FolderChanged, NewMail
+from tui_mail.core.account.service import AccountService
+from tui_mail.core.imap.idle import IdleWatcher
 
 
 class Recorder:

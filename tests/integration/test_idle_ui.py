@@ -9,7 +9,7 @@ from tests.support.accounts import imap_account
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import settled, visible_rows, wait_for
 from tui_mail.config import AccountConfig, AppConfig
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
 
 

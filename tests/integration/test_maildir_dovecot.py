@@ -10,9 +10,9 @@ from pathlib import Path
 from tests.support.accounts import other_client, server_flags, server_subjects
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig
-from tui_mail.core.backends.maildir import MaildirBackend
+from tui_mail.core.account.service import AccountService
+from tui_mail.core.maildir.backend import MaildirBackend
 from tui_mail.core.models import Flag
-from tui_mail.core.service import AccountService
 
 
 async def test_dovecot_and_the_maildir_backend_share_one_maildir(

@@ -27,19 +27,19 @@ from tests.support.setup_servers import (
     smtp_server,
 )
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
-from tui_mail.core import credentials
-from tui_mail.core.errors import AuthenticationFailed, CredentialsUnavailable
-from tui_mail.core.imap import ImapSession
-from tui_mail.core.oauth2 import (
+from tui_mail.core.account.service import AccountService
+from tui_mail.core.auth import credentials
+from tui_mail.core.auth.oauth2 import (
     Endpoints,
     OAuth2Error,
     TokenSet,
     poll_device_authorization,
     start_device_authorization,
 )
-from tui_mail.core.service import AccountService
-from tui_mail.core.smtp import SmtpTransport
-from tui_mail.core.tls import client_context
+from tui_mail.core.errors import AuthenticationFailed, CredentialsUnavailable
+from tui_mail.core.imap.session import ImapSession
+from tui_mail.core.net.tls import client_context
+from tui_mail.core.sending.smtp import SmtpTransport
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "oauser"
@@ -413,7 +413,7 @@ def test_browser_sign_in_then_xoauth2_login_to_dovecot(
     file_keyring: Path,
 ) -> None:  # fmt: skip
     from tests.integration.test_oauth2_loopback import Browser  # noqa: PLC0415
-    from tui_mail.core.oauth2 import sign_in  # noqa: PLC0415
+    from tui_mail.core.auth.oauth2 import sign_in  # noqa: PLC0415
 
     account = oauth_account(provider, ca.bundle_with(oauth_dovecot.ca_pem),
                             port=oauth_dovecot.imaps_port)  # fmt: skip

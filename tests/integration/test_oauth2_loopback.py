@@ -25,9 +25,9 @@ from tests.support.setup_servers import (
     read_file_keyring,
 )
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
-from tui_mail.core import credentials, oauth2
+from tui_mail.core.auth import credentials, oauth2
+from tui_mail.core.auth.oauth2 import OAuth2Error, TokenSet
 from tui_mail.core.errors import ConnectionFailed
-from tui_mail.core.oauth2 import OAuth2Error, TokenSet
 
 AUTHORIZE = "https://accounts.example.test/authorize"
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,7 +137,7 @@ def test_wrong_state_and_denial_are_refused(
 
 
 def test_no_answer_from_the_browser_times_out(provider: OAuthProvider, ca: LocalCA) -> None:
-    from tui_mail.core.oauth2_loopback import loopback_sign_in  # noqa: PLC0415
+    from tui_mail.core.auth.oauth2_loopback import loopback_sign_in  # noqa: PLC0415
 
     port = free_port()
     shown: list[str] = []

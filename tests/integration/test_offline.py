@@ -8,7 +8,7 @@ from tests.integration.conftest import ServiceFactory
 from tests.integration.test_idle import Recorder, state_is
 from tests.support.accounts import imap_account, server_flags, server_subjects
 from tests.support.dovecot import DovecotFactory, make_message
-from tui_mail.core.events import PendingChanged
+from tui_mail.core.account.events import PendingChanged
 from tui_mail.core.models import Flag
 
 

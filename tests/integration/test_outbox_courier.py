@@ -16,10 +16,10 @@ from tests.support.accounts import imap_account
 from tests.support.dovecot import DovecotServer, MailUser
 from tests.support.smtp import SmtpServer
 from tui_mail.config import AccountConfig
-from tui_mail.core.compose import compose_new
-from tui_mail.core.outbox import Outbox
-from tui_mail.core.outbox_courier import OutboxCourier, describe
-from tui_mail.core.sending import NotSent, send_draft
+from tui_mail.core.sending.compose import compose_new
+from tui_mail.core.sending.courier import OutboxCourier, describe
+from tui_mail.core.sending.outbox import Outbox
+from tui_mail.core.sending.send import NotSent, send_draft
 
 
 @pytest.fixture

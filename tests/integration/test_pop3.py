@@ -18,9 +18,9 @@ import pytest
 from tests.integration.test_idle import Recorder, new_mail_with
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig, Pop3Config
-from tui_mail.core.backends.pop3 import Pop3Backend
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.errors import AuthenticationFailed, InsecureConnectionRefused, TlsError
-from tui_mail.core.service import AccountService
+from tui_mail.core.pop3.backend import Pop3Backend
 
 DAY = 86400.0
 
@@ -182,7 +182,7 @@ async def test_periodic_check_through_the_service_brings_new_mail(
     dovecot.deliver(mail_user, [make_message(1, subject="Before")])
     service, backend = make_service(pop3_account(dovecot, mail_user, tmp_path / "Mail"), mail_user)
     await service.sync("INBOX")  # the UI's first sync; later ones come from the check
-    monkeypatch.setattr("tui_mail.core.backends.pop3.CHECK_INTERVAL_SECONDS", 0.2)
+    monkeypatch.setattr("tui_mail.core.pop3.backend.CHECK_INTERVAL_SECONDS", 0.2)
     events = Recorder(service)
     service.start_watching()
     try:
@@ -298,7 +298,7 @@ def test_pop3_table_settings_are_read_written_and_checked(tmp_path: Path) -> Non
 
 
 def test_oauth2_initial_responses_match_the_published_examples() -> None:
-    from tui_mail.core.pop3 import oauthbearer_response, xoauth2_response  # noqa: PLC0415
+    from tui_mail.core.pop3.session import oauthbearer_response, xoauth2_response  # noqa: PLC0415
 
     # Google's XOAUTH2 documentation example.
     assert xoauth2_response(

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.quiet_idle_server import QuietIdleServer
 from tui_mail.config import AccountConfig, ServerConfig
-from tui_mail.core.idle import IdleWatcher
+from tui_mail.core.imap.idle import IdleWatcher
 
 MESSAGE = b"From: a@example.org\r\nSubject: Fresh\r\n\r\nHello\r\n"
 

@@ -16,10 +16,10 @@ from tests.integration.test_idle import (
 from tests.support.accounts import server_flags, server_subjects
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig
-from tui_mail.core.events import ConnectionState
-from tui_mail.core.idle import IdleWatcher
+from tui_mail.core.account.events import ConnectionState
+from tui_mail.core.account.service import AccountService
+from tui_mail.core.imap.idle import IdleWatcher
 from tui_mail.core.models import Flag
-from tui_mail.core.service import AccountService
 
 
 async def test_kick_during_idle_reconnects_and_mail_still_arrives(

@@ -16,7 +16,7 @@ from tests.integration.conftest import ServiceFactory
 from tests.support.accounts import imap_account, other_client
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 
 # (subject, Date header, arrival): written in one month, arrived in another.
 MESSAGES = [

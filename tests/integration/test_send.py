@@ -25,11 +25,11 @@ from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.support.smtp import SmtpServer
 from tui_mail.config import AccountConfig
-from tui_mail.core.compose import compose_new
 from tui_mail.core.errors import UsageError
-from tui_mail.core.outbox import Outbox
-from tui_mail.core.sending import NotSent, SendReport, flush_outbox, send, send_draft
-from tui_mail.core.smtp import SmtpTransport
+from tui_mail.core.sending.compose import compose_new
+from tui_mail.core.sending.outbox import Outbox
+from tui_mail.core.sending.send import NotSent, SendReport, flush_outbox, send, send_draft
+from tui_mail.core.sending.smtp import SmtpTransport
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

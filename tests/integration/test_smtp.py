@@ -20,7 +20,6 @@ import trustme
 
 from tests.support.smtp import TOKEN, USER, SmtpServer, free_port, smtp_account
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
-from tui_mail.core.compose import FileAttachment, build_message, compose_new, envelope
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -28,8 +27,9 @@ from tui_mail.core.errors import (
     ServerError,
     TlsError,
 )
-from tui_mail.core.sending import without_bcc
-from tui_mail.core.smtp import (
+from tui_mail.core.sending.compose import FileAttachment, build_message, compose_new, envelope
+from tui_mail.core.sending.send import without_bcc
+from tui_mail.core.sending.smtp import (
     MessageTooLarge,
     RecipientsRefused,
     SendmailTransport,

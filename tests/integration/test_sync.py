@@ -10,8 +10,8 @@ import pytest
 from tests.integration.conftest import ServiceFactory
 from tests.support.accounts import imap_account, other_client, server_flags, without
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.models import Flag
-from tui_mail.core.service import AccountService
 
 
 def deliver(server: DovecotServer, user: MailUser, count: int, start: int = 0, **kw: str) -> None:
@@ -151,7 +151,7 @@ async def test_twenty_thousand_messages(
         fetched = client.fetch([m.uid for m in sample], ["ENVELOPE"])
     finally:
         client.logout()
-    from tui_mail.core.charsets import decode_encoded_words  # noqa: PLC0415
+    from tui_mail.core.message.charsets import decode_encoded_words  # noqa: PLC0415
 
     for message in sample:
         envelope = fetched[message.uid][b"ENVELOPE"]

@@ -16,7 +16,7 @@ from tests.support.accounts import imap_account
 from tests.support.dovecot import DovecotServer, MailUser
 from tests.support.setup_servers import FileKeyring, LocalCA, smtp_server
 from tui_mail.config import AccountConfig, AppConfig
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.screens.main import MainScreen
 

@@ -19,9 +19,9 @@ from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
 from tests.ui.test_counts_ui import counts_agree
-from tui_mail.core.cache_health import DiskFull, disk_full
-from tui_mail.core.events import CountsChanged
-from tui_mail.core.service import AccountService, cache_path
+from tui_mail.core.account.events import CountsChanged
+from tui_mail.core.account.service import AccountService, cache_path
+from tui_mail.core.store.health import DiskFull, disk_full
 from tui_mail.ui.screens.account_sync import ServiceEvent
 
 

@@ -22,10 +22,10 @@ from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.support.smtp import SmtpServer
 from tests.ui.conftest import settled, visible_rows, wait_for
 from tui_mail.config import AccountConfig, AppConfig
-from tui_mail.core.compose import Draft, FileAttachment, compose_new
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.demo import demo_config
-from tui_mail.core.outbox import Outbox
-from tui_mail.core.service import AccountService
+from tui_mail.core.sending.compose import Draft, FileAttachment, compose_new
+from tui_mail.core.sending.outbox import Outbox
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.draft_autosave import DraftAutosave, draft_from_json, draft_to_json
 from tui_mail.ui.screens.compose import ComposeScreen

@@ -23,7 +23,7 @@ from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.support.smtp import SmtpServer
 from tests.ui.conftest import AppFactory, settled, wait_for
 from tui_mail.config import AccountConfig, AppConfig
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.screens.compose import ComposeScreen
 from tui_mail.ui.screens.folder_picker import FolderPicker

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from tests.support.dovecot import MailUser
 from tests.ui.conftest import AppFactory, settled, wait_for
-from tui_mail.core import credentials
+from tui_mail.core.auth import credentials
 from tui_mail.ui.screens.doctor import DoctorScreen
 
 

@@ -12,7 +12,7 @@ from tests.support.hostile_imap import PASSWORD, HostileImap, Script
 from tests.support.pty_app import PtyApp
 from tests.ui.conftest import wait_for
 from tui_mail.config import AccountConfig, AppConfig
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.screens.main import MainScreen
 

@@ -9,7 +9,7 @@ from typing import Any
 from tests.support.accounts import imap_account, server_flags, server_subjects
 from tests.support.dovecot import DovecotFactory, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 
 
 async def test_offline_start_reads_the_cache_keeps_triage_and_reconnects(

@@ -9,7 +9,7 @@ from tests.integration.test_pop3 import pop3_account
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import visible_rows, wait_for
 from tui_mail.config import AccountConfig, AppConfig
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.screens.main import MainScreen
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_mail.core.attachments import (
+from tui_mail.core.message.attachments import (
     OpenFailed,
     SaveFailed,
     default_download_dir,

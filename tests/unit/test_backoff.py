@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tui_mail.config import AccountConfig, ServerConfig
-from tui_mail.core.idle import Backoff, ConnectionDead, IdleWatcher, _changes
+from tui_mail.core.imap.idle import Backoff, ConnectionDead, IdleWatcher, _changes
 
 
 def test_the_ceiling_doubles_from_one_second_up_to_five_minutes() -> None:

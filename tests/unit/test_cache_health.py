@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tui_mail.core import cache_health
-from tui_mail.core.cache_health import CacheDamaged, CacheReadOnly, DiskFull
-from tui_mail.core.pending import PendingAction
-from tui_mail.core.pending_queue import PendingQueue, move_from_cache
-from tui_mail.core.store import Store
+from tui_mail.core.store import health as cache_health
+from tui_mail.core.store.cache import Store
+from tui_mail.core.store.health import CacheDamaged, CacheReadOnly, DiskFull
+from tui_mail.core.store.pending import PendingAction
+from tui_mail.core.store.pending_queue import PendingQueue, move_from_cache
 
 
 def sqlite_error(path: Path, sql: str, *, uri: bool = False) -> sqlite3.Error:

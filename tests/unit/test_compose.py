@@ -11,7 +11,9 @@ import pytest
 
 from tests.support.dovecot import make_message
 from tui_mail.config import AccountConfig
-from tui_mail.core.compose import (
+from tui_mail.core.errors import UsageError
+from tui_mail.core.models import Flag
+from tui_mail.core.sending.compose import (
     DRAFT_INFO_HEADER,
     FileAttachment,
     Origin,
@@ -24,8 +26,6 @@ from tui_mail.core.compose import (
     preview,
     reopen_draft,
 )
-from tui_mail.core.errors import UsageError
-from tui_mail.core.models import Flag
 
 ME = AccountConfig(
     name="work", email="me@example.org", display_name="Mé Myself",

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tui_mail.core.compose import Origin
 from tui_mail.core.models import Flag
-from tui_mail.core.outbox import Outbox, OutboxBusy, OutboxError
-from tui_mail.core.sending import without_bcc
+from tui_mail.core.sending.compose import Origin
+from tui_mail.core.sending.outbox import Outbox, OutboxBusy, OutboxError
+from tui_mail.core.sending.send import without_bcc
 
 MESSAGE = b"From: me@example.org\r\nTo: a@example.org\r\nSubject: Hi\r\n\r\nBody\r\n"
 
@@ -81,7 +81,7 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_half_entry(tmp_path: Path) -
     script = textwrap.dedent(f"""
         import resource, signal, sys
         from pathlib import Path
-        from tui_mail.core.outbox import Outbox, OutboxError
+        from tui_mail.core.sending.outbox import Outbox, OutboxError
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
         try:
@@ -145,7 +145,7 @@ def test_the_wire_copy_drops_only_the_bcc_header(raw: bytes, expected: bytes) ->
 
 
 def test_only_network_failures_and_unfiled_copies_retry_by_themselves(tmp_path: Path) -> None:
-    from tui_mail.core.sending import retries_by_itself  # noqa: PLC0415
+    from tui_mail.core.sending.send import retries_by_itself  # noqa: PLC0415
 
     outbox = Outbox(tmp_path)
     entry = outbox.get(add(outbox))

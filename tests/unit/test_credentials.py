@@ -16,7 +16,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
-from tui_mail.core.credentials import (
+from tui_mail.core.auth.credentials import (
     KEYRING_SERVICE,
     get_oauth2_token,
     get_password,
@@ -342,7 +342,7 @@ def test_oauth2_without_keyring_backend() -> None:
 
 def test_importing_config_and_credentials_loads_neither_keyring_nor_textual() -> None:
     code = (
-        "import sys, tui_mail.config, tui_mail.core.credentials\n"
+        "import sys, tui_mail.config, tui_mail.core.auth.credentials\n"
         "print(sorted(m for m in ('keyring', 'textual') if m in sys.modules))"
     )
     result = subprocess.run(

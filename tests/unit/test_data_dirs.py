@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.dovecot import make_message
 from tui_mail.config import AccountConfig, config_path, data_path
-from tui_mail.core.service import AccountService
+from tui_mail.core.account.service import AccountService
 
 
 def test_the_run_has_its_own_home_and_xdg_directories(

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tui_mail.core.errors import ConnectionFailed, ServerError
-from tui_mail.core.fetch_stream import FetchStream
+from tui_mail.core.imap.fetch_stream import FetchStream
 
 
 class ScriptedImap:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.unit.test_store import row
-from tui_mail.core.correspondents import recipients_label
+from tui_mail.core.message.correspondents import recipients_label
 from tui_mail.core.models import Flag, Folder, FolderRole
-from tui_mail.core.store import Store
+from tui_mail.core.store.cache import Store
 
 
 def counts(store: Store) -> dict[str, tuple[int | None, int | None]]:

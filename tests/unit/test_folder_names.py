@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_mail.core.folder_names import resolve_folder
+from tui_mail.core.folders.names import resolve_folder
 from tui_mail.core.models import Folder, FolderRole
 
 COURIER = [

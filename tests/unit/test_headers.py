@@ -1,6 +1,6 @@
 """The sync-time header parser: what the message list will show for each message."""
 
-from tui_mail.core.headers import parse_address, parse_date, parse_flags, summary_row
+from tui_mail.core.message.headers import parse_address, parse_date, parse_flags, summary_row
 from tui_mail.core.models import Flag
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_mail.core.attachments import save_attachment
-from tui_mail.core.mime import attachment_data, format_rendered, render_message
+from tui_mail.core.message.attachments import save_attachment
+from tui_mail.core.message.mime import attachment_data, format_rendered, render_message
 from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS, message_text
 
 CORPUS = Path(__file__).parent.parent / "data" / "hostile"

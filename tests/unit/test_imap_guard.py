@@ -10,8 +10,8 @@ import pytest
 
 from tests.unit.test_fetch_stream import ScriptedImap
 from tui_mail.core.errors import ServerMisbehaved
-from tui_mail.core.fetch_stream import FetchStream
-from tui_mail.core.imap_guard import Watchdog, nesting_depth
+from tui_mail.core.imap.fetch_stream import FetchStream
+from tui_mail.core.imap.guard import Watchdog, nesting_depth
 
 
 def test_nesting_depth_counts_parentheses_outside_quoted_strings() -> None:

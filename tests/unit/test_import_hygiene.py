@@ -14,10 +14,10 @@ def _modules_after(statement: str) -> set[str]:
 
 def test_core_does_not_import_textual() -> None:
     modules = _modules_after(
-        "import tui_mail.core.service, tui_mail.core.sync, tui_mail.core.mime, "
-        "tui_mail.core.credentials, tui_mail.config"
+        "import tui_mail.core.account.service, tui_mail.core.imap.sync, "
+        "tui_mail.core.message.mime, tui_mail.core.auth.credentials, tui_mail.config"
     )
-    assert "tui_mail.core.service" in modules
+    assert "tui_mail.core.account.service" in modules
     assert not any(name == "textual" or name.startswith("textual.") for name in modules)
 
 

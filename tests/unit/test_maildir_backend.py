@@ -10,10 +10,10 @@ import pytest
 
 from tests.support.dovecot import make_message
 from tui_mail.config import AccountConfig
-from tui_mail.core.backends.maildir import MaildirBackend
+from tui_mail.core.account.service import AccountService
 from tui_mail.core.errors import UsageError
+from tui_mail.core.maildir.backend import MaildirBackend
 from tui_mail.core.models import Flag, FolderRole
-from tui_mail.core.service import AccountService
 
 MakeService = Callable[..., AccountService]
 

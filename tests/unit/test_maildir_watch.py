@@ -11,9 +11,9 @@ import pytest
 
 from tests.support.dovecot import make_message
 from tui_mail.config import AccountConfig
-from tui_mail.core.backends.maildir import MaildirBackend
+from tui_mail.core.account.service import AccountService
+from tui_mail.core.maildir.backend import MaildirBackend
 from tui_mail.core.maildir.watch import MaildirWatcher
-from tui_mail.core.service import AccountService
 
 # What a delivery agent (or mbsync) does: write into tmp/, then rename into new/.
 DELIVER = """

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_mail.core.mime import (
+from tui_mail.core.message.mime import (
     MAX_DEPTH,
     Attachment,
     RenderedMessage,
@@ -23,7 +23,7 @@ from tui_mail.core.mime import (
     render_message,
     safe_filename,
 )
-from tui_mail.core.mime_parts import parse_message
+from tui_mail.core.message.parts import parse_message
 
 UNSAFE_IN_LINE = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"

@@ -12,7 +12,7 @@ import codecs
 import pytest
 
 from tests.unit.test_mime import assert_safe
-from tui_mail.core.mime import attachment_data, format_rendered, render_message
+from tui_mail.core.message.mime import attachment_data, format_rendered, render_message
 
 
 def crlf(source: bytes) -> bytes:

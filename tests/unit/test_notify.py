@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tui_mail.config import AccountConfig, load_config, save_config
+from tui_mail.core.account.notify import Notifier, notification_text
 from tui_mail.core.errors import ConfigError
 from tui_mail.core.models import Flag, MessageSummary
-from tui_mail.core.notify import Notifier, notification_text
 
 HOSTILE = "$(touch pwned) `touch pwned2`; touch pwned3 \x1b]0;title\x07"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tui_mail.config import OAuth2Config
-from tui_mail.core.errors import UsageError
-from tui_mail.core.oauth2 import (
+from tui_mail.core.auth.oauth2 import (
     PROVIDERS,
     DeviceAuthorization,
     Endpoints,
     TokenSet,
     endpoints_for,
 )
+from tui_mail.core.errors import UsageError
 
 
 def test_microsoft_preset_endpoints_and_scopes() -> None:

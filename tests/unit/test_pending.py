@@ -8,8 +8,8 @@ from typing import Any
 
 from tui_mail.core import seqset
 from tui_mail.core.errors import ServerError
-from tui_mail.core.pending import PendingAction, replay
-from tui_mail.core.store import Store
+from tui_mail.core.store.cache import Store
+from tui_mail.core.store.pending import PendingAction, replay
 
 
 class FolderServer:

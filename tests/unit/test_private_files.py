@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from tui_mail.config import AccountConfig, AppConfig, ServerConfig, load_config, save_config
-from tui_mail.core.compose import Draft
-from tui_mail.core.credentials import write_secret_file
+from tui_mail.core.account.service import cache_path
+from tui_mail.core.auth.credentials import write_secret_file
 from tui_mail.core.discovery.account import default_pop3_path
 from tui_mail.core.errors import ConfigError
 from tui_mail.core.maildir.index import UidIndex
 from tui_mail.core.maildir.layout import deliver, make_maildir
-from tui_mail.core.outbox import Outbox
-from tui_mail.core.service import cache_path
-from tui_mail.core.store import Store
+from tui_mail.core.sending.compose import Draft
+from tui_mail.core.sending.outbox import Outbox
+from tui_mail.core.store.cache import Store
 
 ACCOUNT = AccountConfig(
     name="work",

@@ -6,7 +6,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_mail.core.sanitize import sanitize_line, sanitize_text
+from tui_mail.core.message.sanitize import sanitize_line, sanitize_text
 
 # What a terminal or Rich could act on: C0/C1 controls, bidi overrides, lone surrogates.
 UNSAFE_IN_LINE = re.compile(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from tui_mail.core.headers import SummaryRow
+from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag
-from tui_mail.core.store import Store
+from tui_mail.core.store.cache import Store
 
 
 def row(uid: int, date: int, subject: str = "", flags: int = 0) -> SummaryRow:

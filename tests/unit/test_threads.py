@@ -1,4 +1,4 @@
-"""Threading (core/threads.py) and the threaded list model over a real store."""
+"""Threading (core/store/threads.py) and the threaded list model over a real store."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tui_mail.core import message_index
-from tui_mail.core.headers import SummaryRow
-from tui_mail.core.message_index import ThreadedMessages
-from tui_mail.core.store import Store
-from tui_mail.core.threads import (
+from tui_mail.core.message.headers import SummaryRow
+from tui_mail.core.store import message_index
+from tui_mail.core.store.cache import Store
+from tui_mail.core.store.message_index import ThreadedMessages
+from tui_mail.core.store.threads import (
     MAX_INDENT,
     ThreadInput,
     ThreadOrder,

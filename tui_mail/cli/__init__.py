@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tui_mail.config import AppConfig
-    from tui_mail.core.service import AccountService
+    from tui_mail.core.account.service import AccountService
 
 COMMAND_MODULES = (
     "tui_mail.cli.mail",
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the last line of defence: no traceback for users
         if os.environ.get("TUI_MAIL_DEBUG"):
             raise
-        from tui_mail.core.cache_health import file_problem  # noqa: PLC0415
+        from tui_mail.core.store.health import file_problem  # noqa: PLC0415
 
         sentence = file_problem(error)
         if sentence is not None:  # what a disk or a file did: no "internal error"
@@ -143,7 +143,8 @@ def _head_start(
     config: AppConfig, account_name: str | None, folder: str | None
 ) -> AccountService | None:
     """The service of the account the app opens, its folder's sync already begun, so the
-    network waits overlap the UI's imports (see core/head_start.py). Local mail needs none."""
+    network waits overlap the UI's imports (see core/account/head_start.py). Local mail needs
+    none."""
     try:
         account = config.account(account_name) if config.accounts else None
     except TuiMailError:  # the app says so itself
@@ -151,7 +152,7 @@ def _head_start(
     if account is None or account.type != "imap":
         return None
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.service import AccountService  # noqa: PLC0415
+    from tui_mail.core.account.service import AccountService  # noqa: PLC0415
 
     service = AccountService(account, data_path())
     service.begin_sync(folder or "INBOX")

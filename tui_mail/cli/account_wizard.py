@@ -20,10 +20,10 @@ from tui_mail.core.errors import AuthenticationFailed, CredentialsUnavailable, U
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, ServerConfig
+    from tui_mail.core.auth.oauth2 import TokenSet
     from tui_mail.core.discovery import Discovery
     from tui_mail.core.discovery.account import AccountDraft
     from tui_mail.core.doctor import Check
-    from tui_mail.core.oauth2 import TokenSet
 
 
 @dataclass
@@ -183,7 +183,7 @@ class AddAccountWizard:
 
     def ask_redirect_port(self, draft: AccountDraft) -> None:
         """For the browser sign-in: a fixed port, so an SSH user can forward it first."""
-        from tui_mail.core.oauth2 import endpoints_for  # noqa: PLC0415
+        from tui_mail.core.auth.oauth2 import endpoints_for  # noqa: PLC0415
 
         oauth2 = draft.oauth2
         if not self.interactive or oauth2 is None or oauth2.token_command or oauth2.redirect_port:
@@ -215,13 +215,13 @@ class AddAccountWizard:
         args = self.args
         if account.auth == "oauth2":
             if account.oauth2 is not None and account.oauth2.token_command:
-                from tui_mail.core import credentials  # noqa: PLC0415
+                from tui_mail.core.auth import credentials  # noqa: PLC0415
 
                 return Secret(credentials.get_oauth2_token(account)), None
             tokens = sign_in(account, client_secret=self.client_secret(account))
             return Secret(tokens.access_token), tokens
         if args.password_command:
-            from tui_mail.core import credentials  # noqa: PLC0415
+            from tui_mail.core.auth import credentials  # noqa: PLC0415
 
             draft.password_command = args.password_command
             return Secret(
@@ -272,7 +272,7 @@ class AddAccountWizard:
         )
 
     def save(self, account: AccountConfig, secret: Secret, tokens: TokenSet | None) -> int:
-        from tui_mail.core import credentials  # noqa: PLC0415
+        from tui_mail.core.auth import credentials  # noqa: PLC0415
         from tui_mail.core.discovery.account import save_new_account  # noqa: PLC0415
 
         stored = "a password_command"
@@ -288,7 +288,7 @@ class AddAccountWizard:
         return 0
 
     def store_password(self, account: AccountConfig, secret: Secret) -> tuple[AccountConfig, str]:
-        from tui_mail.core import credentials  # noqa: PLC0415
+        from tui_mail.core.auth import credentials  # noqa: PLC0415
         from tui_mail.core.discovery.account import keep_password  # noqa: PLC0415
 
         problem = credentials.keyring_problem()

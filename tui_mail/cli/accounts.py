@@ -19,8 +19,8 @@ from tui_mail.core.errors import UsageError
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, AppConfig
+    from tui_mail.core.auth.oauth2 import TokenSet
     from tui_mail.core.discovery import Discovery, ServerSuggestion
-    from tui_mail.core.oauth2 import TokenSet
 
 
 def say(text: str) -> None:
@@ -102,7 +102,7 @@ def describe_discovery(found: Discovery, *, with_steps: bool) -> str:
 
 def sign_in(account: AccountConfig, *, client_secret: str | None = None) -> TokenSet:
     """The device-code or loopback-redirect flow, with what to do shown on stderr."""
-    from tui_mail.core import oauth2  # noqa: PLC0415
+    from tui_mail.core.auth import oauth2  # noqa: PLC0415
 
     tokens = oauth2.sign_in(
         account,
@@ -124,7 +124,7 @@ def _add_account(args: argparse.Namespace) -> int:
 
 
 def _authorize(config: AppConfig, args: argparse.Namespace) -> int:
-    from tui_mail.core import credentials  # noqa: PLC0415
+    from tui_mail.core.auth import credentials  # noqa: PLC0415
 
     account = config.account(args.account)
     if account.auth != "oauth2":
@@ -140,7 +140,7 @@ def _authorize(config: AppConfig, args: argparse.Namespace) -> int:
 
 
 def _doctor(config: AppConfig, args: argparse.Namespace) -> int:
-    from tui_mail.core import credentials  # noqa: PLC0415
+    from tui_mail.core.auth import credentials  # noqa: PLC0415
     from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
 
     account = config.account(args.account)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
-    from tui_mail.core.service import AccountService
+    from tui_mail.core.account.service import AccountService
 
 Needs = Literal["nothing", "config", "service"]
 """What a handler is called with: (args), (config, args) or (service, args)."""
@@ -56,7 +56,7 @@ async def run_with_service(
 ) -> int:
     """Open the account's service, run `work`, and always close it."""
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.service import AccountService  # noqa: PLC0415
+    from tui_mail.core.account.service import AccountService  # noqa: PLC0415
 
     service = AccountService(account, data_path())
     told = _tell_rebuilt(service, None)

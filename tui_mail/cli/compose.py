@@ -20,11 +20,11 @@ from tui_mail.core.errors import UsageError
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, AppConfig
-    from tui_mail.core.cache_health import CacheError
-    from tui_mail.core.compose import Draft
-    from tui_mail.core.outbox import Outbox
-    from tui_mail.core.sending import SendReport
-    from tui_mail.core.service import AccountService
+    from tui_mail.core.account.service import AccountService
+    from tui_mail.core.sending.compose import Draft
+    from tui_mail.core.sending.outbox import Outbox
+    from tui_mail.core.sending.send import SendReport
+    from tui_mail.core.store.health import CacheError
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -40,14 +40,14 @@ def _send(config: AppConfig, args: argparse.Namespace) -> int:
             )
         return asyncio.run(run_with_service(account, lambda s: _send_eml(s, args)))
     if args.draft is None and args.dry_run:  # nothing to fetch: no connection at all
-        from tui_mail.core.compose import compose_new  # noqa: PLC0415
+        from tui_mail.core.sending.compose import compose_new  # noqa: PLC0415
 
         draft = compose_new(account, subject=args.subject or "", text=_read_body(args))
         _apply_fields(draft, args)
         return _print_message(account, draft)
     # A new message's text is read before the account's cache is opened: a cache that
     # cannot be opened (a full disk) must not take what the user typed with it.
-    from tui_mail.core.cache_health import CacheError  # noqa: PLC0415
+    from tui_mail.core.store.health import CacheError  # noqa: PLC0415
 
     text = _read_body(args) if args.draft is None else None
     opened: list[AccountService] = []
@@ -70,9 +70,9 @@ def _keep_unsent(
     """The cache could not be opened, so nothing was sent: the message goes to the outbox
     if it can be written there, else it is printed back, so it is not lost."""
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.compose import build_message, compose_new  # noqa: PLC0415
-    from tui_mail.core.outbox import Outbox, OutboxError  # noqa: PLC0415
-    from tui_mail.core.sending import queue_message  # noqa: PLC0415
+    from tui_mail.core.sending.compose import build_message, compose_new  # noqa: PLC0415
+    from tui_mail.core.sending.outbox import Outbox, OutboxError  # noqa: PLC0415
+    from tui_mail.core.sending.send import queue_message  # noqa: PLC0415
 
     draft = compose_new(account, subject=args.subject or "", text=text)
     _apply_fields(draft, args)
@@ -95,8 +95,8 @@ def _keep_unsent(
 
 
 async def _send_new(service: AccountService, args: argparse.Namespace, text: str | None) -> int:
-    from tui_mail.core.compose import compose_new, reopen_draft  # noqa: PLC0415
     from tui_mail.core.models import FolderRole  # noqa: PLC0415
+    from tui_mail.core.sending.compose import compose_new, reopen_draft  # noqa: PLC0415
 
     account = service.account
     if args.draft is not None:
@@ -118,8 +118,8 @@ async def _send_new(service: AccountService, args: argparse.Namespace, text: str
 
 async def _send_eml(service: AccountService, args: argparse.Namespace) -> int:
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.outbox import Outbox  # noqa: PLC0415
-    from tui_mail.core.sending import send  # noqa: PLC0415
+    from tui_mail.core.sending.outbox import Outbox  # noqa: PLC0415
+    from tui_mail.core.sending.send import send  # noqa: PLC0415
 
     try:
         raw = Path(args.eml).read_bytes()
@@ -131,7 +131,7 @@ async def _send_eml(service: AccountService, args: argparse.Namespace) -> int:
 
 
 async def _reply(service: AccountService, args: argparse.Namespace) -> int:
-    from tui_mail.core.compose import compose_reply  # noqa: PLC0415
+    from tui_mail.core.sending.compose import compose_reply  # noqa: PLC0415
 
     raw = await service.fetch_raw(args.folder, args.uid)
     draft = compose_reply(
@@ -147,7 +147,7 @@ async def _reply(service: AccountService, args: argparse.Namespace) -> int:
 
 
 async def _forward(service: AccountService, args: argparse.Namespace) -> int:
-    from tui_mail.core.compose import compose_forward  # noqa: PLC0415
+    from tui_mail.core.sending.compose import compose_forward  # noqa: PLC0415
 
     raw = await service.fetch_raw(args.folder, args.uid)
     draft = compose_forward(
@@ -164,7 +164,7 @@ async def _forward(service: AccountService, args: argparse.Namespace) -> int:
 
 def _outbox(config: AppConfig, args: argparse.Namespace) -> int:
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.outbox import Outbox  # noqa: PLC0415
+    from tui_mail.core.sending.outbox import Outbox  # noqa: PLC0415
 
     account = config.account(args.account)
     outbox = Outbox.for_account(data_path(), account)
@@ -210,7 +210,7 @@ def _outbox(config: AppConfig, args: argparse.Namespace) -> int:
 
 
 async def _flush(service: AccountService, outbox: Outbox) -> int:
-    from tui_mail.core.sending import NotSent, flush_outbox  # noqa: PLC0415
+    from tui_mail.core.sending.send import NotSent, flush_outbox  # noqa: PLC0415
 
     results = await flush_outbox(service, outbox)
     if not results:
@@ -231,8 +231,8 @@ async def _flush(service: AccountService, outbox: Outbox) -> int:
 async def _finish(service: AccountService, draft: Draft, args: argparse.Namespace) -> int:
     """Print (--dry-run), postpone, or send the draft."""
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.outbox import Outbox, OutboxError  # noqa: PLC0415
-    from tui_mail.core.sending import postpone, send_draft  # noqa: PLC0415
+    from tui_mail.core.sending.outbox import Outbox, OutboxError  # noqa: PLC0415
+    from tui_mail.core.sending.send import postpone, send_draft  # noqa: PLC0415
 
     if args.dry_run:
         return _print_message(service.account, draft)
@@ -259,14 +259,14 @@ async def _finish(service: AccountService, draft: Draft, args: argparse.Namespac
 
 
 def _report(report: SendReport) -> None:
-    from tui_mail.core.sending import report_sentence  # noqa: PLC0415
+    from tui_mail.core.sending.send import report_sentence  # noqa: PLC0415
 
     print(report_sentence(report), file=sys.stderr)
 
 
 def _apply_fields(draft: Draft, args: argparse.Namespace) -> None:
     """Command-line header options and attachments onto a draft."""
-    from tui_mail.core.compose import FileAttachment  # noqa: PLC0415
+    from tui_mail.core.sending.compose import FileAttachment  # noqa: PLC0415
 
     for name in ("to", "cc", "bcc"):
         values: list[str] | None = getattr(args, name, None)
@@ -280,8 +280,8 @@ def _apply_fields(draft: Draft, args: argparse.Namespace) -> None:
 
 
 def _print_message(account: AccountConfig, draft: Draft) -> int:
-    from tui_mail.core.compose import build_message  # noqa: PLC0415
-    from tui_mail.core.sanitize import sanitize_text  # noqa: PLC0415
+    from tui_mail.core.message.sanitize import sanitize_text  # noqa: PLC0415
+    from tui_mail.core.sending.compose import build_message  # noqa: PLC0415
 
     raw = build_message(account, draft).as_bytes()
     # Our own message, but its quote came from someone else: keep escapes off the terminal.

@@ -10,16 +10,16 @@ from tui_mail.core.errors import UsageError
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, AppConfig
-    from tui_mail.core.backends import MailBackend
-    from tui_mail.core.pop3 import PasswordSource
+    from tui_mail.core.backend import MailBackend
+    from tui_mail.core.pop3.session import PasswordSource
 
 
 def _fetch(config: AppConfig, args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
 
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.backends.pop3 import Pop3Backend  # noqa: PLC0415
-    from tui_mail.core.service import AccountService  # noqa: PLC0415
+    from tui_mail.core.account.service import AccountService  # noqa: PLC0415
+    from tui_mail.core.pop3.backend import Pop3Backend  # noqa: PLC0415
 
     account = config.account(args.account)
     if account.type != "pop3":

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.cli.common import Parents, add_command, clear_progress, progress_printer
 from tui_mail.core.errors import UsageError
-from tui_mail.core.sanitize import sanitize_line
-from tui_mail.core.search_query import SEARCH_HELP
+from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.query import SEARCH_HELP
 
 if TYPE_CHECKING:
     from tui_mail.config import AppConfig
+    from tui_mail.core.account.service import AccountService
     from tui_mail.core.models import MessageSummary
-    from tui_mail.core.service import AccountService
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ def _accounts(config: AppConfig, args: argparse.Namespace) -> int:
 def _set_password(config: AppConfig, args: argparse.Namespace) -> int:
     import getpass  # noqa: PLC0415
 
-    from tui_mail.core import credentials  # noqa: PLC0415
+    from tui_mail.core.auth import credentials  # noqa: PLC0415
 
     account = config.account(args.account)
     secret = getpass.getpass(f"Password for {account.username}: ")
@@ -128,12 +128,12 @@ async def _list(service: AccountService, args: argparse.Namespace) -> int:
 async def _read(service: AccountService, args: argparse.Namespace) -> int:
     raw = await service.fetch_raw(args.folder, args.uid, mark_seen=not args.peek)
     if args.raw:
-        from tui_mail.core.sanitize import sanitize_text  # noqa: PLC0415
+        from tui_mail.core.message.sanitize import sanitize_text  # noqa: PLC0415
 
         # Even the raw source must not reach the terminal with escape sequences in it.
         sys.stdout.write(sanitize_text(raw.decode("utf-8", "replace")))
         return 0
-    from tui_mail.core.mime import format_rendered, render_message  # noqa: PLC0415
+    from tui_mail.core.message.mime import format_rendered, render_message  # noqa: PLC0415
 
     print(format_rendered(render_message(raw), full_headers=args.full_headers))
     return 0
@@ -144,8 +144,8 @@ def _save_attachment(config: AppConfig, args: argparse.Namespace) -> int:
 
     from tui_mail.cli.common import run_with_service  # noqa: PLC0415
     from tui_mail.config import data_path  # noqa: PLC0415
-    from tui_mail.core.attachments import default_download_dir, save_attachment  # noqa: PLC0415
-    from tui_mail.core.mime import attachment_data, render_message  # noqa: PLC0415
+    from tui_mail.core.message.attachments import default_download_dir, save_attachment  # noqa: PLC0415
+    from tui_mail.core.message.mime import attachment_data, render_message  # noqa: PLC0415
 
     holder: list[bytes] = []
 
@@ -171,7 +171,7 @@ def _save_attachment(config: AppConfig, args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from tui_mail.core.mime import format_rendered, render_message  # noqa: PLC0415
+    from tui_mail.core.message.mime import format_rendered, render_message  # noqa: PLC0415
 
     try:
         raw = args.file.read_bytes()
@@ -203,7 +203,7 @@ def _flag_action(flag_name: str, on: bool) -> Callable[[AccountService, argparse
 
 
 async def _move(service: AccountService, args: argparse.Namespace) -> int:
-    from tui_mail.core.folder_names import find_folder  # noqa: PLC0415
+    from tui_mail.core.folders.names import find_folder  # noqa: PLC0415
 
     # "Archive" may be INBOX.Archive (Courier) or the folder with the \Archive flag.
     destination = await find_folder(service, args.to)

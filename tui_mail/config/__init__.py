@@ -3,7 +3,7 @@
 Everything a user can get wrong in the file becomes a `ConfigError` that names the file, the
 account, the field, the value (never for secret-looking keys) and what was expected. Secrets
 never live here: passwords come from the keyring or a `password_command` (see
-`tui_mail.core.credentials`).
+`tui_mail.core.auth.credentials`).
 
 Relative `ca_file` and `path` values are relative to the directory holding the file.
 

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.message.sanitize import sanitize_line
 
 Progress = Callable[[int, int], None]
 """Called with (messages done, messages expected) while a sync runs."""

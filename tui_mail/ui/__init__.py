@@ -1,1 +1,1 @@
-"""The Textual interface: thin, it only talks to tui_mail.core.service."""
+"""The Textual interface: thin, it only talks to tui_mail.core.account.service."""

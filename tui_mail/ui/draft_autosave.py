@@ -23,8 +23,8 @@ from typing import Any
 
 from tui_mail.config import AccountConfig
 from tui_mail.config.private import private_dir
-from tui_mail.core.compose import Draft, FileAttachment, Origin
 from tui_mail.core.models import Flag
+from tui_mail.core.sending.compose import Draft, FileAttachment, Origin
 
 AUTOSAVE_SECONDS = 3.0
 """How often the compose screen saves; a crash loses at most this much typing."""

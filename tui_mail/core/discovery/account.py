@@ -180,7 +180,7 @@ def keep_password(
     when there is no keyring and no file was chosen: the caller offers password_command or
     the file, and never stores plaintext on its own.
     """
-    from tui_mail.core import credentials  # noqa: PLC0415 -- keyring is slow to import
+    from tui_mail.core.auth import credentials  # noqa: PLC0415 -- keyring is slow to import
 
     if password_file is None:
         credentials.set_password(account, secret)

@@ -64,7 +64,7 @@ class ProviderPreset:
     auth_methods: tuple[AuthMethod, ...]
     """Login methods the provider accepts, the recommended first."""
     oauth2_provider: OAuth2Provider | None = None
-    """Which OAuth2 endpoints (tui_mail.core.oauth2.PROVIDERS) the provider uses."""
+    """Which OAuth2 endpoints (tui_mail.core.auth.oauth2.PROVIDERS) the provider uses."""
     save_sent: bool = True
     """False when the provider files a copy of submitted mail in Sent by itself."""
     password_note: str | None = None

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from tui_mail.core.tls import client_context
+from tui_mail.core.net.tls import client_context
 
 HTTP_MAX_BYTES = 256 * 1024
 """An autoconfig document is a few KB; anything this big is not one."""

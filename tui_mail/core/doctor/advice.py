@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 
 from tui_mail.config import AccountConfig, ServerConfig
-from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.message.sanitize import sanitize_line
 
 
 def login_fix(account: AccountConfig, server: ServerConfig | None) -> str:

@@ -22,7 +22,7 @@ from tui_mail.core.errors import TuiMailError
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
     from tui_mail.core.doctor.login import SecretSource
-    from tui_mail.core.imap import ImapSession
+    from tui_mail.core.imap.session import ImapSession
 
 DEFAULT_WAIT: Final = 70.0
 """Longer than Courier's 60 s check, so a slow announcement is told from none."""
@@ -52,7 +52,7 @@ def check_new_mail_delivery(
     """Emit one "new mail" check: how soon an IDLE connection hears of an APPEND."""
     from imapclient.exceptions import IMAPClientError  # noqa: PLC0415
 
-    from tui_mail.core.imap import ImapSession  # noqa: PLC0415
+    from tui_mail.core.imap.session import ImapSession  # noqa: PLC0415
 
     listener = ImapSession(account, secret, connect_timeout=timeout, read_timeout=timeout)
     writer = ImapSession(account, secret, connect_timeout=timeout, read_timeout=timeout)

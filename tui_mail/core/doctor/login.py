@@ -12,8 +12,8 @@ from tui_mail.core.doctor.advice import describe_error, login_fix
 from tui_mail.core.doctor.report import Check, CheckListener
 from tui_mail.core.doctor.transport import StepFailed, check_transport, close_client, open_client
 from tui_mail.core.errors import AuthenticationFailed, TuiMailError
-from tui_mail.core.sanitize import sanitize_line
-from tui_mail.core.tls import client_context
+from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.tls import client_context
 
 SecretSource = Callable[[], str]
 
@@ -31,7 +31,7 @@ def check_imap_login(
     if secret is None:
         emit(Check("IMAP", "login", "skip", "not tried (no credentials given)"))
         return
-    from tui_mail.core.imap import ImapSession  # noqa: PLC0415 -- imapclient is slow to import
+    from tui_mail.core.imap.session import ImapSession  # noqa: PLC0415 -- imapclient is slow to import
 
     session = ImapSession(account, secret, connect_timeout=timeout, read_timeout=timeout)
     started = time.perf_counter()

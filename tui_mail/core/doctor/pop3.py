@@ -21,7 +21,7 @@ def check_pop3(
     if secret is None:
         emit(Check("POP3", "login", "skip", "not tried (no credentials given)"))
         return
-    from tui_mail.core.pop3 import Pop3Session  # noqa: PLC0415
+    from tui_mail.core.pop3.session import Pop3Session  # noqa: PLC0415
 
     session = Pop3Session(account, secret, timeout=timeout)
     started = time.perf_counter()

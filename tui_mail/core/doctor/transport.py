@@ -19,8 +19,8 @@ from tui_mail.core.doctor.advice import (
     tls_port,
 )
 from tui_mail.core.doctor.report import Check, CheckListener
-from tui_mail.core.sanitize import sanitize_line
-from tui_mail.core.tls import client_context
+from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.tls import client_context
 
 _EXPIRY_WARNING_DAYS = 14
 

@@ -21,10 +21,10 @@ from email.policy import compat32
 from pathlib import Path
 from typing import Any
 
-from tui_mail.core.charsets import decode_bytes, decode_header_value
 from tui_mail.core.errors import UsageError
-from tui_mail.core.headers import split_header_block
 from tui_mail.core.maildir.layout import letters_of
+from tui_mail.core.message.charsets import decode_bytes, decode_header_value
+from tui_mail.core.message.headers import split_header_block
 
 _FLAG_STATES = {
     "SEEN": ("S", True),

@@ -43,10 +43,10 @@ from tui_mail.ui.widgets.setup_parts import (
 )
 
 if TYPE_CHECKING:
+    from tui_mail.core.auth.oauth2 import TokenSet
     from tui_mail.core.discovery import Discovery, DiscoveryOptions
     from tui_mail.core.discovery.account import AccountDraft
     from tui_mail.core.doctor import Check
-    from tui_mail.core.oauth2 import TokenSet
 
 _AUTH_LABELS = {"password": "Password", "oauth2": "OAuth2 (sign in in a browser)"}
 # Editing these after a successful test means the test no longer speaks for what is saved.
@@ -193,7 +193,7 @@ class AccountSetup(Screen[AccountAdded | None]):
 
     @work(thread=True, exclusive=True, group="discovery", exit_on_error=False)
     def _discover(self, email: str) -> None:
-        from tui_mail.core import credentials  # noqa: PLC0415
+        from tui_mail.core.auth import credentials  # noqa: PLC0415
         from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
 
         options = replace(
@@ -373,7 +373,7 @@ class AccountSetup(Screen[AccountAdded | None]):
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def _sign_in(self) -> None:
-        from tui_mail.core.oauth2 import sign_in  # noqa: PLC0415
+        from tui_mail.core.auth.oauth2 import sign_in  # noqa: PLC0415
 
         try:
             account = self.account_from_form()
@@ -446,7 +446,7 @@ class AccountSetup(Screen[AccountAdded | None]):
                 raise UsageError("sign in first (the Sign in button), then test")
             self._secret = Secret(self._tokens.access_token)
         elif account.password_command is not None:
-            from tui_mail.core import credentials  # noqa: PLC0415
+            from tui_mail.core.auth import credentials  # noqa: PLC0415
 
             self._secret = Secret(await asyncio.to_thread(credentials.get_password, account))
         else:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tui_mail.config import AccountConfig, AppConfig
-    from tui_mail.core.oauth2 import TokenSet
+    from tui_mail.core.auth.oauth2 import TokenSet
 
 
 @dataclass
@@ -34,7 +34,7 @@ def store_secret(
 ) -> tuple[AccountConfig, str]:
     """On a thread: the secret (the typed password, or OAuth2 `tokens`) to the keyring, or
     to the `fallback` file the user chose; returns the account and where the secret went."""
-    from tui_mail.core import credentials  # noqa: PLC0415
+    from tui_mail.core.auth import credentials  # noqa: PLC0415
     from tui_mail.core.discovery.account import keep_password  # noqa: PLC0415
     from tui_mail.core.errors import CredentialsUnavailable  # noqa: PLC0415
 

@@ -18,16 +18,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tui_mail.core.cache_health import CacheDamaged, CacheError, DiskFull
-from tui_mail.core.correspondents import own_addresses
-from tui_mail.core.errors import (
-    AuthenticationFailed,
-    ConnectionFailed,
-    ServerMisbehaved,
-    ServerTimeout,
-    TuiMailError,
-)
-from tui_mail.core.events import (
+from tui_mail.core.account.events import (
     CacheProblem,
     ConnectionState,
     CountsChanged,
@@ -36,9 +27,18 @@ from tui_mail.core.events import (
     NewMail,
     PendingChanged,
 )
-from tui_mail.core.message_index import MessageRef, Row
+from tui_mail.core.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    ServerMisbehaved,
+    ServerTimeout,
+    TuiMailError,
+)
+from tui_mail.core.message.correspondents import own_addresses
+from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
-from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.store.health import CacheDamaged, CacheError, DiskFull
+from tui_mail.core.store.message_index import MessageRef, Row
 from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey
 
 if TYPE_CHECKING:
@@ -333,7 +333,7 @@ class AccountSync:
 
     def update_counts(self, account: str) -> None:
         """Show the cache's counts of `account`'s folders (kept by the service: shifted by
-        each action, confirmed by the server's STATUS; see core/service_counts.py)."""
+        each action, confirmed by the server's STATUS; see core/account/counts.py)."""
         tree = self.screen.folder_tree
         service = self.screen.services[account]
         store = service.store

@@ -21,7 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_mail.core.attachments import (
+from tui_mail.core.errors import TuiMailError
+from tui_mail.core.message.attachments import (
     OpenFailed,
     SaveFailed,
     default_download_dir,
@@ -30,8 +31,7 @@ from tui_mail.core.attachments import (
     open_url,
     save_attachment,
 )
-from tui_mail.core.errors import TuiMailError
-from tui_mail.core.mime import Attachment, Link, attachment_data, render_message
+from tui_mail.core.message.mime import Attachment, Link, attachment_data, render_message
 from tui_mail.ui.widgets.reader import FULL_BODY_CHARS
 
 if TYPE_CHECKING:

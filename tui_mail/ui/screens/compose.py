@@ -1,6 +1,6 @@
 """ComposeScreen: write, attach, preview, then send, postpone or cancel one message.
 
-The screen edits a core `Draft` (tui_mail.core.compose) and hands it to the core to send
+The screen edits a core `Draft` (tui_mail.core.sending.compose) and hands it to the core to send
 (`sending.send_draft`: outbox first, then SMTP, Sent copy, flags) or to postpone
 (`sending.postpone`: the Drafts folder). Nothing typed is lost: the draft is autosaved
 locally every few seconds (see draft_autosave.py), a failed send keeps the screen as it
@@ -27,18 +27,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from tui_mail.core.compose import Draft, FileAttachment, preview
-from tui_mail.core.correspondents import own_addresses
 from tui_mail.core.errors import TuiMailError, UsageError
-from tui_mail.core.outbox import Outbox, OutboxBusy
-from tui_mail.core.sending import (
+from tui_mail.core.message.correspondents import own_addresses
+from tui_mail.core.sending.compose import Draft, FileAttachment, preview
+from tui_mail.core.sending.outbox import Outbox, OutboxBusy
+from tui_mail.core.sending.send import (
     NotSent,
     postpone,
     report_sentence,
     send_draft,
     worth_retrying,
 )
-from tui_mail.core.smtp import transport_for
+from tui_mail.core.sending.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 from tui_mail.ui.screens.external_editor import run_editor
@@ -50,7 +50,7 @@ from tui_mail.ui.widgets.address_input import (
 )
 
 if TYPE_CHECKING:
-    from tui_mail.core.service import AccountService
+    from tui_mail.core.account.service import AccountService
 
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tui_mail.core.compose import compose_forward, compose_new, compose_reply, reopen_draft
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.models import FolderRole
+from tui_mail.core.sending.compose import compose_forward, compose_new, compose_reply, reopen_draft
 from tui_mail.ui.draft_autosave import DraftAutosave, leftover_drafts
 from tui_mail.ui.screens.compose import ComposeScreen
 

@@ -111,7 +111,7 @@ class DoctorScreen(ModalScreen[None]):
         self._summary(_summary(report))
 
     def _secret(self) -> str:
-        from tui_mail.core import credentials  # noqa: PLC0415
+        from tui_mail.core.auth import credentials  # noqa: PLC0415
 
         if self.account.auth == "oauth2":
             return credentials.get_oauth2_token(self.account)

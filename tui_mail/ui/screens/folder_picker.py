@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.message.sanitize import sanitize_line
 
 
 def fuzzy_score(query: str, name: str) -> int | None:

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_mail.core.search_query import SEARCH_HELP
+from tui_mail.core.query import SEARCH_HELP
 from tui_mail.ui.widgets.message_list import PENDING_MARK
 
 LEGEND = (

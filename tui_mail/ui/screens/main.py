@@ -18,15 +18,15 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Input
 
-from tui_mail.core.message_index import (
+from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.models import FolderRole
+from tui_mail.core.store.message_index import (
     FolderMessages,
     MergedMessages,
     MessageRef,
     MessageSource,
     ThreadedMessages,
 )
-from tui_mail.core.models import FolderRole
-from tui_mail.core.sanitize import sanitize_line
 from tui_mail.ui.screens.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.outbox_runner import OutboxRunner
@@ -42,7 +42,7 @@ from tui_mail.ui.widgets.splitter import Splitter
 from tui_mail.ui.widgets.status import KeyHints, StatusBar
 
 if TYPE_CHECKING:
-    from tui_mail.core.service import AccountService
+    from tui_mail.core.account.service import AccountService
     from tui_mail.ui.app import MailApp
     from tui_mail.ui.screens.attachments import ReaderActions
 

@@ -16,9 +16,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from tui_mail.core.errors import TuiMailError
-from tui_mail.core.mime import format_rendered, render_message
-from tui_mail.core.outbox_courier import describe
-from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.message.mime import format_rendered, render_message
+from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.sending.courier import describe
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """OutboxRunner: the main screen's part in sending what waits in the outbox.
 
-Every few seconds it lets each account's `OutboxCourier` (core/outbox_courier.py) send
+Every few seconds it lets each account's `OutboxCourier` (core/sending/courier.py) send
 what is due, and at once when the account's server is reachable again; what happened goes
 to the status bar, and the folder tree's Outbox entry shows how many messages wait.
 Imports are deferred: none of this is needed for the first screen.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui_mail.core.outbox_courier import CourierRun, OutboxCourier, Reason
+    from tui_mail.core.sending.courier import CourierRun, OutboxCourier, Reason
     from tui_mail.ui.screens.main import MainScreen
 
 FIRST_CHECK_SECONDS = 1.0
@@ -30,8 +30,8 @@ class OutboxRunner:
 
     def courier(self, account: str) -> OutboxCourier:
         if account not in self.couriers:
-            from tui_mail.core.outbox import Outbox  # noqa: PLC0415
-            from tui_mail.core.outbox_courier import OutboxCourier  # noqa: PLC0415
+            from tui_mail.core.sending.courier import OutboxCourier  # noqa: PLC0415
+            from tui_mail.core.sending.outbox import Outbox  # noqa: PLC0415
 
             service = self.screen.services[account]
             outbox = Outbox.for_account(self.screen.mail_app.data_dir, service.account)

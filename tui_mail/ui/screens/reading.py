@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from tui_mail.core.errors import TuiMailError
 
 if TYPE_CHECKING:
-    from tui_mail.core.message_index import MessageRef
+    from tui_mail.core.store.message_index import MessageRef
     from tui_mail.ui.screens.main import MainScreen
 
 
@@ -36,7 +36,7 @@ class Reading:
                                exit_on_error=False)  # fmt: skip
 
     async def _load(self, ref: MessageRef) -> None:
-        from tui_mail.core.mime import render_message  # noqa: PLC0415
+        from tui_mail.core.message.mime import render_message  # noqa: PLC0415
         from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS  # noqa: PLC0415
 
         screen = self.screen
@@ -117,7 +117,7 @@ class Reading:
         if screen.open_raw is None or reader.rendered is None:
             screen.status.say("Open a message first (Enter).")
             return
-        from tui_mail.core.sanitize import sanitize_text  # noqa: PLC0415
+        from tui_mail.core.message.sanitize import sanitize_text  # noqa: PLC0415
 
         reader.show_raw(sanitize_text(screen.open_raw.decode("utf-8", "replace")))
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input
 
 from tui_mail.core.errors import TuiMailError
-from tui_mail.core.message_index import FolderMessages
+from tui_mail.core.store.message_index import FolderMessages
 
 if TYPE_CHECKING:
     from tui_mail.ui.screens.main import MainScreen

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input
 
 from tui_mail.core.errors import TuiMailError
-from tui_mail.core.folder_names import resolve_folder
-from tui_mail.core.message_index import FolderMessages, MessageRef
+from tui_mail.core.folders.names import resolve_folder
+from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
-from tui_mail.core.sanitize import sanitize_line
+from tui_mail.core.store.message_index import FolderMessages, MessageRef
 from tui_mail.ui.screens.folder_picker import FolderPicker
 from tui_mail.ui.screens.undo import Undo, UndoStack, count
 

@@ -1,6 +1,6 @@
 """MessageList: a virtual list that draws only the rows on screen.
 
-Rows come from a `MessageSource` (core/message_index.py), which reads summaries from the
+Rows come from a `MessageSource` (core/store/message_index.py), which reads summaries from the
 store a page at a time, so a 100,000-message folder costs what a screenful costs. Text from
 messages is put on screen as `rich.text.Text` (never markup), already sanitised by the core.
 """
@@ -24,9 +24,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_mail.core.correspondents import recipients_label
-from tui_mail.core.message_index import MessageRef, MessageSource, Row
-from tui_mail.core.threads import strip_reply_prefix
+from tui_mail.core.message.correspondents import recipients_label
+from tui_mail.core.store.message_index import MessageRef, MessageSource, Row
+from tui_mail.core.store.threads import strip_reply_prefix
 
 clock: Callable[[], float] = time.time
 """Where "today" comes from for the date column (the screenshots pin it)."""

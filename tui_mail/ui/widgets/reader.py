@@ -23,7 +23,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 if TYPE_CHECKING:  # the renderer is imported when the first message is read
-    from tui_mail.core.mime import RenderedMessage
+    from tui_mail.core.message.mime import RenderedMessage
 
 INITIAL_BODY_CHARS = 200_000
 """Body characters rendered when a message is opened; more is behind "load all"."""

@@ -1,0 +1,224 @@
+"""AccountService's offline queue: triage done while the server is out of reach.
+
+A mixin of AccountService (kept apart so neither file grows past what one can read at
+once). With the server out of reach an action is applied to the cache and queued in the
+store (see core/store/pending.py); the queue is replayed, in order, on the worker thread as soon
+as a connection works again. A move still in the queue can be taken back without the
+server: the queued action is dropped and the rows it removed return to the cache. A move
+the server did before the connection was lost is taken back by queueing the way back
+(found by Message-ID when replayed), its rows shown again in the meantime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from tui_mail.core.account.events import Event, PendingChanged
+from tui_mail.core.errors import ConnectionFailed
+from tui_mail.core.message.headers import SummaryRow
+from tui_mail.core.store import pending
+from tui_mail.core.store.cache import UnknownFolder
+from tui_mail.core.store.pending import PendingAction
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from tui_mail.config import AccountConfig
+    from tui_mail.core.backend import MailBackend
+    from tui_mail.core.models import MessageSummary
+    from tui_mail.core.store.cache import Store
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _TakenRow:
+    """A cached row (and body) a queued move removed: what undo puts back."""
+
+    row: SummaryRow
+    body: bytes | None
+
+
+class OfflineQueue:
+    """Queue triage while offline, replay it on reconnect, take back a queued move."""
+
+    account: AccountConfig
+    store: Store
+    offline: bool
+    """True after the server could not be reached: triage is queued, not attempted."""
+    _executor: Executor
+    _taken_rows: dict[int, list[_TakenRow]]
+    """Pending action id -> the rows its move removed from the cache (this session only)."""
+    _quiet_arrivals: set[str]
+
+    if TYPE_CHECKING:  # provided by AccountService and the Watching mixin
+
+        async def _run(
+            self,
+            work: Callable[[MailBackend], T],
+            retry: Callable[[MailBackend], T] | None = None,
+            *,
+            idempotent: bool = True,
+        ) -> T: ...
+
+        @property
+        def _backend(self) -> MailBackend: ...
+
+        def _emit(self, event: Event) -> None: ...
+
+        def _schedule_sync(self, folder: str) -> None: ...
+
+        def _shift_counts(self, changes: dict[str, tuple[int, int]]) -> None: ...
+
+        def _confirm_counts(self, folders: list[str]) -> None: ...
+
+    @property
+    def queues_offline(self) -> bool:
+        """Only a remote mailbox can be out of reach; a local one's errors are real."""
+        return self.account.type == "imap"
+
+    def pending_count(self) -> int:
+        """How many actions wait for the server (shown as pending)."""
+        return self.store.pending_count()
+
+    async def _run_or_queue(
+        self,
+        action: PendingAction,
+        work: Callable[[MailBackend], None],
+        retry: Callable[[MailBackend], None],
+    ) -> int | None:
+        """Do `work` on the server; with the server out of reach, queue `action` instead
+        and return its queue id (the caller then applies it to the cache either way)."""
+        if self.queues_offline and self.offline:
+            return self._queue(action)
+        try:
+            await self._run(work, retry)
+        except ConnectionFailed:
+            if not self.queues_offline:
+                raise
+            self.offline = True
+            return self._queue(action)
+        return None
+
+    def _queue(self, action: PendingAction) -> int:
+        action_id = self.store.add_pending(action)
+        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
+        return action_id
+
+    def _take_rows(self, folder_id: int, summaries: list[MessageSummary]) -> list[_TakenRow]:
+        """Copy rows about to leave the cache (a queued move), so undo can put them back."""
+        return [
+            _TakenRow(_summary_row(summary), self.store.body(folder_id, summary.uid))
+            for summary in summaries
+        ]
+
+    def _replay_pending(self) -> None:
+        """On the worker thread, connected: send the queue; then sync what it touched."""
+        actions = self.store.pending_actions()
+        # What the replayed moves bring to Trash or Archive is no news to announce.
+        self._quiet_arrivals.update(
+            message_id for a in actions if a.kind == "move" for message_id in a.message_ids
+        )
+        problems = pending.replay(self._backend, actions, self._replayed)
+        self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
+        touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
+        # The counts shifted offline were a guess: the server's STATUS replaces them.
+        self._confirm_counts(sorted(touched))
+        for folder in sorted(touched):
+            self._schedule_sync(folder)
+
+    def _replayed(self, action: PendingAction) -> None:
+        if action.kind == "move" and not action.uids:
+            self._drop_shown_back(action.destination, action.message_ids)
+        self.store.remove_pending(action.id)
+        self._taken_rows.pop(action.id, None)
+
+    def queue_move_back(
+        self, source: str, destination: str, summaries: list[MessageSummary]
+    ) -> int:
+        """Offline: take back a move from `source` to `destination` that the server did.
+        The way back is queued by Message-ID (the UIDs in `destination` are unknown here)
+        and the rows return to `source` in the cache at once. Returns how many go back."""
+        known = [s for s in summaries if s.message_id]
+        if not known:
+            return 0
+        self._queue(
+            PendingAction(
+                "move",
+                destination,
+                (),
+                destination=source,
+                message_ids=tuple(s.message_id for s in known),
+            )
+        )
+        self.store.add_summaries(self.store.ensure_folder(source), map(_summary_row, known))
+        return len(known)
+
+    def _drop_shown_back(self, folder: str, message_ids: tuple[str, ...]) -> None:
+        """After the way back was replayed: the rows shown back offline carry the UIDs the
+        messages had before they left, which the server will not report as vanished; drop
+        them, and the sync that follows brings the messages with their new UIDs."""
+        try:
+            folder_id = self.store.folder_id(folder)
+        except UnknownFolder:
+            return
+        wanted = set(message_ids)
+        self.store.delete_uids(
+            folder_id, [row[0] for row in self.store.thread_fields(folder_id) if row[2] in wanted]
+        )
+
+    async def cancel_queued_move(self, folder: str, uids: list[int], destination: str) -> bool:
+        """Take back a move of `uids` from `folder` that still waits in the queue: drop it
+        and put the rows back in the cache. False when no such move is queued (it was
+        replayed meanwhile, or never queued): then undo must ask the server."""
+        loop = asyncio.get_running_loop()
+        # On the worker thread: a replay runs there too, so the two cannot interleave.
+        return await loop.run_in_executor(
+            self._executor, self._cancel_queued_move, folder, tuple(uids), destination
+        )
+
+    def _cancel_queued_move(self, folder: str, uids: tuple[int, ...], destination: str) -> bool:
+        for action in reversed(self.store.pending_actions()):
+            if (action.kind, action.folder, action.destination) == (
+                "move",
+                folder,
+                destination,
+            ) and (sorted(action.uids) == sorted(uids)):
+                break
+        else:
+            return False
+        self.store.remove_pending(action.id)
+        taken = self._taken_rows.pop(action.id, [])
+        if taken:
+            folder_id = self.store.ensure_folder(folder)
+            self.store.add_summaries(folder_id, [t.row for t in taken])
+            for t in taken:
+                if t.body is not None:
+                    self.store.save_body(folder_id, t.row.uid, t.body)
+            back, unseen = self.store.tally(folder_id, [t.row.uid for t in taken])
+            self._shift_counts({folder: (back, unseen), destination: (-back, -unseen)})
+        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
+        return True
+
+
+def _summary_row(summary: MessageSummary) -> SummaryRow:
+    return SummaryRow(
+        summary.uid,
+        summary.date,
+        summary.from_name,
+        summary.from_addr,
+        summary.to,
+        summary.cc,
+        summary.subject,
+        summary.message_id,
+        summary.in_reply_to,
+        summary.references,
+        summary.size,
+        int(summary.flags),
+        " ".join(summary.keywords),
+        int(summary.has_attachment),
+        0,  # modseq: unknown here; the next sync of the folder brings the server's
+    )

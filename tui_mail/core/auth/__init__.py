@@ -1,0 +1,1 @@
+"""Secrets: passwords from the keyring or a command, OAuth2 device and loopback flows."""

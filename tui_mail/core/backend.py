@@ -1,0 +1,62 @@
+"""Mail sources behind one protocol: the service and the UI never know which one they have."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from tui_mail.core.models import Folder, Progress, SyncResult
+from tui_mail.core.store.cache import Store
+
+
+class MailBackend(Protocol):
+    """What AccountService needs from a mail source.
+
+    Every method runs on the account's worker thread, one call at a time, so an
+    implementation may hold a connection that is not thread-safe. UIDs are per folder and
+    stable while the folder's UIDVALIDITY stays the same, as in IMAP. `sync_folder` is the
+    only method that writes message summaries into the store.
+    """
+
+    @property
+    def connected(self) -> bool: ...
+
+    def connect(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def check(self) -> None:
+        """Prove the connection works (NOOP); raise ConnectionFailed if it does not."""
+
+    def list_folders(self) -> list[Folder]: ...
+
+    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult: ...
+
+    def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        """(total, unseen) of these folders as the server counts them now (STATUS); a
+        folder that cannot be asked is left out."""
+
+    def fetch_raw(self, folder: str, uid: int) -> bytes | None:
+        """The whole message without marking it read; None when it no longer exists."""
+
+    def store_flags(self, folder: str, uids: list[int], names: list[str], *, add: bool) -> None:
+        """Add or remove flags given by IMAP name (\\Seen, \\Flagged, $Forwarded ...)."""
+
+    def move(self, folder: str, uids: list[int], destination: str) -> None: ...
+
+    def expunge(self, folder: str, uids: list[int]) -> None:
+        """Delete exactly these messages for good."""
+
+    def append(
+        self, folder: str, message: bytes, flags: list[str], when: datetime | None
+    ) -> int | None:
+        """Store a message; returns its UID when known."""
+
+    def search(self, folder: str, criteria: list[Any]) -> list[int]:
+        """UIDs matching imapclient-style criteria (see search_query.parse_query)."""
+
+    def create_folder(self, name: str) -> None: ...
+
+    def rename_folder(self, old: str, new: str) -> None: ...
+
+    def delete_folder(self, name: str) -> None: ...

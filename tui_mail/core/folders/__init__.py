@@ -1,0 +1,3 @@
+"""Folders independent of protocol: which is the Inbox or Sent (roles), and names as users type
+them.
+"""

@@ -1,0 +1,101 @@
+"""The IMAP backend: ImapSession for the commands, sync.py for the cache."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tui_mail.config import AccountConfig
+from tui_mail.core.errors import ConnectionFailed
+from tui_mail.core.imap.session import ImapSession, PasswordSource
+from tui_mail.core.imap.sync import sync_folder
+from tui_mail.core.models import Folder, Progress, SyncResult
+from tui_mail.core.store.cache import Store
+
+
+class ImapBackend:
+    """One IMAP connection for an account, (re)opened on demand."""
+
+    def __init__(self, account: AccountConfig, secret: PasswordSource) -> None:
+        self.account = account
+        self._secret = secret
+        self._session: ImapSession | None = None
+        self._opening: ImapSession | None = None
+
+    @property
+    def session(self) -> ImapSession:
+        if self._session is None or not self._session.connected:
+            raise ConnectionFailed("Not connected to the IMAP server.")
+        return self._session
+
+    @property
+    def connected(self) -> bool:
+        return self._session is not None and self._session.connected
+
+    def connect(self) -> None:
+        session = self._opening = ImapSession(self.account, self._secret)
+        try:
+            session.connect()
+        finally:
+            self._opening = None
+        self._session = session
+
+    def interrupt(self) -> None:
+        """From any thread: shut the connection (or the one being opened) now."""
+        for session in (self._opening, self._session):
+            if session is not None:
+                session.interrupt()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def check(self) -> None:
+        self.session.noop()
+
+    def list_folders(self) -> list[Folder]:
+        return self.session.list_folders()
+
+    def personal_prefix(self) -> str:
+        return self.session.personal_prefix()
+
+    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
+        return sync_folder(self.session, store, folder, progress=progress)
+
+    def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        return self.session.status_counts(names)
+
+    def _selected(self, folder: str) -> ImapSession:
+        session = self.session
+        session.ensure_selected(folder)
+        return session
+
+    def fetch_raw(self, folder: str, uid: int) -> bytes | None:
+        return self._selected(folder).fetch_body(uid)
+
+    def store_flags(self, folder: str, uids: list[int], names: list[str], *, add: bool) -> None:
+        self._selected(folder).store_flags(uids, names, add=add)
+
+    def move(self, folder: str, uids: list[int], destination: str) -> None:
+        self._selected(folder).move(uids, destination)
+
+    def expunge(self, folder: str, uids: list[int]) -> None:
+        self._selected(folder).expunge_only(uids)
+
+    def append(
+        self, folder: str, message: bytes, flags: list[str], when: datetime | None
+    ) -> int | None:
+        return self.session.append(folder, message, flags, when)
+
+    def search(self, folder: str, criteria: list[Any]) -> list[int]:
+        return self._selected(folder).search(criteria)
+
+    def create_folder(self, name: str) -> None:
+        self.session.create_folder(name)
+
+    def rename_folder(self, old: str, new: str) -> None:
+        self.session.rename_folder(old, new)
+
+    def delete_folder(self, name: str) -> None:
+        self.session.delete_folder(name)

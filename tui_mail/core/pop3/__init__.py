@@ -1,0 +1,1 @@
+"""POP3: the session and the backend that keeps a local copy."""

@@ -1,0 +1,1 @@
+"""From a draft to the server: compose, drafts, SMTP, the outbox and its courier."""

@@ -1,0 +1,3 @@
+"""The SQLite cache: folders, summaries, bodies, the pending-actions record, the message index,
+conversation threads.
+"""

@@ -1,0 +1,319 @@
+"""The message list's model: every message's place in the list, and the rows on screen.
+
+A 100,000-message folder is 100,000 integers here (the UIDs in list order); summaries are
+read from the store only for the rows a widget asks for, a page at a time, and kept in a
+small cache. Textual-free so it can be tested and reused (unified inbox, search results).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
+
+from tui_mail.core.models import MessageSummary
+from tui_mail.core.store.cache import Store, UnknownFolder
+from tui_mail.core.store.health import CacheDamaged
+from tui_mail.core.store.threads import ThreadOrder, gc_paused, thread_messages
+
+PAGE = 128
+"""Rows read from the store at once; a screen is 20-60 rows."""
+CACHED_PAGES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """Which message a row is: enough to act on it."""
+
+    account: str
+    folder: str
+    uid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    ref: MessageRef
+    summary: MessageSummary
+    guide: str = ""
+    """Tree lines before the subject in the threaded view ("" for a thread's top)."""
+
+
+class MessageSource(Protocol):
+    """What a list widget reads from: a length and rows by position."""
+
+    def __len__(self) -> int: ...
+
+    def row(self, index: int) -> Row | None: ...
+
+    def refresh(self) -> None:
+        """Re-read the order from the store (after a sync or an action)."""
+
+    def refresh_rows(self) -> None:
+        """Flags changed but the order did not: drop cached rows only."""
+
+    def index_of(self, ref: MessageRef) -> int | None: ...
+
+
+class FolderMessages:
+    """One folder of one account, newest first, optionally only unread or only some UIDs."""
+
+    def __init__(
+        self,
+        account: str,
+        store: Store,
+        folder: str,
+        *,
+        unread_only: bool = False,
+        only_uids: Sequence[int] | None = None,
+    ) -> None:
+        self.account = account
+        self.store = store
+        self.folder = folder
+        self.unread_only = unread_only
+        self._only = None if only_uids is None else set(only_uids)
+        self._uids: list[int] = []
+        self._positions: dict[int, int] | None = None
+        self._pages: OrderedDict[int, dict[int, MessageSummary]] = OrderedDict()
+        self.refresh()
+
+    def refresh(self) -> None:
+        # A damaged cache reads as empty: the store rebuilds it at its next access and
+        # its owner is told (AccountService emits CacheProblem), whose sync refills it.
+        try:
+            folder_id = self.store.folder_id(self.folder)
+            uids = self.store.ordered_uids(folder_id, unread_only=self.unread_only)
+        except (UnknownFolder, CacheDamaged):
+            self._uids = []
+        else:
+            self._uids = uids if self._only is None else [u for u in uids if u in self._only]
+        self._positions = None
+        self._pages.clear()
+
+    def __len__(self) -> int:
+        return len(self._uids)
+
+    def uids(self) -> list[int]:
+        """UIDs in list order (do not modify)."""
+        return self._uids
+
+    def uid_at(self, index: int) -> int | None:
+        return self._uids[index] if 0 <= index < len(self._uids) else None
+
+    def row(self, index: int) -> Row | None:
+        uid = self.uid_at(index)
+        if uid is None:
+            return None
+        summary = self._page(index // PAGE).get(uid)
+        if summary is None:
+            return None
+        return Row(MessageRef(self.account, self.folder, uid), summary)
+
+    def _page(self, number: int) -> dict[int, MessageSummary]:
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        uids = self._uids[number * PAGE : (number + 1) * PAGE]
+        try:
+            folder_id = self.store.folder_id(self.folder)
+            found = self.store.summaries(folder_id, uids=uids) if uids else []
+        except (UnknownFolder, CacheDamaged):  # see refresh
+            return {}
+        page = {s.uid: s for s in found}
+        self._pages[number] = page
+        if len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    def index_of(self, ref: MessageRef) -> int | None:
+        if ref.account != self.account or ref.folder != self.folder:
+            return None
+        if self._positions is None:
+            self._positions = {uid: i for i, uid in enumerate(self._uids)}
+        return self._positions.get(ref.uid)
+
+    def refresh_rows(self) -> None:
+        """Flags changed but the order did not: drop cached rows only."""
+        self._pages.clear()
+
+    def forget(self, uids: Sequence[int]) -> None:
+        """Drop rows at once (moved or deleted) without waiting for a refresh."""
+        gone = set(uids)
+        self._uids = [u for u in self._uids if u not in gone]
+        self._positions = None
+        self._pages.clear()
+
+
+class MergedMessages:
+    """Several folders merged by date (the unified inbox)."""
+
+    def __init__(self, sources: Sequence[FolderMessages]) -> None:
+        self.sources = list(sources)
+        self._order: list[tuple[int, int]] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        for source in self.sources:
+            source.refresh()
+        streams = []
+        for number, source in enumerate(self.sources):
+            dates = self._dates(source)
+            streams.append(
+                [(-dates.get(uid, 0), -uid, number, i) for i, uid in enumerate(source.uids())]
+            )
+        self._order = [(number, i) for _d, _u, number, i in heapq.merge(*streams)]
+
+    @staticmethod
+    def _dates(source: FolderMessages) -> dict[int, int]:
+        try:
+            return source.store.dates(source.store.folder_id(source.folder))
+        except (UnknownFolder, CacheDamaged):  # see FolderMessages.refresh
+            return {}
+
+    def refresh_rows(self) -> None:
+        for source in self.sources:
+            source.refresh_rows()
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def row(self, index: int) -> Row | None:
+        if not 0 <= index < len(self._order):
+            return None
+        number, position = self._order[index]
+        return self.sources[number].row(position)
+
+    def index_of(self, ref: MessageRef) -> int | None:
+        for index, (number, position) in enumerate(self._order):
+            source = self.sources[number]
+            if source.account == ref.account and source.uid_at(position) == ref.uid:
+                return index
+        return None
+
+
+BACKGROUND_OVER = 3000
+"""Folders larger than this are threaded on a background thread (100,000 messages take
+a few hundred milliseconds; 3,000 about ten)."""
+
+Deliver = Callable[[Callable[[], None]], None]
+"""Runs a function on the list's own thread (the UI's), from any thread."""
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _threading_executor() -> ThreadPoolExecutor:
+    """One long-lived thread: the store opens a read connection per thread, kept until
+    the store closes, so a thread per job would leak connections."""
+    global _executor  # noqa: PLW0603
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="threading")
+    return _executor
+
+
+def _thread_folder(store: Store, folder_id: int, unread_only: bool) -> ThreadOrder:
+    with gc_paused():
+        return thread_messages(store.thread_fields(folder_id, unread_only=unread_only))
+
+
+class ThreadedMessages(FolderMessages):
+    """One folder as conversations (core/store/threads.py): newest thread first, replies under
+    the message they answer.
+
+    With `deliver` (the UI), a large folder is threaded on a background thread: the list
+    keeps its previous order (at first, the flat one) until the new one is ready, and
+    refreshes asked for meanwhile are folded into one more run. Without it (scripts,
+    tests), threading is done in place.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        store: Store,
+        folder: str,
+        *,
+        unread_only: bool = False,
+        deliver: Deliver | None = None,
+    ) -> None:
+        self._deliver = deliver
+        self._order: ThreadOrder | None = None
+        self._running = False
+        self._again = False
+        super().__init__(account, store, folder, unread_only=unread_only)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the rows are in threaded order yet (else still the flat one)."""
+        return self._order is not None
+
+    def refresh(self) -> None:
+        try:
+            folder_id = self.store.folder_id(self.folder)
+            # The size last seen is a good enough guess after the first time (and saves a
+            # count over the whole folder on every refresh during a sync).
+            size = len(self._uids) if self._order is not None else self.store.counts(folder_id)[0]
+            if self._deliver is None or size <= BACKGROUND_OVER:
+                self._apply(_thread_folder(self.store, folder_id, self.unread_only))
+                return
+        except (UnknownFolder, CacheDamaged):  # damage: see FolderMessages.refresh
+            self._apply(ThreadOrder([], [], [], [], []))
+            return
+        if self._order is None:
+            super().refresh()  # the flat order until the threads are ready
+        self._start(folder_id)
+
+    def _start(self, folder_id: int) -> None:
+        if self._running:
+            self._again = True
+            return
+        deliver = self._deliver
+        if deliver is None:
+            return
+        self._running = True
+        future = _threading_executor().submit(
+            _thread_folder, self.store, folder_id, self.unread_only
+        )
+        future.add_done_callback(lambda done: deliver(partial(self._finished, done)))
+
+    def _finished(self, future: Future[ThreadOrder]) -> None:
+        """On the UI thread: take the new order, or start once more if asked meanwhile."""
+        self._running = False
+        error = future.exception()
+        if error is None:
+            self._apply(future.result())
+        if self._again:
+            self._again = False
+            self.refresh()
+
+    def _apply(self, order: ThreadOrder) -> None:
+        self._order = order
+        self._uids = order.uids
+        self._positions = None
+        self._pages.clear()
+
+    def row(self, index: int) -> Row | None:
+        found = super().row(index)
+        order = self._order
+        if found is None or order is None:
+            return found
+        return Row(found.ref, found.summary, order.guide(index))
+
+    def forget(self, uids: Sequence[int]) -> None:
+        order = self._order
+        if order is None:
+            super().forget(uids)
+            return
+        gone = set(uids)
+        kept = [i for i, uid in enumerate(order.uids) if uid not in gone]
+        self._apply(
+            ThreadOrder(
+                [order.uids[i] for i in kept],
+                [order.numbers[i] for i in kept],
+                order.parents,
+                order.next_siblings,
+                order.depths,
+            )
+        )
