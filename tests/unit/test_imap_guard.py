@@ -11,7 +11,8 @@ import pytest
 from tests.unit.test_fetch_stream import ScriptedImap
 from tui_mail.core.errors import ServerMisbehaved
 from tui_mail.core.imap.fetch_stream import FetchStream
-from tui_mail.core.imap.guard import Watchdog, nesting_depth
+from tui_mail.core.imap.guard import nesting_depth
+from tui_mail.core.net.watchdog import Watchdog
 
 
 def test_nesting_depth_counts_parentheses_outside_quoted_strings() -> None:

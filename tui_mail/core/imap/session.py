@@ -36,7 +36,6 @@ from tui_mail.core.imap.guard import (
     HEADER_LITERAL_CAP,
     MESSAGE_LITERAL_CAP,
     GuardedClient,
-    Watchdog,
     guarded,
     parsing,
     refusal,
@@ -45,6 +44,7 @@ from tui_mail.core.imap.guard import (
 )
 from tui_mail.core.models import Folder, FolderRole, FolderState
 from tui_mail.core.net.tls import client_context, explain_tls_failure, refuse_plaintext
+from tui_mail.core.net.watchdog import Watchdog
 
 CONNECT_TIMEOUT: Final = 15.0
 LOGOUT_DEADLINE: Final = 3.0
@@ -68,7 +68,7 @@ class ImapSession:
         self.account = account
         self.server = account.imap
         self._secret = secret
-        # Every command has a deadline (see imap_guard): the read timeout is only the
+        # Every command has a deadline (see core/imap/guard.py): the read timeout is only the
         # backstop for a single silent read.
         self.deadline = float(account.server_timeout_seconds)
         read = read_timeout if read_timeout is not None else self.deadline
@@ -247,7 +247,7 @@ class ImapSession:
 
     @contextlib.contextmanager
     def guard(self, what: str, seconds: float | None = None) -> Iterator[None]:
-        """One command (or phase) under the deadline; see imap_guard.guarded."""
+        """One command (or phase) under the deadline; see guard.guarded."""
         with guarded(
             self._watchdog, self.server.host, what, seconds or self.deadline, self._abandon
         ):
