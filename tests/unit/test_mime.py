@@ -322,9 +322,9 @@ def test_markup_the_html_parser_rejects_still_shows_what_came_before() -> None:
 
 def test_deeply_nested_lists_cannot_blow_up_the_output() -> None:
     # Each level indents every line, so 45 kB of "<ul><li>" would become 25 MB of text.
-    start = time.perf_counter()
+    start = time.process_time()
     rendered = render_message(html_message("<ul><li>x" * 5000), max_body_chars=100_000)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert len(rendered.body) <= 100_000
     assert "Truncated: HTML part converts to more than 100 kB of text" in rendered.notes
 
@@ -753,6 +753,8 @@ def test_fixed_text_is_not_reflowed() -> None:
 
 
 # --- bounds -----------------------------------------------------------------------------------
+# These bound work that would otherwise grow without limit (seconds to minutes), so they
+# measure this process's CPU time: wall time also counts whatever else the machine runs.
 
 
 def nested_multipart(depth: int, body: bytes) -> bytes:
@@ -771,9 +773,9 @@ def test_moderate_nesting_is_shown() -> None:
 
 
 def test_a_nesting_bomb_is_cut_off_quickly() -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     rendered = render_message(nested_multipart(400, b"line\r\n" * 200_000))
-    assert time.perf_counter() - start < 1.0  # the stdlib parser alone would take ~8 s
+    assert time.process_time() - start < 1.0  # the stdlib parser alone would take ~8 s
     assert rendered.headers == (("Subject", "bomb"),)
     assert rendered.notes == (f"Parts nested more than {MAX_DEPTH} levels deep are not shown",)
 
@@ -792,9 +794,9 @@ def test_deeply_nested_attached_messages_fall_back_to_raw_text() -> None:
 def test_a_flood_of_parts_is_capped() -> None:
     parts = b"".join(b"--p\r\nContent-Type: image/gif\r\n\r\nGIF89a\r\n" for _ in range(5000))
     raw = b"Content-Type: multipart/mixed; boundary=p\r\n\r\n" + parts + b"--p--\r\n"
-    start = time.perf_counter()
+    start = time.process_time()
     rendered = render_message(raw)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert 900 < len(rendered.attachments) <= 1000
     assert rendered.notes == ("This message has more than 1000 parts; only the first are shown",)
 
@@ -831,9 +833,9 @@ def test_a_ten_megabyte_message_renders_in_well_under_a_second() -> None:
     )
     assert len(raw) > 10_000_000
     for prefer_html in (False, True):
-        start = time.perf_counter()
+        start = time.process_time()
         rendered = render_message(raw, prefer_html=prefer_html)
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         assert elapsed < 1.0, elapsed  # measured 0.2-0.45 s
         assert rendered.attachments[0].filename == "big.pdf"
 
