@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from tui_mail.core.models import Folder, Progress, SyncResult
+from tui_mail.core.models import Flag, Folder, Progress, SyncResult
+from tui_mail.core.query import Query
 from tui_mail.core.store.cache import Store
 
 
@@ -39,21 +40,19 @@ class MailBackend(Protocol):
     def fetch_raw(self, folder: str, uid: int) -> bytes | None:
         """The whole message without marking it read; None when it no longer exists."""
 
-    def store_flags(self, folder: str, uids: list[int], names: list[str], *, add: bool) -> None:
-        """Add or remove flags given by IMAP name (\\Seen, \\Flagged, $Forwarded ...)."""
+    def store_flags(self, folder: str, uids: list[int], flags: Flag, *, add: bool) -> None:
+        """Add or remove `flags` (one or several, as a bitmask)."""
 
     def move(self, folder: str, uids: list[int], destination: str) -> None: ...
 
     def expunge(self, folder: str, uids: list[int]) -> None:
         """Delete exactly these messages for good."""
 
-    def append(
-        self, folder: str, message: bytes, flags: list[str], when: datetime | None
-    ) -> int | None:
+    def append(self, folder: str, message: bytes, flags: Flag, when: datetime | None) -> int | None:
         """Store a message; returns its UID when known."""
 
-    def search(self, folder: str, criteria: list[Any]) -> list[int]:
-        """UIDs matching imapclient-style criteria (see search_query.parse_query)."""
+    def search(self, folder: str, query: Query) -> list[int]:
+        """UIDs of the messages matching `query` (core/query.py), in increasing order."""
 
     def create_folder(self, name: str) -> None: ...
 

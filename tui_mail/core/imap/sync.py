@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from tui_mail.core import seqset
 from tui_mail.core.imap.fetch_stream import FetchedMessage
+from tui_mail.core.imap.flags import parse_flags
 from tui_mail.core.imap.session import ImapSession
-from tui_mail.core.message.headers import SUMMARY_FIELDS, SummaryRow, parse_flags, summary_row
+from tui_mail.core.message.headers import SUMMARY_FIELDS, SummaryRow, summary_row
 from tui_mail.core.models import FolderState, Progress, SyncResult
 from tui_mail.core.store.cache import FolderSyncState, Store
 
@@ -203,10 +204,12 @@ def _fetch_headers(
             # Parsing is pure Python: give the GIL to the UI thread regularly, so keys are
             # answered at once even while 100,000 headers stream in.
             time.sleep(0)
+        mask, keywords = parse_flags(message.flags or ())
         batch.append(
             summary_row(
                 message.uid,
-                message.flags or (),
+                mask,
+                keywords,
                 message.size or 0,
                 message.modseq or 0,
                 message.section,
