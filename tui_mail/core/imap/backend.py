@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ConnectionFailed
 from tui_mail.core.imap.flags import flag_names
 from tui_mail.core.imap.search import criteria
@@ -12,7 +13,6 @@ from tui_mail.core.imap.session import ImapSession, PasswordSource
 from tui_mail.core.imap.sync import sync_folder
 from tui_mail.core.models import Flag, Folder, Progress, SyncResult
 from tui_mail.core.query import Query
-from tui_mail.core.store.cache import Store
 
 
 class ImapBackend:
@@ -62,7 +62,7 @@ class ImapBackend:
     def personal_prefix(self) -> str:
         return self.session.personal_prefix()
 
-    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
+    def sync_folder(self, store: SyncCache, folder: str, progress: Progress | None) -> SyncResult:
         return sync_folder(self.session, store, folder, progress=progress)
 
     def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:

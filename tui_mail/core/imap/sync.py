@@ -20,12 +20,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tui_mail.core import seqset
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.imap.fetch_stream import FetchedMessage
 from tui_mail.core.imap.flags import parse_flags
 from tui_mail.core.imap.session import ImapSession
 from tui_mail.core.message.headers import SUMMARY_FIELDS, SummaryRow, summary_row
-from tui_mail.core.models import FolderState, Progress, SyncResult
-from tui_mail.core.store.cache import FolderSyncState, Store
+from tui_mail.core.models import FolderState, FolderSyncState, Progress, SyncResult
 
 FIRST_BATCH = 200
 """How many of the newest messages are fetched (and committed) before the rest."""
@@ -38,7 +38,7 @@ _HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(SUMMARY_FIELDS)})]"
 @dataclass(slots=True)
 class _Plan:
     session: ImapSession
-    store: Store
+    store: SyncCache
     folder_id: int
     progress: Progress | None
     expected: int
@@ -47,7 +47,7 @@ class _Plan:
 
 def sync_folder(
     session: ImapSession,
-    store: Store,
+    store: SyncCache,
     folder: str,
     *,
     progress: Progress | None = None,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tui_mail.config import AccountConfig, data_path
 from tui_mail.config.private import private_dir
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.maildir import layout as md
 from tui_mail.core.maildir.index import IndexedFile, UidIndex
@@ -29,7 +30,6 @@ from tui_mail.core.maildir.watch import MaildirWatcher
 from tui_mail.core.message.headers import SummaryRow, summary_row
 from tui_mail.core.models import Flag, Folder, Progress, SyncResult
 from tui_mail.core.query import Query
-from tui_mail.core.store.cache import Store
 
 FIRST_BATCH = 200
 """The newest messages committed first, so a list can show them while the rest are read."""
@@ -221,7 +221,7 @@ class MaildirBackend:
 
     # -- sync --------------------------------------------------------------------------
 
-    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
+    def sync_folder(self, store: SyncCache, folder: str, progress: Progress | None) -> SyncResult:
         entry = self._folder(folder)
         on_disk = md.scan(entry.path)
         indexed = self.index.folder(entry.name)
@@ -285,7 +285,7 @@ class MaildirBackend:
 
     def _add_summaries(
         self,
-        store: Store,
+        store: SyncCache,
         folder_id: int,
         directory: Path,
         uids: list[int],

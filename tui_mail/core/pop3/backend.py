@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ServerError, TuiMailError, UsageError
 from tui_mail.core.maildir.backend import MaildirBackend
 from tui_mail.core.maildir.layout import INBOX
@@ -28,7 +29,6 @@ from tui_mail.core.maildir.watch import MaildirWatcher
 from tui_mail.core.models import Flag, Folder, Progress, SyncResult
 from tui_mail.core.pop3.session import PasswordSource, Pop3Session
 from tui_mail.core.query import Query
-from tui_mail.core.store.cache import Store
 
 CHECK_INTERVAL_SECONDS = 300
 """How often a UI should check a POP3 server for new mail (servers dislike more)."""
@@ -155,7 +155,7 @@ class Pop3Backend:
 
     # -- everything else is the local maildir's ----------------------------------------
 
-    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
+    def sync_folder(self, store: SyncCache, folder: str, progress: Progress | None) -> SyncResult:
         failure: TuiMailError | None = None
         if folder.upper() == INBOX:
             try:
