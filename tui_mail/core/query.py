@@ -17,6 +17,7 @@ Besides the terms the language has, `Header` and `UidIn` are what the core itsel
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
@@ -208,33 +209,53 @@ def reads_message(query: Query) -> bool:
 
 
 def matches(query: Query, message: Candidate) -> bool:
-    """Whether `message` matches: substrings compared case-insensitively, as IMAP SEARCH
-    does; the cheapest terms first, so most messages are rejected without reading much."""
-    try:
-        return all(_holds(term, message) for term in sorted(query.terms, key=_cost))
-    except OSError:
-        return False  # gone meanwhile: it is not there to be found
+    """Whether `message` matches `query` (for many messages, `matcher` sorts only once)."""
+    return matcher(query)(message)
 
 
-def _holds(term: Term, message: Candidate) -> bool:
+def matcher(query: Query) -> Callable[[Candidate], bool]:
+    """A test of messages against `query`: substrings compared case-insensitively, as IMAP
+    SEARCH does; the cheapest terms first, so most messages are rejected without reading
+    much of them."""
+    tests = [_test(term) for term in sorted(query.terms, key=_cost)]
+
+    def test(message: Candidate) -> bool:
+        try:
+            return all(holds(message) for holds in tests)
+        except OSError:
+            return False  # gone meanwhile: it is not there to be found
+
+    return test
+
+
+def _test(term: Term) -> Callable[[Candidate], bool]:
+    """One term as a test, decided once per query rather than once per message."""
     match term:
         case UidIn(uids):
-            return message.uid in uids
-        case HasFlag(flag):
-            return (message.flags() & flag) == flag
+            wanted = frozenset(uids)
+            return lambda m: m.uid in wanted
+        case HasFlag(flag):  # as ints: enum arithmetic costs ten times more, per message
+            bits = flag.value
+            return lambda m: (int(m.flags()) & bits) == bits
         case LacksFlag(flag):
-            return not message.flags() & flag
+            bits = flag.value
+            return lambda m: not int(m.flags()) & bits
         case FieldContains("body", text):
-            return text.casefold() in message.body().casefold()
+            needle = text.casefold()
+            return lambda m: needle in m.body().casefold()
         case FieldContains(field, text):
-            return text.casefold() in message.header(field).casefold()
+            return _in_header(field, text)
         case Header(name, text):
-            return text.casefold() in message.header(name.lower()).casefold()
+            return _in_header(name.lower(), text)
         case Text(text):
-            return text.casefold() in message.text().casefold()
+            needle = text.casefold()
+            return lambda m: needle in m.text().casefold()
         case SentSince(day):
-            sent = message.sent_day()
-            return sent is not None and sent >= day
+            return lambda m: (sent := m.sent_day()) is not None and sent >= day
         case SentBefore(day):
-            sent = message.sent_day()
-            return sent is not None and sent < day
+            return lambda m: (sent := m.sent_day()) is not None and sent < day
+
+
+def _in_header(name: str, text: str) -> Callable[[Candidate], bool]:
+    needle = text.casefold()
+    return lambda m: needle in m.header(name).casefold()

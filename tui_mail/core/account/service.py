@@ -370,7 +370,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         def move_now(backend: MailBackend) -> None:
             if self.account.type == "imap":
                 move_remaining(backend)
-            else:  # local mail: the backend knows its files, and has no UID search
+            else:  # local mail: the backend knows its files and skips UIDs it has not
                 backend.move(folder, uids, destination)
 
         queued = await self._run_or_queue(action, move_now, move_remaining)

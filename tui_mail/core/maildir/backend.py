@@ -419,7 +419,7 @@ class MaildirBackend:
         found = [
             known[base].uid
             for base, (subdir, name) in on_disk.items()
-            if matches(entry.path / subdir / name, known[base].uid)
+            if matches(entry.path, subdir, name, known[base].uid)
         ]
         return sorted(found)
 

@@ -17,6 +17,7 @@ kept as they are).
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import os
 import re
@@ -48,7 +49,7 @@ _LETTERS = {
     Flag.SEEN: "S",
     Flag.DELETED: "T",
 }
-_FLAGS = {letter: flag for flag, letter in _LETTERS.items()}
+_BITS = {letter: int(flag) for flag, letter in _LETTERS.items()}
 
 
 _NATURAL = re.compile(r"(\d+)")
@@ -72,12 +73,13 @@ def letters_of(filename: str) -> str:
     return split_name(filename)[1]
 
 
+@functools.lru_cache(maxsize=256)  # few distinct letter sets; a search asks once per file
 def flag_mask(letters: str) -> Flag:
     """Flag letters -> the flags they stand for (lowercase keyword letters are not flags)."""
-    mask = Flag.NONE
+    mask = 0  # plain ints: enum arithmetic is slow, and a search runs this once per file
     for letter in letters:
-        mask |= _FLAGS.get(letter, Flag.NONE)
-    return mask
+        mask |= _BITS.get(letter, 0)
+    return Flag(mask)
 
 
 def letters_for(flags: Flag) -> str:

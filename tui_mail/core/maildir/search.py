@@ -22,7 +22,8 @@ from tui_mail.core.maildir.layout import flag_mask, letters_of
 from tui_mail.core.message.charsets import decode_bytes, decode_header_value
 from tui_mail.core.message.headers import split_header_block
 from tui_mail.core.models import Flag
-from tui_mail.core.query import Query, matches, reads_body
+from tui_mail.core.query import Query, reads_body
+from tui_mail.core.query import matcher as query_matcher
 
 _TAG = re.compile(r"<[^>]*>")
 _MAX_HEADER = 256 * 1024
@@ -33,16 +34,25 @@ class MessageFile:
     """One message file as a query sees it (a `query.Candidate`), read once and only as
     far as needed: the whole file when `whole`, else just its header block."""
 
-    def __init__(self, path: Path, uid: int, *, whole: bool) -> None:
-        self.path = path
+    __slots__ = ("_body", "_fields", "_raw", "_whole", "folder", "name", "subdir", "uid")
+
+    def __init__(self, folder: Path, subdir: str, name: str, uid: int, *, whole: bool) -> None:
+        # The path is joined only when the file is read: most searches decide on the name.
+        self.folder = folder
+        self.subdir = subdir
+        self.name = name
         self.uid = uid
         self._whole = whole
         self._raw: bytes | None = None
         self._fields: dict[str, str] | None = None
         self._body: str | None = None
 
+    @property
+    def path(self) -> Path:
+        return self.folder / self.subdir / self.name
+
     def flags(self) -> Flag:
-        return flag_mask(letters_of(self.path.name))
+        return flag_mask(letters_of(self.name))
 
     def _read(self) -> bytes:
         if self._raw is None:
@@ -71,10 +81,14 @@ class MessageFile:
         return header + "\n" + self.body()
 
 
-def matcher(query: Query) -> Callable[[Path, int], bool]:
-    """A function telling whether the message file at a path, with this UID, matches."""
+def matcher(query: Query) -> Callable[[Path, str, str, int], bool]:
+    """A function telling whether the message file `folder/subdir/name`, with this UID,
+    matches."""
     whole = reads_body(query)
-    return lambda path, uid: matches(query, MessageFile(path, uid, whole=whole))
+    test = query_matcher(query)
+    return lambda folder, subdir, name, uid: test(
+        MessageFile(folder, subdir, name, uid, whole=whole)
+    )
 
 
 def _read(path: Path, *, whole: bool) -> bytes:
