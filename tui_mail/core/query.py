@@ -8,7 +8,7 @@ any other word (or "quoted phrase") matches anywhere in the message (IMAP TEXT).
 
 `parse_query` turns the words into a `Query`: a tuple of terms, all of which must hold.
 The tree says what is wanted, not how a server is asked: IMAP translates it at its edge
-(core/imap/search.py), a maildir evaluates it on its files with `matches`, and so can any
+(core/imap/search.py), a maildir evaluates it on its files with `matcher`, and so can any
 other place that can show a message's parts (a local index, a view limited to a query).
 Besides the terms the language has, `Header` and `UidIn` are what the core itself asks
 (a message by its Message-ID, which of these UIDs are still there).
@@ -166,7 +166,7 @@ def _term(word: str) -> Term:
 
 class Candidate(Protocol):
     """One message as a query looks at it. An implementation reads each part only when
-    asked (`matches` asks for the cheap parts first), and may raise OSError when the
+    asked (`matcher` asks for the cheap parts first), and may raise OSError when the
     message cannot be read: it then does not match."""
 
     @property
@@ -201,11 +201,6 @@ def _cost(term: Term) -> int:
 def reads_body(query: Query) -> bool:
     """Whether evaluating `query` needs more of a message than its header."""
     return any(_cost(term) == 2 for term in query.terms)
-
-
-def reads_message(query: Query) -> bool:
-    """Whether evaluating `query` needs to read the message at all."""
-    return any(_cost(term) > 0 for term in query.terms)
 
 
 def matches(query: Query, message: Candidate) -> bool:

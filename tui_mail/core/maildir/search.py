@@ -34,7 +34,7 @@ class MessageFile:
     """One message file as a query sees it (a `query.Candidate`), read once and only as
     far as needed: the whole file when `whole`, else just its header block."""
 
-    __slots__ = ("_body", "_fields", "_raw", "_whole", "folder", "name", "subdir", "uid")
+    __slots__ = ("_body", "_fields", "_raw", "_text", "_whole", "folder", "name", "subdir", "uid")
 
     def __init__(self, folder: Path, subdir: str, name: str, uid: int, *, whole: bool) -> None:
         # The path is joined only when the file is read: most searches decide on the name.
@@ -46,6 +46,7 @@ class MessageFile:
         self._raw: bytes | None = None
         self._fields: dict[str, str] | None = None
         self._body: str | None = None
+        self._text: str | None = None
 
     @property
     def path(self) -> Path:
@@ -77,8 +78,10 @@ class MessageFile:
         return self._body
 
     def text(self) -> str:
-        header = " ".join(decode_header_value(v) for v in self._header_fields().values())
-        return header + "\n" + self.body()
+        if self._text is None:
+            header = " ".join(decode_header_value(v) for v in self._header_fields().values())
+            self._text = header + "\n" + self.body()
+        return self._text
 
 
 def matcher(query: Query) -> Callable[[Path, str, str, int], bool]:
