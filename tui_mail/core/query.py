@@ -82,7 +82,7 @@ class LacksFlag:
 
 @dataclass(frozen=True, slots=True)
 class UidIn:
-    """The message's UID is one of `uids`."""
+    """The message's UID is one of `uids` (never empty: IMAP cannot ask for no UID)."""
 
     uids: tuple[int, ...]
 
