@@ -15,9 +15,9 @@ import pytest
 from tests.support.accounts import imap_account, other_client
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tui_mail.core.imap.backend import ImapBackend
+from tui_mail.core.imap.flags import parse_flags
 from tui_mail.core.imap.session import ImapSession
 from tui_mail.core.imap.sync import sync_folder
-from tui_mail.core.message.headers import parse_flags
 from tui_mail.core.store.cache import Store
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tui_mail.core.models import Flag
 from tui_mail.core.store import health as cache_health
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.health import CacheDamaged, CacheReadOnly, DiskFull
@@ -94,7 +95,7 @@ def test_queue_keeps_order_and_is_created_only_when_used(tmp_path: Path) -> None
     queue = PendingQueue(tmp_path / "queue" / "q.sqlite3")
     assert queue.count() == 0 and queue.actions() == []
     assert not (tmp_path / "queue").exists()
-    first = queue.add(PendingAction("flag", "INBOX", (1,), flag="\\Seen"))
+    first = queue.add(PendingAction("flag", "INBOX", (1,), flag=Flag.SEEN))
     queue.add(PendingAction("move", "INBOX", (2,), destination="Archive"))
     assert [a.kind for a in queue.actions()] == ["flag", "move"]
     queue.remove(first)
@@ -122,7 +123,7 @@ def test_old_layout_queue_rows_move_out(tmp_path: Path) -> None:
     )  # fmt: skip
     queue = PendingQueue(tmp_path / "q.sqlite3")
     assert move_from_cache(cache, queue) == 1
-    assert [a.uids for a in queue.actions()] == [(3,)]
+    assert [(a.uids, a.flag) for a in queue.actions()] == [((3,), Flag.SEEN)]
     assert move_from_cache(cache, queue) == 0  # the table is gone
     queue.close()
     cache.close()

@@ -1,6 +1,7 @@
 """The sync-time header parser: what the message list will show for each message."""
 
-from tui_mail.core.message.headers import parse_address, parse_date, parse_flags, summary_row
+from tui_mail.core.imap.flags import flag_names, parse_flags
+from tui_mail.core.message.headers import parse_address, parse_date, summary_row
 from tui_mail.core.models import Flag
 
 
@@ -13,7 +14,7 @@ def test_summary_row_from_a_typical_header_block() -> None:
         b"Message-ID: <abc@example.org>\r\n"
         b"Content-Type: multipart/mixed; boundary=x\r\n\r\n"
     )
-    row = summary_row(7, (b"\\Seen", b"\\Recent", b"$Label1"), 1234, 9, block)
+    row = summary_row(7, Flag.SEEN, "$Label1", 1234, 9, block)
     assert row.uid == 7
     assert row.date == 1772529300
     assert (row.from_name, row.from_addr) == ("Doe, Jane", "jane@example.org")
@@ -27,14 +28,14 @@ def test_summary_row_from_a_typical_header_block() -> None:
 
 def test_escape_sequences_in_headers_never_reach_the_list() -> None:
     block = b"Subject: hi \x1b]52;c;ZXZpbA==\x07there\x1b[2J\r\nFrom: \x1b[31mEvil\x1b[0m <e@x>\r\n"
-    row = summary_row(1, (), 0, 0, block)
+    row = summary_row(1, 0, "", 0, 0, block)
     assert "\x1b" not in row.subject and "\x07" not in row.subject
     assert "\x1b" not in row.from_name
     assert row.from_addr == "e@x"
 
 
 def test_encoded_control_characters_are_removed_after_decoding() -> None:
-    row = summary_row(1, (), 0, 0, b"Subject: =?utf-8?b?G1szMW1yZWQ=?=\r\n")  # ESC[31mred
+    row = summary_row(1, 0, "", 0, 0, b"Subject: =?utf-8?b?G1szMW1yZWQ=?=\r\n")  # ESC[31mred
     assert row.subject == "red"
 
 
@@ -48,7 +49,7 @@ def test_addresses() -> None:
 
 
 def test_unknown_charset_does_not_raise() -> None:
-    row = summary_row(1, (), 0, 0, b"Subject: =?x-unknown?q?caf=E9?=\r\n")
+    row = summary_row(1, 0, "", 0, 0, b"Subject: =?x-unknown?q?caf=E9?=\r\n")
     assert row.subject.startswith("caf")
 
 
@@ -62,3 +63,12 @@ def test_flags() -> None:
     mask, keywords = parse_flags((b"\\Answered", b"\\Flagged", b"$Forwarded", b"Work"))
     assert mask == Flag.ANSWERED | Flag.FLAGGED | Flag.FORWARDED
     assert keywords == "Work"
+
+
+def test_flags_as_imap_names_them_both_ways() -> None:
+    every = Flag.SEEN | Flag.ANSWERED | Flag.FLAGGED | Flag.DELETED | Flag.DRAFT | Flag.FORWARDED
+    names = flag_names(every)
+    assert names == ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Forwarded"]
+    assert parse_flags(tuple(name.encode() for name in names)) == (every, "")
+    assert parse_flags((b"\\Seen", b"\\Recent")) == (Flag.SEEN, "")  # \\Recent is no flag
+    assert flag_names(Flag.NONE) == []

@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from tui_mail.core.models import Folder, Progress, SyncResult
-from tui_mail.core.store.cache import Store
+from tui_mail.core.message.headers import SummaryRow
+from tui_mail.core.models import Flag, Folder, FolderSyncState, Progress, SyncResult
+from tui_mail.core.query import Query
+
+
+class SyncCache(Protocol):
+    """The part of the cache a folder sync reads and writes (core/store/cache.py's Store is
+    one): what a backend may know of the cache, and no more."""
+
+    def sync_state(self, name: str) -> FolderSyncState: ...
+
+    def begin_first_pass(self, folder_id: int, uidvalidity: int) -> None: ...
+
+    def save_sync_state(
+        self, folder_id: int, uidvalidity: int, uidnext: int | None, highestmodseq: int | None
+    ) -> None: ...
+
+    def reset_folder(self, folder_id: int) -> None: ...
+
+    def add_summaries(self, folder_id: int, rows: Iterable[SummaryRow]) -> int: ...
+
+    def update_flags(self, folder_id: int, changes: Iterable[tuple[int, int, str, int]]) -> int:
+        """Apply (uid, flags, keywords, modseq); returns how many rows changed."""
+
+    def delete_uids(self, folder_id: int, uids: Iterable[int]) -> int: ...
+
+    def uids(self, folder_id: int) -> list[int]: ...
+
+    def max_uid(self, folder_id: int) -> int: ...
+
+    def counts(self, folder_id: int) -> tuple[int, int]:
+        """(total, unseen) as cached."""
 
 
 class MailBackend(Protocol):
@@ -30,7 +61,9 @@ class MailBackend(Protocol):
 
     def list_folders(self) -> list[Folder]: ...
 
-    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult: ...
+    def sync_folder(
+        self, store: SyncCache, folder: str, progress: Progress | None
+    ) -> SyncResult: ...
 
     def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
         """(total, unseen) of these folders as the server counts them now (STATUS); a
@@ -39,21 +72,19 @@ class MailBackend(Protocol):
     def fetch_raw(self, folder: str, uid: int) -> bytes | None:
         """The whole message without marking it read; None when it no longer exists."""
 
-    def store_flags(self, folder: str, uids: list[int], names: list[str], *, add: bool) -> None:
-        """Add or remove flags given by IMAP name (\\Seen, \\Flagged, $Forwarded ...)."""
+    def store_flags(self, folder: str, uids: list[int], flags: Flag, *, add: bool) -> None:
+        """Add or remove `flags` (one or several, as a bitmask)."""
 
     def move(self, folder: str, uids: list[int], destination: str) -> None: ...
 
     def expunge(self, folder: str, uids: list[int]) -> None:
         """Delete exactly these messages for good."""
 
-    def append(
-        self, folder: str, message: bytes, flags: list[str], when: datetime | None
-    ) -> int | None:
+    def append(self, folder: str, message: bytes, flags: Flag, when: datetime | None) -> int | None:
         """Store a message; returns its UID when known."""
 
-    def search(self, folder: str, criteria: list[Any]) -> list[int]:
-        """UIDs matching imapclient-style criteria (see search_query.parse_query)."""
+    def search(self, folder: str, query: Query) -> list[int]:
+        """UIDs of the messages matching `query` (core/query.py), in increasing order."""
 
     def create_folder(self, name: str) -> None: ...
 

@@ -134,6 +134,18 @@ class FolderState:
     exists: int
 
 
+@dataclass(frozen=True, slots=True)
+class FolderSyncState:
+    """What the cache remembers about a folder between syncs."""
+
+    folder_id: int
+    uidvalidity: int | None
+    uidnext: int | None
+    highestmodseq: int | None
+    partial_uidvalidity: int | None = None
+    """Set while a first pass under that UIDVALIDITY has stored rows but not finished."""
+
+
 @dataclass(slots=True)
 class SyncResult:
     """What one folder sync did; the CLI prints it, the UI turns it into events."""

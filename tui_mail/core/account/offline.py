@@ -1,12 +1,13 @@
 """AccountService's offline queue: triage done while the server is out of reach.
 
 A mixin of AccountService (kept apart so neither file grows past what one can read at
-once). With the server out of reach an action is applied to the cache and queued in the
-store (see core/store/pending.py); the queue is replayed, in order, on the worker thread as soon
-as a connection works again. A move still in the queue can be taken back without the
-server: the queued action is dropped and the rows it removed return to the cache. A move
-the server did before the connection was lost is taken back by queueing the way back
-(found by Message-ID when replayed), its rows shown again in the meantime.
+once). With the server out of reach an action is applied to the cache and recorded in the
+queue (core/store/pending.py); the queue is replayed (core/account/replay.py), in order, on
+the worker thread as soon as a connection works again. A move still in the queue can be
+taken back without the server: the queued action is dropped and the rows it removed return
+to the cache. A move the server did before the connection was lost is taken back by
+queueing the way back (found by Message-ID when replayed), its rows shown again in the
+meantime.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from tui_mail.core.account import replay
 from tui_mail.core.account.events import Event, PendingChanged
 from tui_mail.core.errors import ConnectionFailed
 from tui_mail.core.message.headers import SummaryRow
-from tui_mail.core.store import pending
 from tui_mail.core.store.cache import UnknownFolder
 from tui_mail.core.store.pending import PendingAction
 
@@ -122,7 +123,7 @@ class OfflineQueue:
         self._quiet_arrivals.update(
             message_id for a in actions if a.kind == "move" for message_id in a.message_ids
         )
-        problems = pending.replay(self._backend, actions, self._replayed)
+        problems = replay.replay(self._backend, actions, self._replayed)
         self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
         touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
         # The counts shifted offline were a guess: the server's STATUS replaces them.

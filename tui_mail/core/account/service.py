@@ -19,15 +19,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import partial, reduce
 from pathlib import Path
 from typing import TypeVar
 
 from tui_mail.config import AccountConfig
-from tui_mail.core.account import move_undo
+from tui_mail.core.account import move_undo, replay
 from tui_mail.core.account.backends import BackendFactory, PasswordSource, default_backend
 from tui_mail.core.account.counts import FolderCounting
 from tui_mail.core.account.events import CacheProblem, Event, FolderChanged
@@ -42,10 +43,8 @@ from tui_mail.core.backend import MailBackend
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.folders.names import namespace_prefix
 from tui_mail.core.folders.roles import sort_folders
-from tui_mail.core.message.headers import FLAG_NAMES
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.query import parse_query
-from tui_mail.core.store import pending
 from tui_mail.core.store.cache import Store, UnknownFolder
 from tui_mail.core.store.health import CacheDamaged
 from tui_mail.core.store.pending import PendingAction
@@ -319,8 +318,8 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         return self.store.summaries(folder_id, uids=uids)
 
     async def search_uids(self, folder: str, query: str) -> list[int]:
-        criteria = parse_query(query)
-        return await self._run(lambda b: b.search(folder, criteria))
+        parsed = parse_query(query)
+        return await self._run(lambda b: b.search(folder, parsed))
 
     async def find_by_message_id(self, folder: str, message_ids: list[str]) -> list[int]:
         """UIDs in `folder` of messages with these Message-IDs (to undo a move)."""
@@ -329,7 +328,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             found: set[int] = set()
             for message_id in message_ids:
                 if message_id:
-                    found.update(backend.search(folder, ["HEADER", "Message-ID", message_id]))
+                    found.update(backend.search(folder, replay.by_message_id(message_id)))
             return sorted(found)
 
         return await self._run(find)
@@ -337,12 +336,10 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
     # -- triage ------------------------------------------------------------------------
 
     async def set_flag(self, folder: str, uids: list[int], flag: Flag, *, on: bool) -> None:
-        names = [FLAG_NAMES[flag]]
-
         def store_flags(backend: MailBackend) -> None:
-            backend.store_flags(folder, uids, names, add=on)
+            backend.store_flags(folder, uids, flag, add=on)
 
-        action = PendingAction("flag", folder, tuple(uids), flag=names[0], on=on)
+        action = PendingAction("flag", folder, tuple(uids), flag=flag, on=on)
         await self._run_or_queue(action, store_flags, store_flags)
         counts = self._flag_count_change(folder, uids, flag, on)
         self.store.set_flag_bits(self.store.ensure_folder(folder), uids, flag, on)
@@ -361,7 +358,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         def move_remaining(backend: MailBackend) -> None:
             # Only what `folder` holds: a UID that is not there (a typo, or moved away
             # meanwhile) must not pass for moved. A lost attempt may have moved some too.
-            remaining = pending.still_there(backend, folder, uids)
+            remaining = replay.still_there(backend, folder, uids)
             missing[:] = sorted(set(uids) - remaining)
             if remaining:
                 backend.move(folder, sorted(remaining), destination)
@@ -373,7 +370,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         def move_now(backend: MailBackend) -> None:
             if self.account.type == "imap":
                 move_remaining(backend)
-            else:  # local mail: the backend knows its files, and has no UID search
+            else:  # local mail: the backend knows its files and skips UIDs it has not
                 backend.move(folder, uids, destination)
 
         queued = await self._run_or_queue(action, move_now, move_remaining)
@@ -418,7 +415,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         """Delete these messages for good, wherever they are (replaced drafts, Trash)."""
 
         def expunge_remaining(backend: MailBackend) -> None:
-            remaining = pending.still_there(backend, folder, uids)
+            remaining = replay.still_there(backend, folder, uids)
             if remaining:
                 backend.expunge(folder, sorted(remaining))
 
@@ -457,19 +454,19 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         flags: tuple[Flag, ...] = (),
         when: datetime | None = None,
     ) -> int | None:
-        names = [FLAG_NAMES[flag] for flag in flags]
-        message_id = pending.message_id_of(message)
+        mask = reduce(operator.or_, flags, Flag.NONE)
+        message_id = replay.message_id_of(message)
 
         def append_unless_there(backend: MailBackend) -> int | None:
             # The lost APPEND may have been stored: look for it before sending it again.
             if message_id:
-                found = backend.search(folder, ["HEADER", "Message-ID", message_id])
+                found = backend.search(folder, replay.by_message_id(message_id))
                 if found:
                     return max(found)
-            return backend.append(folder, message, names, when)
+            return backend.append(folder, message, mask, when)
 
         uid = await self._run(
-            lambda b: b.append(folder, message, names, when),
+            lambda b: b.append(folder, message, mask, when),
             append_unless_there if message_id else None,
             idempotent=False,
         )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ConnectionFailed
+from tui_mail.core.imap.flags import flag_names
+from tui_mail.core.imap.search import criteria
 from tui_mail.core.imap.session import ImapSession, PasswordSource
 from tui_mail.core.imap.sync import sync_folder
-from tui_mail.core.models import Folder, Progress, SyncResult
-from tui_mail.core.store.cache import Store
+from tui_mail.core.models import Flag, Folder, Progress, SyncResult
+from tui_mail.core.query import Query
 
 
 class ImapBackend:
@@ -60,7 +62,7 @@ class ImapBackend:
     def personal_prefix(self) -> str:
         return self.session.personal_prefix()
 
-    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
+    def sync_folder(self, store: SyncCache, folder: str, progress: Progress | None) -> SyncResult:
         return sync_folder(self.session, store, folder, progress=progress)
 
     def folder_counts(self, names: list[str]) -> dict[str, tuple[int, int]]:
@@ -74,8 +76,8 @@ class ImapBackend:
     def fetch_raw(self, folder: str, uid: int) -> bytes | None:
         return self._selected(folder).fetch_body(uid)
 
-    def store_flags(self, folder: str, uids: list[int], names: list[str], *, add: bool) -> None:
-        self._selected(folder).store_flags(uids, names, add=add)
+    def store_flags(self, folder: str, uids: list[int], flags: Flag, *, add: bool) -> None:
+        self._selected(folder).store_flags(uids, flag_names(flags), add=add)
 
     def move(self, folder: str, uids: list[int], destination: str) -> None:
         self._selected(folder).move(uids, destination)
@@ -83,13 +85,11 @@ class ImapBackend:
     def expunge(self, folder: str, uids: list[int]) -> None:
         self._selected(folder).expunge_only(uids)
 
-    def append(
-        self, folder: str, message: bytes, flags: list[str], when: datetime | None
-    ) -> int | None:
-        return self.session.append(folder, message, flags, when)
+    def append(self, folder: str, message: bytes, flags: Flag, when: datetime | None) -> int | None:
+        return self.session.append(folder, message, flag_names(flags), when)
 
-    def search(self, folder: str, criteria: list[Any]) -> list[int]:
-        return self._selected(folder).search(criteria)
+    def search(self, folder: str, query: Query) -> list[int]:
+        return self._selected(folder).search(criteria(query))
 
     def create_folder(self, name: str) -> None:
         self.session.create_folder(name)

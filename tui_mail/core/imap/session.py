@@ -42,6 +42,7 @@ from tui_mail.core.imap.guard import (
     server_text,
     timed_out,
 )
+from tui_mail.core.imap.search import Criteria
 from tui_mail.core.models import Folder, FolderRole, FolderState
 from tui_mail.core.net.tls import client_context, explain_tls_failure, refuse_plaintext
 from tui_mail.core.net.watchdog import Watchdog
@@ -400,7 +401,7 @@ class ImapSession:
                 return message.section
         return None
 
-    def search(self, criteria: list[Any]) -> list[int]:
+    def search(self, criteria: Criteria) -> list[int]:
         charset = "UTF-8" if any(_non_ascii(c) for c in criteria) else None
         found = self._call("SEARCH", lambda: self.client.search(criteria, charset=charset))
         return sorted(int(uid) for uid in found)

@@ -20,11 +20,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tui_mail.core import seqset
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.imap.fetch_stream import FetchedMessage
+from tui_mail.core.imap.flags import parse_flags
 from tui_mail.core.imap.session import ImapSession
-from tui_mail.core.message.headers import SUMMARY_FIELDS, SummaryRow, parse_flags, summary_row
-from tui_mail.core.models import FolderState, Progress, SyncResult
-from tui_mail.core.store.cache import FolderSyncState, Store
+from tui_mail.core.message.headers import SUMMARY_FIELDS, SummaryRow, summary_row
+from tui_mail.core.models import FolderState, FolderSyncState, Progress, SyncResult
 
 FIRST_BATCH = 200
 """How many of the newest messages are fetched (and committed) before the rest."""
@@ -37,7 +38,7 @@ _HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(SUMMARY_FIELDS)})]"
 @dataclass(slots=True)
 class _Plan:
     session: ImapSession
-    store: Store
+    store: SyncCache
     folder_id: int
     progress: Progress | None
     expected: int
@@ -46,7 +47,7 @@ class _Plan:
 
 def sync_folder(
     session: ImapSession,
-    store: Store,
+    store: SyncCache,
     folder: str,
     *,
     progress: Progress | None = None,
@@ -203,10 +204,12 @@ def _fetch_headers(
             # Parsing is pure Python: give the GIL to the UI thread regularly, so keys are
             # answered at once even while 100,000 headers stream in.
             time.sleep(0)
+        mask, keywords = parse_flags(message.flags or ())
         batch.append(
             summary_row(
                 message.uid,
-                message.flags or (),
+                mask,
+                keywords,
                 message.size or 0,
                 message.modseq or 0,
                 message.section,

@@ -3,7 +3,7 @@
 - `layout`: where folders live (Maildir++ `.Sub.Folder` and nested `Sub/Folder`), file names
   and their flag letters, atomic delivery.
 - `index`: the small SQLite index that gives every file a stable IMAP-style UID.
-- `search`: the search criteria of `search_query.parse_query`, evaluated on files.
+- `search`: a query tree (core/query.py) evaluated on the files themselves.
 - `watch`: a filesystem watcher that says which folder changed (mbsync, offlineimap,
   a local delivery agent ...).
 """

@@ -17,10 +17,10 @@ import shutil
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from tui_mail.config import AccountConfig, data_path
 from tui_mail.config.private import private_dir
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ConnectionFailed, UsageError
 from tui_mail.core.maildir import layout as md
 from tui_mail.core.maildir.index import IndexedFile, UidIndex
@@ -28,8 +28,8 @@ from tui_mail.core.maildir.layout import INBOX, FolderEntry, MaildirLayout
 from tui_mail.core.maildir.search import matcher
 from tui_mail.core.maildir.watch import MaildirWatcher
 from tui_mail.core.message.headers import SummaryRow, summary_row
-from tui_mail.core.models import Folder, Progress, SyncResult
-from tui_mail.core.store.cache import Store
+from tui_mail.core.models import Flag, Folder, Progress, SyncResult
+from tui_mail.core.query import Query
 
 FIRST_BATCH = 200
 """The newest messages committed first, so a list can show them while the rest are read."""
@@ -221,7 +221,7 @@ class MaildirBackend:
 
     # -- sync --------------------------------------------------------------------------
 
-    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
+    def sync_folder(self, store: SyncCache, folder: str, progress: Progress | None) -> SyncResult:
         entry = self._folder(folder)
         on_disk = md.scan(entry.path)
         indexed = self.index.folder(entry.name)
@@ -248,7 +248,7 @@ class MaildirBackend:
 
         result.new = self._add_summaries(store, folder_id, entry.path, missing, locations, progress)
         changes = [
-            (uid, md.flag_mask(md.letters_of(name)), "", 0)
+            (uid, int(md.flag_mask(md.letters_of(name))), "", 0)
             for uid, _subdir, name in moved
             if uid in in_store
         ]
@@ -285,7 +285,7 @@ class MaildirBackend:
 
     def _add_summaries(
         self,
-        store: Store,
+        store: SyncCache,
         folder_id: int,
         directory: Path,
         uids: list[int],
@@ -337,11 +337,11 @@ class MaildirBackend:
                 continue
         return None
 
-    def store_flags(self, folder: str, uids: list[int], names: list[str], *, add: bool) -> None:
+    def store_flags(self, folder: str, uids: list[int], flags: Flag, *, add: bool) -> None:
         entry = self._folder(folder)
-        change = md.letters_for(names)
+        change = md.letters_for(flags)
         if not change:
-            return  # keywords other than these have no place in a maildir file name
+            return
         folder_id = self.index.folder(entry.name).folder_id
         moves: list[tuple[int, str, str]] = []
         for uid, file in self._files(entry, uids).items():
@@ -396,11 +396,9 @@ class MaildirBackend:
             removed.append(uid)
         self.index.remove(self.index.folder(entry.name).folder_id, removed)
 
-    def append(
-        self, folder: str, message: bytes, flags: list[str], when: datetime | None
-    ) -> int | None:
+    def append(self, folder: str, message: bytes, flags: Flag, when: datetime | None) -> int | None:
         entry = self._folder(folder)
-        letters = "".join(sorted(md.letters_for(flags)))
+        letters = md.letters_for(flags)
         stamp = when.timestamp() if when is not None else None
         subdir, name = md.deliver(entry.path, message, letters or None, when=stamp)
         indexed = self.index.folder(entry.name)
@@ -411,9 +409,9 @@ class MaildirBackend:
         """Put a message into the INBOX's new/ (what a delivery agent or POP3 does)."""
         md.deliver(self._folder(INBOX).path, message, None, durable=durable)
 
-    def search(self, folder: str, criteria: list[Any]) -> list[int]:
+    def search(self, folder: str, query: Query) -> list[int]:
         entry = self._folder(folder)
-        matches = matcher(criteria)
+        matches = matcher(query)
         folder_id = self.index.folder(entry.name).folder_id
         on_disk = md.scan(entry.path)
         known = self.index.files(folder_id)
@@ -421,7 +419,7 @@ class MaildirBackend:
         found = [
             known[base].uid
             for base, (subdir, name) in on_disk.items()
-            if matches(entry.path / subdir / name)
+            if matches(entry.path, subdir, name, known[base].uid)
         ]
         return sorted(found)
 
@@ -442,7 +440,8 @@ def read_summary(path: Path, uid: int) -> SummaryRow | None:
     except (FileNotFoundError, IsADirectoryError):
         return None
     block = head if end < 0 else head[:end]
-    row = summary_row(uid, md.flag_names(md.letters_of(path.name)), status.st_size, 0, block)
+    flags = int(md.flag_mask(md.letters_of(path.name)))
+    row = summary_row(uid, flags, "", status.st_size, 0, block)
     if row.date == 0:  # no usable Date header: the file time is when it arrived
         row = row._replace(date=int(status.st_mtime))
     return row

@@ -17,12 +17,13 @@ kept as they are).
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import os
 import re
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -39,25 +40,16 @@ MAX_DEPTH = 12
 
 Layout = Literal["maildir++", "nested"]
 
-# Letter -> the IMAP flag name it stands for; only these letters are ours to set.
-FLAG_LETTERS = {
-    "D": "\\Draft",
-    "F": "\\Flagged",
-    "P": "$Forwarded",
-    "R": "\\Answered",
-    "S": "\\Seen",
-    "T": "\\Deleted",
+# Flag <-> the letter a maildir file name holds it as; only these letters are ours to set.
+_LETTERS = {
+    Flag.DRAFT: "D",
+    Flag.FLAGGED: "F",
+    Flag.FORWARDED: "P",
+    Flag.ANSWERED: "R",
+    Flag.SEEN: "S",
+    Flag.DELETED: "T",
 }
-_LETTER_BY_FLAG = {name.lower(): letter for letter, name in FLAG_LETTERS.items()}
-_FLAG_BYTES = {letter: name.encode() for letter, name in FLAG_LETTERS.items()}
-_MASK = {
-    "D": Flag.DRAFT,
-    "F": Flag.FLAGGED,
-    "P": Flag.FORWARDED,
-    "R": Flag.ANSWERED,
-    "S": Flag.SEEN,
-    "T": Flag.DELETED,
-}
+_BITS = {letter: int(flag) for flag, letter in _LETTERS.items()}
 
 
 _NATURAL = re.compile(r"(\d+)")
@@ -81,22 +73,18 @@ def letters_of(filename: str) -> str:
     return split_name(filename)[1]
 
 
-def flag_mask(letters: str) -> int:
-    """Flag letters -> the store's bitmask."""
-    mask = 0
+@functools.lru_cache(maxsize=256)  # few distinct letter sets; a search asks once per file
+def flag_mask(letters: str) -> Flag:
+    """Flag letters -> the flags they stand for (lowercase keyword letters are not flags)."""
+    mask = 0  # plain ints: enum arithmetic is slow, and a search runs this once per file
     for letter in letters:
-        mask |= _MASK.get(letter, 0)
-    return mask
+        mask |= _BITS.get(letter, 0)
+    return Flag(mask)
 
 
-def flag_names(letters: str) -> tuple[bytes, ...]:
-    """Flag letters -> IMAP flag names, as summary_row takes them."""
-    return tuple(_FLAG_BYTES[letter] for letter in letters if letter in _FLAG_BYTES)
-
-
-def letters_for(names: Iterable[str]) -> str:
-    """IMAP flag names -> letters; names a maildir cannot hold are left out."""
-    return "".join(_LETTER_BY_FLAG[n.lower()] for n in names if n.lower() in _LETTER_BY_FLAG)
+def letters_for(flags: Flag) -> str:
+    """Flags -> their letters, sorted as a file name holds them."""
+    return "".join(sorted(_LETTERS[flag] for flag in flags))
 
 
 def change_letters(letters: str, change: str, *, add: bool) -> str:

@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from tui_mail.core.message.charsets import decode_encoded_words
 from tui_mail.core.message.sanitize import sanitize_line
-from tui_mail.core.models import Flag
 
 # The fields sync asks the server for; the order does not matter to the parser.
 SUMMARY_FIELDS = (
@@ -46,19 +45,6 @@ _MONTHS = {
 _NAME_ADDR = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([^"<>,]*?))\s*<([^<>,\s]*)>\s*$')
 _BARE_ADDR = re.compile(r"^\s*<?([^<>\s,\"]+@[^<>\s,\"]+)>?\s*$")
 
-_SYSTEM_FLAGS = {
-    b"\\Seen": Flag.SEEN,
-    b"\\Answered": Flag.ANSWERED,
-    b"\\Flagged": Flag.FLAGGED,
-    b"\\Deleted": Flag.DELETED,
-    b"\\Draft": Flag.DRAFT,
-    b"$Forwarded": Flag.FORWARDED,
-}
-_IGNORED_FLAGS = {b"\\Recent"}
-
-FLAG_NAMES = {flag: name.decode() for name, flag in _SYSTEM_FLAGS.items()}
-"""Flag -> the IMAP name that sets it."""
-
 
 class SummaryRow(NamedTuple):
     """One `messages` row, in the store's column order."""
@@ -78,19 +64,6 @@ class SummaryRow(NamedTuple):
     keywords: str
     has_attachment: int
     modseq: int
-
-
-def parse_flags(raw: tuple[bytes, ...]) -> tuple[int, str]:
-    """IMAP flags -> (bitmask of system flags, space-separated keywords)."""
-    mask = 0
-    keywords: list[str] = []
-    for name in raw:
-        flag = _SYSTEM_FLAGS.get(name)
-        if flag is not None:
-            mask |= flag
-        elif name not in _IGNORED_FLAGS:
-            keywords.append(name.decode("utf-8", "replace"))
-    return mask, " ".join(keywords)
 
 
 def parse_address(value: str) -> tuple[str, str]:
@@ -172,17 +145,18 @@ def _has_attachment(content_type: str) -> bool:
 
 def summary_row(
     uid: int,
-    flags: tuple[bytes, ...],
+    flags: int,
+    keywords: str,
     size: int,
     modseq: int,
     header_block: bytes,
     internaldate: bytes | None = None,
 ) -> SummaryRow:
-    """Everything the message list needs from one FETCH response."""
+    """Everything the message list needs, from a header block and the flags the backend
+    read (`flags` a `Flag` bitmask, `keywords` the other flags, space-separated)."""
     fields = split_header_block(header_block)
     get = fields.get
     from_name, from_addr = parse_address(get("from", ""))
-    mask, keywords = parse_flags(flags)
     return SummaryRow(
         uid,
         parse_date(get("date"), internaldate),
@@ -195,7 +169,7 @@ def summary_row(
         _display(get("in-reply-to", "")),
         _display(get("references", "")),
         size,
-        mask,
+        flags,
         keywords,
         int(_has_attachment(get("content-type", ""))),
         modseq,

@@ -19,16 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ServerError, TuiMailError, UsageError
 from tui_mail.core.maildir.backend import MaildirBackend
 from tui_mail.core.maildir.layout import INBOX
 from tui_mail.core.maildir.watch import MaildirWatcher
-from tui_mail.core.models import Folder, Progress, SyncResult
+from tui_mail.core.models import Flag, Folder, Progress, SyncResult
 from tui_mail.core.pop3.session import PasswordSource, Pop3Session
-from tui_mail.core.store.cache import Store
+from tui_mail.core.query import Query
 
 CHECK_INTERVAL_SECONDS = 300
 """How often a UI should check a POP3 server for new mail (servers dislike more)."""
@@ -155,7 +155,7 @@ class Pop3Backend:
 
     # -- everything else is the local maildir's ----------------------------------------
 
-    def sync_folder(self, store: Store, folder: str, progress: Progress | None) -> SyncResult:
+    def sync_folder(self, store: SyncCache, folder: str, progress: Progress | None) -> SyncResult:
         failure: TuiMailError | None = None
         if folder.upper() == INBOX:
             try:
@@ -176,8 +176,8 @@ class Pop3Backend:
     def fetch_raw(self, folder: str, uid: int) -> bytes | None:
         return self.local.fetch_raw(folder, uid)
 
-    def store_flags(self, folder: str, uids: list[int], names: list[str], *, add: bool) -> None:
-        self.local.store_flags(folder, uids, names, add=add)
+    def store_flags(self, folder: str, uids: list[int], flags: Flag, *, add: bool) -> None:
+        self.local.store_flags(folder, uids, flags, add=add)
 
     def move(self, folder: str, uids: list[int], destination: str) -> None:
         self.local.move(folder, uids, destination)
@@ -185,13 +185,11 @@ class Pop3Backend:
     def expunge(self, folder: str, uids: list[int]) -> None:
         self.local.expunge(folder, uids)
 
-    def append(
-        self, folder: str, message: bytes, flags: list[str], when: datetime | None
-    ) -> int | None:
+    def append(self, folder: str, message: bytes, flags: Flag, when: datetime | None) -> int | None:
         return self.local.append(folder, message, flags, when)
 
-    def search(self, folder: str, criteria: list[Any]) -> list[int]:
-        return self.local.search(folder, criteria)
+    def search(self, folder: str, query: Query) -> list[int]:
+        return self.local.search(folder, query)
 
     def create_folder(self, name: str) -> None:
         self.local.create_folder(name)

@@ -19,29 +19,16 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from tui_mail.core.message.headers import SummaryRow
-from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary
+from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
 from tui_mail.core.store import health, summaries
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
 from tui_mail.core.store.schema import open_cache, open_frozen
 from tui_mail.core.store.summaries import SUMMARY_COLUMNS
-
-
-@dataclass(frozen=True, slots=True)
-class FolderSyncState:
-    """What the cache remembers about a folder between syncs."""
-
-    folder_id: int
-    uidvalidity: int | None
-    uidnext: int | None
-    highestmodseq: int | None
-    partial_uidvalidity: int | None = None
-    """Set while a first pass under that UIDVALIDITY has stored rows but not finished."""
 
 
 class UnknownFolder(LookupError):

@@ -14,8 +14,21 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from tui_mail.core.models import Flag
 from tui_mail.core.store.health import CacheConnection, connect, writable_or_raise
 from tui_mail.core.store.pending import PendingAction
+
+# Queues written by earlier versions hold a flag as its IMAP name (\\Seen), the only
+# names they ever wrote. Such rows may be on users' disks, waiting for a server: they are
+# read as the flag they name.
+_OLD_FLAG_NAMES = {
+    "\\seen": Flag.SEEN,
+    "\\answered": Flag.ANSWERED,
+    "\\flagged": Flag.FLAGGED,
+    "\\deleted": Flag.DELETED,
+    "\\draft": Flag.DRAFT,
+    "$forwarded": Flag.FORWARDED,
+}
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pending_actions ("
@@ -119,7 +132,7 @@ def _encode(action: PendingAction) -> str:
             "kind": action.kind,
             "folder": action.folder,
             "uids": list(action.uids),
-            "flag": action.flag,
+            "flag": _flag_text(action.flag),
             "on": action.on,
             "destination": action.destination,
             "message_ids": list(action.message_ids),
@@ -133,9 +146,25 @@ def _decode(action_id: int, payload: str) -> PendingAction:
         kind=data["kind"],
         folder=data["folder"],
         uids=tuple(int(uid) for uid in data["uids"]),
-        flag=data["flag"],
+        flag=_flag(data["flag"]),
         on=bool(data["on"]),
         destination=data["destination"],
         message_ids=tuple(data["message_ids"]),
         id=action_id,
     )
+
+
+def _flag_text(flag: Flag) -> str:
+    """ "SEEN", "SEEN|FLAGGED"; "" for none (a move or a deletion)."""
+    return "|".join(member.name or "" for member in flag)
+
+
+def _flag(text: str) -> Flag:
+    """A stored flag, in this module's words or an old queue's IMAP name. A name neither
+    knows (a damaged row) reads as no flag, which replay skips, rather than making the
+    whole queue unreadable."""
+    flag = Flag.NONE
+    for part in filter(None, text.split("|")):
+        known = _OLD_FLAG_NAMES.get(part.lower()) or Flag.__members__.get(part)
+        flag |= known or Flag.NONE
+    return flag
