@@ -102,9 +102,9 @@ def describe_discovery(found: Discovery, *, with_steps: bool) -> str:
 
 def sign_in(account: AccountConfig, *, client_secret: str | None = None) -> TokenSet:
     """The device-code or loopback-redirect flow, with what to do shown on stderr."""
-    from tui_mail.core.auth import oauth2  # noqa: PLC0415
+    from tui_mail.core.auth import sign_in as flows  # noqa: PLC0415
 
-    tokens = oauth2.sign_in(
+    tokens = flows.sign_in(
         account,
         lambda instructions: say(f"To sign in: {instructions} Waiting for the approval..."),
         client_secret=client_secret,

@@ -478,17 +478,6 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         self._schedule_sync(folder)  # into the cache when the folder is kept there (Sent)
         return uid
 
-    async def check_connection(self) -> None:
-        """Connect (or NOOP an open connection) to prove the settings work."""
-
-        def check(backend: MailBackend) -> None:
-            try:
-                backend.check()
-            except ConnectionFailed:
-                backend.connect()
-
-        await self._run(check)
-
     # -- events ------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:

@@ -43,7 +43,7 @@ from tui_mail.core.imap.guard import (
     server_text,
     timed_out,
 )
-from tui_mail.core.models import Folder, FolderRole, FolderState
+from tui_mail.core.models import Folder, FolderState
 from tui_mail.core.net.tls import client_context, explain_tls_failure, refuse_plaintext
 
 CONNECT_TIMEOUT: Final = 15.0
@@ -343,12 +343,6 @@ class ImapSession:
             self._call("CLOSE", self.client.close_folder)
             self.selected = None
         self._call("DELETE", lambda: self.client.delete_folder(name))
-
-    def find_role(self, role: FolderRole) -> str | None:
-        for folder in self.list_folders(with_counts=False):
-            if folder.role is role:
-                return folder.name
-        return None
 
     # -- selection and fetching --------------------------------------------------------
 

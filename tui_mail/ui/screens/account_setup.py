@@ -373,7 +373,7 @@ class AccountSetup(Screen[AccountAdded | None]):
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def _sign_in(self) -> None:
-        from tui_mail.core.auth.oauth2 import sign_in  # noqa: PLC0415
+        from tui_mail.core.auth.sign_in import sign_in  # noqa: PLC0415
 
         try:
             account = self.account_from_form()
