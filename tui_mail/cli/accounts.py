@@ -140,19 +140,13 @@ def _authorize(config: AppConfig, args: argparse.Namespace) -> int:
 
 
 def _doctor(config: AppConfig, args: argparse.Namespace) -> int:
-    from tui_mail.core.auth import credentials  # noqa: PLC0415
+    from tui_mail.core.auth.secrets import secret_source  # noqa: PLC0415
     from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
 
     account = config.account(args.account)
-
-    def secret() -> str:
-        if account.auth == "oauth2":
-            return credentials.get_oauth2_token(account)
-        return credentials.get_password(account)
-
     report = diagnose_account(
         account,
-        None if args.no_login else secret,
+        None if args.no_login else secret_source(account),
         timeout=args.timeout,
         idle_wait=args.idle_wait or None,
     )

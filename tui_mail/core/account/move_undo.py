@@ -28,17 +28,17 @@ async def undo_move(
     with the server out of reach that is queued (given the moved `summaries`, which
     are shown in `source` again at once).
     """
-    if await service.cancel_queued_move(source, uids, destination):
+    if await service.queue.cancel_queued_move(source, uids, destination):
         return len(uids)
     if summaries is not None and service.queues_offline and service.offline:
-        return service.queue_move_back(source, destination, summaries)
+        return service.queue.queue_move_back(source, destination, summaries)
     try:
         found = await service.find_by_message_id(destination, message_ids)
     except ConnectionFailed:
         if summaries is None or not service.queues_offline:
             raise
         service.offline = True
-        return service.queue_move_back(source, destination, summaries)
+        return service.queue.queue_move_back(source, destination, summaries)
     await service.move(destination, found, source)
     with contextlib.suppress(ConnectionFailed):  # the move back is queued: it is done
         await service.sync(source)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from tui_mail.core.auth import credentials
+from tui_mail.core.auth.secrets import SecretSource, secret_source
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -61,7 +62,6 @@ T = TypeVar("T")
 HELO_NAME: Final = "[127.0.0.1]"
 """What EHLO says: an address literal, as Thunderbird does, instead of this machine's name."""
 
-SecretSource = Callable[[], str]
 BeforeData = Callable[[], Awaitable[None]]
 _SERVER_TEXT_SHOWN = 200  # also in smtp_text
 _PASSWORD_METHODS = ("plain", "login", "cram-md5")
@@ -117,13 +117,6 @@ def transport_for(
     return SmtpTransport(account, secret, timeout=timeout)
 
 
-def default_secret(account: AccountConfig) -> SecretSource:
-    """The password or OAuth2 token from the credentials layer, fetched when needed."""
-    if account.auth == "oauth2":
-        return lambda: credentials.get_oauth2_token(account)
-    return lambda: credentials.get_password(account)
-
-
 class SmtpTransport:
     """Submission to the account's SMTP server with aiosmtplib, one connection per message."""
 
@@ -139,7 +132,7 @@ class SmtpTransport:
         self.account = account
         self.server = account.smtp
         self.where = f"{self.server.host}:{self.server.port}"
-        self._secret = secret or default_secret(account)
+        self._secret = secret or secret_source(account)
         self.timeout = timeout
         self.deadline = float(account.server_timeout_seconds)
 
