@@ -10,9 +10,10 @@ from typing import Any
 from tui_mail.config import AccountConfig, ServerConfig
 from tui_mail.core.doctor.advice import describe_error, login_fix
 from tui_mail.core.doctor.report import Check, CheckListener
-from tui_mail.core.doctor.transport import StepFailed, check_transport, close_client, open_client
+from tui_mail.core.doctor.transport import StepFailed, check_transport, open_client
 from tui_mail.core.errors import AuthenticationFailed, TuiMailError
 from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.connect import close_quietly
 from tui_mail.core.net.tls import client_context
 
 SecretSource = Callable[[], str]
@@ -114,7 +115,7 @@ def check_smtp(
     try:
         problem = _smtp_authenticate(client, account, secret)
     finally:
-        close_client(client)
+        close_quietly(client)
     if problem is None:
         emit(
             Check(

@@ -41,6 +41,7 @@ from tui_mail.core.errors import (
     UsageError,
 )
 from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.connect import cannot_resolve, refused
 from tui_mail.core.net.deadline import within
 from tui_mail.core.net.tls import client_context, explain_tls_failure
 from tui_mail.core.sending.smtp_text import human as _human
@@ -368,15 +369,9 @@ class SmtpTransport:
                 'unreachable, or the port expects TLS first (security = "tls" on 465).'
             )
         if isinstance(cause, socket.gaierror):
-            return ConnectionFailed(
-                f"Cannot resolve the SMTP host {self.server.host!r}: check smtp.host in your "
-                "config and your network."
-            )
+            return cannot_resolve("SMTP", self.server.host)
         if isinstance(cause, ConnectionRefusedError):
-            return ConnectionFailed(
-                f"{where} refused the connection: check smtp.port (587 for STARTTLS, 465 for "
-                "TLS) and that the server is running."
-            )
+            return refused("SMTP", where)
         if isinstance(error, aiosmtplib.SMTPResponseException):
             answer = TryLater if 400 <= error.code < 500 else ServerError
             return answer(f"{where} answered {_server_text(error)}.")
