@@ -2,8 +2,8 @@
 
 Holds the security policy (TLS by default, STARTTLS required when chosen, plaintext only when
 the account allows it), login, folder listing with special-use roles (its answers read in
-imap_folders.py), and every command the account service needs. Values from imapclient are
-turned into our own types here (and in imap_folders.py) and nowhere else.
+core/imap/folders.py), and every command the account service needs. Values from imapclient
+are turned into our own types here (and in core/imap/folders.py) and nowhere else.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class ImapSession:
         self.account = account
         self.server = account.imap
         self._secret = secret
-        # Every command has a deadline (see imap_guard): the read timeout is only the
+        # Every command has a deadline (see core/imap/guard.py): the read timeout is only the
         # backstop for a single silent read.
         self.deadline = float(account.server_timeout_seconds)
         read = read_timeout if read_timeout is not None else self.deadline
@@ -225,7 +225,7 @@ class ImapSession:
 
     @contextlib.contextmanager
     def guard(self, what: str, seconds: float | None = None) -> Iterator[None]:
-        """One command (or phase) under the deadline; see imap_guard.guarded."""
+        """One command (or phase) under the deadline; see core/imap/guard.py, guarded."""
         with guarded(
             self._watchdog, self.server.host, what, seconds or self.deadline, self._abandon
         ):

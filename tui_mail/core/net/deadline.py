@@ -2,7 +2,7 @@
 
 A per-read timeout bounds nothing: a server that drips a byte at a time, or each of its
 answers just under the timeout, keeps a client waiting for as long as it likes. IMAP has
-its `imap_guard.Watchdog`; POP3 (poplib, blocking) reuses it; SMTP (aiosmtplib, asyncio)
+its `core.imap.guard.Watchdog`; POP3 (poplib, blocking) reuses it; SMTP (aiosmtplib, asyncio)
 puts each step under `asyncio.timeout`. All of them say the same sentence when a deadline
 passes (`stalled`), with the account's `server_timeout_seconds` as the deadline.
 """
@@ -21,7 +21,7 @@ SLOW_LINK = "On a slow link, raise server_timeout_seconds in the account's setti
 
 
 def stalled(host: str, what: str, seconds: float, then: str = "try again later") -> ServerTimeout:
-    """The sentence for a deadline the server overran (as imap_guard.timed_out says it)."""
+    """The sentence for a deadline the server overran (as core.imap.guard.timed_out says it)."""
     return ServerTimeout(
         f"The server at {host} stopped answering in time (no complete answer to {what} "
         f"within {seconds:.0f} s); {then}. {SLOW_LINK}"

@@ -5,8 +5,8 @@ does not offer STLS (never a silent downgrade); plaintext only with `allow_insec
 Logins: USER/PASS over TLS; APOP on a plaintext connection when the server offers it (the
 password then never crosses the wire); SASL XOAUTH2 or OAUTHBEARER for OAuth2 accounts.
 Every command (and the greeting, TLS included) runs under the account's
-server_timeout_seconds, enforced by imap_guard's Watchdog; a RETR that keeps delivering
-(1 MiB at a time) pushes its deadline on, one that drips does not.
+server_timeout_seconds, enforced by the Watchdog of core/imap/guard.py; a RETR that keeps
+delivering (1 MiB at a time) pushes its deadline on, one that drips does not.
 """
 
 from __future__ import annotations

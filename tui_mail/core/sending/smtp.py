@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 SUBMIT_TIMEOUT: Final = 60.0
 """Seconds to wait for the server at each step (connect, each reply, the end of DATA); each
-step as a whole also has the account's server_timeout_seconds (see deadline.py)."""
+step as a whole also has the account's server_timeout_seconds (see core/net/deadline.py)."""
 DATA_RATE: Final = 32 * 1024
 """Bytes a second the slowest link is granted for the message, on top of the deadline."""
 _AFTER = "the connection was closed"
@@ -326,7 +326,7 @@ class SmtpTransport:
             await before_data()
         try:
             # A deadline that passes here is a broken connection after before_data: the
-            # message may have arrived, and sending.py says so.
+            # message may have arrived, and core/sending/send.py says so.
             await self._step("the message (DATA)", client.data(wire), self._for_data(size))
         except aiosmtplib.SMTPDataError as error:
             said = _server_text(error)
