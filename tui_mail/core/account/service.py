@@ -1,7 +1,7 @@
 """AccountService: the one API the UI and the CLI use for an account.
 
-Async on the outside; inside, every IMAP call runs on the account's own worker thread, because
-an imapclient connection must stay on one thread. The cache is written only through the
+Async on the outside; inside, every IMAP call runs on the account's own worker thread
+(link.py), because an imapclient connection must stay on one thread. The cache is written only through the
 store. Reads that the cache can answer (the message list) are plain methods and never wait
 for the network.
 
@@ -63,9 +63,10 @@ _DAMAGED = "The cache is damaged; it is being set aside and rebuilt from the ser
 class AccountService:
     """One account: its backend (on a worker thread of its own) and its cache.
 
-    The offline queue, the watching and the folder counts are objects of their own
-    (self.queue, self.watching, self.counts); this class holds the plumbing, folders,
-    reading and triage, and passes on the calls meant for those three.
+    The link to the backend on its worker thread, the offline queue, the watching and the
+    folder counts are objects of their own (self.link, self.queue, self.watching,
+    self.counts); this class wires them, holds folders, reading and triage, and passes on
+    the calls meant for them.
     """
 
     def __init__(
@@ -169,7 +170,7 @@ class AccountService:
                     log_failure
                 )
 
-    # -- plumbing ----------------------------------------------------------------------
+    # -- plumbing (the link does the work) --------------------------------------------
 
     async def _run(
         self,
