@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tui_mail.core.errors import ConnectionFailed
 
 if TYPE_CHECKING:
-    from tui_mail.core.account.service import AccountService
-    from tui_mail.core.models import MessageSummary
+    from tui_mail.core.account.offline import OfflineQueue
+    from tui_mail.core.models import MessageSummary, Progress, SyncResult
+
+
+class Mover(Protocol):
+    """What taking back a move asks of an account (AccountService is one)."""
+
+    queue: OfflineQueue
+    offline: bool
+
+    @property
+    def queues_offline(self) -> bool: ...
+
+    async def find_by_message_id(self, folder: str, message_ids: list[str]) -> list[int]: ...
+
+    async def move(self, folder: str, uids: list[int], destination: str) -> None: ...
+
+    async def sync(self, folder: str, progress: Progress | None = None) -> SyncResult: ...
 
 
 async def undo_move(
-    service: AccountService,
+    service: Mover,
     source: str,
     uids: list[int],
     destination: str,

@@ -1,9 +1,9 @@
 """AccountService: the one API the UI and the CLI use for an account.
 
 Async on the outside; inside, every IMAP call runs on the account's own worker thread
-(link.py), because an imapclient connection must stay on one thread. The cache is written only through the
-store. Reads that the cache can answer (the message list) are plain methods and never wait
-for the network.
+(link.py), because an imapclient connection must stay on one thread. The cache is written
+only through the store. Reads that the cache can answer (the message list) are plain
+methods and never wait for the network.
 
 Push and resilience: `start_watching()` watches for new mail (watching.py); each change
 syncs the folder and reaches the UI as an event through `on_event`, and `on_reconnected`

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui_mail.config import AccountConfig, ServerConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.doctor.advice import describe_error, login_fix
 from tui_mail.core.doctor.report import Check, CheckListener
 from tui_mail.core.doctor.transport import StepFailed, check_transport, open_client
@@ -15,8 +16,6 @@ from tui_mail.core.errors import AuthenticationFailed, TuiMailError
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.net.connect import close_quietly
 from tui_mail.core.net.tls import client_context
-
-SecretSource = Callable[[], str]
 
 
 def check_imap_login(
