@@ -23,6 +23,7 @@ from tui_mail.core.models import Flag
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from tui_mail.config import AccountConfig
     from tui_mail.core.backend import MailBackend
     from tui_mail.core.store.cache import Store
 
@@ -34,7 +35,7 @@ class FolderCounting:
 
     def __init__(
         self,
-        account_name: str,
+        account: AccountConfig,
         store: Store,
         worker: Executor,
         backend: Callable[[], MailBackend],
@@ -44,8 +45,8 @@ class FolderCounting:
         """`worker` is the account's one worker thread (STATUS goes there, after the work
         already queued); `backend` gives the account's backend, `is_offline` says whether
         the server was out of reach, `emit` hands an event to the service's subscriber."""
-        self._account_name = account_name
-        self._store = store
+        self.account = account
+        self.store = store
         self._worker = worker
         self._backend = backend
         self._is_offline = is_offline
@@ -55,9 +56,9 @@ class FolderCounting:
         """Apply (total, unseen) deltas per folder to the cached counts, and say so."""
         changes = {name: delta for name, delta in changes.items() if delta != (0, 0)}
         for name, (total, unseen) in changes.items():
-            self._store.shift_folder_counts(name, total, unseen)
+            self.store.shift_folder_counts(name, total, unseen)
         if changes:
-            self._emit(CountsChanged(self._account_name, tuple(changes)))
+            self._emit(CountsChanged(self.account.name, tuple(changes)))
 
     def flag_change(
         self, folder: str, uids: list[int], flag: Flag, on: bool
@@ -65,14 +66,14 @@ class FolderCounting:
         """What setting `flag` on these (cached) messages does to the unread count."""
         if flag is not Flag.SEEN:
             return {}
-        cached, unseen = self._store.tally(self._store.ensure_folder(folder), uids)
+        cached, unseen = self.store.tally(self.store.ensure_folder(folder), uids)
         return {folder: (0, -unseen if on else cached - unseen)}
 
     def move_change(
         self, folder: str, uids: list[int], destination: str | None
     ) -> dict[str, tuple[int, int]]:
         """What moving (destination None: deleting) these cached messages does."""
-        cached, unseen = self._store.tally(self._store.ensure_folder(folder), uids)
+        cached, unseen = self.store.tally(self.store.ensure_folder(folder), uids)
         change = {folder: (-cached, -unseen)}
         if destination is not None:
             change[destination] = (cached, unseen)
@@ -104,5 +105,5 @@ class FolderCounting:
             log.exception("counts of %s", ", ".join(folders))
             return
         if counts:
-            self._store.set_folder_counts(counts)
-            self._emit(CountsChanged(self._account_name, tuple(counts)))
+            self.store.set_folder_counts(counts)
+            self._emit(CountsChanged(self.account.name, tuple(counts)))

@@ -62,8 +62,8 @@ class OfflineQueue:
         retry)` runs work on it, connected; `backend` gives the account's backend; `emit`
         hands an event to the service's subscriber; `schedule_sync` syncs a folder soon;
         `expect_quietly` tells the watching which arrivals are moves of our own."""
-        self._account = account
-        self._store = store
+        self.account = account
+        self.store = store
         self._worker = worker
         self._run = run
         self._backend = backend
@@ -79,7 +79,7 @@ class OfflineQueue:
     @property
     def queues_offline(self) -> bool:
         """Only a remote mailbox can be out of reach; a local one's errors are real."""
-        return self._account.type == "imap"
+        return self.account.type == "imap"
 
     def unreachable(self) -> None:
         """The server could not be reached: triage is queued from now on (a remote one)."""
@@ -89,12 +89,12 @@ class OfflineQueue:
         """On the worker thread, connected: triage goes to the server again, after the
         queue (replayed now, before the command that connected runs)."""
         self.offline = False
-        if self.queues_offline and self._store.pending_count():
+        if self.queues_offline and self.store.pending_count():
             self.replay()
 
     def pending_count(self) -> int:
         """How many actions wait for the server (shown as pending)."""
-        return self._store.pending_count()
+        return self.store.pending_count()
 
     async def run_or_queue(
         self,
@@ -116,26 +116,26 @@ class OfflineQueue:
         return None
 
     def _queue(self, action: PendingAction) -> int:
-        action_id = self._store.add_pending(action)
-        self._emit(PendingChanged(self._account.name, self._store.pending_count()))
+        action_id = self.store.add_pending(action)
+        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
         return action_id
 
     def keep_rows(self, action_id: int, folder_id: int, summaries: list[MessageSummary]) -> None:
         """Copy rows about to leave the cache (a queued move), so undo can put them back."""
         self._taken_rows[action_id] = [
-            _TakenRow(_summary_row(summary), self._store.body(folder_id, summary.uid))
+            _TakenRow(_summary_row(summary), self.store.body(folder_id, summary.uid))
             for summary in summaries
         ]
 
     def replay(self) -> None:
         """On the worker thread, connected: send the queue; then sync what it touched."""
-        actions = self._store.pending_actions()
+        actions = self.store.pending_actions()
         # What the replayed moves bring to Trash or Archive is no news to announce.
         self._expect_quietly(
             message_id for a in actions if a.kind == "move" for message_id in a.message_ids
         )
         problems = pending.replay(self._backend(), actions, self._replayed)
-        self._emit(PendingChanged(self._account.name, self._store.pending_count(), tuple(problems)))
+        self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
         touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
         # The counts shifted offline were a guess: the server's STATUS replaces them.
         self._counts.confirm(sorted(touched))
@@ -145,7 +145,7 @@ class OfflineQueue:
     def _replayed(self, action: PendingAction) -> None:
         if action.kind == "move" and not action.uids:
             self._drop_shown_back(action.destination, action.message_ids)
-        self._store.remove_pending(action.id)
+        self.store.remove_pending(action.id)
         self._taken_rows.pop(action.id, None)
 
     def queue_move_back(
@@ -166,7 +166,7 @@ class OfflineQueue:
                 message_ids=tuple(s.message_id for s in known),
             )
         )
-        self._store.add_summaries(self._store.ensure_folder(source), map(_summary_row, known))
+        self.store.add_summaries(self.store.ensure_folder(source), map(_summary_row, known))
         return len(known)
 
     def _drop_shown_back(self, folder: str, message_ids: tuple[str, ...]) -> None:
@@ -174,12 +174,12 @@ class OfflineQueue:
         messages had before they left, which the server will not report as vanished; drop
         them, and the sync that follows brings the messages with their new UIDs."""
         try:
-            folder_id = self._store.folder_id(folder)
+            folder_id = self.store.folder_id(folder)
         except UnknownFolder:
             return
         wanted = set(message_ids)
-        self._store.delete_uids(
-            folder_id, [row[0] for row in self._store.thread_fields(folder_id) if row[2] in wanted]
+        self.store.delete_uids(
+            folder_id, [row[0] for row in self.store.thread_fields(folder_id) if row[2] in wanted]
         )
 
     async def cancel_queued_move(self, folder: str, uids: list[int], destination: str) -> bool:
@@ -193,7 +193,7 @@ class OfflineQueue:
         )
 
     def _cancel_queued_move(self, folder: str, uids: tuple[int, ...], destination: str) -> bool:
-        for action in reversed(self._store.pending_actions()):
+        for action in reversed(self.store.pending_actions()):
             if (action.kind, action.folder, action.destination) == (
                 "move",
                 folder,
@@ -202,17 +202,17 @@ class OfflineQueue:
                 break
         else:
             return False
-        self._store.remove_pending(action.id)
+        self.store.remove_pending(action.id)
         taken = self._taken_rows.pop(action.id, [])
         if taken:
-            folder_id = self._store.ensure_folder(folder)
-            self._store.add_summaries(folder_id, [t.row for t in taken])
+            folder_id = self.store.ensure_folder(folder)
+            self.store.add_summaries(folder_id, [t.row for t in taken])
             for t in taken:
                 if t.body is not None:
-                    self._store.save_body(folder_id, t.row.uid, t.body)
-            back, unseen = self._store.tally(folder_id, [t.row.uid for t in taken])
+                    self.store.save_body(folder_id, t.row.uid, t.body)
+            back, unseen = self.store.tally(folder_id, [t.row.uid for t in taken])
             self._counts.shift({folder: (back, unseen), destination: (-back, -unseen)})
-        self._emit(PendingChanged(self._account.name, self._store.pending_count()))
+        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
         return True
 
 

@@ -99,7 +99,7 @@ class AccountService:
         """New-mail announcements; a UI sets `notifier.bell` to ring its terminal."""
         backend = lambda: self.link.backend  # noqa: E731  (made on first use)
         self.counts = FolderCounting(
-            account.name, self.store, self.link.worker, backend, lambda: self.queue.offline,
+            account, self.store, self.link.worker, backend, lambda: self.queue.offline,
             self._emit,
         )  # fmt: skip
         self.watching = Watching(

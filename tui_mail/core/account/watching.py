@@ -68,8 +68,8 @@ class Watching:
         backend; `emit` hands an event to the service's subscriber; `confirm_counts` asks the
         server for folders' counts (on the worker); `server_answers` hears the INBOX
         watcher's word on whether the server can be reached (True: it answers again)."""
-        self._account = account
-        self._store = store
+        self.account = account
+        self.store = store
         self._notifier = notifier
         self._worker = worker
         self._secret = secret
@@ -100,7 +100,7 @@ class Watching:
         from tui_mail.core.imap.idle import watchers_for  # noqa: PLC0415  (imapclient)
 
         self._watchers = watchers_for(
-            self._account, self._secret, self._backend(), self.schedule_sync, self._watcher_state
+            self.account, self._secret, self._backend(), self.schedule_sync, self._watcher_state
         )
         for started in self._watchers:
             started.start()
@@ -138,7 +138,7 @@ class Watching:
             self._server_answers(True)
         elif state == "offline":
             self._server_answers(False)
-        self._emit(ConnectionState(self._account.name, state, detail))
+        self._emit(ConnectionState(self.account.name, state, detail))
         if state in _REACHABLE and previous not in ("", *_REACHABLE):
             self._announce_reconnected()
 
@@ -169,40 +169,40 @@ class Watching:
     def _sync_and_announce(self, folder: str) -> None:
         with self._scheduled_lock:
             self._scheduled.discard(folder)
-        if self._store.sync_state(folder).uidvalidity is None:
+        if self.store.sync_state(folder).uidvalidity is None:
             # A folder's first sync belongs to whoever opens it, with progress and the
             # newest rows first; done here it would hold the worker for the whole folder
             # (4 s of a blank list for 100,000 messages) before the UI's sync could start.
             return
         try:
             sync: Callable[[MailBackend], SyncResult] = lambda b: b.sync_folder(  # noqa: E731
-                self._store, folder, None
+                self.store, folder, None
             )
             result = self._run_connected(sync, sync)
         except CacheError as error:  # a full disk, a read-only or damaged file: say so
-            self._emit(CacheProblem(self._account.name, str(error)))
+            self._emit(CacheProblem(self.account.name, str(error)))
             return
         except TuiMailError as error:
             log.info("sync of %s after a change failed: %s", folder, error)
             return
         if not (result.new or result.flags_changed or result.vanished or result.cache_reset):
             return
-        self._emit(FolderChanged(self._account.name, folder, result))
+        self._emit(FolderChanged(self.account.name, folder, result))
         self._confirm_counts([folder])
         if result.new_uids and not result.cache_reset:
-            folder_id = self._store.folder_id(folder)
-            arrived = self._news(folder, self._store.summaries(folder_id, uids=result.new_uids))
+            folder_id = self.store.folder_id(folder)
+            arrived = self._news(folder, self.store.summaries(folder_id, uids=result.new_uids))
             if arrived:
-                self._emit(NewMail(self._account.name, folder, arrived))
+                self._emit(NewMail(self.account.name, folder, arrived))
                 self._notifier.new_mail(folder, arrived)
 
     def _news(self, folder: str, arrived: list[MessageSummary]) -> tuple[MessageSummary, ...]:
         """The arrivals worth announcing: not in Sent, Drafts or Trash, not the user's own
         mail (a copy sent to oneself, a client filing Sent), not moved there by us."""
-        role = next((f.role for f in self._store.folders() if f.name == folder), None)
+        role = next((f.role for f in self.store.folders() if f.name == folder), None)
         if role in _NEVER_NEWS:
             return ()
-        own = own_addresses(self._account)
+        own = own_addresses(self.account)
         news: list[MessageSummary] = []
         for message in arrived:
             if message.message_id and message.message_id in self._quiet_arrivals:
