@@ -20,6 +20,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from tui_mail.config import AccountConfig
 from tui_mail.core import seqset
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -47,7 +48,7 @@ from tui_mail.core.net.tls import client_context, refuse_plaintext
 CONNECT_TIMEOUT: Final = 15.0
 LOGOUT_DEADLINE: Final = 3.0
 
-PasswordSource = Callable[[], str]
+PasswordSource = SecretSource  # the name the IMAP modules use
 
 
 class ImapSession:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar
 
 from tui_mail.config import AccountConfig, ServerConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -38,7 +39,7 @@ TIMEOUT: Final = 30.0
 # line); RFC 5322's 998 is a "must" senders break. A larger bound still stops a runaway.
 poplib._MAXLINE = max(poplib._MAXLINE, 1 << 20)  # type: ignore[attr-defined]
 
-PasswordSource = Callable[[], str]
+PasswordSource = SecretSource  # the name the POP3 modules use
 _T = TypeVar("_T")
 # A greeting with a <timestamp@host> offers APOP (RFC 1939 section 7).
 _APOP_CHALLENGE = re.compile(rb"\+OK[^<]*<[^<>]+@[^<>]+>")
