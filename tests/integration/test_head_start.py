@@ -61,4 +61,4 @@ async def test_a_cached_folder_gets_no_head_start_and_an_unjoined_one_does_not_h
     assert time.monotonic() - started < 2.9  # not the 3 s (HOLD_SECONDS) of a held sync
     cached = make_service(account, mail_user)  # same cache directory: the folder is known
     cached.begin_sync("INBOX")
-    assert cached._head_start is None  # the first screen needs no network: none begun
+    assert cached.link.head_start is None  # the first screen needs no network: none begun

@@ -110,7 +110,8 @@ async def test_a_server_without_idle_is_polled(
 ) -> None:
     server = dovecot_factory(idle=False)
     user = server.add_user()
-    service = make_service(imap_account(server, user), user)
+    # The service's watcher (below) polls each second; this one is given its own interval.
+    service = make_service(replace(imap_account(server, user), poll_interval_seconds=1), user)
     await service.sync("INBOX")
     changes: list[str] = []
     states: list[str] = []
@@ -141,7 +142,6 @@ async def test_a_server_without_idle_is_polled(
     assert not watcher.running
 
     # The service takes the same path and delivers the message as an event.
-    service.account = replace(service.account, poll_interval_seconds=1)
     events = Recorder(service)
     service.start_watching()
     await events.wait(state_is("polling"))

@@ -413,7 +413,7 @@ def test_browser_sign_in_then_xoauth2_login_to_dovecot(
     file_keyring: Path,
 ) -> None:  # fmt: skip
     from tests.integration.test_oauth2_loopback import Browser  # noqa: PLC0415
-    from tui_mail.core.auth.oauth2 import sign_in  # noqa: PLC0415
+    from tui_mail.core.auth.sign_in import sign_in  # noqa: PLC0415
 
     account = oauth_account(provider, ca.bundle_with(oauth_dovecot.ca_pem),
                             port=oauth_dovecot.imaps_port)  # fmt: skip

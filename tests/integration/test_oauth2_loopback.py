@@ -25,8 +25,9 @@ from tests.support.setup_servers import (
     read_file_keyring,
 )
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
-from tui_mail.core.auth import credentials, oauth2
+from tui_mail.core.auth import credentials
 from tui_mail.core.auth.oauth2 import OAuth2Error, TokenSet
+from tui_mail.core.auth.sign_in import sign_in
 from tui_mail.core.errors import ConnectionFailed
 
 AUTHORIZE = "https://accounts.example.test/authorize"
@@ -99,7 +100,7 @@ def test_sign_in_through_the_browser_stores_tokens(
     account = google_account(provider, ca, port)
     browser = Browser(provider)
 
-    tokens = oauth2.sign_in(account, browser, client_secret="google-secret-5")
+    tokens = sign_in(account, browser, client_secret="google-secret-5")
     credentials.store_oauth2_tokens(account, tokens)
 
     assert f"http://127.0.0.1:{port}/" in browser.shown[0]
@@ -129,7 +130,7 @@ def test_wrong_state_and_denial_are_refused(
 ) -> None:
     issued = len(provider.issued)
     with pytest.raises(OAuth2Error) as caught:
-        oauth2.sign_in(google_account(provider, ca), Browser(provider, **answer))
+        sign_in(google_account(provider, ca), Browser(provider, **answer))
 
     assert expected in str(caught.value) and "nothing was stored" in str(caught.value)
     assert len(provider.issued) == issued  # no code was exchanged
@@ -156,7 +157,7 @@ def test_a_port_in_use_is_explained(provider: OAuthProvider, ca: LocalCA) -> Non
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(ConnectionFailed) as caught:
-            oauth2.sign_in(google_account(provider, ca, port), lambda _text: None)
+            sign_in(google_account(provider, ca, port), lambda _text: None)
     assert f"cannot listen on 127.0.0.1:{port}" in str(caught.value)
     assert "redirect_port" in str(caught.value)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.cli import account_flags
 from tui_mail.cli.accounts import describe_discovery, say, sign_in
+from tui_mail.core.auth.secrets import Secret, resolve_secret
 from tui_mail.core.errors import AuthenticationFailed, CredentialsUnavailable, UsageError
 
 if TYPE_CHECKING:
@@ -24,13 +25,6 @@ if TYPE_CHECKING:
     from tui_mail.core.discovery import Discovery
     from tui_mail.core.discovery.account import AccountDraft
     from tui_mail.core.doctor import Check
-
-
-@dataclass
-class Secret:
-    """A password or token on its way to the store; never shown by repr."""
-
-    value: str = field(repr=False)
 
 
 class AddAccountWizard:
@@ -215,18 +209,12 @@ class AddAccountWizard:
         args = self.args
         if account.auth == "oauth2":
             if account.oauth2 is not None and account.oauth2.token_command:
-                from tui_mail.core.auth import credentials  # noqa: PLC0415
-
-                return Secret(credentials.get_oauth2_token(account)), None
+                return resolve_secret(account), None
             tokens = sign_in(account, client_secret=self.client_secret(account))
             return Secret(tokens.access_token), tokens
         if args.password_command:
-            from tui_mail.core.auth import credentials  # noqa: PLC0415
-
             draft.password_command = args.password_command
-            return Secret(
-                credentials.get_password(replace(account, password_command=args.password_command))
-            ), None
+            return resolve_secret(replace(account, password_command=args.password_command)), None
         if args.password_stdin:
             line = sys.stdin.readline().rstrip("\r\n")
             if not line:

@@ -102,9 +102,9 @@ def describe_discovery(found: Discovery, *, with_steps: bool) -> str:
 
 def sign_in(account: AccountConfig, *, client_secret: str | None = None) -> TokenSet:
     """The device-code or loopback-redirect flow, with what to do shown on stderr."""
-    from tui_mail.core.auth import oauth2  # noqa: PLC0415
+    from tui_mail.core.auth import sign_in as flows  # noqa: PLC0415
 
-    tokens = oauth2.sign_in(
+    tokens = flows.sign_in(
         account,
         lambda instructions: say(f"To sign in: {instructions} Waiting for the approval..."),
         client_secret=client_secret,
@@ -140,19 +140,13 @@ def _authorize(config: AppConfig, args: argparse.Namespace) -> int:
 
 
 def _doctor(config: AppConfig, args: argparse.Namespace) -> int:
-    from tui_mail.core.auth import credentials  # noqa: PLC0415
+    from tui_mail.core.auth.secrets import secret_source  # noqa: PLC0415
     from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
 
     account = config.account(args.account)
-
-    def secret() -> str:
-        if account.auth == "oauth2":
-            return credentials.get_oauth2_token(account)
-        return credentials.get_password(account)
-
     report = diagnose_account(
         account,
-        None if args.no_login else secret,
+        None if args.no_login else secret_source(account),
         timeout=args.timeout,
         idle_wait=args.idle_wait or None,
     )

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.backend import MailBackend
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-PasswordSource = Callable[[], str]
+PasswordSource = SecretSource  # the password or OAuth2 token, asked for at each login
 BackendFactory = Callable[[AccountConfig, PasswordSource], MailBackend]
 
 

@@ -1,18 +1,19 @@
-"""AccountService's folder counts: right at once after an action, then as the server says.
+"""An account's folder counts: right at once after an action, then as the server says.
 
-A mixin of AccountService (kept apart so neither file grows past what one can read at
-once). The counts a folder list shows are the cache's `folders` row (total, unseen), never
-a count of cached messages: a folder whose messages were never fetched (Archive, Sent) has
-counts too, and a move must change the destination's count although its rows are not
-fetched. Each action shifts the counts of every folder it touches at once (from what the
-cache knows of the messages it acts on), then asks the server for those folders' STATUS on
-the worker thread and records the answer, so a count never waits for a manual refresh and
-never drifts from the server's. Each change reaches the UI as a CountsChanged event.
+An object the AccountService holds (self.counts). The counts a folder list shows are the
+cache's `folders` row (total, unseen), never a count of cached messages: a folder whose
+messages were never fetched (Archive, Sent) has counts too, and a move must change the
+destination's count although its rows are not fetched. Each action shifts the counts of
+every folder it touches at once (from what the cache knows of the messages it acts on),
+then asks the server for those folders' STATUS on the worker thread and records the
+answer, so a count never waits for a manual refresh and never drifts from the server's.
+Each change reaches the UI as a CountsChanged event.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui_mail.core.account.events import CountsChanged, Event
@@ -32,19 +33,26 @@ log = logging.getLogger(__name__)
 class FolderCounting:
     """Shift counts optimistically; confirm them with the server's STATUS."""
 
-    account: AccountConfig
-    store: Store
-    offline: bool
-    _executor: Executor
+    def __init__(
+        self,
+        account: AccountConfig,
+        store: Store,
+        worker: Executor,
+        backend: Callable[[], MailBackend],
+        is_offline: Callable[[], bool],
+        emit: Callable[[Event], None],
+    ) -> None:
+        """`worker` is the account's one worker thread (STATUS goes there, after the work
+        already queued); `backend` gives the account's backend, `is_offline` says whether
+        the server was out of reach, `emit` hands an event to the service's subscriber."""
+        self.account = account
+        self.store = store
+        self._worker = worker
+        self._backend = backend
+        self._is_offline = is_offline
+        self._emit = emit
 
-    if TYPE_CHECKING:  # provided by AccountService
-
-        @property
-        def _backend(self) -> MailBackend: ...
-
-        def _emit(self, event: Event) -> None: ...
-
-    def _shift_counts(self, changes: dict[str, tuple[int, int]]) -> None:
+    def shift(self, changes: dict[str, tuple[int, int]]) -> None:
         """Apply (total, unseen) deltas per folder to the cached counts, and say so."""
         changes = {name: delta for name, delta in changes.items() if delta != (0, 0)}
         for name, (total, unseen) in changes.items():
@@ -52,7 +60,7 @@ class FolderCounting:
         if changes:
             self._emit(CountsChanged(self.account.name, tuple(changes)))
 
-    def _flag_count_change(
+    def flag_change(
         self, folder: str, uids: list[int], flag: Flag, on: bool
     ) -> dict[str, tuple[int, int]]:
         """What setting `flag` on these (cached) messages does to the unread count."""
@@ -61,7 +69,7 @@ class FolderCounting:
         cached, unseen = self.store.tally(self.store.ensure_folder(folder), uids)
         return {folder: (0, -unseen if on else cached - unseen)}
 
-    def _move_count_change(
+    def move_change(
         self, folder: str, uids: list[int], destination: str | None
     ) -> dict[str, tuple[int, int]]:
         """What moving (destination None: deleting) these cached messages does."""
@@ -71,22 +79,22 @@ class FolderCounting:
             change[destination] = (cached, unseen)
         return change
 
-    def _confirm_counts(self, folders: list[str]) -> None:
+    def confirm(self, folders: list[str]) -> None:
         """From any thread: ask the server for these folders' counts soon, on the worker
         (after the work already queued there, so the answer includes it)."""
         wanted = sorted({name for name in folders if name})
         if not wanted:
             return
         try:
-            self._executor.submit(self._confirm_counts_now, wanted)
+            self._worker.submit(self.confirm_now, wanted)
         except RuntimeError:  # shutting down
             return
 
-    def _confirm_counts_now(self, folders: list[str]) -> None:
+    def confirm_now(self, folders: list[str]) -> None:
         """On the worker thread: STATUS, recorded. Offline the optimistic counts stay, and
         the replay of the queue confirms them when the server is back."""
-        backend = self._backend
-        if self.offline or not backend.connected:
+        backend = self._backend()
+        if self._is_offline() or not backend.connected:
             return
         try:
             counts = backend.folder_counts(folders)

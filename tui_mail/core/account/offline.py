@@ -1,21 +1,20 @@
-"""AccountService's offline queue: triage done while the server is out of reach.
+"""An account's offline queue: triage done while the server is out of reach.
 
-A mixin of AccountService (kept apart so neither file grows past what one can read at
-once). With the server out of reach an action is applied to the cache and recorded in the
-queue (core/store/pending.py); the queue is replayed (core/account/replay.py), in order, on
-the worker thread as soon as a connection works again. A move still in the queue can be
-taken back without the server: the queued action is dropped and the rows it removed return
-to the cache. A move the server did before the connection was lost is taken back by
-queueing the way back (found by Message-ID when replayed), its rows shown again in the
-meantime.
+An object the AccountService holds (self.queue). With the server out of reach an action is
+applied to the cache and recorded in the queue (core/store/pending.py); the queue is replayed
+(core/account/replay.py), in order, on the worker thread as soon as a connection works
+again. A move still in the queue can be taken back without the server: the queued action is
+dropped and the rows it removed return to the cache. A move the server did before the
+connection was lost is taken back by queueing the way back (found by Message-ID when
+replayed), its rows shown again in the meantime.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from tui_mail.core.account import replay
 from tui_mail.core.account.events import Event, PendingChanged
@@ -28,11 +27,12 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from tui_mail.config import AccountConfig
+    from tui_mail.core.account.counts import FolderCounting
     from tui_mail.core.backend import MailBackend
     from tui_mail.core.models import MessageSummary
     from tui_mail.core.store.cache import Store
 
-T = TypeVar("T")
+Work = Callable[["MailBackend"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,46 +46,57 @@ class _TakenRow:
 class OfflineQueue:
     """Queue triage while offline, replay it on reconnect, take back a queued move."""
 
-    account: AccountConfig
-    store: Store
-    offline: bool
-    """True after the server could not be reached: triage is queued, not attempted."""
-    _executor: Executor
-    _taken_rows: dict[int, list[_TakenRow]]
-    """Pending action id -> the rows its move removed from the cache (this session only)."""
-    _quiet_arrivals: set[str]
-
-    if TYPE_CHECKING:  # provided by AccountService and the Watching mixin
-
-        async def _run(
-            self,
-            work: Callable[[MailBackend], T],
-            retry: Callable[[MailBackend], T] | None = None,
-            *,
-            idempotent: bool = True,
-        ) -> T: ...
-
-        @property
-        def _backend(self) -> MailBackend: ...
-
-        def _emit(self, event: Event) -> None: ...
-
-        def _schedule_sync(self, folder: str) -> None: ...
-
-        def _shift_counts(self, changes: dict[str, tuple[int, int]]) -> None: ...
-
-        def _confirm_counts(self, folders: list[str]) -> None: ...
+    def __init__(
+        self,
+        account: AccountConfig,
+        store: Store,
+        worker: Executor,
+        run: Callable[[Work, Work], Awaitable[None]],
+        backend: Callable[[], MailBackend],
+        emit: Callable[[Event], None],
+        counts: FolderCounting,
+        schedule_sync: Callable[[str], None],
+        expect_quietly: Callable[[Iterable[str]], None],
+    ) -> None:
+        """`worker` is the account's one worker thread (a replay runs there); `run(work,
+        retry)` runs work on it, connected; `backend` gives the account's backend; `emit`
+        hands an event to the service's subscriber; `schedule_sync` syncs a folder soon;
+        `expect_quietly` tells the watching which arrivals are moves of our own."""
+        self.account = account
+        self.store = store
+        self._worker = worker
+        self._run = run
+        self._backend = backend
+        self._emit = emit
+        self._counts = counts
+        self._schedule_sync = schedule_sync
+        self._expect_quietly = expect_quietly
+        self.offline = False
+        """True after the server could not be reached: triage is queued, not attempted."""
+        self._taken_rows: dict[int, list[_TakenRow]] = {}
+        """Pending action id -> the rows its move removed from the cache (this session only)."""
 
     @property
     def queues_offline(self) -> bool:
         """Only a remote mailbox can be out of reach; a local one's errors are real."""
         return self.account.type == "imap"
 
+    def unreachable(self) -> None:
+        """The server could not be reached: triage is queued from now on (a remote one)."""
+        self.offline = self.queues_offline
+
+    def reached(self) -> None:
+        """On the worker thread, connected: triage goes to the server again, after the
+        queue (replayed now, before the command that connected runs)."""
+        self.offline = False
+        if self.queues_offline and self.store.pending_count():
+            self.replay()
+
     def pending_count(self) -> int:
         """How many actions wait for the server (shown as pending)."""
         return self.store.pending_count()
 
-    async def _run_or_queue(
+    async def run_or_queue(
         self,
         action: PendingAction,
         work: Callable[[MailBackend], None],
@@ -109,25 +120,25 @@ class OfflineQueue:
         self._emit(PendingChanged(self.account.name, self.store.pending_count()))
         return action_id
 
-    def _take_rows(self, folder_id: int, summaries: list[MessageSummary]) -> list[_TakenRow]:
+    def keep_rows(self, action_id: int, folder_id: int, summaries: list[MessageSummary]) -> None:
         """Copy rows about to leave the cache (a queued move), so undo can put them back."""
-        return [
+        self._taken_rows[action_id] = [
             _TakenRow(_summary_row(summary), self.store.body(folder_id, summary.uid))
             for summary in summaries
         ]
 
-    def _replay_pending(self) -> None:
+    def replay(self) -> None:
         """On the worker thread, connected: send the queue; then sync what it touched."""
         actions = self.store.pending_actions()
         # What the replayed moves bring to Trash or Archive is no news to announce.
-        self._quiet_arrivals.update(
+        self._expect_quietly(
             message_id for a in actions if a.kind == "move" for message_id in a.message_ids
         )
-        problems = replay.replay(self._backend, actions, self._replayed)
+        problems = replay.replay(self._backend(), actions, self._replayed)
         self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
         touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
         # The counts shifted offline were a guess: the server's STATUS replaces them.
-        self._confirm_counts(sorted(touched))
+        self._counts.confirm(sorted(touched))
         for folder in sorted(touched):
             self._schedule_sync(folder)
 
@@ -178,7 +189,7 @@ class OfflineQueue:
         loop = asyncio.get_running_loop()
         # On the worker thread: a replay runs there too, so the two cannot interleave.
         return await loop.run_in_executor(
-            self._executor, self._cancel_queued_move, folder, tuple(uids), destination
+            self._worker, self._cancel_queued_move, folder, tuple(uids), destination
         )
 
     def _cancel_queued_move(self, folder: str, uids: tuple[int, ...], destination: str) -> bool:
@@ -200,7 +211,7 @@ class OfflineQueue:
                 if t.body is not None:
                     self.store.save_body(folder_id, t.row.uid, t.body)
             back, unseen = self.store.tally(folder_id, [t.row.uid for t in taken])
-            self._shift_counts({folder: (back, unseen), destination: (-back, -unseen)})
+            self._counts.shift({folder: (back, unseen), destination: (-back, -unseen)})
         self._emit(PendingChanged(self.account.name, self.store.pending_count()))
         return True
 

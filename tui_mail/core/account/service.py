@@ -1,17 +1,19 @@
 """AccountService: the one API the UI and the CLI use for an account.
 
-Async on the outside; inside, every IMAP call runs on the account's own worker thread, because
-an imapclient connection must stay on one thread. The cache is written only through the
-store. Reads that the cache can answer (the message list) are plain methods and never wait
-for the network.
+Async on the outside; inside, every IMAP call runs on the account's own worker thread
+(link.py), because an imapclient connection must stay on one thread. The cache is written
+only through the store. Reads that the cache can answer (the message list) are plain
+methods and never wait for the network.
 
-Push and resilience: `start_watching()` watches for new mail (service_watch.py); each change
+Push and resilience: `start_watching()` watches for new mail (watching.py); each change
 syncs the folder and reaches the UI as an event through `on_event`, and `on_reconnected`
 tells subscribers the server answers again. A command that meets a dropped connection
 reconnects and is retried once (moves and appends are reconciled with the server first, so
 nothing is done twice). With the server out of reach, triage is applied to the cache and
-queued in the store (service_offline.py); the queue is replayed, in order, as soon as a
-connection works again.
+queued in the store (offline.py); the queue is replayed, in order, as soon as a
+connection works again. Those two and the folder counts (counts.py) are objects of their
+own, held here and given only what they use (the store, the worker, an emit callable, the
+backend accessor); this class wires them and keeps the API the UI and the CLI call.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 import operator
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial, reduce
@@ -33,14 +34,14 @@ from tui_mail.core.account.backends import BackendFactory, PasswordSource, defau
 from tui_mail.core.account.counts import FolderCounting
 from tui_mail.core.account.events import CacheProblem, Event, FolderChanged
 from tui_mail.core.account.files import cache_path, queue_path
-from tui_mail.core.account.head_start import HeadStart
+from tui_mail.core.account.link import BackendLink
 from tui_mail.core.account.notify import Notifier
 from tui_mail.core.account.offline import OfflineQueue
 from tui_mail.core.account.watching import Watching
-from tui_mail.core.account.worker import DaemonWorker
-from tui_mail.core.auth import credentials
+from tui_mail.core.account.worker import log_failure
+from tui_mail.core.auth.secrets import secret_source
 from tui_mail.core.backend import MailBackend
-from tui_mail.core.errors import ConnectionFailed, UsageError
+from tui_mail.core.errors import UsageError
 from tui_mail.core.folders.names import namespace_prefix
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
@@ -58,12 +59,13 @@ log = logging.getLogger(__name__)
 _DAMAGED = "The cache is damaged; it is being set aside and rebuilt from the server."
 
 
-class AccountService(OfflineQueue, Watching, FolderCounting):
+class AccountService:
     """One account: its backend (on a worker thread of its own) and its cache.
 
-    The offline queue, the watching and the folder counts live in mixins of their own
-    (service_offline.py, service_watch.py, service_counts.py); this class holds the
-    plumbing, folders, reading and triage.
+    The link to the backend on its worker thread, the offline queue, the watching and the
+    folder counts are objects of their own (self.link, self.queue, self.watching,
+    self.counts); this class wires them, holds folders, reading and triage, and passes on
+    the calls meant for them.
     """
 
     def __init__(
@@ -80,38 +82,94 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         # sync, which rebuilds the cache and refills what is on screen.
         self.store.on_damaged = lambda: self._emit(CacheProblem(account.name, _DAMAGED))
         self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
-        self._secret = secret or self._default_secret
+        self._secret = secret or secret_source(account)
         # The backend's own index (maildir, POP3) lives beside this cache, never elsewhere.
-        self._backend_factory = backend_factory or partial(default_backend, data_dir=data_dir)
-        self._backend_made: MailBackend | None = None
-        self._backend_lock = threading.Lock()
-        self._executor: DaemonWorker = DaemonWorker(f"mail-{account.name}")
-        self._abandoned = False
-        self._head_start: HeadStart | None = None
+        factory = backend_factory or partial(default_backend, data_dir=data_dir)
+        self.link = BackendLink(
+            account, self._secret, factory,
+            # The queue is made below: these look it up when called.
+            unreachable=lambda: self.queue.unreachable(),  # noqa: PLW0108
+            reached=lambda: self.queue.reached(),  # noqa: PLW0108
+        )  # fmt: skip
         self.on_event: Callable[[Event], object] | None = None
         """Called with every Event, ON A WORKER OR WATCHER THREAD: a UI must hand it to its
         own thread (Textual: post_message) before touching anything on screen."""
         self.notifier = Notifier(account)
         """New-mail announcements; a UI sets `notifier.bell` to ring its terminal."""
-        self.offline = False
-        self._taken_rows = {}
-        self._init_watching()
+        backend = lambda: self.link.backend  # noqa: E731  (made on first use)
+        self.counts = FolderCounting(
+            account, self.store, self.link.worker, backend, lambda: self.queue.offline,
+            self._emit,
+        )  # fmt: skip
+        self.watching = Watching(
+            account, self.store, self.notifier, self.link.worker, self._secret, backend,
+            self.link.connected, self._emit, self.counts.confirm_now, self._server_answers,
+        )  # fmt: skip
+        self.queue = OfflineQueue(
+            account, self.store, self.link.worker, self.link.run, backend, self._emit,
+            self.counts, self.watching.schedule_sync, self.watching.expect_quietly,
+        )  # fmt: skip
+
+    # -- the queue, the watching (their own objects; these keep the service's API) ---------
 
     @property
-    def _backend(self) -> MailBackend:
-        """Made on first use, normally on the worker thread: the IMAP backend imports
-        imapclient (about 90 ms), which must not delay the first screen."""
-        with self._backend_lock:
-            if self._backend_made is None:
-                self._backend_made = self._backend_factory(self.account, self._secret)
-            return self._backend_made
+    def offline(self) -> bool:
+        """True after the server could not be reached: triage is queued, not attempted."""
+        return self.queue.offline
 
-    def _default_secret(self) -> str:
-        if self.account.auth == "oauth2":
-            return credentials.get_oauth2_token(self.account)
-        return credentials.get_password(self.account)
+    @offline.setter
+    def offline(self, value: bool) -> None:
+        self.queue.offline = value
 
-    # -- plumbing ----------------------------------------------------------------------
+    @property
+    def queues_offline(self) -> bool:
+        return self.queue.queues_offline
+
+    def pending_count(self) -> int:
+        return self.queue.pending_count()
+
+    @property
+    def connection_state(self) -> str:
+        return self.watching.connection_state
+
+    @property
+    def on_reconnected(self) -> list[Callable[[], object]]:
+        """Watching.on_reconnected: subscribers append to this list."""
+        return self.watching.on_reconnected
+
+    def start_watching(self) -> None:
+        self.watching.start()
+
+    def stop_watching(self) -> None:
+        self.watching.stop()
+
+    def reconnect_now(self) -> None:
+        self.watching.reconnect_now()
+
+    def abandon(self) -> None:
+        """Close at once, whatever the server is doing (quitting the UI): shut every
+        socket, stop the watchers without waiting for them, drop queued work. No LOGOUT:
+        on a stalled connection it would wait for the deadline. Returns in well under a
+        second; the worker, a daemon thread, ends (or dies with the process) on its own."""
+        self.link.abandon()
+        self.watching.interrupt()
+        if self.link.interrupt():  # otherwise the store stays open till the process ends
+            self.store.close()
+
+    def _server_answers(self, answers: bool) -> None:
+        """On a watcher thread: the INBOX watcher's word on whether the server answers."""
+        if not answers:
+            self.queue.unreachable()
+            return
+        was_offline, self.offline = self.offline, False
+        if was_offline or self.store.pending_count():
+            # The server is back: a command connection replays the queue.
+            with contextlib.suppress(RuntimeError):  # shutting down
+                self.link.worker.submit(self.link.connected, lambda _b: None).add_done_callback(
+                    log_failure
+                )
+
+    # -- plumbing (the link does the work) --------------------------------------------
 
     async def _run(
         self,
@@ -120,45 +178,8 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
         *,
         idempotent: bool = True,
     ) -> T:
-        """Run `work` on the worker thread. When an open connection turns out dead, it is
-        reopened and the command tried once more: `retry` when given (a version that first
-        checks what the lost attempt already did), else `work` itself unless it must not
-        run twice (`idempotent=False`: CREATE, RENAME, DELETE)."""
-        if retry is None and idempotent:
-            retry = work
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._connected, work, retry))
-
-    def _connected(
-        self, work: Callable[[MailBackend], T], retry: Callable[[MailBackend], T] | None = None
-    ) -> T:
-        """On the worker thread: connect when needed, replay queued actions, run `work`."""
-        fresh = self._ensure_connected()
-        try:
-            return work(self._backend)
-        except ConnectionFailed:
-            if fresh or retry is None:
-                raise
-            self._backend.close()
-            self._ensure_connected()
-            return retry(self._backend)
-
-    def _ensure_connected(self) -> bool:
-        """Connect if needed (True when a new connection was made); replay the queue."""
-        fresh = False
-        if self._abandoned:  # quitting: no new connection to a server that may stall
-            raise ConnectionFailed("The account was closed.")
-        if not self._backend.connected:
-            try:
-                self._backend.connect()
-            except ConnectionFailed:
-                self.offline = self.queues_offline
-                raise
-            fresh = True
-        self.offline = False
-        if self.queues_offline and self.store.pending_count():
-            self._replay_pending()
-        return fresh
+        """On the worker thread, connected, retried once (BackendLink.run)."""
+        return await self.link.run(work, retry, idempotent=idempotent)
 
     def begin_sync(self, folder: str) -> None:
         """Connect and sync `folder` now, before anyone asks (core/account/head_start.py): the CLI
@@ -170,45 +191,15 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             return
         if self.store.sync_state(folder).uidvalidity is not None:
             return
-        start = self._head_start = HeadStart(folder)
-
-        def sync(backend: MailBackend) -> SyncResult:
-            return backend.sync_folder(self.store, folder, start.progress)
-
-        def run() -> None:
-            try:
-                try:
-                    self._ensure_connected()
-                finally:
-                    start.connected.set()
-                result = self._connected(sync, sync)
-            except BaseException as error:  # handed to whoever joins
-                start.result.set_exception(error)
-            else:
-                start.result.set_result(result)
-
-        self._executor.submit(run)
+        self.link.begin(folder, lambda b, progress: b.sync_folder(self.store, folder, progress))
 
     async def connect(self) -> None:
-        start = self._head_start
-        if start is not None:  # begun already: wait for the connection, not the sync
-            await asyncio.to_thread(start.connected.wait)
-            error = start.result.exception() if start.result.done() else None
-            if error is not None:
-                self._head_start = None
-                raise error
-            return
-        await self._run(lambda _backend: None)
+        await self.link.connect()
 
     async def close(self) -> None:
-        if self._head_start is not None:  # never joined: let it finish (or fail) unwatched
-            self._head_start.progress.release()
+        self.link.let_go()
         await asyncio.to_thread(self.stop_watching)
-        backend = self._backend_made  # never made: nothing to close, nothing to import
-        if backend is not None:
-            with contextlib.suppress(RuntimeError):  # the loop may already be closing
-                await asyncio.get_running_loop().run_in_executor(self._executor, backend.close)
-        self._executor.shutdown(wait=True)
+        await self.link.close()
         self.store.close()
 
     # -- folders -----------------------------------------------------------------------
@@ -253,10 +244,9 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
     # -- sync and reading --------------------------------------------------------------
 
     async def sync(self, folder: str, progress: Progress | None = None) -> SyncResult:
-        start = self._head_start
+        start = self.link.take_head_start(folder)
         try:
-            if start is not None and start.folder == folder:
-                self._head_start = None
+            if start is not None:
                 start.progress.attach(progress)
                 result = await asyncio.wrap_future(start.result)
             else:
@@ -265,7 +255,7 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             # The store sets the damaged file aside at its next access (store.rebuilt says
             # so): this pass starts the folder anew from the server.
             result = await self._run(lambda b: b.sync_folder(self.store, folder, progress))
-        self._confirm_counts([folder])
+        self.counts.confirm([folder])
         return result
 
     def messages(
@@ -340,11 +330,11 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             backend.store_flags(folder, uids, flag, add=on)
 
         action = PendingAction("flag", folder, tuple(uids), flag=flag, on=on)
-        await self._run_or_queue(action, store_flags, store_flags)
-        counts = self._flag_count_change(folder, uids, flag, on)
+        await self.queue.run_or_queue(action, store_flags, store_flags)
+        counts = self.counts.flag_change(folder, uids, flag, on)
         self.store.set_flag_bits(self.store.ensure_folder(folder), uids, flag, on)
-        self._shift_counts(counts)
-        self._confirm_counts([folder])
+        self.counts.shift(counts)
+        self.counts.confirm([folder])
 
     async def move(self, folder: str, uids: list[int], destination: str) -> None:
         if destination == folder:
@@ -373,13 +363,13 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             else:  # local mail: the backend knows its files and skips UIDs it has not
                 backend.move(folder, uids, destination)
 
-        queued = await self._run_or_queue(action, move_now, move_remaining)
+        queued = await self.queue.run_or_queue(action, move_now, move_remaining)
         if queued is not None:
-            self._taken_rows[queued] = self._take_rows(folder_id, moving)
-        counts = self._move_count_change(folder, uids, destination)
+            self.queue.keep_rows(queued, folder_id, moving)
+        counts = self.counts.move_change(folder, uids, destination)
         self.store.delete_uids(folder_id, uids)
-        self._shift_counts(counts)
-        self._confirm_counts([folder, destination])
+        self.counts.shift(counts)
+        self.counts.confirm([folder, destination])
         if missing:
             moved = len(set(uids)) - len(missing)
             raise UsageError(
@@ -420,11 +410,11 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
                 backend.expunge(folder, sorted(remaining))
 
         action = PendingAction("expunge", folder, tuple(uids))
-        await self._run_or_queue(action, lambda b: b.expunge(folder, uids), expunge_remaining)
-        counts = self._move_count_change(folder, uids, None)
+        await self.queue.run_or_queue(action, lambda b: b.expunge(folder, uids), expunge_remaining)
+        counts = self.counts.move_change(folder, uids, None)
         gone = self.store.delete_uids(self.store.ensure_folder(folder), uids)
-        self._shift_counts(counts)
-        self._confirm_counts([folder])
+        self.counts.shift(counts)
+        self.counts.confirm([folder])
         if gone:  # a list showing the folder must drop the rows (a sent draft), not blank them
             self._emit(FolderChanged(self.account.name, folder, SyncResult(folder, vanished=gone)))
 
@@ -470,21 +460,10 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             append_unless_there if message_id else None,
             idempotent=False,
         )
-        self._shift_counts({folder: (1, 0 if Flag.SEEN in flags else 1)})
-        self._confirm_counts([folder])
-        self._schedule_sync(folder)  # into the cache when the folder is kept there (Sent)
+        self.counts.shift({folder: (1, 0 if Flag.SEEN in flags else 1)})
+        self.counts.confirm([folder])
+        self.watching.schedule_sync(folder)  # into the cache when the folder is kept there (Sent)
         return uid
-
-    async def check_connection(self) -> None:
-        """Connect (or NOOP an open connection) to prove the settings work."""
-
-        def check(backend: MailBackend) -> None:
-            try:
-                backend.check()
-            except ConnectionFailed:
-                backend.connect()
-
-        await self._run(check)
 
     # -- events ------------------------------------------------------------------------
 

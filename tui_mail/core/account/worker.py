@@ -8,13 +8,17 @@ long as the read took. An account's work is network I/O that the exit abandons a
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
+from tui_mail.core.errors import TuiMailError
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _Item = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
@@ -77,3 +81,11 @@ class DaemonWorker(Executor):
                 future.set_exception(error)
             else:
                 future.set_result(result)
+
+
+def log_failure(future: Future[Any]) -> None:
+    """A done-callback for background work nobody waits for: a TuiMailError was said where
+    it happened (or is expected: the server went away); anything else is a bug, logged."""
+    error = future.exception()
+    if error is not None and not isinstance(error, TuiMailError):
+        log.error("background work failed", exc_info=error)

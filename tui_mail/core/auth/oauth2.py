@@ -284,24 +284,6 @@ def refresh_tokens(endpoints: Endpoints, tokens: TokenSet, *, context: ssl.SSLCo
     return fresh
 
 
-def sign_in(
-    account: AccountConfig,
-    show: Callable[[str], None],
-    *,
-    client_secret: str | None = None,
-    cancelled: Callable[[], bool] | None = None,
-) -> TokenSet:
-    """The account's sign-in, by the flow its provider or settings call for: `show` gets the
-    instructions for the user (a code to enter, or a URL to open), then this blocks."""
-    endpoints = endpoints_for(account.oauth2, account.name, client_secret=client_secret)
-    if endpoints.uses_loopback:
-        from tui_mail.core.auth.oauth2_loopback import loopback_sign_in  # noqa: PLC0415
-
-        return loopback_sign_in(account, show, client_secret=client_secret, cancelled=cancelled)
-    return device_sign_in(account, lambda code: show(code.instructions()),
-                          client_secret=client_secret, cancelled=cancelled)  # fmt: skip
-
-
 def device_sign_in(
     account: AccountConfig,
     show: Callable[[DeviceAuthorization], None],

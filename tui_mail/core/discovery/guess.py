@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from tui_mail.config import Security
 from tui_mail.core.discovery.model import SECURITY_RANK, Protocol
-from tui_mail.core.discovery.net import Network, close_quietly
+from tui_mail.core.discovery.net import Network
+from tui_mail.core.net.connect import NoStartTls, close_quietly, start_tls
 
 PROBE_TIMEOUT = 3.0
 """Seconds for each probe's connect and each of its reads."""
@@ -93,10 +94,10 @@ def _probe_imap(network: Network, candidate: Candidate) -> str | None:
     )
     try:
         if candidate.security == "starttls":
-            if "STARTTLS" not in client.capabilities:
-                return "does not offer STARTTLS"
-            client.starttls(network.tls_context())
+            start_tls(client, network.tls_context())
         return None
+    except NoStartTls:
+        return "does not offer STARTTLS"
     finally:
         close_quietly(client)
 
@@ -116,9 +117,9 @@ def _probe_smtp(network: Network, candidate: Candidate) -> str | None:
     try:
         client.ehlo()
         if candidate.security == "starttls":
-            if not client.has_extn("starttls"):
-                return "does not offer STARTTLS"
-            client.starttls(context=network.tls_context())
+            start_tls(client, network.tls_context())
         return None
+    except NoStartTls:
+        return "does not offer STARTTLS"
     finally:
         close_quietly(client)

@@ -7,7 +7,6 @@ TLS is still verified against the name that was asked for.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import imaplib
 import smtplib
@@ -17,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from urllib.parse import urlsplit
 
+from tui_mail.core.net import connect
 from tui_mail.core.net.tls import client_context
 
 HTTP_MAX_BYTES = 256 * 1024
@@ -96,43 +95,19 @@ class Network:
         finally:
             connection.close()
 
-    # Protocol clients whose sockets go through the maps.
+    # Protocol clients whose sockets go through the maps (core/net/connect.py).
 
     def imap_client(self, host: str, port: int, *, implicit_tls: bool) -> imaplib.IMAP4:
-        network = self
-        context = self.tls_context()
-        if implicit_tls:
-
-            class _MappedImapTls(imaplib.IMAP4_SSL):
-                def _create_socket(self, timeout: float | None) -> socket.socket:
-                    raw = network.connect(self.host, self.port, timeout)
-                    return context.wrap_socket(raw, server_hostname=self.host)
-
-            return _MappedImapTls(host, port, ssl_context=context, timeout=self.timeout)
-
-        class _MappedImap(imaplib.IMAP4):
-            def _create_socket(self, timeout: float | None) -> socket.socket:
-                return network.connect(self.host, self.port, timeout)
-
-        return _MappedImap(host, port, timeout=self.timeout)
+        return connect.imap_client(
+            host, port, self.tls_context(), implicit_tls=implicit_tls, timeout=self.timeout,
+            dial=self.connect,
+        )  # fmt: skip
 
     def smtp_client(self, host: str, port: int, *, implicit_tls: bool) -> smtplib.SMTP:
-        network = self
-        context = self.tls_context()
-        if implicit_tls:
-
-            class _MappedSmtpTls(smtplib.SMTP_SSL):
-                def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-                    raw = network.connect(host, port, timeout)
-                    return context.wrap_socket(raw, server_hostname=host)
-
-            return _MappedSmtpTls(host, port, timeout=self.timeout, context=context)
-
-        class _MappedSmtp(smtplib.SMTP):
-            def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-                return network.connect(host, port, timeout)
-
-        return _MappedSmtp(host, port, timeout=self.timeout)
+        return connect.smtp_client(
+            host, port, self.tls_context(), implicit_tls=implicit_tls, timeout=self.timeout,
+            dial=self.connect,
+        )  # fmt: skip
 
 
 def _socket_problem(error: BaseException) -> str:
@@ -146,11 +121,3 @@ def _socket_problem(error: BaseException) -> str:
         return "timed out"
     text = str(error).strip() or type(error).__name__
     return text[:200]
-
-
-def close_quietly(client: Any) -> None:
-    """Log out of an imaplib/smtplib client without caring how that goes."""
-    for method in ("logout", "quit", "close"):
-        with contextlib.suppress(Exception):
-            getattr(client, method)()
-            return

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tui_mail.config import AccountConfig
-from tui_mail.core.doctor.login import SecretSource, check_imap_login, check_smtp
+from tui_mail.core.auth.secrets import SecretSource
+from tui_mail.core.doctor.login import check_imap_login, check_smtp
 from tui_mail.core.doctor.report import Check, CheckListener, DoctorReport, Status
 from tui_mail.core.doctor.transport import check_transport
 

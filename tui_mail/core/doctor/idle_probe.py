@@ -21,7 +21,7 @@ from tui_mail.core.errors import TuiMailError
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
-    from tui_mail.core.doctor.login import SecretSource
+    from tui_mail.core.auth.secrets import SecretSource
     from tui_mail.core.imap.session import ImapSession
 
 DEFAULT_WAIT: Final = 70.0

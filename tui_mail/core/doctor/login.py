@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from tui_mail.config import AccountConfig, ServerConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.doctor.advice import describe_error, login_fix
 from tui_mail.core.doctor.report import Check, CheckListener
-from tui_mail.core.doctor.transport import StepFailed, check_transport, close_client, open_client
+from tui_mail.core.doctor.transport import StepFailed, check_transport, open_client
 from tui_mail.core.errors import AuthenticationFailed, TuiMailError
 from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.connect import close_quietly, smtp_client
 from tui_mail.core.net.tls import client_context
-
-SecretSource = Callable[[], str]
 
 
 def check_imap_login(
@@ -106,7 +106,9 @@ def check_smtp(
             open_client("SMTP", server, context, timeout) if server.security != "plain" else None
         )
         if client is None:
-            client = smtplib.SMTP(server.host, server.port, timeout=timeout)
+            client = smtp_client(
+                server.host, server.port, context, implicit_tls=False, timeout=timeout
+            )
             client.ehlo()
     except (StepFailed, OSError, smtplib.SMTPException) as error:
         emit(Check("SMTP", "login", "fail", f"could not reconnect: {describe_error(error)}"))
@@ -114,7 +116,7 @@ def check_smtp(
     try:
         problem = _smtp_authenticate(client, account, secret)
     finally:
-        close_client(client)
+        close_quietly(client)
     if problem is None:
         emit(
             Check(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.doctor.advice import login_fix
-from tui_mail.core.doctor.login import SecretSource
 from tui_mail.core.doctor.report import Check, CheckListener, Status
 from tui_mail.core.errors import AuthenticationFailed, TuiMailError
 

@@ -20,6 +20,14 @@ from tui_mail.core.doctor.advice import (
 )
 from tui_mail.core.doctor.report import Check, CheckListener
 from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.connect import (
+    NoStartTls,
+    close_quietly,
+    imap_client,
+    smtp_client,
+    start_tls,
+    tcp_connect,
+)
 from tui_mail.core.net.tls import client_context
 
 _EXPIRY_WARNING_DAYS = 14
@@ -62,7 +70,7 @@ def check_transport(
 
     started = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
+        with tcp_connect(host, port, timeout) as sock:
             peer = sock.getpeername()[0]
     except OSError as error:
         emit(
@@ -126,7 +134,7 @@ def check_transport(
         _certificate_ok(emit, protocol, server, tls.getpeercert(binary_form=True))
         emit(Check(protocol, "capabilities", "ok", _capabilities(protocol, client)))
     finally:
-        close_client(client)
+        close_quietly(client)
     return True
 
 
@@ -144,18 +152,10 @@ def open_client(
     implicit = server.security == "tls"
     try:
         if protocol == "IMAP":
-            if implicit:
-                return imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
-            client: Any = imaplib.IMAP4(host, port, timeout=timeout)
-            offered = "STARTTLS" in client.capabilities
+            client: Any = imap_client(host, port, context, implicit_tls=implicit, timeout=timeout)
         else:
-            if implicit:
-                client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-                client.ehlo()
-                return client
-            client = smtplib.SMTP(host, port, timeout=timeout)
+            client = smtp_client(host, port, context, implicit_tls=implicit, timeout=timeout)
             client.ehlo()
-            offered = client.has_extn("starttls")
     except TimeoutError:
         if implicit:
             raise
@@ -165,22 +165,22 @@ def open_client(
             f"this port probably expects TLS from the first byte: use "
             f'security = "tls" (port {tls_port(protocol)})',
         ) from None
-    if not offered:
-        close_client(client)
+    if implicit:
+        return client
+    try:
+        start_tls(client, context)
+        if protocol != "IMAP":
+            client.ehlo()
+    except NoStartTls:
+        close_quietly(client)
         raise StepFailed(
             "STARTTLS",
             f"{host}:{port} does not offer STARTTLS",
             f'use security = "tls" on port {tls_port(protocol)}, or ask the '
             "provider; tui-mail never logs in unencrypted by accident",
-        )
-    try:
-        if protocol == "IMAP":
-            client.starttls(context)
-        else:
-            client.starttls(context=context)
-            client.ehlo()
+        ) from None
     except BaseException:
-        close_client(client)
+        close_quietly(client)
         raise
     return client
 
@@ -229,7 +229,7 @@ def _certificate_failure(
             until = f", expires {info.expires:%Y-%m-%d}" if info.expires else ""
             shown = f" (certificate: {info.subject}, issued by {info.issuer}{until})"
         finally:
-            close_client(client)
+            close_quietly(client)
     lowered = reason.lower()
     if "hostname" in lowered or "ip address mismatch" in lowered:
         fix = (
@@ -287,14 +287,3 @@ def _capabilities(protocol: str, client: Any) -> str:
 def _cipher(sock: ssl.SSLSocket) -> str:
     cipher = sock.cipher()
     return cipher[0] if cipher else "unknown cipher"
-
-
-def close_client(client: Any) -> None:
-    for method in ("logout", "quit"):
-        if hasattr(client, method):
-            try:
-                getattr(client, method)()
-            except Exception:  # closing must never fail the doctor
-                if client.sock is not None:
-                    client.sock.close()
-            return

@@ -22,7 +22,6 @@ from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import ROLE_BY_NAME, Folder
 
 if TYPE_CHECKING:
-    from tui_mail.core.account.service import AccountService
     from tui_mail.core.backend import MailBackend
 
 _LISTED = 20
@@ -67,7 +66,17 @@ def resolve_folder(typed: str, folders: Sequence[Folder], prefix: str = "") -> s
     return None
 
 
-async def find_folder(service: AccountService, typed: str) -> str:
+class FolderLister(Protocol):
+    """What find_folder asks of an account (AccountService is one)."""
+
+    def cached_folders(self) -> list[Folder]: ...
+
+    async def refresh_folders(self) -> list[Folder]: ...
+
+    async def personal_prefix(self) -> str: ...
+
+
+async def find_folder(service: FolderLister, typed: str) -> str:
     """Resolve `typed` on the account, asking the server when the cache does not know it.
 
     Raises:

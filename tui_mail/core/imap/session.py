@@ -2,16 +2,14 @@
 
 Holds the security policy (TLS by default, STARTTLS required when chosen, plaintext only when
 the account allows it), login, folder listing with special-use roles (its answers read in
-imap_folders.py), and every command the account service needs. Values from imapclient are
-turned into our own types here (and in imap_folders.py) and nowhere else.
+core/imap/folders.py), and every command the account service needs. Values from imapclient
+are turned into our own types here (and in core/imap/folders.py) and nowhere else.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import socket
-import ssl
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import partial
@@ -22,11 +20,11 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from tui_mail.config import AccountConfig
 from tui_mail.core import seqset
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     ServerError,
-    TlsError,
     TuiMailError,
     UsageError,
 )
@@ -43,14 +41,15 @@ from tui_mail.core.imap.guard import (
     timed_out,
 )
 from tui_mail.core.imap.search import Criteria
-from tui_mail.core.models import Folder, FolderRole, FolderState
-from tui_mail.core.net.tls import client_context, explain_tls_failure, refuse_plaintext
+from tui_mail.core.models import Folder, FolderState
+from tui_mail.core.net.connect import open_failure, starttls_missing
+from tui_mail.core.net.tls import client_context, refuse_plaintext
 from tui_mail.core.net.watchdog import Watchdog
 
 CONNECT_TIMEOUT: Final = 15.0
 LOGOUT_DEADLINE: Final = 3.0
 
-PasswordSource = Callable[[], str]
+PasswordSource = SecretSource  # the name the IMAP modules use
 
 
 class ImapSession:
@@ -131,32 +130,12 @@ class ImapSession:
                 if b"STARTTLS" not in client.capabilities():
                     with contextlib.suppress(Exception):
                         client.shutdown()
-                    raise TlsError(
-                        f"{where} does not offer STARTTLS, and this account requires it "
-                        '(security = "starttls"). Refusing to continue unencrypted. Check the '
-                        'port: 993 means security = "tls".'
-                    )
+                    raise starttls_missing("IMAP", where)
                 client.starttls(context)
             return client
-        except ssl.SSLError as error:
-            raise explain_tls_failure(error, server.host, server.port, server.security) from None
-        except socket.gaierror:
-            raise ConnectionFailed(
-                f"Cannot resolve the IMAP host {server.host!r}: check imap.host in your config "
-                "and your network."
-            ) from None
-        except ConnectionRefusedError:
-            raise ConnectionFailed(
-                f"{where} refused the connection: check imap.port (993 for TLS, 143 for "
-                "STARTTLS) and that the server is running."
-            ) from None
-        except TimeoutError:
-            raise ConnectionFailed(
-                f"No IMAP greeting from {where} within {self._timeout.connect:.0f} s. The host "
-                'may be unreachable, or the port expects TLS first (security = "tls" on 993).'
-            ) from None
         except (OSError, IMAPClientError) as error:
-            raise ConnectionFailed(f"Cannot connect to {where}: {error}.") from None
+            seconds = self._timeout.connect
+            raise open_failure(error, "IMAP", server, seconds, str(error)) from None
 
     def _read_capabilities(self) -> frozenset[str]:
         return frozenset(c.decode("ascii", "replace").upper() for c in self.client.capabilities())
@@ -344,12 +323,6 @@ class ImapSession:
             self._call("CLOSE", self.client.close_folder)
             self.selected = None
         self._call("DELETE", lambda: self.client.delete_folder(name))
-
-    def find_role(self, role: FolderRole) -> str | None:
-        for folder in self.list_folders(with_counts=False):
-            if folder.role is role:
-                return folder.name
-        return None
 
     # -- selection and fetching --------------------------------------------------------
 

@@ -16,21 +16,21 @@ import contextlib
 import poplib
 import re
 import socket
-import ssl
 from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar
 
 from tui_mail.config import AccountConfig, ServerConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     ServerError,
     ServerTimeout,
-    TlsError,
     UsageError,
 )
+from tui_mail.core.net.connect import open_failure, starttls_missing
 from tui_mail.core.net.deadline import stalled
-from tui_mail.core.net.tls import client_context, explain_tls_failure, refuse_plaintext
+from tui_mail.core.net.tls import client_context, refuse_plaintext
 from tui_mail.core.net.watchdog import Watchdog
 
 TIMEOUT: Final = 30.0
@@ -39,7 +39,7 @@ TIMEOUT: Final = 30.0
 # line); RFC 5322's 998 is a "must" senders break. A larger bound still stops a runaway.
 poplib._MAXLINE = max(poplib._MAXLINE, 1 << 20)  # type: ignore[attr-defined]
 
-PasswordSource = Callable[[], str]
+PasswordSource = SecretSource  # the name the POP3 modules use
 _T = TypeVar("_T")
 # A greeting with a <timestamp@host> offers APOP (RFC 1939 section 7).
 _APOP_CHALLENGE = re.compile(rb"\+OK[^<]*<[^<>]+@[^<>]+>")
@@ -144,32 +144,11 @@ class Pop3Session:
             if server.security == "starttls":
                 self._client = client
                 if "STLS" not in self._read_capabilities():
-                    raise TlsError(
-                        f"{self.where} does not offer STLS, and this account requires it "
-                        '(security = "starttls"). Refusing to continue unencrypted. Check the '
-                        'port: 995 means security = "tls".'
-                    )
+                    raise starttls_missing("POP3", self.where, "STLS")
                 client.stls(context)
             return client
-        except ssl.SSLError as error:
-            raise explain_tls_failure(error, server.host, server.port, server.security) from None
-        except socket.gaierror:
-            raise ConnectionFailed(
-                f"Cannot resolve the POP3 host {server.host!r}: check pop3.host in your config "
-                "and your network."
-            ) from None
-        except ConnectionRefusedError:
-            raise ConnectionFailed(
-                f"{self.where} refused the connection: check pop3.port (995 for TLS, 110 for "
-                "STARTTLS) and that the server is running."
-            ) from None
-        except TimeoutError:
-            raise ConnectionFailed(
-                f"No POP3 greeting from {self.where} within {self._timeout:.0f} s. The host may "
-                'be unreachable, or the port expects TLS first (security = "tls" on 995).'
-            ) from None
         except (OSError, poplib.error_proto) as error:
-            raise ConnectionFailed(f"Cannot connect to {self.where}: {_text(error)}.") from None
+            raise open_failure(error, "POP3", server, self._timeout, _text(error)) from None
 
     def _read_capabilities(self) -> dict[str, list[str]]:
         try:

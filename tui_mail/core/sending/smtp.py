@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from tui_mail.core.auth import credentials
+from tui_mail.core.auth.secrets import SecretSource, secret_source
 from tui_mail.core.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -40,6 +41,7 @@ from tui_mail.core.errors import (
     UsageError,
 )
 from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.connect import cannot_resolve, refused
 from tui_mail.core.net.deadline import within
 from tui_mail.core.net.tls import client_context, explain_tls_failure
 from tui_mail.core.sending.smtp_text import human as _human
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 
 SUBMIT_TIMEOUT: Final = 60.0
 """Seconds to wait for the server at each step (connect, each reply, the end of DATA); each
-step as a whole also has the account's server_timeout_seconds (see deadline.py)."""
+step as a whole also has the account's server_timeout_seconds (see core/net/deadline.py)."""
 DATA_RATE: Final = 32 * 1024
 """Bytes a second the slowest link is granted for the message, on top of the deadline."""
 _AFTER = "the connection was closed"
@@ -61,7 +63,6 @@ T = TypeVar("T")
 HELO_NAME: Final = "[127.0.0.1]"
 """What EHLO says: an address literal, as Thunderbird does, instead of this machine's name."""
 
-SecretSource = Callable[[], str]
 BeforeData = Callable[[], Awaitable[None]]
 _SERVER_TEXT_SHOWN = 200  # also in smtp_text
 _PASSWORD_METHODS = ("plain", "login", "cram-md5")
@@ -117,13 +118,6 @@ def transport_for(
     return SmtpTransport(account, secret, timeout=timeout)
 
 
-def default_secret(account: AccountConfig) -> SecretSource:
-    """The password or OAuth2 token from the credentials layer, fetched when needed."""
-    if account.auth == "oauth2":
-        return lambda: credentials.get_oauth2_token(account)
-    return lambda: credentials.get_password(account)
-
-
 class SmtpTransport:
     """Submission to the account's SMTP server with aiosmtplib, one connection per message."""
 
@@ -139,7 +133,7 @@ class SmtpTransport:
         self.account = account
         self.server = account.smtp
         self.where = f"{self.server.host}:{self.server.port}"
-        self._secret = secret or default_secret(account)
+        self._secret = secret or secret_source(account)
         self.timeout = timeout
         self.deadline = float(account.server_timeout_seconds)
 
@@ -332,7 +326,7 @@ class SmtpTransport:
             await before_data()
         try:
             # A deadline that passes here is a broken connection after before_data: the
-            # message may have arrived, and sending.py says so.
+            # message may have arrived, and core/sending/send.py says so.
             await self._step("the message (DATA)", client.data(wire), self._for_data(size))
         except aiosmtplib.SMTPDataError as error:
             said = _server_text(error)
@@ -375,15 +369,9 @@ class SmtpTransport:
                 'unreachable, or the port expects TLS first (security = "tls" on 465).'
             )
         if isinstance(cause, socket.gaierror):
-            return ConnectionFailed(
-                f"Cannot resolve the SMTP host {self.server.host!r}: check smtp.host in your "
-                "config and your network."
-            )
+            return cannot_resolve("SMTP", self.server.host)
         if isinstance(cause, ConnectionRefusedError):
-            return ConnectionFailed(
-                f"{where} refused the connection: check smtp.port (587 for STARTTLS, 465 for "
-                "TLS) and that the server is running."
-            )
+            return refused("SMTP", where)
         if isinstance(error, aiosmtplib.SMTPResponseException):
             answer = TryLater if 400 <= error.code < 500 else ServerError
             return answer(f"{where} answered {_server_text(error)}.")

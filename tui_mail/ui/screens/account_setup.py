@@ -30,8 +30,9 @@ from tui_mail.config import (
     AppConfig,
     OAuth2Config,
 )
+from tui_mail.core.auth.secrets import Secret, resolve_secret
 from tui_mail.core.errors import TuiMailError, UsageError
-from tui_mail.ui.screens.account_setup_save import Secret, save_account, store_secret
+from tui_mail.ui.screens.account_setup_save import save_account, store_secret
 from tui_mail.ui.widgets.account_form import AccountForm, form_row
 from tui_mail.ui.widgets.setup_parts import (
     ConsentDialog,
@@ -373,7 +374,7 @@ class AccountSetup(Screen[AccountAdded | None]):
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def _sign_in(self) -> None:
-        from tui_mail.core.auth.oauth2 import sign_in  # noqa: PLC0415
+        from tui_mail.core.auth.sign_in import sign_in  # noqa: PLC0415
 
         try:
             account = self.account_from_form()
@@ -446,9 +447,7 @@ class AccountSetup(Screen[AccountAdded | None]):
                 raise UsageError("sign in first (the Sign in button), then test")
             self._secret = Secret(self._tokens.access_token)
         elif account.password_command is not None:
-            from tui_mail.core.auth import credentials  # noqa: PLC0415
-
-            self._secret = Secret(await asyncio.to_thread(credentials.get_password, account))
+            self._secret = await asyncio.to_thread(resolve_secret, account)
         else:
             typed = self.query_one("#password", Input).value
             if not typed:

@@ -7,7 +7,6 @@ a sentence for the screen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui_mail.core.errors import UsageError
@@ -17,16 +16,6 @@ if TYPE_CHECKING:
 
     from tui_mail.config import AccountConfig, AppConfig
     from tui_mail.core.auth.oauth2 import TokenSet
-
-
-@dataclass
-class Secret:
-    """A password or access token on its way to the test and the store; never in a repr."""
-
-    value: str = ""
-
-    def __repr__(self) -> str:
-        return "Secret(***)"
 
 
 def store_secret(

@@ -90,6 +90,7 @@ class DoctorScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="doctor", exit_on_error=False)
     async def _diagnose(self) -> None:
+        from tui_mail.core.auth.secrets import secret_source  # noqa: PLC0415
         from tui_mail.core.doctor import diagnose_account  # noqa: PLC0415
         from tui_mail.core.doctor.idle_probe import DEFAULT_WAIT  # noqa: PLC0415
 
@@ -100,7 +101,7 @@ class DoctorScreen(ModalScreen[None]):
             report = await asyncio.to_thread(
                 diagnose_account,
                 self.account,
-                self._secret,
+                secret_source(self.account),
                 on_check=post,
                 idle_wait=DEFAULT_WAIT,
                 cancelled=self._stop_waiting.is_set,
@@ -109,13 +110,6 @@ class DoctorScreen(ModalScreen[None]):
             self._summary(Text(str(error), style="bold red"))
             return
         self._summary(_summary(report))
-
-    def _secret(self) -> str:
-        from tui_mail.core.auth import credentials  # noqa: PLC0415
-
-        if self.account.auth == "oauth2":
-            return credentials.get_oauth2_token(self.account)
-        return credentials.get_password(self.account)
 
     def on_doctor_screen_check_done(self, event: CheckDone) -> None:
         self._lines.append(check_lines(event.check))
