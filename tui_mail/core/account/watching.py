@@ -23,6 +23,7 @@ from tui_mail.core.account.events import (
     FolderChanged,
     NewMail,
 )
+from tui_mail.core.account.watchers import watchers_for
 from tui_mail.core.account.worker import log_failure
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message.correspondents import own_addresses
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
     from tui_mail.core.account.backends import PasswordSource
     from tui_mail.core.account.notify import Notifier
+    from tui_mail.core.account.watchers import Watcher
     from tui_mail.core.backend import MailBackend
-    from tui_mail.core.imap.idle import Watcher
     from tui_mail.core.models import MessageSummary, SyncResult
     from tui_mail.core.store.cache import Store
 
@@ -97,8 +98,6 @@ class Watching:
         """Watch for new mail and changes (see the module docstring). Idempotent."""
         if self._watchers:
             return
-        from tui_mail.core.imap.idle import watchers_for  # noqa: PLC0415  (imapclient)
-
         self._watchers = watchers_for(
             self.account, self._secret, self._backend(), self.schedule_sync, self._watcher_state
         )

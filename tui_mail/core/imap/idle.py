@@ -26,8 +26,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from imapclient.exceptions import IMAPClientError
 
@@ -335,73 +334,7 @@ def _is_bye(response: Any) -> bool:
     return isinstance(response, tuple) and bool(response) and response[0] == b"BYE"
 
 
-class PeriodicCheck:
-    """Calls `check()` every `interval` seconds on its own thread (POP3: no push at all)."""
-
-    def __init__(self, check: Callable[[], None], interval: float, *, name: str) -> None:
-        self._check = check
-        self.interval = interval
-        self._name = name
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self._check()
-            except Exception:
-                log.exception("periodic check %s failed", self._name)
-
-
-class Watcher(Protocol):
-    """What AccountService starts and stops: IdleWatcher, MaildirWatcher, PeriodicCheck."""
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-
 def watched_folders(account: AccountConfig) -> list[str]:
     """INBOX and the account's idle_folders (bounded: each costs a connection)."""
     extra = [f for f in account.idle_folders if f.upper() != "INBOX"]
     return ["INBOX", *extra[:MAX_IDLE_FOLDERS]]
-
-
-def watchers_for(
-    account: AccountConfig,
-    secret: PasswordSource,
-    backend: object,
-    on_change: Callable[[str], None],
-    on_state: StateCallback,
-) -> list[Watcher]:
-    """The watchers an account needs (not started): IDLE (or polling) per watched IMAP
-    folder; for local mail the backend's file watcher, plus a periodic check for POP3."""
-    if account.type == "imap":
-        return [
-            IdleWatcher(account, secret, folder, on_change, on_state)
-            for folder in watched_folders(account)
-        ]
-    found: list[Watcher] = []
-    make_file_watcher = getattr(backend, "watcher", None)
-    if make_file_watcher is not None:
-        found.append(make_file_watcher(on_change))
-    if account.type == "pop3":
-        from tui_mail.core.pop3.backend import CHECK_INTERVAL_SECONDS  # noqa: PLC0415
-
-        found.append(
-            PeriodicCheck(
-                partial(on_change, "INBOX"), CHECK_INTERVAL_SECONDS, name=f"pop3-{account.name}"
-            )
-        )
-    return found

@@ -1,0 +1,89 @@
+"""Which watchers an account gets: IDLE per watched IMAP folder, a file watcher for local
+mail, a periodic check for POP3 (which has no push at all).
+
+Kept apart from the protocols so that none of them needs to know another: the account is
+the one place that knows every kind of backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tui_mail.config import AccountConfig
+    from tui_mail.core.auth.secrets import SecretSource
+    from tui_mail.core.imap.idle import StateCallback
+
+log = logging.getLogger(__name__)
+
+
+class PeriodicCheck:
+    """Calls `check()` every `interval` seconds on its own thread (POP3: no push at all)."""
+
+    def __init__(self, check: Callable[[], None], interval: float, *, name: str) -> None:
+        self._check = check
+        self.interval = interval
+        self._name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self._check()
+            except Exception:
+                log.exception("periodic check %s failed", self._name)
+
+
+class Watcher(Protocol):
+    """What AccountService starts and stops: IdleWatcher, MaildirWatcher, PeriodicCheck."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def watchers_for(
+    account: AccountConfig,
+    secret: SecretSource,
+    backend: object,
+    on_change: Callable[[str], None],
+    on_state: StateCallback,
+) -> list[Watcher]:
+    """The watchers an account needs (not started): IDLE (or polling) per watched IMAP
+    folder; for local mail the backend's file watcher, plus a periodic check for POP3."""
+    if account.type == "imap":
+        from tui_mail.core.imap.idle import IdleWatcher, watched_folders  # noqa: PLC0415
+
+        return [
+            IdleWatcher(account, secret, folder, on_change, on_state)
+            for folder in watched_folders(account)
+        ]
+    found: list[Watcher] = []
+    make_file_watcher = getattr(backend, "watcher", None)
+    if make_file_watcher is not None:
+        found.append(make_file_watcher(on_change))
+    if account.type == "pop3":
+        from tui_mail.core.pop3.backend import CHECK_INTERVAL_SECONDS  # noqa: PLC0415
+
+        found.append(
+            PeriodicCheck(
+                partial(on_change, "INBOX"), CHECK_INTERVAL_SECONDS, name=f"pop3-{account.name}"
+            )
+        )
+    return found
