@@ -9,9 +9,8 @@ from tui_mail.cli.common import Parents, add_command, clear_progress, progress_p
 from tui_mail.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from tui_mail.config import AccountConfig, AppConfig
-    from tui_mail.core.backend import MailBackend
-    from tui_mail.core.pop3.session import PasswordSource
+    from tui_mail.config import AppConfig
+    from tui_mail.core.models import SyncResult
 
 
 def _fetch(config: AppConfig, args: argparse.Namespace) -> int:
@@ -19,7 +18,6 @@ def _fetch(config: AppConfig, args: argparse.Namespace) -> int:
 
     from tui_mail.config import data_path  # noqa: PLC0415
     from tui_mail.core.account.service import AccountService  # noqa: PLC0415
-    from tui_mail.core.pop3.backend import Pop3Backend  # noqa: PLC0415
 
     account = config.account(args.account)
     if account.type != "pop3":
@@ -27,23 +25,17 @@ def _fetch(config: AppConfig, args: argparse.Namespace) -> int:
             f"Account {account.name!r} is of type {account.type!r}; only POP3 accounts "
             'download mail. Use "tui-mail sync" to bring its cache up to date.'
         )
-    backends: list[Pop3Backend] = []
 
-    def make_backend(account: AccountConfig, secret: PasswordSource) -> MailBackend:
-        backends.append(Pop3Backend(account, secret))
-        return backends[-1]
-
-    async def fetch_and_sync() -> None:
+    async def fetch_and_sync() -> SyncResult:
         # Through the service, so the cache shows the new messages straight away.
-        service = AccountService(account, data_path(), backend_factory=make_backend)
+        service = AccountService(account, data_path())
         try:
-            await service.sync("INBOX", progress_printer("INBOX"))
+            return await service.sync("INBOX", progress_printer("INBOX"))
         finally:
             clear_progress()
             await service.close()
 
-    asyncio.run(fetch_and_sync())
-    report = backends[0].last_fetch
+    report = asyncio.run(fetch_and_sync()).fetched
     if report is not None:
         server = account.pop3
         where = f" from {server.host}" if server is not None else ""

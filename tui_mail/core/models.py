@@ -146,6 +146,16 @@ class FolderSyncState:
     """Set while a first pass under that UIDVALIDITY has stored rows but not finished."""
 
 
+@dataclass(frozen=True, slots=True)
+class FetchReport:
+    """What one check of a POP3 server did."""
+
+    downloaded: int
+    deleted: int
+    """Messages the server was told to delete (gone once the session ended)."""
+    left_on_server: int
+
+
 @dataclass(slots=True)
 class SyncResult:
     """What one folder sync did; the CLI prints it, the UI turns it into events."""
@@ -160,3 +170,5 @@ class SyncResult:
     method: str = ""
     """How changes were found: full, condstore, qresync, diff, unchanged."""
     new_uids: list[int] = field(default_factory=list)
+    fetched: FetchReport | None = None
+    """What a POP3 account downloaded before this sync of its INBOX; None for the others."""

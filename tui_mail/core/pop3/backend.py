@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,23 +25,13 @@ from tui_mail.core.errors import ServerError, TuiMailError, UsageError
 from tui_mail.core.maildir.backend import MaildirBackend
 from tui_mail.core.maildir.layout import INBOX
 from tui_mail.core.maildir.watch import MaildirWatcher
-from tui_mail.core.models import Flag, Folder, Progress, SyncResult
+from tui_mail.core.models import FetchReport, Flag, Folder, Progress, SyncResult
 from tui_mail.core.pop3.session import PasswordSource, Pop3Session
 from tui_mail.core.query import Query
 
 CHECK_INTERVAL_SECONDS = 300
 """How often a UI should check a POP3 server for new mail (servers dislike more)."""
 _DAY = 86400
-
-
-@dataclass(frozen=True, slots=True)
-class FetchReport:
-    """What one check of the POP3 server did."""
-
-    downloaded: int
-    deleted: int
-    """Messages the server was told to delete (gone once the session ended)."""
-    left_on_server: int
 
 
 class Pop3Backend:
@@ -157,14 +146,16 @@ class Pop3Backend:
 
     def sync_folder(self, store: SyncCache, folder: str, progress: Progress | None) -> SyncResult:
         failure: TuiMailError | None = None
+        fetched: FetchReport | None = None
         if folder.upper() == INBOX:
             try:
-                self.fetch_new_mail()
+                fetched = self.fetch_new_mail()
             except TuiMailError as error:
                 failure = error  # the local mail is still worth syncing; then say why
         result = self.local.sync_folder(store, folder, progress)
         if failure is not None:
             raise failure
+        result.fetched = fetched
         return result
 
     def list_folders(self) -> list[Folder]:
