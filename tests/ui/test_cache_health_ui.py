@@ -22,7 +22,7 @@ from tests.ui.test_counts_ui import counts_agree
 from tui_mail.core.account.events import CountsChanged
 from tui_mail.core.account.service import AccountService, cache_path
 from tui_mail.core.store.health import DiskFull, disk_full
-from tui_mail.ui.screens.account_sync import ServiceEvent
+from tui_mail.ui.main.account_sync import ServiceEvent
 
 
 async def _earlier_session(dovecot: DovecotServer, user: MailUser, data_dir: Path) -> Path:

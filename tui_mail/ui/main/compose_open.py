@@ -15,7 +15,7 @@ from tui_mail.ui.draft_autosave import DraftAutosave, leftover_drafts
 from tui_mail.ui.screens.compose import ComposeScreen
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 KINDS = ("new", "reply", "reply-all", "forward", "draft")
 

@@ -39,11 +39,11 @@ from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
 from tui_mail.core.store.health import CacheDamaged, CacheError, DiskFull
 from tui_mail.core.store.message_index import MessageRef, Row
-from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 
 if TYPE_CHECKING:
     from tui_mail.core.models import SyncResult
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 log = logging.getLogger(__name__)
 

@@ -32,12 +32,12 @@ from tui_mail.core.message.attachments import (
     save_attachment,
 )
 from tui_mail.core.message.mime import Attachment, Link, attachment_data, render_message
-from tui_mail.ui.widgets.reader import FULL_BODY_CHARS
+from tui_mail.ui.main.reader import FULL_BODY_CHARS
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 _MODAL_CSS = """
 {name} {{

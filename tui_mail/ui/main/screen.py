@@ -27,24 +27,24 @@ from tui_mail.core.store.message_index import (
     MessageSource,
     ThreadedMessages,
 )
-from tui_mail.ui.screens.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
+from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
+from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
+from tui_mail.ui.main.message_list import MessageList
+from tui_mail.ui.main.outbox_runner import OutboxRunner
+from tui_mail.ui.main.pane_layout import PaneLayout
+from tui_mail.ui.main.reader import Reader
+from tui_mail.ui.main.reading import Reading
+from tui_mail.ui.main.search import Search
+from tui_mail.ui.main.splitter import Splitter
+from tui_mail.ui.main.status import KeyHints, StatusBar
+from tui_mail.ui.main.triage import Triage
 from tui_mail.ui.screens.help import HelpScreen
-from tui_mail.ui.screens.outbox_runner import OutboxRunner
-from tui_mail.ui.screens.pane_layout import PaneLayout
-from tui_mail.ui.screens.reading import Reading
-from tui_mail.ui.screens.search import Search
-from tui_mail.ui.screens.triage import Triage
-from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
-from tui_mail.ui.widgets.message_list import MIN_WIDTH as MIN_LIST_WIDTH
-from tui_mail.ui.widgets.message_list import MessageList
-from tui_mail.ui.widgets.reader import Reader
-from tui_mail.ui.widgets.splitter import Splitter
-from tui_mail.ui.widgets.status import KeyHints, StatusBar
 
 if TYPE_CHECKING:
     from tui_mail.core.account.service import AccountService
     from tui_mail.ui.app import MailApp
-    from tui_mail.ui.screens.attachments import ReaderActions
+    from tui_mail.ui.main.attachments import ReaderActions
 
 
 class MainScreen(Screen[None]):
@@ -175,7 +175,7 @@ class MainScreen(Screen[None]):
     @cached_property
     def reader_actions(self) -> ReaderActions:
         """Made on first use: its imports (the MIME renderer) are not needed to paint."""
-        from tui_mail.ui.screens.attachments import ReaderActions  # noqa: PLC0415
+        from tui_mail.ui.main.attachments import ReaderActions  # noqa: PLC0415
 
         return ReaderActions(self)
 
@@ -428,7 +428,7 @@ class MainScreen(Screen[None]):
         self.panes.resize_folders(delta)
 
     def action_compose(self, kind: str) -> None:
-        from tui_mail.ui.screens.compose_open import open_compose  # noqa: PLC0415
+        from tui_mail.ui.main.compose_open import open_compose  # noqa: PLC0415
 
         open_compose(self, kind)
 

@@ -21,11 +21,11 @@ from tui_mail.core.folders.names import resolve_folder
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
 from tui_mail.core.store.message_index import FolderMessages, MessageRef
+from tui_mail.ui.main.undo import Undo, UndoStack, count
 from tui_mail.ui.screens.folder_picker import FolderPicker
-from tui_mail.ui.screens.undo import Undo, UndoStack, count
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 
 @dataclass(frozen=True)

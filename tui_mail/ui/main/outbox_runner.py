@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tui_mail.core.sending.courier import CourierRun, OutboxCourier, Reason
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 FIRST_CHECK_SECONDS = 1.0
 CHECK_SECONDS = 15.0

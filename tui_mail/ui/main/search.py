@@ -13,7 +13,7 @@ from tui_mail.core.errors import TuiMailError
 from tui_mail.core.store.message_index import FolderMessages
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 
 class Search:

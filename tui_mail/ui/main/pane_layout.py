@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tui_mail.ui.widgets.message_list import MIN_WIDTH as MIN_LIST_WIDTH
-from tui_mail.ui.widgets.splitter import Splitter
+from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
+from tui_mail.ui.main.splitter import Splitter
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 
 class PaneLayout:

@@ -16,7 +16,7 @@ from tui_mail.core.errors import TuiMailError
 
 if TYPE_CHECKING:
     from tui_mail.core.store.message_index import MessageRef
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 
 class Reading:
@@ -37,7 +37,7 @@ class Reading:
 
     async def _load(self, ref: MessageRef) -> None:
         from tui_mail.core.message.mime import render_message  # noqa: PLC0415
-        from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS  # noqa: PLC0415
+        from tui_mail.ui.main.reader import INITIAL_BODY_CHARS  # noqa: PLC0415
 
         screen = self.screen
         service = screen.services[ref.account]
