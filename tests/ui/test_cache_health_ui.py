@@ -21,7 +21,8 @@ from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
 from tests.ui.test_counts_ui import counts_agree
 from tui_mail.core.account.events import CountsChanged
 from tui_mail.core.account.service import AccountService, cache_path
-from tui_mail.core.store.health import DiskFull, disk_full
+from tui_mail.core.errors import DiskFull
+from tui_mail.core.store.health import disk_full
 from tui_mail.ui.main.account_sync import ServiceEvent
 
 

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -33,13 +33,14 @@ from tui_mail.core.account.counts import FolderCounting
 from tui_mail.core.account.events import CacheProblem, Event, FolderChanged
 from tui_mail.core.account.files import cache_path, queue_path
 from tui_mail.core.account.head_start import HeadStart
+from tui_mail.core.account.message_index import Deliver, FolderMessages, ThreadedMessages
 from tui_mail.core.account.notify import Notifier
 from tui_mail.core.account.offline import OfflineQueue
 from tui_mail.core.account.watching import Watching
 from tui_mail.core.account.worker import DaemonWorker
 from tui_mail.core.auth import credentials
 from tui_mail.core.backend import MailBackend
-from tui_mail.core.errors import ConnectionFailed, UsageError
+from tui_mail.core.errors import ConnectionFailed, DiskFull, UsageError
 from tui_mail.core.folders.names import namespace_prefix
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.message.headers import FLAG_NAMES
@@ -47,7 +48,7 @@ from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progr
 from tui_mail.core.query import parse_query
 from tui_mail.core.store import pending
 from tui_mail.core.store.cache import Store, UnknownFolder
-from tui_mail.core.store.health import CacheDamaged
+from tui_mail.core.store.health import CacheDamaged, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 
 __all__ = ["AccountService", "cache_path", "default_backend", "queue_path", "sort_folders"]
@@ -499,3 +500,59 @@ class AccountService(OfflineQueue, Watching, FolderCounting):
             callback(event)
         except Exception:  # the UI's problem must not stop a sync or a watcher
             log.exception("on_event callback failed")
+
+    # -- what a UI or the CLI may know of the cache: they ask here, never the store ------
+
+    @property
+    def cache_rebuilt(self) -> Rebuilt | None:
+        """Set once a damaged cache was set aside (at open or since): what to tell."""
+        return self.store.rebuilt
+
+    @property
+    def cache_read_only(self) -> DiskFull | None:
+        """Set when the cache was opened read only because its disk is full."""
+        return self.store.disk_full
+
+    def ever_synced(self, folder: str) -> bool:
+        """Whether `folder` was synced into the cache before (else listing it needs one)."""
+        return self.store.sync_state(folder).uidvalidity is not None
+
+    def pending_messages(self) -> list[tuple[str, int]]:
+        """(folder, uid) of each message whose change still waits for the server."""
+        return [(a.folder, uid) for a in self.store.pending_actions() for uid in a.uids]
+
+    def recent_correspondents(self) -> list[tuple[str, str, str, str]]:
+        """(from_name, from_addr, to, cc) of the newest cached messages, for address
+        completion; none when damage is met (see read_cache). Blocking: off the UI loop."""
+        return self.read_cache(self.store.recent_correspondents, [])
+
+    def cached_unseen(self, folder: str) -> int:
+        """The cache's unread count of `folder`; LookupError when it is not cached."""
+        return self.store.counts(self.store.folder_id(folder))[1]
+
+    def search_cache(self, folder: str, words: list[str]) -> list[int] | None:
+        """UIDs in `folder` whose subject or sender hold every word, from the cache at once;
+        None when the folder is not cached (damage reads as no match, see read_cache)."""
+        try:
+            folder_id = self.read_cache(lambda: self.store.folder_id(folder), None)
+        except LookupError:
+            return None
+        if folder_id is None:
+            return None
+        return self.read_cache(lambda: self.store.search_cached(folder_id, words), list[int]())
+
+    def folder_messages(
+        self,
+        folder: str,
+        *,
+        only_uids: Sequence[int] | None = None,
+        threaded: bool = False,
+        deliver: Deliver | None = None,
+    ) -> FolderMessages:
+        """A list's view of `folder` read from the cache a page at a time: newest first, or
+        as conversations (`threaded`; a large folder is threaded on a background thread and
+        handed over through `deliver`); only `only_uids` when given (search results)."""
+        name = self.account.name
+        if threaded:
+            return ThreadedMessages(name, self.store, folder, deliver=deliver)
+        return FolderMessages(name, self.store, folder, only_uids=only_uids)

@@ -24,9 +24,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_mail.core.account.message_index import MessageRef, MessageSource, Row
 from tui_mail.core.message.correspondents import recipients_label
-from tui_mail.core.store.message_index import MessageRef, MessageSource, Row
-from tui_mail.core.store.threads import strip_reply_prefix
+from tui_mail.core.message.headers import strip_reply_prefix
 
 clock: Callable[[], float] = time.time
 """Where "today" comes from for the date column (the screenshots pin it)."""

@@ -76,9 +76,7 @@ class OutboxRunner:
             self._run(account, "reconnected")
 
     def _run(self, account: str, reason: Reason) -> None:
-        self.screen.run_worker(
-            self._send(account, reason), group=f"outbox-{account}", exit_on_error=False
-        )
+        self.screen.send_outbox(self._send(account, reason), account)
 
     async def _send(self, account: str, reason: Reason) -> None:
         self.report(await self.courier(account).run(reason))

@@ -8,6 +8,7 @@ arrives as messages posted from that thread. Collaborators hold the rest: Accoun
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,21 +19,15 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tui_mail.core.account.message_index import MergedMessages, MessageRef, MessageSource
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
-from tui_mail.core.store.message_index import (
-    FolderMessages,
-    MergedMessages,
-    MessageRef,
-    MessageSource,
-    ThreadedMessages,
-)
 from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
 from tui_mail.ui.main.outbox_runner import OutboxRunner
-from tui_mail.ui.main.pane_layout import PaneLayout
+from tui_mail.ui.main.pane_layout import MAIN_SCREEN_CSS, PaneLayout
 from tui_mail.ui.main.reader import Reader
 from tui_mail.ui.main.reading import Reading
 from tui_mail.ui.main.search import Search
@@ -112,56 +107,11 @@ class MainScreen(Screen[None]):
                 tooltip="Close search, clear marks"),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    MainScreen #panes {
-        height: 1fr;
-    }
-    MainScreen #folders {
-        width: 20%;
-        min-width: 20;
-        max-width: 32;
-    }
-    MainScreen #content {
-        width: 1fr;
-        layout: vertical;
-    }
-    MainScreen #content.-beside {
-        layout: horizontal;
-    }
-    MainScreen #messages {
-        height: 1fr;
-    }
-    MainScreen #content.-beside #messages {
-        height: 1fr;
-        width: 1fr;
-    }
-    MainScreen #reader {
-        height: 1fr;
-    }
-    /* Nothing open: the list takes the room, the reader keeps a line for its hint. */
-    MainScreen #reader.-empty {
-        height: 3;
-    }
-    MainScreen #content.-beside #reader, MainScreen #content.-beside #reader.-empty {
-        height: 1fr;
-        width: 1fr;
-    }
-    MainScreen #search {
-        dock: bottom;
-        display: none;
-        margin-bottom: 2;
-    }
-    MainScreen #search.-open {
-        display: block;
-    }
-    """
+    DEFAULT_CSS = MAIN_SCREEN_CSS
 
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.open_ref: MessageRef | None = None
-        self.open_raw: bytes | None = None
-        self.full_headers = False
         self.triage = Triage(self)
         self.reading = Reading(self)
         self.search = Search(self)
@@ -219,6 +169,15 @@ class MainScreen(Screen[None]):
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
 
+    @property
+    def open_ref(self) -> MessageRef | None:
+        """The message open in the reader (the reader keeps it)."""
+        return self.reader.ref
+
+    @open_ref.setter
+    def open_ref(self, ref: MessageRef | None) -> None:
+        self.reader.ref = ref
+
     def on_mount(self) -> None:
         # Everything the cache knows is on screen before the network is touched.
         self.threaded = self.mail_app.threaded_view
@@ -248,13 +207,11 @@ class MainScreen(Screen[None]):
 
     def _source_for(self, key: FolderKey) -> MessageSource:
         if key.unified:
-            return MergedMessages(
-                [FolderMessages(n, s.store, "INBOX") for n, s in self.services.items()]
-            )
-        store = self.services[key.account].store
+            return MergedMessages([s.folder_messages("INBOX") for s in self.services.values()])
+        service = self.services[key.account]
         if self.threaded:
-            return ThreadedMessages(key.account, store, key.folder, deliver=self.messages.deliver)
-        return FolderMessages(key.account, store, key.folder)
+            return service.folder_messages(key.folder, threaded=True, deliver=self.messages.deliver)
+        return service.folder_messages(key.folder)
 
     def show_folder(self, key: FolderKey) -> None:
         self.current = key
@@ -273,6 +230,33 @@ class MainScreen(Screen[None]):
     @work(group="accounts", exit_on_error=False)
     async def _start_account(self, name: str) -> None:
         await self.account_sync.start(name)
+
+    # Workers start here only (the rule in tui_mail/ui/__init__.py): the helpers hand the
+    # screen their work as coroutines, and each kind runs in its own group.
+
+    @work(group="reader", exclusive=True, exit_on_error=False)
+    async def load_message(self, ref: MessageRef) -> None:
+        await self.reading.load(ref)
+
+    @work(group="reader", exclusive=True, exit_on_error=False)
+    async def render_whole(self, raw: bytes) -> None:
+        await self.reader_actions.render_all(raw)
+
+    @work(group="attachments", exit_on_error=False)
+    async def save_attachment(self, job: Awaitable[None]) -> None:
+        await job
+
+    @work(group="triage", exit_on_error=False)
+    async def run_triage(self, action: Callable[[], Awaitable[str]]) -> None:
+        await self.triage.run_in_order(action)
+
+    @work(group="search", exclusive=True, exit_on_error=False)
+    async def run_search(self, query: str) -> None:
+        await self.search.run(query)
+
+    def send_outbox(self, job: Awaitable[None], account: str) -> None:
+        # One group per account (a name @work cannot take): each account's courier alone.
+        self.run_worker(job, group=f"outbox-{account}", exit_on_error=False)
 
     def on_main_screen_reconnected(self, message: Reconnected) -> None:
         # What waited for the network goes now; folders made or renamed meanwhile show.
@@ -427,10 +411,11 @@ class MainScreen(Screen[None]):
     def action_resize_folders(self, delta: int) -> None:
         self.panes.resize_folders(delta)
 
-    def action_compose(self, kind: str) -> None:
+    @work(group="compose-open", exclusive=True, exit_on_error=False)
+    async def action_compose(self, kind: str) -> None:
         from tui_mail.ui.main.compose_open import open_compose  # noqa: PLC0415
 
-        open_compose(self, kind)
+        await open_compose(self, kind)
 
     def action_add_account(self) -> None:
         self.mail_app.open_account_setup()

@@ -1,6 +1,6 @@
 """Search on the main screen: cached results at once, then the server's answer.
 
-A mixin of MainScreen; see triage.py for why.
+A collaborator of MainScreen, like Triage; the screen runs its worker.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input
 
 from tui_mail.core.errors import TuiMailError
-from tui_mail.core.store.message_index import FolderMessages
 
 if TYPE_CHECKING:
     from tui_mail.ui.main.screen import MainScreen
@@ -40,25 +39,17 @@ class Search:
         if not query:
             self.screen.show_folder(self.screen.current)
             return
-        self.screen.run_worker(
-            self._search(query), group="search", exclusive=True, exit_on_error=False
-        )
+        self.screen.run_search(query)
 
-    async def _search(self, query: str) -> None:
+    async def run(self, query: str) -> None:
+        """In the screen's "search" worker: a newer search cancels this one."""
         key = self.screen.current
         service = self.screen.services[key.account]
-        store = service.store
         words = [w for w in query.split() if ":" not in w]
         self.screen.searching = query
-        try:
-            folder_id = service.read_cache(lambda: store.folder_id(key.folder), None)
-        except LookupError:
-            folder_id = None
-        if folder_id is not None and words:
-            cached = service.read_cache(lambda: store.search_cached(folder_id, words), list[int]())
-            self.screen.messages.set_source(
-                FolderMessages(key.account, store, key.folder, only_uids=cached)
-            )
+        cached = service.search_cache(key.folder, words) if words else None
+        if cached is not None:
+            self.screen.messages.set_source(service.folder_messages(key.folder, only_uids=cached))
             self.screen.status.say(
                 f"Search {query!r}: {len(cached)} in the cache; asking the server…"
             )
@@ -69,9 +60,7 @@ class Search:
             return
         if self.screen.searching != query:
             return
-        self.screen.messages.set_source(
-            FolderMessages(key.account, store, key.folder, only_uids=found)
-        )
+        self.screen.messages.set_source(service.folder_messages(key.folder, only_uids=found))
         self.screen.messages.cursor = 0
         self.screen.status.say(
             f"Search {query!r}: {len(found)} found. Escape returns to the folder."

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Input
 
+from tui_mail.core.account.message_index import FolderMessages, MessageRef
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.folders.names import resolve_folder
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
-from tui_mail.core.store.message_index import FolderMessages, MessageRef
 from tui_mail.ui.main.undo import Undo, UndoStack, count
 from tui_mail.ui.screens.folder_picker import FolderPicker
 
@@ -234,15 +234,15 @@ class Triage:
 
     def _run_action(self, action: Callable[[], Awaitable[str]]) -> None:
         """Run `action` after those pressed before it; say what it did (or why not)."""
+        self.screen.run_triage(action)
 
-        async def run() -> None:
-            async with self._in_order:
-                try:
-                    self.screen.status.say(await action())
-                except TuiMailError as error:
-                    self.screen.status.say(str(error), error=True)
-
-        self.screen.run_worker(run(), group="triage", exit_on_error=False)
+    async def run_in_order(self, action: Callable[[], Awaitable[str]]) -> None:
+        """In the screen's "triage" worker, one action at a time in the order pressed."""
+        async with self._in_order:
+            try:
+                self.screen.status.say(await action())
+            except TuiMailError as error:
+                self.screen.status.say(str(error), error=True)
 
     def mark(self) -> None:
         self.screen.messages.toggle_mark()

@@ -43,6 +43,8 @@ from tui_mail.ui.widgets.setup_parts import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui_mail.core.auth.oauth2 import TokenSet
     from tui_mail.core.discovery import Discovery, DiscoveryOptions
     from tui_mail.core.discovery.account import AccountDraft
@@ -191,22 +193,19 @@ class AccountSetup(Screen[AccountAdded | None]):
         self.say(f"Looking for the servers of {email}…")
         self._discover(email)
 
-    @work(thread=True, exclusive=True, group="discovery", exit_on_error=False)
-    def _discover(self, email: str) -> None:
-        from tui_mail.core.auth import credentials  # noqa: PLC0415
-        from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
+    @work(exclusive=True, group="discovery", exit_on_error=False)
+    async def _discover(self, email: str) -> None:
+        def step(source: str, what: str) -> None:  # on the discovery thread
+            self._post(self.StepStarted(source, what))
 
-        options = replace(
-            self.discovery_options or DiscoveryOptions(),
-            on_step=lambda source, what: self._post(self.StepStarted(source, what)),
-        )
         try:
-            found = discover(email, options)
+            found, problem = await asyncio.to_thread(
+                _discover_blocking, email, self.discovery_options, step
+            )
         except TuiMailError as error:
-            self.app.call_from_thread(self._discovery_failed, str(error))
+            self._discovery_failed(str(error))
             return
-        problem = credentials.keyring_problem()
-        self.app.call_from_thread(self._discovered, found, problem)
+        self._discovered(found, problem)
 
     def on_account_setup_step_started(self, event: StepStarted) -> None:
         self._show_log([*self._log, step_started(event.source, event.what)])
@@ -494,3 +493,14 @@ class AccountSetup(Screen[AccountAdded | None]):
     def action_cancel(self) -> None:
         self._leaving = True
         self.dismiss(None)
+
+
+def _discover_blocking(
+    email: str, options: DiscoveryOptions | None, on_step: Callable[[str, str], None]
+) -> tuple[Discovery, str | None]:
+    """On a thread: the servers of `email`, and why the keyring cannot hold a password."""
+    from tui_mail.core.auth import credentials  # noqa: PLC0415
+    from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
+
+    found = discover(email, replace(options or DiscoveryOptions(), on_step=on_step))
+    return found, credentials.keyring_problem()
