@@ -30,7 +30,7 @@ from tui_mail.ui.main.outbox_runner import OutboxRunner
 from tui_mail.ui.main.pane_layout import MAIN_SCREEN_CSS, PaneLayout
 from tui_mail.ui.main.reader import Reader
 from tui_mail.ui.main.reading import Reading
-from tui_mail.ui.main.search import Search
+from tui_mail.ui.main.search import Search, SearchBar
 from tui_mail.ui.main.splitter import Splitter
 from tui_mail.ui.main.status import KeyHints, StatusBar
 from tui_mail.ui.main.triage import Triage
@@ -149,7 +149,7 @@ class MainScreen(Screen[None]):
                 yield messages
                 yield Splitter(messages, across=True, id="list-split")
                 yield Reader(id="reader")
-        yield Input(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
+        yield SearchBar(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
         yield StatusBar(id="status")
         yield KeyHints()
 

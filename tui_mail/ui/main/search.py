@@ -15,6 +15,24 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.screen import MainScreen
 
 
+class SearchBar(Input):
+    """The search line, hidden until `/` opens it; Enter posts Input.Submitted."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def open(self, query: str) -> None:
+        """Show and focus it with `query` selected, so that typing replaces it."""
+        self.add_class("-open")
+        self.value = query
+        self.focus()
+        self.select_all()
+
+    def close(self) -> None:
+        self.remove_class("-open")
+
+
 class Search:
     """Acts on a MainScreen through its widgets and services."""
 
@@ -25,16 +43,12 @@ class Search:
         if self.screen.current.unified:
             self.screen.status.say("Search works in one folder; pick an account's folder first.")
             return
-        search = self.screen.query_one("#search", Input)
-        search.add_class("-open")
         # The query on screen, selected so that typing replaces it; empty otherwise.
-        search.value = self.screen.searching or ""
-        search.focus()
-        search.select_all()
+        self.screen.query_one(SearchBar).open(self.screen.searching or "")
 
     def submitted(self, event: Input.Submitted) -> None:
         query = event.value.strip()
-        event.input.remove_class("-open")
+        self.screen.query_one(SearchBar).close()
         self.screen.messages.focus()
         if not query:
             self.screen.show_folder(self.screen.current)

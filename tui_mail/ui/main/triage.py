@@ -14,13 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual.widgets import Input
-
 from tui_mail.core.account.message_index import FolderMessages, MessageRef
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.folders.names import resolve_folder
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
+from tui_mail.ui.main.search import SearchBar
 from tui_mail.ui.main.undo import Undo, UndoStack, count
 from tui_mail.ui.screens.folder_picker import FolderPicker
 
@@ -249,9 +248,9 @@ class Triage:
         self.screen.messages.action_cursor_down()
 
     def cancel(self) -> None:
-        search = self.screen.query_one("#search", Input)
-        if search.has_class("-open"):
-            search.remove_class("-open")
+        search = self.screen.query_one(SearchBar)
+        if search.is_open:
+            search.close()
             self.screen.messages.focus()
         if self.screen.searching is not None:
             self.screen.show_folder(self.screen.current)
