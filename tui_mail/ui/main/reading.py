@@ -80,12 +80,9 @@ class Reading:
 
     def step(self, delta: int) -> None:
         """j/k in the reader: the next or previous message in the list, opened."""
-        messages = self.screen.messages
-        index = messages.cursor + delta
-        if not 0 <= index < len(messages.source):
+        if not self.screen.messages.step(delta):
             self.screen.status.say("No more messages." if delta > 0 else "This is the first one.")
             return
-        messages.move_to(index)
         self.open_current()
 
     def unread(self, step: int) -> None:

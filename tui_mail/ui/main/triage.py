@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tui_mail.core.account.message_index import FolderMessages, MessageRef
+from tui_mail.core.account.message_index import MessageRef
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.folders.names import resolve_folder
 from tui_mail.core.message.sanitize import sanitize_line
@@ -199,21 +199,8 @@ class Triage:
         return undo
 
     def _forget(self, account: str, folder: str, uids: list[int]) -> None:
-        messages = self.screen.messages
-        source = messages.source
-        if isinstance(source, FolderMessages) and (source.account, source.folder) == (
-            account,
-            folder,
-        ):
-            current, position = messages.current, messages.cursor
-            leaving = current is not None and current.uid in uids
-            source.forget(uids)
-            # The cursor stays on its message; when that one left, on the row now there.
-            messages.set_source(source, keep=None if leaving else current)
-            if leaving:
-                messages.move_to(min(position, len(source) - 1))
-        else:
-            messages.reload()
+        if not self.screen.messages.forget(account, folder, uids):
+            self.screen.messages.reload()
         self.screen.update_counts(account)
 
     def undo(self) -> None:
@@ -260,14 +247,8 @@ class Triage:
     def jump_unread(self, step: int) -> bool:
         """Move the cursor to the next (1) or previous (-1) unread message; False when
         there is none (the status bar says so)."""
-        source = self.screen.messages.source
-        index = self.screen.messages.cursor + step
-        while 0 <= index < len(source):
-            row = source.row(index)
-            if row is not None and not row.summary.seen:
-                self.screen.messages.move_to(index)
-                return True
-            index += step
+        if self.screen.messages.jump_unread(step):
+            return True
         self.screen.status.say("No more unread messages.")
         return False
 
