@@ -37,14 +37,13 @@ from tui_mail.ui.widgets.setup_parts import (
     ConsentDialog,
     auth_note,
     check_lines,
+    find_servers,
     keyring_note,
     step_outcome,
     step_started,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from tui_mail.core.auth.oauth2 import TokenSet
     from tui_mail.core.discovery import Discovery, DiscoveryOptions
     from tui_mail.core.discovery.account import AccountDraft
@@ -200,7 +199,7 @@ class AccountSetup(Screen[AccountAdded | None]):
 
         try:
             found, problem = await asyncio.to_thread(
-                _discover_blocking, email, self.discovery_options, step
+                find_servers, email, self.discovery_options, step
             )
         except TuiMailError as error:
             self._discovery_failed(str(error))
@@ -493,14 +492,3 @@ class AccountSetup(Screen[AccountAdded | None]):
     def action_cancel(self) -> None:
         self._leaving = True
         self.dismiss(None)
-
-
-def _discover_blocking(
-    email: str, options: DiscoveryOptions | None, on_step: Callable[[str, str], None]
-) -> tuple[Discovery, str | None]:
-    """On a thread: the servers of `email`, and why the keyring cannot hold a password."""
-    from tui_mail.core.auth import credentials  # noqa: PLC0415
-    from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
-
-    found = discover(email, replace(options or DiscoveryOptions(), on_step=on_step))
-    return found, credentials.keyring_problem()
