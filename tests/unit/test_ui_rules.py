@@ -15,14 +15,16 @@ from pathlib import Path
 from textual.app import App
 from textual.widget import Widget
 
+import tui_mail.cli
 import tui_mail.ui
 
 UI = Path(tui_mail.ui.__file__).parent
+CLI = Path(tui_mail.cli.__file__).parent
 
 
-def _modules() -> list[tuple[str, ast.Module]]:
+def _modules(package: Path = UI) -> list[tuple[str, ast.Module]]:
     found = []
-    for path in sorted(UI.rglob("*.py")):
+    for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(UI.parent.parent).with_suffix("")
         name = ".".join(relative.parts).removesuffix(".__init__")
         found.append((name, ast.parse(path.read_text(encoding="utf-8"), str(path))))
@@ -113,4 +115,14 @@ def test_the_ui_reaches_the_cache_only_through_the_service() -> None:
                     for alias in node.names
                     if alias.name.startswith("tui_mail.core.store")
                 ]
+    assert wrong == []
+
+
+def test_the_cli_does_not_reach_through_the_service_to_its_store() -> None:
+    wrong = [
+        f"{name}:{node.lineno}"
+        for name, tree in _modules(CLI)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "store"
+    ]
     assert wrong == []
