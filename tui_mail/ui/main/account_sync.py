@@ -208,7 +208,7 @@ class AccountSync:
             self.tell_cache(event.account, event.detail)
             if "damaged" in event.detail and not screen.current.unified:
                 # Rebuilt at the store's next access: refill what is on screen.
-                screen._sync_in_background(screen.current.account, screen.current.folder)
+                screen.sync_in_background(screen.current.account, screen.current.folder)
         elif isinstance(event, PendingChanged):
             self.show_pending(event.account)
             for problem in event.problems:

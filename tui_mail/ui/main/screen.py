@@ -2,8 +2,9 @@
 
 The screen talks only to AccountService objects (never IMAP). Network work runs in async
 workers that await the service, whose own thread does the blocking calls; sync progress
-arrives as messages posted from that thread. Collaborators hold the rest: AccountSync
-(connecting and syncing), Triage, Search, ReaderActions and OutboxRunner.
+arrives as messages posted from that thread (the rule: tui_mail/ui/__init__.py). The
+collaborators AccountSync (connecting and syncing), Triage, Search, Reading, ReaderActions
+and OutboxRunner hold the rest; they start no workers, the screen runs their coroutines.
 """
 
 from __future__ import annotations
@@ -289,7 +290,7 @@ class MainScreen(Screen[None]):
         self.action_refresh()
 
     @work(group="sync", exit_on_error=False)
-    async def _sync_in_background(self, name: str, folder: str, *, asked: bool = False) -> None:
+    async def sync_in_background(self, name: str, folder: str, *, asked: bool = False) -> None:
         await self.account_sync.sync_or_report(name, folder, asked=asked)
 
     @on(MessageList.Selected)
@@ -384,9 +385,9 @@ class MainScreen(Screen[None]):
         self.status.say(f"Syncing {self.sub_title}…")
         if self.current.unified:
             for name in self.services:
-                self._sync_in_background(name, "INBOX", asked=True)
+                self.sync_in_background(name, "INBOX", asked=True)
         else:
-            self._sync_in_background(self.current.account, self.current.folder, asked=True)
+            self.sync_in_background(self.current.account, self.current.folder, asked=True)
 
     # -- layout and help ---------------------------------------------------------------
 
