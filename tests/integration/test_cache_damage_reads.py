@@ -8,10 +8,10 @@ import sqlite3
 from pathlib import Path
 
 from tests.integration.test_cache_damage import damage_a_middle_page
+from tui_mail.core.account.message_index import FolderMessages, MergedMessages, ThreadedMessages
 from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Folder, FolderRole
 from tui_mail.core.store.cache import Store
-from tui_mail.core.store.message_index import FolderMessages, MergedMessages, ThreadedMessages
 
 
 def _filled(path: Path, count: int) -> Store:

@@ -18,7 +18,7 @@ from tests.support.setup_servers import FileKeyring, LocalCA, smtp_server
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.main.screen import MainScreen
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from tui_mail.core.demo import demo_config
 from tui_mail.core.demo.messages import NOW
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.widgets import message_list, status
+from tui_mail.ui.main import message_list, status
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from tests.support.setup_servers import LocalCA, WebServer, read_file_keyring
 from tests.ui.conftest import wait_for
 from tests.ui.test_account_setup import find_settings, first_run_app, press_test, shown
 from tui_mail.core.discovery import DiscoveryOptions, Network
-from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.main.screen import MainScreen
 
 POP3_ONLY = """<?xml version="1.0"?>
 <clientConfig version="1.1"><emailProvider id="example.test">

@@ -8,9 +8,9 @@ from pathlib import Path
 from tests.support.accounts import server_flags, server_subjects
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 from tui_mail.ui.screens.folder_picker import FolderPicker
 from tui_mail.ui.screens.help import HelpScreen
-from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey
 
 
 def fill(server: DovecotServer, user: MailUser, subjects: list[str], folder: str = "INBOX") -> None:

@@ -21,8 +21,9 @@ from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
 from tests.ui.test_counts_ui import counts_agree
 from tui_mail.core.account.events import CountsChanged
 from tui_mail.core.account.service import AccountService, cache_path
-from tui_mail.core.store.health import DiskFull, disk_full
-from tui_mail.ui.screens.account_sync import ServiceEvent
+from tui_mail.core.errors import DiskFull
+from tui_mail.core.store.health import disk_full
+from tui_mail.ui.main.account_sync import ServiceEvent
 
 
 async def _earlier_session(dovecot: DovecotServer, user: MailUser, data_dir: Path) -> Path:

@@ -28,13 +28,13 @@ from tui_mail.core.sending.compose import Draft, FileAttachment, compose_new
 from tui_mail.core.sending.outbox import Outbox
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.draft_autosave import DraftAutosave, draft_from_json, draft_to_json
+from tui_mail.ui.main.folder_tree import OUTBOX, FolderKey, FolderTree
+from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.screens.compose import ComposeScreen
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 from tui_mail.ui.screens.external_editor import run_editor
-from tui_mail.ui.screens.main import MainScreen
 from tui_mail.ui.screens.outbox import OutboxScreen
 from tui_mail.ui.widgets.address_input import AddressSuggester, known_addresses
-from tui_mail.ui.widgets.folder_tree import OUTBOX, FolderKey, FolderTree
 
 AppMaker = Callable[..., MailApp]
 

@@ -25,10 +25,10 @@ from tests.ui.conftest import AppFactory, settled, wait_for
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
+from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.screens.compose import ComposeScreen
 from tui_mail.ui.screens.folder_picker import FolderPicker
-from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
 
 FOLDERS = ("INBOX", "Archive", "Trash", "Junk", "Sent", "Drafts")
 

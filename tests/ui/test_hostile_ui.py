@@ -14,7 +14,7 @@ from tests.ui.conftest import wait_for
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.main.screen import MainScreen
 
 CASES = {
     # The command connection stalls mid-FETCH while the IDLE connection idles happily:

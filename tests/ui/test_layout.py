@@ -14,9 +14,9 @@ from tests.ui.conftest import settled, wait_for
 from tests.ui.scenes import fixed_world
 from tui_mail.core.demo import demo_config
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets import status
-from tui_mail.ui.widgets.message_list import MIN_SUBJECT
+from tui_mail.ui.main import status
+from tui_mail.ui.main.message_list import MIN_SUBJECT
+from tui_mail.ui.main.screen import MainScreen
 
 BLOCKS = re.compile("[\u2580-\u259f]")
 """Block elements: what a scrollbar is drawn with."""

@@ -13,7 +13,7 @@ from tests.ui.conftest import settled
 from tests.ui.scenes import Scene, fixed_world, scene_app
 from tui_mail.core.demo import demo_config
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.main.screen import MainScreen
 
 
 def row_styles(screen: MainScreen, index: int) -> tuple[bool, bool]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.support.accounts import server_flags
 from tests.support.dovecot import DovecotFactory, make_message
 from tests.ui.conftest import AppFactory, settled, wait_for
-from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets.message_list import PENDING_MARK
+from tui_mail.ui.main.message_list import PENDING_MARK
+from tui_mail.ui.main.screen import MainScreen
 
 
 def drawn(screen: MainScreen, index: int) -> str:

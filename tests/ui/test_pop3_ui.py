@@ -11,7 +11,7 @@ from tests.ui.conftest import visible_rows, wait_for
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.main.screen import MainScreen
 
 
 def local_app(account: AccountConfig, password: str, tmp_path: Path) -> MailApp:

@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from tests.ui.conftest import settled, visible_rows, wait_for
 from tui_mail.core.demo import demo_config
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets.folder_tree import FolderKey
+from tui_mail.ui.main.folder_tree import FolderKey
+from tui_mail.ui.main.screen import MainScreen
 
 
 def demo_app(tmp_path: Path) -> MailApp:

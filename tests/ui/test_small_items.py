@@ -11,9 +11,9 @@ from tests.support.dovecot import DovecotServer, make_message
 from tests.ui.conftest import AppFactory, settled, wait_for
 from tui_mail.core.demo import demo_config
 from tui_mail.ui.app import MailApp
+from tui_mail.ui.main.folder_tree import FolderKey
+from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.screens.help import HelpScreen
-from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets.folder_tree import FolderKey
 
 
 def status_text(screen: MainScreen) -> str:

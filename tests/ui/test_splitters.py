@@ -8,8 +8,8 @@ from pathlib import Path
 from tests.ui.conftest import settled
 from tui_mail.core.demo import demo_config
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.widgets.message_list import MIN_WIDTH
-from tui_mail.ui.widgets.splitter import Splitter
+from tui_mail.ui.main.message_list import MIN_WIDTH
+from tui_mail.ui.main.splitter import Splitter
 
 
 async def test_dragging_the_lines_resizes_the_panes(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, wait_for
-from tui_mail.ui.screens.main import MainScreen
+from tui_mail.ui.main.screen import MainScreen
 
 
 def message(i: int, subject: str, *, refs: str = "") -> bytes:

@@ -13,9 +13,9 @@ from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
 from tui_mail.core.demo import demo_config, demo_root
 from tui_mail.core.maildir.layout import split_name
 from tui_mail.ui.app import MailApp
+from tui_mail.ui.main.folder_tree import FolderKey
+from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.screens.folder_picker import FolderPicker
-from tui_mail.ui.screens.main import MainScreen
-from tui_mail.ui.widgets.folder_tree import FolderKey
 
 
 def status_text(screen: MainScreen) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from tui_mail.core.message.attachments import save_attachment
 from tui_mail.core.message.mime import attachment_data, format_rendered, render_message
-from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS, message_text
+from tui_mail.ui.main.reader import INITIAL_BODY_CHARS, message_text
 
 CORPUS = Path(__file__).parent.parent / "data" / "hostile"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

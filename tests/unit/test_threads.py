@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tui_mail.core.message.headers import SummaryRow
-from tui_mail.core.store import message_index
+from tui_mail.core.account import message_index
+from tui_mail.core.account.message_index import ThreadedMessages
+from tui_mail.core.message.headers import SummaryRow, strip_reply_prefix
 from tui_mail.core.store.cache import Store
-from tui_mail.core.store.message_index import ThreadedMessages
 from tui_mail.core.store.threads import (
     MAX_INDENT,
     ThreadInput,
     ThreadOrder,
-    strip_reply_prefix,
     thread_messages,
 )
 

@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the last line of defence: no traceback for users
         if os.environ.get("TUI_MAIL_DEBUG"):
             raise
-        from tui_mail.core.store.health import file_problem  # noqa: PLC0415
+        from tui_mail.core.account.files import file_problem  # noqa: PLC0415
 
         sentence = file_problem(error)
         if sentence is not None:  # what a disk or a file did: no "internal error"

@@ -69,7 +69,7 @@ async def run_with_service(
 
 def _tell_rebuilt(service: AccountService, told: object) -> object:
     """Say on stderr, once, that a damaged cache was set aside and is being rebuilt."""
-    rebuilt = service.store.rebuilt
+    rebuilt = service.cache.rebuilt
     if rebuilt is not None and rebuilt is not told:
         print(f"tui-mail: {rebuilt.sentence()}", file=sys.stderr)
     return rebuilt

@@ -21,10 +21,10 @@ from tui_mail.core.errors import UsageError
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, AppConfig
     from tui_mail.core.account.service import AccountService
+    from tui_mail.core.errors import CacheError
     from tui_mail.core.sending.compose import Draft
     from tui_mail.core.sending.outbox import Outbox
     from tui_mail.core.sending.send import SendReport
-    from tui_mail.core.store.health import CacheError
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -47,7 +47,7 @@ def _send(config: AppConfig, args: argparse.Namespace) -> int:
         return _print_message(account, draft)
     # A new message's text is read before the account's cache is opened: a cache that
     # cannot be opened (a full disk) must not take what the user typed with it.
-    from tui_mail.core.store.health import CacheError  # noqa: PLC0415
+    from tui_mail.core.errors import CacheError  # noqa: PLC0415
 
     text = _read_body(args) if args.draft is None else None
     opened: list[AccountService] = []

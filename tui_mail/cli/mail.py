@@ -117,8 +117,7 @@ def _print_summaries(messages: list[MessageSummary], as_json: bool) -> None:
 
 
 async def _list(service: AccountService, args: argparse.Namespace) -> int:
-    state = service.store.sync_state(args.folder)
-    if args.sync or state.uidvalidity is None:
+    if args.sync or not service.cache.ever_synced(args.folder):
         await service.sync(args.folder, progress_printer(args.folder))
     messages = service.messages(args.folder, limit=args.limit, unread_only=args.unread)
     _print_summaries(messages, args.json)
@@ -184,7 +183,7 @@ def _render(args: argparse.Namespace) -> int:
 
 async def _search(service: AccountService, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
-    if service.store.sync_state(args.folder).uidvalidity is None:
+    if not service.cache.ever_synced(args.folder):
         await service.sync(args.folder, progress_printer(args.folder))
     messages = await service.search(args.folder, query)
     _print_summaries(messages, args.json)

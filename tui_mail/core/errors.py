@@ -6,6 +6,8 @@ check) and the CLI exit code it maps to. None of them may carry a secret.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TuiMailError(Exception):
     """Base class: `str(error)` is a complete, user-facing sentence."""
@@ -73,3 +75,30 @@ class ServerTimeout(ServerMisbehaved):
     """The server did not finish an answer within its deadline (stalled, or dripping)."""
 
     exit_code = 5
+
+
+class CacheError(TuiMailError):
+    """The cache could not be used: a sentence for the user, with the way forward."""
+
+    exit_code = 1
+
+    def __rich__(self) -> Any:
+        """What Textual shows if one escapes every handler: it then ends the app with this
+        sentence (exit status 1) instead of a traceback with local variables."""
+        from rich.text import Text  # noqa: PLC0415  (the CLI never needs rich)
+
+        return Text(f"tui-mail: {self}")
+
+
+class CacheDamaged(CacheError):
+    """SQLite found the cache damaged while in use; it is set aside and rebuilt."""
+
+
+class DiskFull(CacheError):
+    """No room left on the disk that holds a file tui-mail must write."""
+
+
+class CacheReadOnly(CacheError):
+    """The cache file, or its folder, cannot be written."""
+
+    exit_code = 2

@@ -15,8 +15,8 @@ from textual.filter import Monochrome, NoColor
 from tui_mail.config import AccountConfig, AppConfig, data_path
 from tui_mail.config.private import private_dir, private_file
 from tui_mail.core.account.service import AccountService
+from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.palette import SixteenColours
-from tui_mail.ui.screens.main import MainScreen
 from tui_mail.ui.themes import DEFAULT_THEME, cursor_defaults, load_themes, terminal_theme
 
 if TYPE_CHECKING:

@@ -1,10 +1,16 @@
-"""Where an account's files live: its cache (safe to delete) and its offline queue (not)."""
+"""Where an account's files live: its cache (safe to delete) and its offline queue (not);
+and what to say when one of them fails in a way nobody caught (`file_problem`, the CLI's
+last line of defence, kept with the cache's health checks in core/store/health.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from typing import TYPE_CHECKING
+
+from tui_mail.core.store.health import file_problem
+
+__all__ = ["cache_path", "file_problem", "queue_path"]
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -31,6 +31,7 @@ from typing import TypeVar
 from tui_mail.config import AccountConfig
 from tui_mail.core.account import move_undo, replay
 from tui_mail.core.account.backends import BackendFactory, PasswordSource, default_backend
+from tui_mail.core.account.cache_view import CacheView
 from tui_mail.core.account.counts import FolderCounting
 from tui_mail.core.account.events import CacheProblem, Event, FolderChanged
 from tui_mail.core.account.files import cache_path, queue_path
@@ -81,6 +82,8 @@ class AccountService:
         # A UI hears of damage met anywhere (a body read, a background sync), so it can
         # sync, which rebuilds the cache and refills what is on screen.
         self.store.on_damaged = lambda: self._emit(CacheProblem(account.name, _DAMAGED))
+        self.cache = CacheView(account.name, self.store)
+        """What a screen reads from the cache (never the store itself)."""
         self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
         self._secret = secret or secret_source(account)
         # The backend's own index (maildir, POP3) lives beside this cache, never elsewhere.
@@ -213,18 +216,6 @@ class AccountService:
     def cached_folders(self) -> list[Folder]:
         return sort_folders(self.store.folders())
 
-    def read_cache(self, read: Callable[[], T], empty: T) -> T:
-        """`read()` for a screen; damage met reads as `empty` (the store fired on_damaged: a
-        UI syncs on that CacheProblem, which rebuilds and refills). The CLI reads the store
-        directly: there damage ends the command with its sentence."""
-        with contextlib.suppress(CacheDamaged):
-            return read()
-        return empty
-
-    def screen_folders(self) -> list[Folder]:
-        """cached_folders() for a screen: none when damage is met (see read_cache)."""
-        return self.read_cache(self.cached_folders, list[Folder]())
-
     async def personal_prefix(self) -> str:
         """The server's personal namespace prefix ("INBOX." on Courier); "" if none."""
         return await self._run(namespace_prefix)
@@ -284,7 +275,7 @@ class AccountService:
         local mail is read from its file each time, never copied)."""
         folder_id = self.store.ensure_folder(folder)
         # A damaged body page: the server's copy (the cache is rebuilt meanwhile).
-        raw = self.read_cache(lambda: self.store.body(folder_id, uid), None)
+        raw = self.cache.read(lambda: self.store.body(folder_id, uid), None)
         if raw is None:
             raw = await self._run(lambda b: b.fetch_raw(folder, uid))
             if raw is None:

@@ -174,3 +174,11 @@ def summary_row(
         int(_has_attachment(get("content-type", ""))),
         modseq,
     )
+
+
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|antw|vs|ref)(?:\[\d+\])?\s*:)+\s*", re.I)
+
+
+def strip_reply_prefix(subject: str) -> str:
+    """'Re: Fwd: RE[2]: Lunch' -> 'Lunch'."""
+    return _REPLY_PREFIX.sub("", subject, count=1)

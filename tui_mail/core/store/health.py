@@ -28,38 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from tui_mail.config.private import private_dir, private_sqlite
-from tui_mail.core.errors import TuiMailError
+from tui_mail.core.errors import CacheDamaged, CacheError, CacheReadOnly, DiskFull
 
 _MAGIC = b"SQLite format 3\x00"
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _CHECKED_TABLES = ("folders", "messages")
 
-
-class CacheError(TuiMailError):
-    """The cache could not be used: a sentence for the user, with the way forward."""
-
-    exit_code = 1
-
-    def __rich__(self) -> Any:
-        """What Textual shows if one escapes every handler: it then ends the app with this
-        sentence (exit status 1) instead of a traceback with local variables."""
-        from rich.text import Text  # noqa: PLC0415  (the CLI never needs rich)
-
-        return Text(f"tui-mail: {self}")
-
-
-class CacheDamaged(CacheError):
-    """SQLite found the cache damaged while in use; it is set aside and rebuilt."""
-
-
-class DiskFull(CacheError):
-    """No room left on the disk that holds a file tui-mail must write."""
-
-
-class CacheReadOnly(CacheError):
-    """The cache file, or its folder, cannot be written."""
-
-    exit_code = 2
+# The cache's errors live in core/errors.py (a UI catches them without importing the
+# store); named here too because the store's callers have always found them here.
+__all__ = ["CacheDamaged", "CacheError", "CacheReadOnly", "DiskFull"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
 
+from tui_mail.core.message.headers import strip_reply_prefix
+
 MAX_INDENT = 5
 """Levels of tree shown; deeper replies are drawn at this level (80 columns stay readable)."""
 
 _CHRONOLOGICAL = itemgetter(1, 0)  # (date, uid)
 _ID = re.compile(r"<([^<>\s]+)>")
-_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|antw|vs|ref)(?:\[\d+\])?\s*:)+\s*", re.I)
 _IS_REPLY = re.compile(r"^\s*(?:re|aw|sv|antw|vs)(?:\[\d+\])?\s*:", re.I)
 
 
@@ -91,11 +92,6 @@ class ThreadOrder:
             parts.append("  " if self.next_siblings[above] < 0 else "│ ")
             above = self.parents[above]
         return "".join(reversed(parts))
-
-
-def strip_reply_prefix(subject: str) -> str:
-    """'Re: Fwd: RE[2]: Lunch' -> 'Lunch'."""
-    return _REPLY_PREFIX.sub("", subject, count=1)
 
 
 def _ids(value: str) -> list[str]:

@@ -38,6 +38,7 @@ from tui_mail.ui.widgets.setup_parts import (
     ConsentDialog,
     auth_note,
     check_lines,
+    find_servers,
     keyring_note,
     step_outcome,
     step_started,
@@ -192,22 +193,19 @@ class AccountSetup(Screen[AccountAdded | None]):
         self.say(f"Looking for the servers of {email}…")
         self._discover(email)
 
-    @work(thread=True, exclusive=True, group="discovery", exit_on_error=False)
-    def _discover(self, email: str) -> None:
-        from tui_mail.core.auth import credentials  # noqa: PLC0415
-        from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
+    @work(exclusive=True, group="discovery", exit_on_error=False)
+    async def _discover(self, email: str) -> None:
+        def step(source: str, what: str) -> None:  # on the discovery thread
+            self._post(self.StepStarted(source, what))
 
-        options = replace(
-            self.discovery_options or DiscoveryOptions(),
-            on_step=lambda source, what: self._post(self.StepStarted(source, what)),
-        )
         try:
-            found = discover(email, options)
+            found, problem = await asyncio.to_thread(
+                find_servers, email, self.discovery_options, step
+            )
         except TuiMailError as error:
-            self.app.call_from_thread(self._discovery_failed, str(error))
+            self._discovery_failed(str(error))
             return
-        problem = credentials.keyring_problem()
-        self.app.call_from_thread(self._discovered, found, problem)
+        self._discovered(found, problem)
 
     def on_account_setup_step_started(self, event: StepStarted) -> None:
         self._show_log([*self._log, step_started(event.source, event.what)])

@@ -217,7 +217,7 @@ class ComposeScreen(Screen[str | None]):
     @work(group="compose-addresses", exit_on_error=False)
     async def _learn_addresses(self) -> None:
         service = self.service
-        rows = await asyncio.to_thread(service.read_cache, service.store.recent_correspondents, [])
+        rows = await asyncio.to_thread(service.cache.recent_correspondents)
         self.address_suggester.addresses = known_addresses(rows, own_addresses(self.account))
 
     def say(self, message: str, *, error: bool = False) -> None:

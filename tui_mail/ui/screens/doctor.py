@@ -95,7 +95,7 @@ class DoctorScreen(ModalScreen[None]):
         from tui_mail.core.doctor.idle_probe import DEFAULT_WAIT  # noqa: PLC0415
 
         def post(check: Check) -> None:
-            self.app.call_from_thread(self.post_message, self.CheckDone(check))
+            self.post_message(self.CheckDone(check))  # thread-safe
 
         try:
             report = await asyncio.to_thread(

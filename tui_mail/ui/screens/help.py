@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_mail.core.query import SEARCH_HELP
-from tui_mail.ui.widgets.message_list import PENDING_MARK
+from tui_mail.ui.main.message_list import PENDING_MARK
 
 LEGEND = (
     ("N", "unread"),

@@ -22,7 +22,7 @@ from tui_mail.core.sending.courier import describe
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.outbox_runner import OutboxRunner
+    from tui_mail.ui.main.outbox_runner import OutboxRunner
 
 
 class OutboxScreen(ModalScreen[None]):

@@ -1,6 +1,6 @@
-"""Pieces of the account set-up screen: how discovery steps, doctor checks and the notes on
-logging in are drawn, and the question asked before a password goes to a server outside the
-user's domain.
+"""Pieces of the account set-up screen: discovery run off the UI loop; how discovery steps,
+doctor checks and the notes on logging in are drawn; and the question asked before a
+password goes to a server outside the user's domain.
 
 Everything that came from a server (host names in an autoconfig document, error texts,
 certificate subjects) is drawn as `rich.text.Text`, never parsed as markup.
@@ -8,6 +8,7 @@ certificate subjects) is drawn as `rich.text.Text`, never parsed as markup.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -19,9 +20,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
-    from tui_mail.core.discovery import ServerSuggestion, StepOutcome
+    from tui_mail.core.discovery import (
+        Discovery,
+        DiscoveryOptions,
+        ServerSuggestion,
+        StepOutcome,
+    )
     from tui_mail.core.discovery.model import ProviderPreset
     from tui_mail.core.doctor import Check
 
@@ -150,3 +157,14 @@ class ConsentDialog(ModalScreen[bool]):
     @on(Button.Pressed, "#consent-no")
     def action_refuse(self) -> None:
         self.dismiss(False)
+
+
+def find_servers(
+    email: str, options: DiscoveryOptions | None, on_step: Callable[[str, str], None]
+) -> tuple[Discovery, str | None]:
+    """On a thread: the servers of `email`, and why the keyring cannot hold a password."""
+    from tui_mail.core.auth import credentials  # noqa: PLC0415
+    from tui_mail.core.discovery import DiscoveryOptions, discover  # noqa: PLC0415
+
+    found = discover(email, replace(options or DiscoveryOptions(), on_step=on_step))
+    return found, credentials.keyring_problem()

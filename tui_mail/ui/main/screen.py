@@ -2,12 +2,14 @@
 
 The screen talks only to AccountService objects (never IMAP). Network work runs in async
 workers that await the service, whose own thread does the blocking calls; sync progress
-arrives as messages posted from that thread. Collaborators hold the rest: AccountSync
-(connecting and syncing), Triage, Search, ReaderActions and OutboxRunner.
+arrives as messages posted from that thread (the rule: tui_mail/ui/__init__.py). The
+collaborators AccountSync (connecting and syncing), Triage, Search, Reading, ReaderActions
+and OutboxRunner hold the rest; they start no workers, the screen runs their coroutines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,33 +20,27 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tui_mail.core.account.message_index import MergedMessages, MessageRef, MessageSource
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
-from tui_mail.core.store.message_index import (
-    FolderMessages,
-    MergedMessages,
-    MessageRef,
-    MessageSource,
-    ThreadedMessages,
-)
-from tui_mail.ui.screens.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
+from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
+from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
+from tui_mail.ui.main.message_list import MessageList
+from tui_mail.ui.main.outbox_runner import OutboxRunner
+from tui_mail.ui.main.pane_layout import MAIN_SCREEN_CSS, PaneLayout
+from tui_mail.ui.main.reader import Reader
+from tui_mail.ui.main.reading import Reading
+from tui_mail.ui.main.search import Search, SearchBar
+from tui_mail.ui.main.splitter import Splitter
+from tui_mail.ui.main.status import KeyHints, StatusBar
+from tui_mail.ui.main.triage import Triage
 from tui_mail.ui.screens.help import HelpScreen
-from tui_mail.ui.screens.outbox_runner import OutboxRunner
-from tui_mail.ui.screens.pane_layout import PaneLayout
-from tui_mail.ui.screens.reading import Reading
-from tui_mail.ui.screens.search import Search
-from tui_mail.ui.screens.triage import Triage
-from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey, FolderTree
-from tui_mail.ui.widgets.message_list import MIN_WIDTH as MIN_LIST_WIDTH
-from tui_mail.ui.widgets.message_list import MessageList
-from tui_mail.ui.widgets.reader import Reader
-from tui_mail.ui.widgets.splitter import Splitter
-from tui_mail.ui.widgets.status import KeyHints, StatusBar
 
 if TYPE_CHECKING:
     from tui_mail.core.account.service import AccountService
     from tui_mail.ui.app import MailApp
-    from tui_mail.ui.screens.attachments import ReaderActions
+    from tui_mail.ui.main.attachments import ReaderActions
 
 
 class MainScreen(Screen[None]):
@@ -112,56 +108,11 @@ class MainScreen(Screen[None]):
                 tooltip="Close search, clear marks"),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    MainScreen #panes {
-        height: 1fr;
-    }
-    MainScreen #folders {
-        width: 20%;
-        min-width: 20;
-        max-width: 32;
-    }
-    MainScreen #content {
-        width: 1fr;
-        layout: vertical;
-    }
-    MainScreen #content.-beside {
-        layout: horizontal;
-    }
-    MainScreen #messages {
-        height: 1fr;
-    }
-    MainScreen #content.-beside #messages {
-        height: 1fr;
-        width: 1fr;
-    }
-    MainScreen #reader {
-        height: 1fr;
-    }
-    /* Nothing open: the list takes the room, the reader keeps a line for its hint. */
-    MainScreen #reader.-empty {
-        height: 3;
-    }
-    MainScreen #content.-beside #reader, MainScreen #content.-beside #reader.-empty {
-        height: 1fr;
-        width: 1fr;
-    }
-    MainScreen #search {
-        dock: bottom;
-        display: none;
-        margin-bottom: 2;
-    }
-    MainScreen #search.-open {
-        display: block;
-    }
-    """
+    DEFAULT_CSS = MAIN_SCREEN_CSS
 
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.open_ref: MessageRef | None = None
-        self.open_raw: bytes | None = None
-        self.full_headers = False
         self.triage = Triage(self)
         self.reading = Reading(self)
         self.search = Search(self)
@@ -175,7 +126,7 @@ class MainScreen(Screen[None]):
     @cached_property
     def reader_actions(self) -> ReaderActions:
         """Made on first use: its imports (the MIME renderer) are not needed to paint."""
-        from tui_mail.ui.screens.attachments import ReaderActions  # noqa: PLC0415
+        from tui_mail.ui.main.attachments import ReaderActions  # noqa: PLC0415
 
         return ReaderActions(self)
 
@@ -199,7 +150,7 @@ class MainScreen(Screen[None]):
                 yield messages
                 yield Splitter(messages, across=True, id="list-split")
                 yield Reader(id="reader")
-        yield Input(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
+        yield SearchBar(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
         yield StatusBar(id="status")
         yield KeyHints()
 
@@ -219,6 +170,15 @@ class MainScreen(Screen[None]):
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
 
+    @property
+    def open_ref(self) -> MessageRef | None:
+        """The message open in the reader (the reader keeps it)."""
+        return self.reader.ref
+
+    @open_ref.setter
+    def open_ref(self, ref: MessageRef | None) -> None:
+        self.reader.ref = ref
+
     def on_mount(self) -> None:
         # Everything the cache knows is on screen before the network is touched.
         self.threaded = self.mail_app.threaded_view
@@ -236,7 +196,7 @@ class MainScreen(Screen[None]):
         self._show_tree()
 
     def _show_tree(self) -> None:
-        accounts = {name: s.screen_folders() for name, s in self.services.items()}
+        accounts = {name: s.cache.folders() for name, s in self.services.items()}
         for name, folders in accounts.items():
             if not folders:  # never connected: at least the inbox, from the cache
                 from tui_mail.core.models import Folder  # noqa: PLC0415
@@ -249,12 +209,14 @@ class MainScreen(Screen[None]):
     def _source_for(self, key: FolderKey) -> MessageSource:
         if key.unified:
             return MergedMessages(
-                [FolderMessages(n, s.store, "INBOX") for n, s in self.services.items()]
+                [s.cache.folder_messages("INBOX") for s in self.services.values()]
             )
-        store = self.services[key.account].store
+        service = self.services[key.account]
         if self.threaded:
-            return ThreadedMessages(key.account, store, key.folder, deliver=self.messages.deliver)
-        return FolderMessages(key.account, store, key.folder)
+            return service.cache.folder_messages(
+                key.folder, threaded=True, deliver=self.messages.deliver
+            )
+        return service.cache.folder_messages(key.folder)
 
     def show_folder(self, key: FolderKey) -> None:
         self.current = key
@@ -273,6 +235,33 @@ class MainScreen(Screen[None]):
     @work(group="accounts", exit_on_error=False)
     async def _start_account(self, name: str) -> None:
         await self.account_sync.start(name)
+
+    # Workers start here only (the rule in tui_mail/ui/__init__.py): the helpers hand the
+    # screen their work as coroutines, and each kind runs in its own group.
+
+    @work(group="reader", exclusive=True, exit_on_error=False)
+    async def load_message(self, ref: MessageRef) -> None:
+        await self.reading.load(ref)
+
+    @work(group="reader", exclusive=True, exit_on_error=False)
+    async def render_whole(self, raw: bytes) -> None:
+        await self.reader_actions.render_all(raw)
+
+    @work(group="attachments", exit_on_error=False)
+    async def save_attachment(self, job: Awaitable[None]) -> None:
+        await job
+
+    @work(group="triage", exit_on_error=False)
+    async def run_triage(self, action: Callable[[], Awaitable[str]]) -> None:
+        await self.triage.run_in_order(action)
+
+    @work(group="search", exclusive=True, exit_on_error=False)
+    async def run_search(self, query: str) -> None:
+        await self.search.run(query)
+
+    def send_outbox(self, job: Awaitable[None], account: str) -> None:
+        # One group per account (a name @work cannot take): each account's courier alone.
+        self.run_worker(job, group=f"outbox-{account}", exit_on_error=False)
 
     def on_main_screen_reconnected(self, message: Reconnected) -> None:
         # What waited for the network goes now; folders made or renamed meanwhile show.
@@ -305,7 +294,7 @@ class MainScreen(Screen[None]):
         self.action_refresh()
 
     @work(group="sync", exit_on_error=False)
-    async def _sync_in_background(self, name: str, folder: str, *, asked: bool = False) -> None:
+    async def sync_in_background(self, name: str, folder: str, *, asked: bool = False) -> None:
         await self.account_sync.sync_or_report(name, folder, asked=asked)
 
     @on(MessageList.Selected)
@@ -400,9 +389,9 @@ class MainScreen(Screen[None]):
         self.status.say(f"Syncing {self.sub_title}…")
         if self.current.unified:
             for name in self.services:
-                self._sync_in_background(name, "INBOX", asked=True)
+                self.sync_in_background(name, "INBOX", asked=True)
         else:
-            self._sync_in_background(self.current.account, self.current.folder, asked=True)
+            self.sync_in_background(self.current.account, self.current.folder, asked=True)
 
     # -- layout and help ---------------------------------------------------------------
 
@@ -427,10 +416,11 @@ class MainScreen(Screen[None]):
     def action_resize_folders(self, delta: int) -> None:
         self.panes.resize_folders(delta)
 
-    def action_compose(self, kind: str) -> None:
-        from tui_mail.ui.screens.compose_open import open_compose  # noqa: PLC0415
+    @work(group="compose-open", exclusive=True, exit_on_error=False)
+    async def action_compose(self, kind: str) -> None:
+        from tui_mail.ui.main.compose_open import open_compose  # noqa: PLC0415
 
-        open_compose(self, kind)
+        await open_compose(self, kind)
 
     def action_add_account(self) -> None:
         self.mail_app.open_account_setup()

@@ -1,7 +1,7 @@
 """Opening the compose screen from the main screen: c, r, R, f, and e on a draft.
 
-The draft is prepared in a worker (replies need the original's bytes from the server),
-then the ComposeScreen is pushed; what it returns goes to the status bar.
+The draft is prepared in a worker of the main screen (replies need the original's bytes
+from the server), then the ComposeScreen is pushed; what it returns goes to the status bar.
 """
 
 from __future__ import annotations
@@ -15,19 +15,13 @@ from tui_mail.ui.draft_autosave import DraftAutosave, leftover_drafts
 from tui_mail.ui.screens.compose import ComposeScreen
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 KINDS = ("new", "reply", "reply-all", "forward", "draft")
 
 
-def open_compose(screen: MainScreen, kind: str) -> None:
-    """Start preparing a `kind` message; the screen appears when it is ready."""
-    screen.run_worker(
-        _open(screen, kind), group="compose-open", exclusive=True, exit_on_error=False
-    )
-
-
-async def _open(screen: MainScreen, kind: str) -> None:
+async def open_compose(screen: MainScreen, kind: str) -> None:
+    """Prepare a `kind` message, then push the compose screen (in the screen's worker)."""
     ref = screen.messages.current
     if kind != "new" and ref is None:
         screen.status.say("No message here to reply to, forward or continue.")

@@ -27,9 +27,13 @@ from tui_mail.core.account.events import (
     NewMail,
     PendingChanged,
 )
+from tui_mail.core.account.message_index import MessageRef, Row
 from tui_mail.core.errors import (
     AuthenticationFailed,
+    CacheDamaged,
+    CacheError,
     ConnectionFailed,
+    DiskFull,
     ServerMisbehaved,
     ServerTimeout,
     TuiMailError,
@@ -37,13 +41,11 @@ from tui_mail.core.errors import (
 from tui_mail.core.message.correspondents import own_addresses
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
-from tui_mail.core.store.health import CacheDamaged, CacheError, DiskFull
-from tui_mail.core.store.message_index import MessageRef, Row
-from tui_mail.ui.widgets.folder_tree import UNIFIED, FolderKey
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 
 if TYPE_CHECKING:
     from tui_mail.core.models import SyncResult
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +104,12 @@ class AccountSync:
         service = screen.services[name]
         screen.status.set_state(name, "connecting")
         self.show_pending(name)  # left from an earlier session offline
-        if service.store.rebuilt is not None:  # found damaged when opened: set aside
-            self._told_rebuilt[name] = service.store.rebuilt
-            self.tell_cache(name, service.store.rebuilt.sentence(), error=False)
-        if service.store.disk_full is not None:  # open read only: say so before any sync
-            self.tell_cache(name, str(service.store.disk_full))
+        rebuilt, read_only = service.cache.rebuilt, service.cache.read_only
+        if rebuilt is not None:  # found damaged when opened: set aside
+            self._told_rebuilt[name] = rebuilt
+            self.tell_cache(name, rebuilt.sentence(), error=False)
+        if read_only is not None:  # open read only: say so before any sync
+            self.tell_cache(name, str(read_only))
         # Both are called on the service's threads: post, and act on our own thread.
         service.on_event = lambda event: screen.post_message(ServiceEvent(event))
         service.notifier.bell = lambda: screen.post_message(ServiceEvent(None))
@@ -123,7 +126,7 @@ class AccountSync:
                 return False
             folders = frozenset(
                 f.name
-                for f in service.screen_folders()
+                for f in service.cache.folders()
                 if f.role in (FolderRole.SENT, FolderRole.DRAFTS)
             )
             known = self._own[row.ref.account] = (
@@ -205,7 +208,7 @@ class AccountSync:
             self.tell_cache(event.account, event.detail)
             if "damaged" in event.detail and not screen.current.unified:
                 # Rebuilt at the store's next access: refill what is on screen.
-                screen._sync_in_background(screen.current.account, screen.current.folder)
+                screen.sync_in_background(screen.current.account, screen.current.folder)
         elif isinstance(event, PendingChanged):
             self.show_pending(event.account)
             for problem in event.problems:
@@ -221,9 +224,7 @@ class AccountSync:
         if service is None:
             return
         self._pending[account] = frozenset(
-            MessageRef(account, action.folder, uid)
-            for action in service.store.pending_actions()
-            for uid in action.uids
+            MessageRef(account, folder, uid) for folder, uid in service.cache.pending_messages()
         )
         self.screen.messages.set_pending(frozenset().union(*self._pending.values()))
 
@@ -252,7 +253,7 @@ class AccountSync:
             state = "error"
         self.screen.status.progress(0, 0)
         self.screen.status.set_state(name, state)
-        read_only = self.screen.services[name].store.disk_full
+        read_only = self.screen.services[name].cache.read_only
         if isinstance(error, DiskFull) and read_only is not None:
             self.screen.status.say(f"{name}: {read_only}", error=True)  # told at start
         elif isinstance(error, CacheError):
@@ -289,7 +290,7 @@ class AccountSync:
         if self.shows(name, folder):
             screen.messages.reload()
         self.update_counts(name)
-        rebuilt = service.store.rebuilt
+        rebuilt = service.cache.rebuilt
         if rebuilt is not None and self._refilled.get(name) is not rebuilt:
             # The first sync after a damaged cache was set aside: say so where the user
             # looks (the sync's own line would otherwise replace the warning).
@@ -336,26 +337,21 @@ class AccountSync:
         each action, confirmed by the server's STATUS; see core/account/counts.py)."""
         tree = self.screen.folder_tree
         service = self.screen.services[account]
-        store = service.store
-
-        def cached_unseen(name: str) -> int:
-            return store.counts(store.folder_id(name))[1]
-
-        # Damage met by these reads leaves the counts shown as they were (read_cache).
-        for folder in service.screen_folders():
+        # Damage met by these reads leaves the counts shown as they were (cache.read).
+        for folder in service.cache.folders():
             if not folder.selectable:  # no counts; its label keeps the tree's dim style
                 continue
             unread = folder.unseen
             if unread is None:  # never counted by the server (listed offline): the cache's
                 with contextlib.suppress(LookupError):
-                    unread = service.read_cache(partial(cached_unseen, folder.name), 0)
+                    unread = service.cache.read(partial(service.cache.unseen, folder.name), 0)
             name = folder.display_name if folder.role is None else folder.role.value.title()
             tree.update_count(FolderKey(account, folder.name), name, unread or 0)
         if len(self.screen.services) > 1:
             inboxes = sum(
                 f.unseen or 0
                 for service in self.screen.services.values()
-                for f in service.screen_folders()
+                for f in service.cache.folders()
                 if f.role is FolderRole.INBOX
             )
             tree.update_count(FolderKey("", UNIFIED), "All inboxes", inboxes)

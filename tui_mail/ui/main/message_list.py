@@ -24,9 +24,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_mail.core.account.message_index import FolderMessages, MessageRef, MessageSource, Row
 from tui_mail.core.message.correspondents import recipients_label
-from tui_mail.core.store.message_index import MessageRef, MessageSource, Row
-from tui_mail.core.store.threads import strip_reply_prefix
+from tui_mail.core.message.headers import strip_reply_prefix
 
 clock: Callable[[], float] = time.time
 """Where "today" comes from for the date column (the screenshots pin it)."""
@@ -331,6 +331,43 @@ class MessageList(ScrollView, can_focus=True):
     def move_to(self, index: int) -> None:
         if 0 <= index < len(self.source):
             self.cursor = index
+
+    def step(self, delta: int) -> bool:
+        """The cursor `delta` rows on; False (and it stays) when that is past either end."""
+        index = self.cursor + delta
+        if not 0 <= index < len(self.source):
+            return False
+        self.move_to(index)
+        return True
+
+    def jump_unread(self, step: int) -> bool:
+        """The cursor to the next (1) or previous (-1) unread message; False when none."""
+        index = self.cursor + step
+        while 0 <= index < len(self.source):
+            row = self.source.row(index)
+            if row is not None and not row.summary.seen:
+                self.move_to(index)
+                return True
+            index += step
+        return False
+
+    def forget(self, account: str, folder: str, uids: list[int]) -> bool:
+        """Drop rows that left (moved, deleted) at once, without a re-read; False when the
+        list does not show that one folder (the caller reloads instead)."""
+        source = self.source
+        if not isinstance(source, FolderMessages) or (source.account, source.folder) != (
+            account,
+            folder,
+        ):
+            return False
+        current, position = self.current, self.cursor
+        leaving = current is not None and current.uid in uids
+        source.forget(uids)
+        # The cursor stays on its message; when that one left, on the row now there.
+        self.set_source(source, keep=None if leaving else current)
+        if leaving:
+            self.move_to(min(position, len(source) - 1))
+        return True
 
     async def _on_click(self, event: events.Click) -> None:
         index = event.y + int(self.scroll_y)

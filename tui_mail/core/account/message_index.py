@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
+from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.models import MessageSummary
 from tui_mail.core.store.cache import Store, UnknownFolder
-from tui_mail.core.store.health import CacheDamaged
 from tui_mail.core.store.threads import ThreadOrder, gc_paused, thread_messages
 
 PAGE = 128

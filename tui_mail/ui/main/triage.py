@@ -14,18 +14,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual.widgets import Input
-
+from tui_mail.core.account.message_index import MessageRef
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.folders.names import resolve_folder
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
-from tui_mail.core.store.message_index import FolderMessages, MessageRef
+from tui_mail.ui.main.search import SearchBar
+from tui_mail.ui.main.undo import Undo, UndoStack, count
 from tui_mail.ui.screens.folder_picker import FolderPicker
-from tui_mail.ui.screens.undo import Undo, UndoStack, count
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class Triage:
 
     def _has_flag(self, ref: MessageRef, flag: Flag) -> bool:
         service = self.screen.services[ref.account]
-        summary = service.read_cache(lambda: service.summary(ref.folder, ref.uid), None)
+        summary = service.cache.read(lambda: service.summary(ref.folder, ref.uid), None)
         return summary is not None and flag in summary.flags
 
     def toggle_read(self) -> None:
@@ -129,7 +128,7 @@ class Triage:
             )
             return
         account = accounts.pop()
-        folders = self.screen.services[account].screen_folders()
+        folders = self.screen.services[account].cache.folders()
         names = [f.name for f in folders if f.selectable]
 
         def chosen(folder: str | None) -> None:
@@ -200,21 +199,8 @@ class Triage:
         return undo
 
     def _forget(self, account: str, folder: str, uids: list[int]) -> None:
-        messages = self.screen.messages
-        source = messages.source
-        if isinstance(source, FolderMessages) and (source.account, source.folder) == (
-            account,
-            folder,
-        ):
-            current, position = messages.current, messages.cursor
-            leaving = current is not None and current.uid in uids
-            source.forget(uids)
-            # The cursor stays on its message; when that one left, on the row now there.
-            messages.set_source(source, keep=None if leaving else current)
-            if leaving:
-                messages.move_to(min(position, len(source) - 1))
-        else:
-            messages.reload()
+        if not self.screen.messages.forget(account, folder, uids):
+            self.screen.messages.reload()
         self.screen.update_counts(account)
 
     def undo(self) -> None:
@@ -234,24 +220,24 @@ class Triage:
 
     def _run_action(self, action: Callable[[], Awaitable[str]]) -> None:
         """Run `action` after those pressed before it; say what it did (or why not)."""
+        self.screen.run_triage(action)
 
-        async def run() -> None:
-            async with self._in_order:
-                try:
-                    self.screen.status.say(await action())
-                except TuiMailError as error:
-                    self.screen.status.say(str(error), error=True)
-
-        self.screen.run_worker(run(), group="triage", exit_on_error=False)
+    async def run_in_order(self, action: Callable[[], Awaitable[str]]) -> None:
+        """In the screen's "triage" worker, one action at a time in the order pressed."""
+        async with self._in_order:
+            try:
+                self.screen.status.say(await action())
+            except TuiMailError as error:
+                self.screen.status.say(str(error), error=True)
 
     def mark(self) -> None:
         self.screen.messages.toggle_mark()
         self.screen.messages.action_cursor_down()
 
     def cancel(self) -> None:
-        search = self.screen.query_one("#search", Input)
-        if search.has_class("-open"):
-            search.remove_class("-open")
+        search = self.screen.query_one(SearchBar)
+        if search.is_open:
+            search.close()
             self.screen.messages.focus()
         if self.screen.searching is not None:
             self.screen.show_folder(self.screen.current)
@@ -261,14 +247,8 @@ class Triage:
     def jump_unread(self, step: int) -> bool:
         """Move the cursor to the next (1) or previous (-1) unread message; False when
         there is none (the status bar says so)."""
-        source = self.screen.messages.source
-        index = self.screen.messages.cursor + step
-        while 0 <= index < len(source):
-            row = source.row(index)
-            if row is not None and not row.summary.seen:
-                self.screen.messages.move_to(index)
-                return True
-            index += step
+        if self.screen.messages.jump_unread(step):
+            return True
         self.screen.status.say("No more unread messages.")
         return False
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from tui_mail.core.errors import TuiMailError
 
 if TYPE_CHECKING:
-    from tui_mail.core.store.message_index import MessageRef
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.core.account.message_index import MessageRef
+    from tui_mail.ui.main.screen import MainScreen
 
 
 class Reading:
@@ -32,12 +32,12 @@ class Reading:
     def open(self, ref: MessageRef) -> None:
         """Fetch, render and show `ref` (the message under the list's cursor)."""
         self.wanted = ref
-        self.screen.run_worker(self._load(ref), group="reader", exclusive=True,
-                               exit_on_error=False)  # fmt: skip
+        self.screen.load_message(ref)
 
-    async def _load(self, ref: MessageRef) -> None:
+    async def load(self, ref: MessageRef) -> None:
+        """In the screen's "reader" worker: a newer `open` cancels this one."""
         from tui_mail.core.message.mime import render_message  # noqa: PLC0415
-        from tui_mail.ui.widgets.reader import INITIAL_BODY_CHARS  # noqa: PLC0415
+        from tui_mail.ui.main.reader import INITIAL_BODY_CHARS  # noqa: PLC0415
 
         screen = self.screen
         service = screen.services[ref.account]
@@ -52,8 +52,7 @@ class Reading:
         rendered = await asyncio.to_thread(render_message, raw, max_body_chars=INITIAL_BODY_CHARS)
         if self.wanted != ref:  # the list moved on meanwhile
             return
-        screen.open_ref, screen.open_raw = ref, raw
-        screen.reader.show_message(rendered, full_headers=screen.full_headers)
+        screen.reader.show_open(ref, raw, rendered)
         screen.messages.redraw_rows()
         screen.update_counts(ref.account)
 
@@ -61,9 +60,8 @@ class Reading:
         """Nothing open: the reader says so instead of showing a message that left."""
         screen = self.screen
         self.wanted = None
-        screen.open_ref = screen.open_raw = None
         screen.workers.cancel_group(screen, "reader")
-        screen.reader.show_empty()
+        screen.reader.close()
 
     def follow(self) -> None:
         """The list changed or its cursor moved: clear the reader when the message under
@@ -82,12 +80,9 @@ class Reading:
 
     def step(self, delta: int) -> None:
         """j/k in the reader: the next or previous message in the list, opened."""
-        messages = self.screen.messages
-        index = messages.cursor + delta
-        if not 0 <= index < len(messages.source):
+        if not self.screen.messages.step(delta):
             self.screen.status.say("No more messages." if delta > 0 else "This is the first one.")
             return
-        messages.move_to(index)
         self.open_current()
 
     def unread(self, step: int) -> None:
@@ -109,23 +104,10 @@ class Reading:
 
     def toggle_raw(self) -> None:
         """U: the raw source, and back to the message."""
-        screen = self.screen
-        reader = screen.reader
-        if reader.showing_raw and reader.rendered is not None:
-            reader.show_message(reader.rendered, full_headers=screen.full_headers)
-            return
-        if screen.open_raw is None or reader.rendered is None:
-            screen.status.say("Open a message first (Enter).")
-            return
-        from tui_mail.core.message.sanitize import sanitize_text  # noqa: PLC0415
-
-        reader.show_raw(sanitize_text(screen.open_raw.decode("utf-8", "replace")))
+        if not self.screen.reader.toggle_raw():
+            self.screen.status.say("Open a message first (Enter).")
 
     def toggle_headers(self) -> None:
         """h: every header, and back to the usual few (also from the raw source)."""
-        screen = self.screen
-        screen.full_headers = not screen.full_headers
-        rendered = screen.reader.rendered
-        if rendered is not None:  # already rendered (maybe all of it): no re-render
-            screen.reader.show_message(rendered, full_headers=screen.full_headers)
-        screen.status.say("All headers." if screen.full_headers else "The usual headers.")
+        full = self.screen.reader.toggle_headers()
+        self.screen.status.say("All headers." if full else "The usual headers.")

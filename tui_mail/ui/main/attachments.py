@@ -32,12 +32,12 @@ from tui_mail.core.message.attachments import (
     save_attachment,
 )
 from tui_mail.core.message.mime import Attachment, Link, attachment_data, render_message
-from tui_mail.ui.widgets.reader import FULL_BODY_CHARS
+from tui_mail.ui.main.reader import FULL_BODY_CHARS
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 _MODAL_CSS = """
 {name} {{
@@ -166,7 +166,7 @@ class ReaderActions:
         return default_download_dir(app.data_dir, app.config.download_dir)
 
     def _ready(self) -> bool:
-        if self.screen.open_raw is None or self.screen.reader.message is None:
+        if self.screen.reader.raw is None or self.screen.reader.message is None:
             self.screen.status.say("Open a message first (Enter).")
             return False
         return True
@@ -241,7 +241,7 @@ class ReaderActions:
 
             self.screen.app.push_screen(ConfirmOpen(attachment_details(item, path)), answered)
 
-        self.screen.run_worker(save_then_ask(), group="attachments", exit_on_error=False)
+        self.screen.save_attachment(save_then_ask())
 
     # -- save ------------------------------------------------------------------------
 
@@ -262,8 +262,7 @@ class ReaderActions:
 
         def chosen(position: int | None) -> None:
             if position is not None:
-                self.screen.run_worker(save_one(items[position]), group="attachments",
-                                       exit_on_error=False)  # fmt: skip
+                self.screen.save_attachment(save_one(items[position]))
 
         if len(items) == 1:
             chosen(0)
@@ -275,7 +274,7 @@ class ReaderActions:
                                     chosen)  # fmt: skip
 
     async def _save(self, item: Attachment) -> Path | None:
-        raw = self.screen.open_raw
+        raw = self.screen.reader.raw
         if raw is None:
             return None
         directory = self.download_dir
@@ -293,18 +292,20 @@ class ReaderActions:
 
     def load_all(self) -> None:
         """Render the open message again without the size limit, off the UI loop."""
-        raw = self.screen.open_raw
+        raw = self.screen.reader.raw
         if not self._ready() or raw is None:
             return
         if not self.screen.reader.truncated:
             self.screen.status.say("The whole message is already shown.")
             return
 
-        async def render_all() -> None:
-            self.screen.status.say("Rendering the whole message…")
-            rendered = await asyncio.to_thread(render_message, raw, max_body_chars=FULL_BODY_CHARS)
-            if self.screen.open_raw is raw:  # still the same message
-                self.screen.reader.show_message(rendered, full_headers=self.screen.full_headers)
-                self.screen.status.say("Showing the whole message.")
+        self.screen.render_whole(raw)
 
-        self.screen.run_worker(render_all(), group="reader", exclusive=True, exit_on_error=False)
+    async def render_all(self, raw: bytes) -> None:
+        """In the screen's "reader" worker: opening another message cancels this one."""
+        self.screen.status.say("Rendering the whole message…")
+        rendered = await asyncio.to_thread(render_message, raw, max_body_chars=FULL_BODY_CHARS)
+        reader = self.screen.reader
+        if reader.raw is raw:  # still the same message
+            reader.show_message(rendered, full_headers=reader.full_headers)
+            self.screen.status.say("Showing the whole message.")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tui_mail.core.sending.courier import CourierRun, OutboxCourier, Reason
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
 
 FIRST_CHECK_SECONDS = 1.0
 CHECK_SECONDS = 15.0
@@ -76,9 +76,7 @@ class OutboxRunner:
             self._run(account, "reconnected")
 
     def _run(self, account: str, reason: Reason) -> None:
-        self.screen.run_worker(
-            self._send(account, reason), group=f"outbox-{account}", exit_on_error=False
-        )
+        self.screen.send_outbox(self._send(account, reason), account)
 
     async def _send(self, account: str, reason: Reason) -> None:
         self.report(await self.courier(account).run(reason))

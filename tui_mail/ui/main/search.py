@@ -1,6 +1,6 @@
 """Search on the main screen: cached results at once, then the server's answer.
 
-A mixin of MainScreen; see triage.py for why.
+A collaborator of MainScreen, like Triage; the screen runs its worker.
 """
 
 from __future__ import annotations
@@ -10,10 +10,27 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input
 
 from tui_mail.core.errors import TuiMailError
-from tui_mail.core.store.message_index import FolderMessages
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
+
+
+class SearchBar(Input):
+    """The search line, hidden until `/` opens it; Enter posts Input.Submitted."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def open(self, query: str) -> None:
+        """Show and focus it with `query` selected, so that typing replaces it."""
+        self.add_class("-open")
+        self.value = query
+        self.focus()
+        self.select_all()
+
+    def close(self) -> None:
+        self.remove_class("-open")
 
 
 class Search:
@@ -26,38 +43,28 @@ class Search:
         if self.screen.current.unified:
             self.screen.status.say("Search works in one folder; pick an account's folder first.")
             return
-        search = self.screen.query_one("#search", Input)
-        search.add_class("-open")
         # The query on screen, selected so that typing replaces it; empty otherwise.
-        search.value = self.screen.searching or ""
-        search.focus()
-        search.select_all()
+        self.screen.query_one(SearchBar).open(self.screen.searching or "")
 
     def submitted(self, event: Input.Submitted) -> None:
         query = event.value.strip()
-        event.input.remove_class("-open")
+        self.screen.query_one(SearchBar).close()
         self.screen.messages.focus()
         if not query:
             self.screen.show_folder(self.screen.current)
             return
-        self.screen.run_worker(
-            self._search(query), group="search", exclusive=True, exit_on_error=False
-        )
+        self.screen.run_search(query)
 
-    async def _search(self, query: str) -> None:
+    async def run(self, query: str) -> None:
+        """In the screen's "search" worker: a newer search cancels this one."""
         key = self.screen.current
         service = self.screen.services[key.account]
-        store = service.store
         words = [w for w in query.split() if ":" not in w]
         self.screen.searching = query
-        try:
-            folder_id = service.read_cache(lambda: store.folder_id(key.folder), None)
-        except LookupError:
-            folder_id = None
-        if folder_id is not None and words:
-            cached = service.read_cache(lambda: store.search_cached(folder_id, words), list[int]())
+        cached = service.cache.search(key.folder, words) if words else None
+        if cached is not None:
             self.screen.messages.set_source(
-                FolderMessages(key.account, store, key.folder, only_uids=cached)
+                service.cache.folder_messages(key.folder, only_uids=cached)
             )
             self.screen.status.say(
                 f"Search {query!r}: {len(cached)} in the cache; asking the server…"
@@ -69,9 +76,7 @@ class Search:
             return
         if self.screen.searching != query:
             return
-        self.screen.messages.set_source(
-            FolderMessages(key.account, store, key.folder, only_uids=found)
-        )
+        self.screen.messages.set_source(service.cache.folder_messages(key.folder, only_uids=found))
         self.screen.messages.cursor = 0
         self.screen.status.say(
             f"Search {query!r}: {len(found)} found. Escape returns to the folder."

@@ -9,11 +9,56 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tui_mail.ui.widgets.message_list import MIN_WIDTH as MIN_LIST_WIDTH
-from tui_mail.ui.widgets.splitter import Splitter
+from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
+from tui_mail.ui.main.splitter import Splitter
 
 if TYPE_CHECKING:
-    from tui_mail.ui.screens.main import MainScreen
+    from tui_mail.ui.main.screen import MainScreen
+
+MAIN_SCREEN_CSS = """
+MainScreen #panes {
+    height: 1fr;
+}
+MainScreen #folders {
+    width: 20%;
+    min-width: 20;
+    max-width: 32;
+}
+MainScreen #content {
+    width: 1fr;
+    layout: vertical;
+}
+MainScreen #content.-beside {
+    layout: horizontal;
+}
+MainScreen #messages {
+    height: 1fr;
+}
+MainScreen #content.-beside #messages {
+    height: 1fr;
+    width: 1fr;
+}
+MainScreen #reader {
+    height: 1fr;
+}
+/* Nothing open: the list takes the room, the reader keeps a line for its hint. */
+MainScreen #reader.-empty {
+    height: 3;
+}
+MainScreen #content.-beside #reader, MainScreen #content.-beside #reader.-empty {
+    height: 1fr;
+    width: 1fr;
+}
+MainScreen #search {
+    dock: bottom;
+    display: none;
+    margin-bottom: 2;
+}
+MainScreen #search.-open {
+    display: block;
+}
+"""
+"""The main screen's panes; `.-beside` on #content puts the reader beside the list."""
 
 
 class PaneLayout:

@@ -23,6 +23,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 if TYPE_CHECKING:  # the renderer is imported when the first message is read
+    from tui_mail.core.account.message_index import MessageRef
     from tui_mail.core.message.mime import RenderedMessage
 
 INITIAL_BODY_CHARS = 200_000
@@ -91,6 +92,12 @@ class Reader(VerticalScroll, can_focus=True):
     """The message on screen (None for a notice or the raw source)."""
     rendered: RenderedMessage | None = None
     """The open message, also while its raw source is shown (None when nothing is open)."""
+    ref: MessageRef | None = None
+    """Which message is open: kept while the next one loads, None when nothing is."""
+    raw: bytes | None = None
+    """The open message's source: the raw view, "load all" and saving attachments."""
+    full_headers = False
+    """Every header or the usual few (h): kept from one message to the next."""
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="reader-body")
@@ -130,6 +137,35 @@ class Reader(VerticalScroll, can_focus=True):
         (and the list below takes the room: see `-empty` in the main screen's CSS)."""
         self.show_text(EMPTY)
         self.add_class("-empty")
+
+    def show_open(self, ref: MessageRef, raw: bytes, message: RenderedMessage) -> None:
+        """`message`, rendered from `raw`, is now the open message."""
+        self.ref, self.raw = ref, raw
+        self.show_message(message, full_headers=self.full_headers)
+
+    def close(self) -> None:
+        """Nothing open any more (see show_empty)."""
+        self.ref = self.raw = None
+        self.show_empty()
+
+    def toggle_headers(self) -> bool:
+        """Every header, or the usual few again (also from the raw source); the new state."""
+        self.full_headers = not self.full_headers
+        if self.rendered is not None:  # already rendered (maybe all of it): no re-render
+            self.show_message(self.rendered, full_headers=self.full_headers)
+        return self.full_headers
+
+    def toggle_raw(self) -> bool:
+        """The raw source of the open message, and back; False when none is open."""
+        if self.showing_raw and self.rendered is not None:
+            self.show_message(self.rendered, full_headers=self.full_headers)
+            return True
+        if self.raw is None or self.rendered is None:
+            return False
+        from tui_mail.core.message.sanitize import sanitize_text  # noqa: PLC0415
+
+        self.show_raw(sanitize_text(self.raw.decode("utf-8", "replace")))
+        return True
 
     def show_message(self, message: RenderedMessage, *, full_headers: bool = False) -> None:
         pieces = message_pieces(message, full_headers=full_headers)

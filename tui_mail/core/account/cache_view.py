@@ -1,0 +1,96 @@
+"""What an account's cache answers at once, for a screen: `AccountService.cache`.
+
+No network, ever: these are the reads a UI makes while drawing. Damage met by one of them
+reads as nothing (an empty list, None, the `empty` given): the store has then fired
+`on_damaged`, the service turned that into a CacheProblem event, and the UI's sync rebuilds
+the cache and refills the screen. The CLI reads through AccountService's own methods
+instead, where damage ends the command with its sentence.
+
+The UI never sees the store: this object is the narrow part of it a screen needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from tui_mail.core.account.message_index import Deliver, FolderMessages, ThreadedMessages
+from tui_mail.core.errors import DiskFull
+from tui_mail.core.folders.roles import sort_folders
+from tui_mail.core.models import Folder
+from tui_mail.core.store.cache import Store
+from tui_mail.core.store.health import CacheDamaged, Rebuilt
+
+T = TypeVar("T")
+
+
+class CacheView:
+    """The cache of one account, as screens read it."""
+
+    def __init__(self, account: str, store: Store) -> None:
+        self._account = account
+        self._store = store
+
+    def read(self, read: Callable[[], T], empty: T) -> T:
+        """`read()`, or `empty` when it meets damage (see the module docstring)."""
+        with contextlib.suppress(CacheDamaged):
+            return read()
+        return empty
+
+    def folders(self) -> list[Folder]:
+        """The cached folders in the tree's order; none when damage is met."""
+        return self.read(lambda: sort_folders(self._store.folders()), list[Folder]())
+
+    @property
+    def rebuilt(self) -> Rebuilt | None:
+        """Set once a damaged cache was set aside (at open or since): what to tell."""
+        return self._store.rebuilt
+
+    @property
+    def read_only(self) -> DiskFull | None:
+        """Set when the cache was opened read only because its disk is full."""
+        return self._store.disk_full
+
+    def ever_synced(self, folder: str) -> bool:
+        """Whether `folder` was synced into the cache before (else listing it needs one)."""
+        return self._store.sync_state(folder).uidvalidity is not None
+
+    def pending_messages(self) -> list[tuple[str, int]]:
+        """(folder, uid) of each message whose change still waits for the server."""
+        return [(a.folder, uid) for a in self._store.pending_actions() for uid in a.uids]
+
+    def recent_correspondents(self) -> list[tuple[str, str, str, str]]:
+        """(from_name, from_addr, to, cc) of the newest cached messages, for address
+        completion. Blocking: call it off the UI loop."""
+        return self.read(self._store.recent_correspondents, [])
+
+    def unseen(self, folder: str) -> int:
+        """The cache's unread count of `folder`; LookupError when it is not cached."""
+        return self._store.counts(self._store.folder_id(folder))[1]
+
+    def search(self, folder: str, words: list[str]) -> list[int] | None:
+        """UIDs in `folder` whose subject or sender hold every word; None when the folder
+        is not cached."""
+        try:
+            folder_id = self.read(lambda: self._store.folder_id(folder), None)
+        except LookupError:
+            return None
+        if folder_id is None:
+            return None
+        return self.read(lambda: self._store.search_cached(folder_id, words), list[int]())
+
+    def folder_messages(
+        self,
+        folder: str,
+        *,
+        only_uids: Sequence[int] | None = None,
+        threaded: bool = False,
+        deliver: Deliver | None = None,
+    ) -> FolderMessages:
+        """A list's view of `folder` read from the cache a page at a time: newest first, or
+        as conversations (`threaded`; a large folder is threaded on a background thread and
+        handed over through `deliver`); only `only_uids` when given (search results)."""
+        if threaded:
+            return ThreadedMessages(self._account, self._store, folder, deliver=deliver)
+        return FolderMessages(self._account, self._store, folder, only_uids=only_uids)
