@@ -82,9 +82,9 @@ class AccountService:
         # A UI hears of damage met anywhere (a body read, a background sync), so it can
         # sync, which rebuilds the cache and refills what is on screen.
         self.store.on_damaged = lambda: self._emit(CacheProblem(account.name, _DAMAGED))
+        self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
         self.cache = CacheView(account.name, self.store)
         """What a screen reads from the cache (never the store itself)."""
-        self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
         self._secret = secret or secret_source(account)
         # The backend's own index (maildir, POP3) lives beside this cache, never elsewhere.
         factory = backend_factory or partial(default_backend, data_dir=data_dir)
