@@ -38,8 +38,7 @@ typecheck: $(BIN)/.installed
 test: $(BIN)/.installed system-deps lint typecheck
 	$(BIN)/pytest -p no:cacheprovider
 
-# The slow fault-injection cases (a 400 MiB literal really sent, a drip at the default
-# 60 s deadline, quitting the TUI mid-stall): minutes, so not part of `make test`.
+# The unit tests alone: no server to start, no terminal.
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
 

@@ -8,8 +8,9 @@ PASS, UIDL, LIST, RETR, DELE, NOOP, QUIT) over `messages` small messages, except
   next byte, so no read timeout trips);
 - `stall_at`: that command ("greeting", "RETR" ...) is never answered.
 
-`TlsDrip` accepts connections and drips a TLS handshake record one byte at a time: for a
-client that starts TLS on connecting (IMAP on 993, POP3 on 995), the handshake never ends.
+`tls_drip()` is such a server that drips a TLS handshake record one byte at a time instead
+(`raw_drip`): for a client that starts TLS on connecting (IMAP on 993, POP3 on 995), the
+handshake never ends.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Pop3Script:
     stall_at: str | None = None
     messages: int = 2
     raw_drip: bytes | None = None
-    """Instead of POP3: these bytes, one every `drip` seconds (TlsDrip)."""
+    """Instead of POP3: these bytes, one every `drip` seconds (tls_drip)."""
 
 
 @dataclass

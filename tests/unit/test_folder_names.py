@@ -1,4 +1,4 @@
-"""Typed folder names resolved against listed folders (the pure part of folder_names)."""
+"""Typed folder names resolved against listed folders (the pure part of core/folders/names.py)."""
 
 from __future__ import annotations
 

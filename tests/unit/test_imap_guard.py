@@ -1,4 +1,4 @@
-"""The bounds of imap_guard on their own: nesting, literal caps, the watchdog's timing."""
+"""The bounds of core/imap/guard.py on their own: nesting, literal caps, the watchdog's timing."""
 
 from __future__ import annotations
 

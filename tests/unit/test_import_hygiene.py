@@ -1,4 +1,4 @@
-"""The core and the CLI must stay usable without Textual (see ARCHITECTURE.md)."""
+"""The core and the CLI must stay usable without Textual (see docs/ARCHITECTURE.md)."""
 
 import subprocess
 import sys

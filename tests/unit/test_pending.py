@@ -1,4 +1,4 @@
-"""The offline queue: kept in the store across restarts, replayed in order, idempotent."""
+"""The offline queue: kept in its own file across restarts, replayed in order, idempotent."""
 
 from __future__ import annotations
 

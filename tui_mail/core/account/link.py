@@ -1,7 +1,7 @@
 """An account's link to its backend: one worker thread, a connection made when needed.
 
-Every backend call runs on the account's own worker thread, because an imapclient
-connection must stay on one thread. The backend is made on first use, connected when a
+Every backend call runs on the account's own worker thread, because a protocol connection
+(imapclient's, poplib's) must stay on one thread. The backend is made on first use, connected when a
 command needs it, and a command that meets a dropped connection is retried once over a
 fresh one. The link also holds the head start (head_start.py): a sync begun before the UI
 asks, which a later connect() and sync of that folder join.

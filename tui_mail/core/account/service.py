@@ -1,19 +1,20 @@
 """AccountService: the one API the UI and the CLI use for an account.
 
-Async on the outside; inside, every IMAP call runs on the account's own worker thread
-(link.py), because an imapclient connection must stay on one thread. The cache is written
-only through the store. Reads that the cache can answer (the message list) are plain
-methods and never wait for the network.
+Async on the outside; inside, every backend call runs on the account's own worker thread
+(link.py), because a protocol connection (imapclient's, poplib's) must stay on one thread.
+The cache is written only through the store. Reads that the cache can answer never wait for
+the network: plain methods here for the CLI, and `cache` (cache_view.py) for a screen.
 
 Push and resilience: `start_watching()` watches for new mail (watching.py); each change
 syncs the folder and reaches the UI as an event through `on_event`, and `on_reconnected`
 tells subscribers the server answers again. A command that meets a dropped connection
 reconnects and is retried once (moves and appends are reconciled with the server first, so
 nothing is done twice). With the server out of reach, triage is applied to the cache and
-queued in the store (offline.py); the queue is replayed, in order, as soon as a
-connection works again. Those two and the folder counts (counts.py) are objects of their
-own, held here and given only what they use (the store, the worker, an emit callable, the
-backend accessor); this class wires them and keeps the API the UI and the CLI call.
+recorded in the offline queue (offline.py, its record in a file of its own); the queue is
+replayed, in order, as soon as a connection works again. The link, those two and the
+folder counts (counts.py) are objects of their own, held here and given only what they use
+(the store, the worker, an emit callable, the backend accessor); this class wires them and
+keeps the API the UI and the CLI call.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The chain (`discover`): built-in presets by domain -> Thunderbird autoconfig over HTTPS ->
 the provider behind the domain's MX -> RFC 6186/8314 SRV -> guesses probed in parallel.
-A wizard drives the steps in order: `discover` -> show and edit a `AccountDraft` ->
+A wizard drives the steps in order: `discover` -> show and edit an `AccountDraft` ->
 choose authentication -> `tui_mail.core.doctor.diagnose_account` ("test settings") ->
 `save_new_account` with the secret in the credential store. Everything here blocks; a UI
 runs it in a thread worker.

@@ -17,7 +17,7 @@ class Check:
     """One row of the report."""
 
     protocol: str
-    """"IMAP" or "SMTP"."""
+    """"IMAP", "POP3" or "SMTP"."""
     step: str
     status: Status
     detail: str

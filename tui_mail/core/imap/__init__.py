@@ -1,3 +1,3 @@
-"""IMAP: the session (imapclient, TLS, login), sync, the fetch stream, IDLE, folders, the guard
-against hostile servers, and the backend.
+"""IMAP: the session (imapclient, TLS, login), the guard against hostile servers, sync, the
+fetch stream, IDLE, folder lists, flags and queries translated at this edge, and the backend.
 """

@@ -2,7 +2,7 @@
 
 Matching follows IMAP SEARCH: case-insensitive substrings of decoded header values and text
 parts; `SentSince`/`SentBefore` compare the day written in the Date header (in its own time
-zone, as IMAP servers do; the file time when there is no Date). `query.matches` checks the
+zone, as IMAP servers do; the file time when there is no Date). `query.matcher` checks the
 cheapest terms first: flags from the file name, then the header, then the body, so most
 messages are rejected without reading much of them.
 """

@@ -6,7 +6,7 @@ watchdog: inotify on Linux (FSEvents, kqueue elsewhere), falling back to watchdo
 observer when the kernel refuses more watches.
 
 The callback runs on the watcher's own thread: a UI must hand the news over to its own
-thread (Textual: `call_from_thread` or `post_message`) and not touch widgets from there.
+thread (Textual: `post_message`) and not touch widgets from there.
 """
 
 from __future__ import annotations

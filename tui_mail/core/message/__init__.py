@@ -1,3 +1,4 @@
-"""One message as the user reads it: MIME, charsets, HTML as text, sanitising, attachments,
-file names, header rows.
+"""One message as the user reads it: MIME parts and their quirks, charsets, HTML as text,
+format=flowed, sanitising, attachments, file names, the header rows sync stores, and who a
+message is with.
 """

@@ -1,1 +1,3 @@
-"""Connections shared by every protocol, discovery and the doctor: TLS policy and deadlines."""
+"""What every connection shares (the sessions, discovery, the doctor): TLS contexts, the
+connection layer and the words for a failed connection, the watchdog and deadlines.
+"""

@@ -1,10 +1,12 @@
-"""Overall deadlines for the protocols that have no watchdog of their own (SMTP, POP3).
+"""Overall deadlines: the one sentence for a server that overran one, and a deadline for
+the asyncio steps of SMTP.
 
 A per-read timeout bounds nothing: a server that drips a byte at a time, or each of its
-answers just under the timeout, keeps a client waiting for as long as it likes. IMAP has
-its `Watchdog` (core/net/watchdog.py); POP3 (poplib, blocking) reuses it; SMTP (aiosmtplib, asyncio)
-puts each step under `asyncio.timeout`. All of them say the same sentence when a deadline
-passes (`stalled`), with the account's `server_timeout_seconds` as the deadline.
+answers just under the timeout, keeps a client waiting for as long as it likes. The
+blocking sessions (IMAP, POP3) run each command under the `Watchdog` (core/net/watchdog.py);
+SMTP (aiosmtplib, asyncio) puts each step under `asyncio.timeout` (`within`). All of them
+say the same sentence when a deadline passes (`stalled`; IMAP's guard.timed_out words it
+alike), with the account's `server_timeout_seconds` as the deadline.
 """
 
 from __future__ import annotations

@@ -1,1 +1,3 @@
-"""POP3: the session and the backend that keeps a local copy."""
+"""POP3: the session, and the backend that downloads into a local maildir and serves it from
+there.
+"""

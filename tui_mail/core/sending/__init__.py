@@ -1,1 +1,3 @@
-"""From a draft to the server: compose, drafts, SMTP, the outbox and its courier."""
+"""From a draft to the server: starting and building drafts, sending and postponing, SMTP (or a
+sendmail command), the outbox and its courier.
+"""

@@ -1,14 +1,14 @@
 """Sending and postponing, from a finished draft to the server and back into the folders.
 
 `send` puts the message in the outbox (on disk, before any network), hands it to the
-account's transport, files the Sent copy (with \\Seen, unless `save_sent = false`), flags
-the replied or forwarded original (\\Answered, $Forwarded), removes the postponed Drafts
-copy, and only then forgets the outbox entry. A failure leaves the message in the outbox
+account's transport, files the Sent copy, already seen (unless `save_sent = false`), flags
+the replied or forwarded original (`Flag.ANSWERED`, `Flag.FORWARDED`), removes the postponed
+Drafts copy, and only then forgets the outbox entry. A failure leaves the message in the outbox
 and raises `NotSent`; `flush_outbox` picks up wherever an entry stopped, so a message
 accepted by the server is never submitted again just because filing its copy failed.
 
-`postpone` saves a draft to the Drafts folder with \\Draft \\Seen and removes the version it
-replaces. Only AccountService's public API is used, so any backend works.
+`postpone` saves a draft to the Drafts folder (`Flag.DRAFT`, `Flag.SEEN`) and removes the
+version it replaces. Only AccountService's public API is used, so any backend works.
 """
 
 from __future__ import annotations

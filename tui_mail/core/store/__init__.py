@@ -1,3 +1,4 @@
-"""The SQLite cache: folders, summaries, bodies, the pending-actions record, the message index,
-conversation threads.
+"""The SQLite cache and what keeps it safe: schema and migrations, folders, summaries, bodies,
+its health (damage, a full disk), conversation threads, and the offline queue's record,
+kept in a file of its own.
 """

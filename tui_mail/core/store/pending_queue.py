@@ -3,7 +3,8 @@
 Not in the cache: the cache is a copy of the server's data and may be set aside and rebuilt
 at any time (core/store/health.py); these actions exist nowhere else. A small SQLite file
 per account under `<data_dir>/queue/`. Caches of the old layout kept the queue in a
-`pending_actions` table; `adopt` moves those rows here when such a cache is opened.
+`pending_actions` table; `move_from_cache` moves those rows here (through `adopt`) when such
+a cache is opened, and a damaged one's readable rows are adopted too.
 """
 
 from __future__ import annotations
