@@ -12,12 +12,11 @@ from tui_mail.core.backend import MailBackend
 if TYPE_CHECKING:
     from pathlib import Path
 
-PasswordSource = SecretSource  # the password or OAuth2 token, asked for at each login
-BackendFactory = Callable[[AccountConfig, PasswordSource], MailBackend]
+BackendFactory = Callable[[AccountConfig, SecretSource], MailBackend]
 
 
 def default_backend(
-    account: AccountConfig, secret: PasswordSource, *, data_dir: Path | None = None
+    account: AccountConfig, secret: SecretSource, *, data_dir: Path | None = None
 ) -> MailBackend:
     """The backend for the account's type; local indexes go under `data_dir` (default: the
     user data directory)."""

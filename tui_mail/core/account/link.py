@@ -26,7 +26,8 @@ from tui_mail.core.errors import ConnectionFailed
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
-    from tui_mail.core.account.backends import BackendFactory, PasswordSource
+    from tui_mail.core.account.backends import BackendFactory
+    from tui_mail.core.auth.secrets import SecretSource
     from tui_mail.core.backend import MailBackend
     from tui_mail.core.models import Progress, SyncResult
 
@@ -39,7 +40,7 @@ class BackendLink:
     def __init__(
         self,
         account: AccountConfig,
-        secret: PasswordSource,
+        secret: SecretSource,
         backend_factory: BackendFactory,
         *,
         unreachable: Callable[[], None],

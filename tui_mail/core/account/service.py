@@ -31,7 +31,7 @@ from typing import TypeVar
 
 from tui_mail.config import AccountConfig
 from tui_mail.core.account import move_undo, replay
-from tui_mail.core.account.backends import BackendFactory, PasswordSource, default_backend
+from tui_mail.core.account.backends import BackendFactory, default_backend
 from tui_mail.core.account.cache_view import CacheView
 from tui_mail.core.account.counts import FolderCounting
 from tui_mail.core.account.events import CacheProblem, Event, FolderChanged
@@ -41,7 +41,7 @@ from tui_mail.core.account.notify import Notifier
 from tui_mail.core.account.offline import OfflineQueue
 from tui_mail.core.account.watching import Watching
 from tui_mail.core.account.worker import log_failure
-from tui_mail.core.auth.secrets import secret_source
+from tui_mail.core.auth.secrets import SecretSource, secret_source
 from tui_mail.core.backend import MailBackend
 from tui_mail.core.errors import UsageError
 from tui_mail.core.folders.names import namespace_prefix
@@ -75,7 +75,7 @@ class AccountService:
         account: AccountConfig,
         data_dir: Path,
         *,
-        secret: PasswordSource | None = None,
+        secret: SecretSource | None = None,
         backend_factory: BackendFactory | None = None,
     ) -> None:
         self.account = account

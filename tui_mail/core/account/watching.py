@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from tui_mail.config import AccountConfig
-    from tui_mail.core.account.backends import PasswordSource
     from tui_mail.core.account.notify import Notifier
     from tui_mail.core.account.watchers import Watcher
+    from tui_mail.core.auth.secrets import SecretSource
     from tui_mail.core.backend import MailBackend
     from tui_mail.core.models import MessageSummary, SyncResult
     from tui_mail.core.store.cache import Store
@@ -57,7 +57,7 @@ class Watching:
         store: Store,
         notifier: Notifier,
         worker: Executor,
-        secret: PasswordSource,
+        secret: SecretSource,
         backend: Callable[[], MailBackend],
         run_connected: Callable[[SyncWork, SyncWork], SyncResult],
         emit: Callable[[Event], None],

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ConnectionFailed
 from tui_mail.core.imap.flags import flag_names
 from tui_mail.core.imap.search import criteria
-from tui_mail.core.imap.session import ImapSession, PasswordSource
+from tui_mail.core.imap.session import ImapSession
 from tui_mail.core.imap.sync import sync_folder
 from tui_mail.core.models import Flag, Folder, Progress, SyncResult
 from tui_mail.core.query import Query
@@ -18,7 +19,7 @@ from tui_mail.core.query import Query
 class ImapBackend:
     """One IMAP connection for an account, (re)opened on demand."""
 
-    def __init__(self, account: AccountConfig, secret: PasswordSource) -> None:
+    def __init__(self, account: AccountConfig, secret: SecretSource) -> None:
         self.account = account
         self._secret = secret
         self._session: ImapSession | None = None

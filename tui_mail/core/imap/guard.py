@@ -30,6 +30,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, Protoco
 
 from tui_mail.core.errors import ConnectionFailed, ServerError, ServerMisbehaved, ServerTimeout
 from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.net.deadline import stalled
 from tui_mail.core.net.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -188,12 +189,8 @@ class GuardedClient(imapclient.IMAPClient):  # type: ignore[misc]
 
 
 def timed_out(host: str, watchdog: Watchdog) -> ServerTimeout:
-    """The sentence for a deadline the server overran."""
-    return ServerTimeout(
-        f"The server at {host} stopped answering in time (no complete answer to "
-        f"{watchdog.expired} within {watchdog.seconds_given:.0f} s); try again later. On a "
-        "slow link, raise server_timeout_seconds in the account's settings."
-    )
+    """The sentence for a deadline the server overran (the same for every protocol)."""
+    return stalled(host, watchdog.expired or "the command", watchdog.seconds_given)
 
 
 @contextlib.contextmanager

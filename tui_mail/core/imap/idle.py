@@ -31,8 +31,9 @@ from typing import Any, Final
 from imapclient.exceptions import IMAPClientError
 
 from tui_mail.config import MAX_IDLE_FOLDERS, AccountConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.errors import AuthenticationFailed, ConnectionFailed, TuiMailError
-from tui_mail.core.imap.session import ImapSession, PasswordSource
+from tui_mail.core.imap.session import ImapSession
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class IdleWatcher:
     def __init__(
         self,
         account: AccountConfig,
-        secret: PasswordSource,
+        secret: SecretSource,
         folder: str,
         on_change: Callable[[str], None],
         on_state: StateCallback | None = None,

@@ -49,8 +49,6 @@ from tui_mail.core.net.watchdog import Watchdog
 CONNECT_TIMEOUT: Final = 15.0
 LOGOUT_DEADLINE: Final = 3.0
 
-PasswordSource = SecretSource  # the name the IMAP modules use
-
 
 class ImapSession:
     """A logged-in connection for one account. Not thread-safe: one thread owns it."""
@@ -58,7 +56,7 @@ class ImapSession:
     def __init__(
         self,
         account: AccountConfig,
-        secret: PasswordSource,
+        secret: SecretSource,
         *,
         connect_timeout: float = CONNECT_TIMEOUT,
         read_timeout: float | None = None,

@@ -23,7 +23,7 @@ SLOW_LINK = "On a slow link, raise server_timeout_seconds in the account's setti
 
 
 def stalled(host: str, what: str, seconds: float, then: str = "try again later") -> ServerTimeout:
-    """The sentence for a deadline the server overran (as core/imap/guard.timed_out says it)."""
+    """The sentence for a deadline the server overran, for every protocol."""
     return ServerTimeout(
         f"The server at {host} stopped answering in time (no complete answer to {what} "
         f"within {seconds:.0f} s); {then}. {SLOW_LINK}"

@@ -20,13 +20,14 @@ from datetime import datetime
 from pathlib import Path
 
 from tui_mail.config import AccountConfig
+from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ServerError, TuiMailError, UsageError
 from tui_mail.core.maildir.backend import MaildirBackend
 from tui_mail.core.maildir.layout import INBOX
 from tui_mail.core.maildir.watch import MaildirWatcher
 from tui_mail.core.models import FetchReport, Flag, Folder, Progress, SyncResult
-from tui_mail.core.pop3.session import PasswordSource, Pop3Session
+from tui_mail.core.pop3.session import Pop3Session
 from tui_mail.core.query import Query
 
 CHECK_INTERVAL_SECONDS = 300
@@ -40,7 +41,7 @@ class Pop3Backend:
     def __init__(
         self,
         account: AccountConfig,
-        secret: PasswordSource,
+        secret: SecretSource,
         *,
         data_dir: Path | None = None,
         clock: Callable[[], float] = time.time,

@@ -39,7 +39,6 @@ TIMEOUT: Final = 30.0
 # line); RFC 5322's 998 is a "must" senders break. A larger bound still stops a runaway.
 poplib._MAXLINE = max(poplib._MAXLINE, 1 << 20)  # type: ignore[attr-defined]
 
-PasswordSource = SecretSource  # the name the POP3 modules use
 _T = TypeVar("_T")
 # A greeting with a <timestamp@host> offers APOP (RFC 1939 section 7).
 _APOP_CHALLENGE = re.compile(rb"\+OK[^<]*<[^<>]+@[^<>]+>")
@@ -96,7 +95,7 @@ class Pop3Session:
     """A logged-in POP3 connection. Deletions happen only at `quit()` (RFC 1939 UPDATE)."""
 
     def __init__(
-        self, account: AccountConfig, secret: PasswordSource, *, timeout: float = TIMEOUT
+        self, account: AccountConfig, secret: SecretSource, *, timeout: float = TIMEOUT
     ) -> None:
         if account.pop3 is None:
             raise UsageError(f'Account "{account.name}" has no [accounts.pop3] settings.')
