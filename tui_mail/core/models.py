@@ -66,7 +66,6 @@ class Folder:
     """Full name as the server knows it (decoded from modified UTF-7)."""
     delimiter: str | None
     role: FolderRole | None
-    attributes: tuple[str, ...] = ()
     subscribed: bool = True
     selectable: bool = True
     total: int | None = None

@@ -27,14 +27,12 @@ def folders_from_list(
     folders: list[Folder] = []
     for flags, delimiter, raw_name in listed:
         name = folder_name(raw_name)
-        attributes = tuple(f.decode("ascii", "replace") for f in flags)
         total, unseen = counts.get(name, (None, None))
         folders.append(
             Folder(
                 name=name,
                 delimiter=delimiter.decode() if isinstance(delimiter, bytes) else delimiter,
                 role=folder_role(name, flags, delimiter),
-                attributes=attributes,
                 subscribed=name in subscribed or name.upper() == "INBOX",
                 selectable=b"\\Noselect" not in flags and b"\\NonExistent" not in flags,
                 total=total,

@@ -131,21 +131,16 @@ class MaildirBackend:
         self.check()
         entries = self.layout.folders()
         self._folders = {f.name: f for f in entries}
-        parents = {f.name.rsplit(md.DELIMITER, 1)[0] for f in entries if md.DELIMITER in f.name}
         folders: list[Folder] = []
         for entry in entries:
-            attributes = ["\\HasChildren" if entry.name in parents else "\\HasNoChildren"]
             total = unseen = None
             if entry.selectable:
                 total, unseen = _counts(entry.path)
-            else:
-                attributes.append("\\Noselect")
             folders.append(
                 Folder(
                     name=entry.name,
                     delimiter=md.DELIMITER,
                     role=self.layout.role(entry.name),
-                    attributes=tuple(attributes),
                     selectable=entry.selectable,
                     total=total,
                     unseen=unseen,

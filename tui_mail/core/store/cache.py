@@ -170,17 +170,16 @@ class Store:
             db.execute(f"DELETE FROM folders WHERE name NOT IN ({placeholders})", names)  # noqa: S608
             for folder in folders:
                 db.execute(
-                    "INSERT INTO folders (name, delimiter, role, attributes, subscribed,"
-                    " selectable, server_total, server_unseen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    "INSERT INTO folders (name, delimiter, role, subscribed,"
+                    " selectable, server_total, server_unseen) VALUES (?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(name) DO UPDATE SET delimiter=excluded.delimiter,"
-                    " role=excluded.role, attributes=excluded.attributes,"
+                    " role=excluded.role,"
                     " subscribed=excluded.subscribed, selectable=excluded.selectable,"
                     " server_total=excluded.server_total, server_unseen=excluded.server_unseen",
                     (
                         folder.name,
                         folder.delimiter,
                         folder.role.value if folder.role else None,
-                        " ".join(folder.attributes),
                         int(folder.subscribed),
                         int(folder.selectable),
                         folder.total,
@@ -191,7 +190,7 @@ class Store:
     def folders(self) -> list[Folder]:
         """Cached folders with counts from the server's last answer."""
         rows = self._read.execute(
-            "SELECT name, delimiter, role, attributes, subscribed, selectable,"
+            "SELECT name, delimiter, role, subscribed, selectable,"
             " server_total, server_unseen FROM folders ORDER BY name"
         ).fetchall()
         return [
@@ -199,13 +198,12 @@ class Store:
                 name=name,
                 delimiter=delimiter,
                 role=FolderRole(role) if role else None,
-                attributes=tuple(attributes.split()),
                 subscribed=bool(subscribed),
                 selectable=bool(selectable),
                 total=total,
                 unseen=unseen,
             )
-            for name, delimiter, role, attributes, subscribed, selectable, total, unseen in rows
+            for name, delimiter, role, subscribed, selectable, total, unseen in rows
         ]
 
     def set_folder_counts(self, counts: dict[str, tuple[int, int]]) -> None:

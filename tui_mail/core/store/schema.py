@@ -18,6 +18,8 @@ from tui_mail.core.store.pending_queue import PendingQueue, move_from_cache
 
 SCHEMA_VERSION = 3
 
+# folders.attributes held IMAP LIST attributes; nothing reads it any more (a Folder carries
+# `selectable` and `role` instead), and the column stays so older caches need no migration.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (
     id INTEGER PRIMARY KEY,
