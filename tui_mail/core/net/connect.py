@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 Dial = Callable[[str, int, "float | None"], socket.socket]
 """Opens a TCP connection to (host, port) within the timeout."""
 
-Protocol = Literal["IMAP", "POP3", "SMTP"]
+ProtocolName = Literal["IMAP", "POP3", "SMTP"]
 
-_TLS_PORT: dict[Protocol, int] = {"IMAP": 993, "POP3": 995, "SMTP": 465}
-_PORT_ADVICE: dict[Protocol, str] = {  # the protocol's usual port first
+_TLS_PORT: dict[ProtocolName, int] = {"IMAP": 993, "POP3": 995, "SMTP": 465}
+_PORT_ADVICE: dict[ProtocolName, str] = {  # the protocol's usual port first
     "IMAP": "993 for TLS, 143 for STARTTLS",
     "POP3": "995 for TLS, 110 for STARTTLS",
     "SMTP": "587 for STARTTLS, 465 for TLS",
@@ -135,7 +135,7 @@ def close_quietly(client: imaplib.IMAP4 | smtplib.SMTP) -> None:
 # -- the sessions: the words for a connection that failed ---------------------------------
 
 
-def cannot_resolve(protocol: Protocol, host: str) -> ConnectionFailed:
+def cannot_resolve(protocol: ProtocolName, host: str) -> ConnectionFailed:
     setting = protocol.lower()
     return ConnectionFailed(
         f"Cannot resolve the {protocol} host {host!r}: check {setting}.host in your config "
@@ -143,21 +143,21 @@ def cannot_resolve(protocol: Protocol, host: str) -> ConnectionFailed:
     )
 
 
-def refused(protocol: Protocol, where: str) -> ConnectionFailed:
+def refused(protocol: ProtocolName, where: str) -> ConnectionFailed:
     return ConnectionFailed(
         f"{where} refused the connection: check {protocol.lower()}.port "
         f"({_PORT_ADVICE[protocol]}) and that the server is running."
     )
 
 
-def no_greeting(protocol: Protocol, where: str, seconds: float) -> ConnectionFailed:
+def no_greeting(protocol: ProtocolName, where: str, seconds: float) -> ConnectionFailed:
     return ConnectionFailed(
         f"No {protocol} greeting from {where} within {seconds:.0f} s. The host may be "
         f'unreachable, or the port expects TLS first (security = "tls" on {_TLS_PORT[protocol]}).'
     )
 
 
-def starttls_missing(protocol: Protocol, where: str, command: str = "STARTTLS") -> TlsError:
+def starttls_missing(protocol: ProtocolName, where: str, command: str = "STARTTLS") -> TlsError:
     """A server that does not offer STARTTLS (POP3: STLS) to an account that requires it."""
     return TlsError(
         f"{where} does not offer {command}, and this account requires it "
@@ -167,7 +167,7 @@ def starttls_missing(protocol: Protocol, where: str, command: str = "STARTTLS") 
 
 
 def open_failure(
-    error: BaseException, protocol: Protocol, server: ServerConfig, seconds: float, detail: str
+    error: BaseException, protocol: ProtocolName, server: ServerConfig, seconds: float, detail: str
 ) -> TuiMailError:
     """What to say when opening the connection (up to the greeting and any STARTTLS)
     failed with `error`; `detail` is the error as the caller's library words it."""
