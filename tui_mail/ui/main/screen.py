@@ -110,10 +110,11 @@ class MainScreen(Screen[None]):
 
     DEFAULT_CSS = MAIN_SCREEN_CSS
 
+    triage: Triage
+
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.triage = Triage(self)
         self.reading = Reading(self)
         self.search = Search(self)
         self.outbox = OutboxRunner(self)
@@ -141,18 +142,46 @@ class MainScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        tree, messages, reader = (
+            FolderTree(id="folders"),
+            MessageList(id="messages"),
+            Reader(id="reader"),
+        )
+        search_bar = SearchBar(
+            placeholder="Search: words, from:, subject:, is:unread ...", id="search"
+        )
+        status = StatusBar(id="status")
+        self._wire(tree, messages, reader, search_bar, status)
         with Horizontal(id="panes"):
-            tree = FolderTree(id="folders")
             yield tree
             yield Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
             with Container(id="content"):
-                messages = MessageList(id="messages")
                 yield messages
                 yield Splitter(messages, across=True, id="list-split")
-                yield Reader(id="reader")
-        yield SearchBar(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
-        yield StatusBar(id="status")
+                yield reader
+        yield search_bar
+        yield status
         yield KeyHints()
+
+    def _wire(
+        self,
+        tree: FolderTree,
+        messages: MessageList,
+        reader: Reader,
+        search_bar: SearchBar,
+        status: StatusBar,
+    ) -> None:
+        """The helpers, each given the widgets it drives and the screen's methods it needs
+        (never the screen itself)."""
+        services = self.services
+        self.triage = Triage(
+            services,
+            messages,
+            status,
+            run=self.run_triage,
+            counts_changed=self.update_counts,
+            push_screen=self.app.push_screen,
+        )
 
     @property
     def folder_tree(self) -> FolderTree:
@@ -367,7 +396,15 @@ class MainScreen(Screen[None]):
         self.triage.mark()
 
     def action_cancel(self) -> None:
-        self.triage.cancel()
+        """Escape: close the search line; back from search results, or clear the marks."""
+        search = self.query_one(SearchBar)
+        if search.is_open:
+            search.close()
+            self.messages.focus()
+        if self.searching is not None:
+            self.show_folder(self.current)
+        else:
+            self.messages.clear_marks()
 
     def action_next_unread(self) -> None:
         self.triage.next_unread()
