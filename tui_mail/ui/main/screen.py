@@ -111,11 +111,11 @@ class MainScreen(Screen[None]):
     DEFAULT_CSS = MAIN_SCREEN_CSS
 
     triage: Triage
+    reading: Reading
 
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.reading = Reading(self)
         self.search = Search(self)
         self.outbox = OutboxRunner(self)
         self.account_sync = AccountSync(self)
@@ -181,6 +181,16 @@ class MainScreen(Screen[None]):
             run=self.run_triage,
             counts_changed=self.update_counts,
             push_screen=self.app.push_screen,
+        )
+        self.reading = Reading(
+            services,
+            messages,
+            reader,
+            status,
+            load=self.load_message,
+            cancel_load=self._cancel_loading,
+            counts_changed=self.update_counts,
+            jump_unread=self.triage.jump_unread,
         )
 
     @property
@@ -271,6 +281,9 @@ class MainScreen(Screen[None]):
     @work(group="reader", exclusive=True, exit_on_error=False)
     async def load_message(self, ref: MessageRef) -> None:
         await self.reading.load(ref)
+
+    def _cancel_loading(self) -> None:
+        self.workers.cancel_group(self, "reader")
 
     @work(group="reader", exclusive=True, exit_on_error=False)
     async def render_whole(self, raw: bytes) -> None:
