@@ -112,15 +112,14 @@ class MainScreen(Screen[None]):
 
     triage: Triage
     reading: Reading
+    search: Search
 
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.search = Search(self)
         self.outbox = OutboxRunner(self)
         self.account_sync = AccountSync(self)
         self.panes = PaneLayout(self)
-        self.searching: str | None = None
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
 
@@ -192,6 +191,20 @@ class MainScreen(Screen[None]):
             counts_changed=self.update_counts,
             jump_unread=self.triage.jump_unread,
         )
+        self.search = Search(
+            services,
+            search_bar,
+            messages,
+            status,
+            folder=lambda: self.current,
+            run=self.run_search,
+            back_to_folder=lambda: self.show_folder(self.current),
+        )
+
+    @property
+    def searching(self) -> str | None:
+        """The search whose results the list shows (None: the folder)."""
+        return self.search.query
 
     @property
     def folder_tree(self) -> FolderTree:
@@ -259,7 +272,7 @@ class MainScreen(Screen[None]):
 
     def show_folder(self, key: FolderKey) -> None:
         self.current = key
-        self.searching = None
+        self.search.reset()
         self.messages.show_account = key.unified
         self.messages.clear_marks()
         self.reading.clear()
