@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Input
@@ -24,6 +24,7 @@ from tui_mail.core.account.message_index import MergedMessages, MessageRef, Mess
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
 from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
+from tui_mail.ui.main.bindings import MAIN_BINDINGS
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
@@ -46,67 +47,7 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     """The screen people live in."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "app.quit", "Quit", id="quit", tooltip="Leave tui-mail"),
-        Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
-        Binding("tab", "app.focus_next", "Next pane", show=False, id="pane.next",
-                tooltip="Folders, messages, reader in turn"),
-        Binding("shift+tab", "app.focus_previous", "Previous pane", show=False,
-                id="pane.previous", tooltip="The other way round"),
-        Binding("s", "toggle_read", "Read/unread", id="toggle_read",
-                tooltip="Mark read or unread"),
-        Binding("exclamation_mark", "toggle_flag", "Flag", id="toggle_flag",
-                tooltip="Flag or unflag"),
-        Binding("d", "delete", "Delete", id="delete", tooltip="Move to Trash"),
-        Binding("a", "archive", "Archive", id="archive", tooltip="Move to Archive"),
-        Binding("m", "move", "Move", id="move", tooltip="Move to a folder you pick"),
-        Binding("slash", "search", "Search", id="search", tooltip="Search this folder"),
-        Binding("n", "next_unread", "Next unread", show=False, id="next_unread",
-                tooltip="Jump to the next unread message"),
-        Binding("N", "previous_unread", "Previous unread", show=False,
-                id="previous_unread", tooltip="Jump to the previous unread message"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh",
-                tooltip="Sync this folder now"),
-        Binding("space,v", "mark", "Mark", show=False, id="mark",
-                tooltip="Mark for a bulk action"),
-        Binding("z", "undo", "Undo", show=False, id="undo", tooltip="Undo the last action"),
-        Binding("h", "toggle_headers", "Headers", show=False, id="headers",
-                tooltip="Show all headers of the open message"),
-        Binding("U", "raw_source", "Source", show=False, id="source",
-                tooltip="Show the raw source of the open message"),
-        Binding("o", "open_item", "Open link/attachment", show=False, id="reader.open",
-                tooltip="Pick a link or attachment of the open message; asks before opening"),
-        Binding("S", "save_attachment", "Save attachment", show=False,
-                id="reader.save", tooltip="Save an attachment to the download directory"),
-        Binding("L", "load_all", "Load all", show=False, id="reader.load_all",
-                tooltip="Show the whole of a message that was cut short"),
-        Binding("r", "compose('reply')", "Reply", show=False, id="reply",
-                tooltip="Reply to the sender"),
-        Binding("R", "compose('reply-all')", "Reply all", show=False, id="reply_all",
-                tooltip="Reply to everyone"),
-        Binding("f", "compose('forward')", "Forward", show=False, id="forward",
-                tooltip="Forward the message"),
-        Binding("c", "compose('new')", "Compose", show=False, id="compose",
-                tooltip="Write a new message"),
-        Binding("e", "compose('draft')", "Edit draft", show=False, id="edit_draft",
-                tooltip="Continue the highlighted draft (Drafts folder)"),
-        Binding("T", "toggle_threads", "Threads", show=False, id="threads",
-                tooltip="Conversations as threads, or every message by date (remembered)"),
-        Binding("w", "toggle_split", "Split", show=False, id="split",
-                tooltip="Reader beside or below the list"),
-        Binding("less_than_sign", "resize_folders(-2)", "Narrower", show=False,
-                id="folders.narrower", tooltip="Narrow the folder pane"),
-        Binding("greater_than_sign", "resize_folders(2)", "Wider", show=False,
-                id="folders.wider", tooltip="Widen the folder pane"),
-        Binding("A", "add_account", "Add account", show=False, id="add_account",
-                tooltip="Set up another mail account"),
-        Binding("D", "doctor", "Doctor", show=False, id="doctor",
-                tooltip="Check this account's connection and login, step by step"),
-        Binding("ctrl+t", "app.cycle_theme", "Theme", show=False, id="theme",
-                tooltip="Next theme (remembered)"),
-        Binding("escape", "cancel", "Cancel", show=False, id="cancel",
-                tooltip="Close search, clear marks"),
-    ]  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
 
     DEFAULT_CSS = MAIN_SCREEN_CSS
 
