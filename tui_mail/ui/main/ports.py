@@ -21,7 +21,9 @@ T = TypeVar("T")
 class PushScreen(Protocol):
     """Show `screen` on top; `callback` gets what it is dismissed with (App.push_screen)."""
 
-    def __call__(self, screen: Screen[T], callback: Callable[[T | None], None], /) -> object: ...
+    def __call__(
+        self, screen: Screen[T], callback: Callable[[T | None], None] | None = None, /
+    ) -> object: ...
 
 
 class Alerts(Protocol):

@@ -28,7 +28,7 @@ from tui_mail.ui.main.bindings import MAIN_BINDINGS
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
-from tui_mail.ui.main.outbox_runner import OutboxRunner
+from tui_mail.ui.main.outbox_runner import CHECK_SECONDS, FIRST_CHECK_SECONDS, OutboxRunner
 from tui_mail.ui.main.pane_layout import MAIN_SCREEN_CSS, PaneLayout
 from tui_mail.ui.main.reader import Reader
 from tui_mail.ui.main.reading import Reading
@@ -54,11 +54,11 @@ class MainScreen(Screen[None]):
     triage: Triage
     reading: Reading
     search: Search
+    outbox: OutboxRunner
 
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.outbox = OutboxRunner(self)
         self.account_sync = AccountSync(self)
         self.panes = PaneLayout(self)
         self.threaded = False
@@ -132,6 +132,14 @@ class MainScreen(Screen[None]):
             counts_changed=self.update_counts,
             jump_unread=self.triage.jump_unread,
         )
+        self.outbox = OutboxRunner(
+            services,
+            status,
+            data_dir=self.mail_app.data_dir,
+            tree_changed=self.refresh_tree,
+            send=self.send_outbox,
+            push_screen=self.app.push_screen,
+        )
         self.search = Search(
             services,
             search_bar,
@@ -182,7 +190,10 @@ class MainScreen(Screen[None]):
         for name in self.services:
             self.account_sync.attach(name)
             self._start_account(name)
-        self.outbox.start()
+        # The outbox is looked at soon after the first screen is up (a previous session
+        # may have left messages), then every CHECK_SECONDS.
+        self.set_timer(FIRST_CHECK_SECONDS, self.outbox.check)
+        self.set_interval(CHECK_SECONDS, self.outbox.check)
 
     def refresh_tree(self) -> None:
         """Rebuild the folder tree from the cache (counts, the Outbox entry)."""
