@@ -69,7 +69,15 @@ class MainScreen(Screen[None]):
         """Made on first use: its imports (the MIME renderer) are not needed to paint."""
         from tui_mail.ui.main.attachments import ReaderActions  # noqa: PLC0415
 
-        return ReaderActions(self)
+        app = self.mail_app
+        return ReaderActions(
+            self.reader,
+            self.status,
+            directories=lambda: (app.data_dir, app.config.download_dir),
+            push_screen=app.push_screen,
+            save_in_background=self.save_attachment,
+            render_whole=self.render_whole,
+        )
 
     @property
     def mail_app(self) -> MailApp:
