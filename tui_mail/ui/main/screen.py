@@ -51,6 +51,7 @@ class MainScreen(Screen[None]):
 
     DEFAULT_CSS = MAIN_SCREEN_CSS
 
+    account_sync: AccountSync
     triage: Triage
     reading: Reading
     search: Search
@@ -59,7 +60,6 @@ class MainScreen(Screen[None]):
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.account_sync = AccountSync(self)
         self.panes = PaneLayout(self)
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
@@ -122,6 +122,18 @@ class MainScreen(Screen[None]):
         """The helpers, each given the widgets it drives and the screen's methods it needs
         (never the screen itself)."""
         services = self.services
+        self.account_sync = AccountSync(
+            services,
+            tree,
+            messages,
+            status,
+            alerts=self.app,
+            post=self.post_message,
+            folder=lambda: self.current,
+            searching=lambda: self.searching is not None,
+            tree_changed=self.refresh_tree,
+            sync_in_background=self.sync_in_background,
+        )
         self.triage = Triage(
             services,
             messages,
