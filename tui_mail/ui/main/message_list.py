@@ -213,6 +213,19 @@ class MessageList(ScrollView, can_focus=True):
         """How to tell the user's own mail (its rows show the recipients)."""
         self._own_mail = own_mail
 
+    def show_from_top(self, source: MessageSource, *, show_account: bool | None = None) -> None:
+        """Show another list (a folder, a search's results) from its first message;
+        `show_account`: its rows name their account (the unified inbox)."""
+        if show_account is not None:
+            self.show_account = show_account
+        self.set_source(source)
+        self.cursor = 0
+
+    def forget_size(self) -> None:
+        """A size dragged for one arrangement of the panes means nothing in the other."""
+        self.styles.height = None
+        self.styles.width = None
+
     def set_source(self, source: MessageSource, *, keep: MessageRef | None = None) -> None:
         """Show another list; keep the cursor on `keep` when it is still there."""
         self.source = source

@@ -52,6 +52,7 @@ class MainScreen(Screen[None]):
     DEFAULT_CSS = MAIN_SCREEN_CSS
 
     account_sync: AccountSync
+    panes: PaneLayout
     triage: Triage
     reading: Reading
     search: Search
@@ -60,7 +61,6 @@ class MainScreen(Screen[None]):
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.panes = PaneLayout(self)
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
 
@@ -99,13 +99,19 @@ class MainScreen(Screen[None]):
             placeholder="Search: words, from:, subject:, is:unread ...", id="search"
         )
         status = StatusBar(id="status")
+        folder_split = Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
+        content = Container(id="content")
+        list_split = Splitter(messages, across=True, id="list-split")
+        self.panes = PaneLayout(
+            tree, folder_split, content, messages, list_split, status, width=lambda: self.size.width
+        )
         self._wire(tree, messages, reader, search_bar, status)
         with Horizontal(id="panes"):
             yield tree
-            yield Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
-            with Container(id="content"):
+            yield folder_split
+            with content:
                 yield messages
-                yield Splitter(messages, across=True, id="list-split")
+                yield list_split
                 yield reader
         yield search_bar
         yield status
@@ -196,10 +202,6 @@ class MainScreen(Screen[None]):
         """The message open in the reader (the reader keeps it)."""
         return self.reader.ref
 
-    @open_ref.setter
-    def open_ref(self, ref: MessageRef | None) -> None:
-        self.reader.ref = ref
-
     def on_mount(self) -> None:
         # Everything the cache knows is on screen before the network is touched.
         self.threaded = self.mail_app.threaded_view
@@ -245,11 +247,9 @@ class MainScreen(Screen[None]):
     def show_folder(self, key: FolderKey) -> None:
         self.current = key
         self.search.reset()
-        self.messages.show_account = key.unified
         self.messages.clear_marks()
         self.reading.clear()
-        self.messages.set_source(self._source_for(key))
-        self.messages.cursor = 0
+        self.messages.show_from_top(self._source_for(key), show_account=key.unified)
         label = "All inboxes" if key.unified else f"{key.account}: {sanitize_line(key.folder)}"
         self.sub_title = label
         self.status.say(f"{label}: {len(self.messages.source)} messages")

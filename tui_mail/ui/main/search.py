@@ -101,6 +101,5 @@ class Search:
             return
         if self.query != query:
             return
-        self.messages.set_source(service.cache.folder_messages(key.folder, only_uids=found))
-        self.messages.cursor = 0
+        self.messages.show_from_top(service.cache.folder_messages(key.folder, only_uids=found))
         self.status.say(f"Search {query!r}: {len(found)} found. Escape returns to the folder.")
