@@ -36,7 +36,7 @@ from tui_mail.ui.main.search import Search, SearchBar
 from tui_mail.ui.main.splitter import Splitter
 from tui_mail.ui.main.status import KeyHints, StatusBar
 from tui_mail.ui.main.triage import Triage
-from tui_mail.ui.screens.help import HelpScreen
+from tui_mail.ui.screens.help import HelpScreen, help_rows
 
 if TYPE_CHECKING:
     from tui_mail.core.account.service import AccountService
@@ -455,7 +455,16 @@ class MainScreen(Screen[None]):
     async def action_compose(self, kind: str) -> None:
         from tui_mail.ui.main.compose_open import open_compose  # noqa: PLC0415
 
-        await open_compose(self, kind)
+        await open_compose(
+            kind,
+            services=self.services,
+            messages=self.messages,
+            status=self.status,
+            shown=self.current,
+            data_dir=self.mail_app.data_dir,
+            push_screen=self.app.push_screen,
+            tree_changed=self.refresh_tree,
+        )
 
     def action_add_account(self) -> None:
         self.mail_app.open_account_setup()
@@ -467,23 +476,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(DoctorScreen(service.account))
 
     def action_help(self) -> None:
-        rows: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
-        for key, active in self.app.active_bindings.items():
-            binding = active.binding
-            # Ours all have an id; Textual's own (scroll left, page left, copy) do not.
-            if binding.action in seen or not binding.description or binding.id is None:
-                continue
-            seen.add(binding.action)
-            keys = (
-                ", ".join(
-                    b.binding.key_display or self.app.get_key_display(b.binding)
-                    for k, b in self.app.active_bindings.items()
-                    if b.binding.action == binding.action
-                )
-                or key
-            )
-            rows.append((keys, binding.description, binding.tooltip))
+        rows = help_rows(self.app.active_bindings, self.app.get_key_display)
         self.app.push_screen(HelpScreen(rows))
 
 
