@@ -62,7 +62,7 @@ async def open_subject(pilot: Pilot[Any], screen: MainScreen, subject: str) -> N
     screen.messages.focus()
     index = visible_rows(screen).index(subject)
     screen.messages.cursor = index
-    screen.open_ref = None
+    screen.reader.ref = None  # the reader keeps the open message
     await pilot.press("enter")
     await wait_for(pilot, lambda: screen.open_ref is not None)
     await pilot.pause()
