@@ -23,6 +23,7 @@ from textual.widgets import Input
 from tui_mail.core.account.message_index import MergedMessages, MessageRef, MessageSource
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
+from tui_mail.ui.main.account_news import AccountNews
 from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.main.bindings import MAIN_BINDINGS
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
@@ -51,6 +52,7 @@ class MainScreen(Screen[None]):
 
     DEFAULT_CSS = MAIN_SCREEN_CSS
 
+    account_news: AccountNews
     account_sync: AccountSync
     panes: PaneLayout
     triage: Triage
@@ -128,17 +130,25 @@ class MainScreen(Screen[None]):
         """The helpers, each given the widgets it drives and the screen's methods it needs
         (never the screen itself)."""
         services = self.services
-        self.account_sync = AccountSync(
+        self.account_news = AccountNews(
             services,
             tree,
             messages,
             status,
             alerts=self.app,
-            post=self.post_message,
             folder=lambda: self.current,
             searching=lambda: self.searching is not None,
-            tree_changed=self.refresh_tree,
             sync_in_background=self.sync_in_background,
+        )
+        self.account_sync = AccountSync(
+            services,
+            self.account_news,
+            messages,
+            status,
+            alerts=self.app,
+            post=self.post_message,
+            folder=lambda: self.current,
+            tree_changed=self.refresh_tree,
         )
         self.triage = Triage(
             services,
@@ -300,14 +310,14 @@ class MainScreen(Screen[None]):
         await self.account_sync.refresh_folders(name)
 
     def on_main_screen_service_event(self, message: ServiceEvent) -> None:
-        self.account_sync.service_event(message.event)
+        self.account_news.service_event(message.event)
 
     def on_main_screen_sync_progress(self, event: SyncProgress) -> None:
         self.account_sync.progress(event)
 
     def update_counts(self, account: str) -> None:
         """Show the cached unread counts of `account`'s folders in the tree."""
-        self.account_sync.update_counts(account)
+        self.account_news.update_counts(account)
 
     # -- choosing and reading ----------------------------------------------------------
 
