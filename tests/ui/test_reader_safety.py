@@ -25,8 +25,8 @@ from tests.support.dovecot import DovecotServer, MailUser
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
 from tests.unit.test_hostile_corpus import CORPUS, ten_megabytes
 from tui_mail.ui.app import MailApp
-from tui_mail.ui.main.attachments import ConfirmOpen, ItemPicker
 from tui_mail.ui.main.screen import MainScreen
+from tui_mail.ui.screens.open_item import ConfirmOpen, ItemPicker
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MARKUP_SUBJECT = "[bold red]x[/] [link=file:///etc/passwd]click[/link]"
@@ -62,7 +62,7 @@ async def open_subject(pilot: Pilot[Any], screen: MainScreen, subject: str) -> N
     screen.messages.focus()
     index = visible_rows(screen).index(subject)
     screen.messages.cursor = index
-    screen.open_ref = None
+    screen.reader.ref = None  # the reader keeps the open message
     await pilot.press("enter")
     await wait_for(pilot, lambda: screen.open_ref is not None)
     await pilot.pause()

@@ -20,4 +20,11 @@ One rule for background work reaching the UI (tests/unit/test_ui_rules.py holds 
 4. Only widgets and screens start workers (`@work`, `run_worker`); a helper that is not a
    widget (Triage, Reading, Search, ReaderActions, OutboxRunner, AccountSync) hands its
    work to the screen as a coroutine method, which the screen's `@work` awaits.
+
+The main screen's helpers hold no screen. Each is given the widgets it drives and, for
+what it asks of the screen or the app (start this worker, rebuild the tree, push a
+screen), a callable or a small Protocol (ui/main/ports.py). Widgets own their state: no
+code sets another widget's attributes, it calls the widget's methods, and a widget tells
+the screen what happened by posting a Message (FolderTree.FolderChosen,
+MessageList.Selected/Highlighted/MarksChanged). tests/unit/test_ui_rules.py holds this too.
 """

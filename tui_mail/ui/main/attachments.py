@@ -1,6 +1,7 @@
 """The reader's actions on links and attachments: open, save, and "load all".
 
-`ReaderActions` is a helper of MainScreen (like Triage): the screen's key bindings call it.
+`ReaderActions` is a helper of the main screen (like Triage), given the reader and the
+status bar: the screen's key bindings call it.
 Nothing from the message is opened without the user picking it and then confirming a
 dialog that shows what will happen: the link's real target (and the renderer's warning
 when its text names another host), or the attachment's name, MIME type and size.
@@ -9,17 +10,11 @@ when its text names another host), or the attachment's name, MIME type and size.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from rich.filesize import decimal
 from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, OptionList, Static
-from textual.widgets.option_list import Option
 
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message.attachments import (
@@ -33,99 +28,14 @@ from tui_mail.core.message.attachments import (
 )
 from tui_mail.core.message.mime import Attachment, Link, attachment_data, render_message
 from tui_mail.ui.main.reader import FULL_BODY_CHARS
+from tui_mail.ui.screens.open_item import ConfirmOpen, ItemPicker
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tui_mail.ui.main.screen import MainScreen
-
-_MODAL_CSS = """
-{name} {{
-    align: center middle;
-}}
-{name} > Vertical {{
-    width: 80%;
-    max-width: 100;
-    height: auto;
-    max-height: 80%;
-    border: thick $primary;
-    background: $surface;
-    padding: 1 2;
-}}
-{name} OptionList {{
-    height: auto;
-    max-height: 20;
-}}
-{name} Horizontal {{
-    height: auto;
-    margin-top: 1;
-}}
-{name} Button {{
-    margin-right: 2;
-}}
-"""
-
-
-class ItemPicker(ModalScreen[int | None]):
-    """Pick one numbered link or attachment; dismisses with its position, or None."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", "Cancel", id="picker.cancel",
-                tooltip="Close without choosing"),
-    ]  # fmt: skip
-    DEFAULT_CSS = _MODAL_CSS.format(name="ItemPicker")
-
-    def __init__(self, title: str, items: list[Text]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.items = items
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.title_text, style="bold"))
-            yield OptionList(*(Option(item) for item in self.items), id="picker-items")
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option_index)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
-
-
-class ConfirmOpen(ModalScreen[bool]):
-    """Show exactly what is about to be opened and ask; dismisses with the answer."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Open", id="confirm.yes", tooltip="Open it"),
-        Binding("n,escape", "answer(False)", "Cancel", id="confirm.no",
-                tooltip="Do not open it"),
-    ]  # fmt: skip
-    DEFAULT_CSS = _MODAL_CSS.format(name="ConfirmOpen")
-
-    def __init__(self, details: Text) -> None:
-        super().__init__()
-        self.details = details
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.details, id="confirm-details")
-            with Horizontal():
-                yield Button("Open (y)", variant="warning", id="confirm-open")
-                yield Button("Cancel (n)", id="confirm-cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-cancel", Button).focus()  # the safe answer is the default
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-open")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+    from tui_mail.ui.main.ports import PushScreen
+    from tui_mail.ui.main.reader import Reader
+    from tui_mail.ui.main.status import StatusBar
 
 
 def link_details(link: Link) -> Text:
@@ -155,19 +65,35 @@ def attachment_details(item: Attachment, path: Path) -> Text:
 
 
 class ReaderActions:
-    """Open, save and "load all" for the message in a MainScreen's reader."""
+    """Open, save and "load all" for the message in the main screen's reader."""
 
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+    def __init__(
+        self,
+        reader: Reader,
+        status: StatusBar,
+        *,
+        directories: Callable[[], tuple[Path, Path | None]],
+        push_screen: PushScreen,
+        save_in_background: Callable[[Awaitable[None]], object],
+        render_whole: Callable[[bytes], object],
+    ) -> None:
+        """`directories()`: the data directory and the configured download directory, read
+        at each save; `save_in_background(job)` and `render_whole(raw)` start the screen's
+        "attachments" and "reader" workers (the latter awaits `render_all`)."""
+        self.reader = reader
+        self.status = status
+        self._directories = directories
+        self._push_screen = push_screen
+        self._save_in_background = save_in_background
+        self._render_whole = render_whole
 
     @property
     def download_dir(self) -> Path:
-        app = self.screen.mail_app
-        return default_download_dir(app.data_dir, app.config.download_dir)
+        return default_download_dir(*self._directories())
 
     def _ready(self) -> bool:
-        if self.screen.reader.raw is None or self.screen.reader.message is None:
-            self.screen.status.say("Open a message first (Enter).")
+        if self.reader.raw is None or self.reader.message is None:
+            self.status.say("Open a message first (Enter).")
             return False
         return True
 
@@ -175,7 +101,7 @@ class ReaderActions:
 
     def open_item(self) -> None:
         """Pick a link or attachment, confirm, open."""
-        message = self.screen.reader.message
+        message = self.reader.message
         if not self._ready() or message is None:
             return
         choices: list[tuple[Link | Attachment, Text]] = []
@@ -190,7 +116,7 @@ class ReaderActions:
             label.append(f"{item.filename} ({item.content_type}, {decimal(item.size)})")
             choices.append((item, label))
         if not choices:
-            self.screen.status.say("This message has no links or attachments.")
+            self.status.say("This message has no links or attachments.")
             return
 
         def chosen(position: int | None) -> None:
@@ -201,12 +127,12 @@ class ReaderActions:
                 else:
                     self.confirm_attachment(target)
 
-        self.screen.app.push_screen(ItemPicker("Open which one?", [c[1] for c in choices]), chosen)
+        self._push_screen(ItemPicker("Open which one?", [c[1] for c in choices]), chosen)
 
     def confirm_link(self, link: Link) -> None:
         refusal = link_refusal(link.url)
         if refusal:
-            self.screen.status.say(refusal, error=True)
+            self.status.say(refusal, error=True)
             return
 
         def answered(yes: bool | None) -> None:
@@ -214,11 +140,11 @@ class ReaderActions:
                 try:
                     open_url(link.url)
                 except OpenFailed as error:
-                    self.screen.status.say(str(error), error=True)
+                    self.status.say(str(error), error=True)
                     return
-                self.screen.status.say(f"Opened {link.url}")
+                self.status.say(f"Opened {link.url}")
 
-        self.screen.app.push_screen(ConfirmOpen(link_details(link)), answered)
+        self._push_screen(ConfirmOpen(link_details(link)), answered)
 
     def confirm_attachment(self, item: Attachment) -> None:
         """Save first (opening needs a file), then ask with the saved path shown."""
@@ -233,36 +159,36 @@ class ReaderActions:
                     try:
                         open_file(path)
                     except OpenFailed as error:
-                        self.screen.status.say(str(error), error=True)
+                        self.status.say(str(error), error=True)
                         return
-                    self.screen.status.say(f"Opened {path}")
+                    self.status.say(f"Opened {path}")
                 else:
-                    self.screen.status.say(f"Saved {path} (not opened)")
+                    self.status.say(f"Saved {path} (not opened)")
 
-            self.screen.app.push_screen(ConfirmOpen(attachment_details(item, path)), answered)
+            self._push_screen(ConfirmOpen(attachment_details(item, path)), answered)
 
-        self.screen.save_attachment(save_then_ask())
+        self._save_in_background(save_then_ask())
 
     # -- save ------------------------------------------------------------------------
 
     def save(self) -> None:
         """Pick an attachment (when there are several) and save it."""
-        message = self.screen.reader.message
+        message = self.reader.message
         if not self._ready() or message is None:
             return
         items = list(message.attachments)
         if not items:
-            self.screen.status.say("This message has no attachments.")
+            self.status.say("This message has no attachments.")
             return
 
         async def save_one(item: Attachment) -> None:
             path = await self._save(item)
             if path is not None:
-                self.screen.status.say(f"Saved {path}")
+                self.status.say(f"Saved {path}")
 
         def chosen(position: int | None) -> None:
             if position is not None:
-                self.screen.save_attachment(save_one(items[position]))
+                self._save_in_background(save_one(items[position]))
 
         if len(items) == 1:
             chosen(0)
@@ -270,42 +196,42 @@ class ReaderActions:
         labels = [
             Text(f"[{i.index}] {i.filename} ({i.content_type}, {decimal(i.size)})") for i in items
         ]
-        self.screen.app.push_screen(ItemPicker(f"Save which one to {self.download_dir}?", labels),
+        self._push_screen(ItemPicker(f"Save which one to {self.download_dir}?", labels),
                                     chosen)  # fmt: skip
 
     async def _save(self, item: Attachment) -> Path | None:
-        raw = self.screen.reader.raw
+        raw = self.reader.raw
         if raw is None:
             return None
         directory = self.download_dir
         try:
             data = await asyncio.to_thread(attachment_data, raw, item.index)
             if data is None:
-                self.screen.status.say(f"Attachment {item.index} could not be decoded.", error=True)
+                self.status.say(f"Attachment {item.index} could not be decoded.", error=True)
                 return None
             return await asyncio.to_thread(save_attachment, data, item.filename, directory)
         except (SaveFailed, TuiMailError) as error:
-            self.screen.status.say(str(error), error=True)
+            self.status.say(str(error), error=True)
             return None
 
     # -- load all --------------------------------------------------------------------
 
     def load_all(self) -> None:
         """Render the open message again without the size limit, off the UI loop."""
-        raw = self.screen.reader.raw
+        raw = self.reader.raw
         if not self._ready() or raw is None:
             return
-        if not self.screen.reader.truncated:
-            self.screen.status.say("The whole message is already shown.")
+        if not self.reader.truncated:
+            self.status.say("The whole message is already shown.")
             return
 
-        self.screen.render_whole(raw)
+        self._render_whole(raw)
 
     async def render_all(self, raw: bytes) -> None:
         """In the screen's "reader" worker: opening another message cancels this one."""
-        self.screen.status.say("Rendering the whole message…")
+        self.status.say("Rendering the whole message…")
         rendered = await asyncio.to_thread(render_message, raw, max_body_chars=FULL_BODY_CHARS)
-        reader = self.screen.reader
+        reader = self.reader
         if reader.raw is raw:  # still the same message
             reader.show_message(rendered, full_headers=reader.full_headers)
-            self.screen.status.say("Showing the whole message.")
+            self.status.say("Showing the whole message.")

@@ -2,10 +2,12 @@
 
 The draft is prepared in a worker of the main screen (replies need the original's bytes
 from the server), then the ComposeScreen is pushed; what it returns goes to the status bar.
+It is given the list, the status bar and what it needs of the screen, not the screen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from tui_mail.core.errors import TuiMailError
@@ -15,22 +17,39 @@ from tui_mail.ui.draft_autosave import DraftAutosave, leftover_drafts
 from tui_mail.ui.screens.compose import ComposeScreen
 
 if TYPE_CHECKING:
-    from tui_mail.ui.main.screen import MainScreen
+    from pathlib import Path
+
+    from tui_mail.core.account.service import AccountService
+    from tui_mail.ui.main.folder_tree import FolderKey
+    from tui_mail.ui.main.message_list import MessageList
+    from tui_mail.ui.main.ports import PushScreen
+    from tui_mail.ui.main.status import StatusBar
 
 KINDS = ("new", "reply", "reply-all", "forward", "draft")
 
 
-async def open_compose(screen: MainScreen, kind: str) -> None:
-    """Prepare a `kind` message, then push the compose screen (in the screen's worker)."""
-    ref = screen.messages.current
+async def open_compose(
+    kind: str,
+    *,
+    services: Mapping[str, AccountService],
+    messages: MessageList,
+    status: StatusBar,
+    shown: FolderKey,
+    data_dir: Path,
+    push_screen: PushScreen,
+    tree_changed: Callable[[], None],
+) -> None:
+    """Prepare a `kind` message, then push the compose screen (in the screen's worker).
+    `shown` is the folder the list shows; `tree_changed()` rebuilds the folder tree."""
+    ref = messages.current
     if kind != "new" and ref is None:
-        screen.status.say("No message here to reply to, forward or continue.")
+        status.say("No message here to reply to, forward or continue.")
         return
-    name = ref.account if ref is not None and (kind != "new" or screen.current.unified) else ""
-    name = name or screen.current.account
-    name = name if name in screen.services else next(iter(screen.services))
-    service = screen.services[name]
-    account, data_dir = service.account, screen.mail_app.data_dir
+    name = ref.account if ref is not None and (kind != "new" or shown.unified) else ""
+    name = name or shown.account
+    name = name if name in services else next(iter(services))
+    service = services[name]
+    account = service.account
     restored = False
     try:
         if kind == "new" or ref is None:
@@ -39,7 +58,7 @@ async def open_compose(screen: MainScreen, kind: str) -> None:
             draft = leftovers[0][1] if leftovers else compose_new(account)
         else:
             if kind == "draft" and ref.folder != await service.role_folder(FolderRole.DRAFTS):
-                screen.status.say("e continues a draft: open the Drafts folder first.")
+                status.say("e continues a draft: open the Drafts folder first.")
                 return
             raw = await service.fetch_raw(ref.folder, ref.uid)
             if kind == "draft":
@@ -51,14 +70,14 @@ async def open_compose(screen: MainScreen, kind: str) -> None:
                     account, raw, folder=ref.folder, uid=ref.uid, reply_all=kind == "reply-all"
                 )
     except TuiMailError as error:
-        screen.status.say(f"Cannot open the message to write: {error}", error=True)
+        status.say(f"Cannot open the message to write: {error}", error=True)
         return
 
     def finished(result: str | None) -> None:
         if result:
-            screen.status.say(result)
-            screen.messages.redraw_rows()
-            screen.refresh_tree()  # the Outbox entry, when something waits there now
+            status.say(result)
+            messages.redraw_rows()
+            tree_changed()  # the Outbox entry, when something waits there now
 
     compose = ComposeScreen(
         service,
@@ -67,4 +86,4 @@ async def open_compose(screen: MainScreen, kind: str) -> None:
         restored=restored,
         focus_body=kind in ("reply", "reply-all") or (kind == "draft" and bool(draft.to)),
     )
-    screen.app.push_screen(compose, finished)
+    push_screen(compose, finished)

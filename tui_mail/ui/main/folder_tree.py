@@ -143,6 +143,11 @@ class FolderTree(Tree[FolderKey | None]):
         self._tree_lines  # noqa: B018  (the property builds them)
         self.move_cursor(node)
 
+    def set_width(self, width: int) -> None:
+        """`width` cells wide, past the default cap when asked."""
+        self.styles.max_width = width
+        self.styles.width = width
+
     def update_count(self, key: FolderKey, name: str, unread: int) -> None:
         node = self._by_key.get(key)
         if node is not None:

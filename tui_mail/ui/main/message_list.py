@@ -202,12 +202,29 @@ class MessageList(ScrollView, can_focus=True):
         self.pending: frozenset[MessageRef] = frozenset()
         """Messages with a change queued for the server; shown with PENDING_MARK."""
         self.show_account = False
-        self.own_mail: Callable[[Row], bool] | None = None
+        self._own_mail: Callable[[Row], bool] | None = None
         """Whether a row is the user's own mail (Sent, Drafts, from one of the account's
         addresses): such rows show their recipients where others show the sender."""
         self._now = time.localtime(clock())
 
     # -- data --------------------------------------------------------------------------
+
+    def tell_own_mail(self, own_mail: Callable[[Row], bool]) -> None:
+        """How to tell the user's own mail (its rows show the recipients)."""
+        self._own_mail = own_mail
+
+    def show_from_top(self, source: MessageSource, *, show_account: bool | None = None) -> None:
+        """Show another list (a folder, a search's results) from its first message;
+        `show_account`: its rows name their account (the unified inbox)."""
+        if show_account is not None:
+            self.show_account = show_account
+        self.set_source(source)
+        self.cursor = 0
+
+    def forget_size(self) -> None:
+        """A size dragged for one arrangement of the panes means nothing in the other."""
+        self.styles.height = None
+        self.styles.width = None
 
     def set_source(self, source: MessageSource, *, keep: MessageRef | None = None) -> None:
         """Show another list; keep the cursor on `keep` when it is still there."""
@@ -438,7 +455,7 @@ class MessageList(ScrollView, can_focus=True):
 
     def _correspondent(self, row: Row) -> str:
         """The sender, or "To: ..." for the user's own mail (like mutt's %F, aerc)."""
-        if self.own_mail is not None and self.own_mail(row):
+        if self._own_mail is not None and self._own_mail(row):
             return recipients_label(row.summary.to)
         return row.summary.sender or "(no sender)"
 

@@ -7,13 +7,18 @@ both fit, and back below it when the window shrinks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
-from tui_mail.ui.main.splitter import Splitter
 
 if TYPE_CHECKING:
-    from tui_mail.ui.main.screen import MainScreen
+    from textual.widget import Widget
+
+    from tui_mail.ui.main.folder_tree import FolderTree
+    from tui_mail.ui.main.message_list import MessageList
+    from tui_mail.ui.main.splitter import Splitter
+    from tui_mail.ui.main.status import StatusBar
 
 MAIN_SCREEN_CSS = """
 MainScreen #panes {
@@ -64,55 +69,63 @@ MainScreen #search.-open {
 class PaneLayout:
     """Folder pane width and where the reader is (below the list or beside it)."""
 
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+    def __init__(
+        self,
+        tree: FolderTree,
+        folder_split: Splitter,
+        content: Widget,
+        messages: MessageList,
+        list_split: Splitter,
+        status: StatusBar,
+        *,
+        width: Callable[[], int],
+    ) -> None:
+        """`content` holds the list and the reader; `width()` is the screen's width."""
+        self.tree = tree
+        self.folder_split = folder_split
+        self.content = content
+        self.messages = messages
+        self.list_split = list_split
+        self.status = status
+        self._width = width
 
     @property
     def beside(self) -> bool:
-        return self.screen.query_one("#content").has_class("-beside")
+        return self.content.has_class("-beside")
 
     def beside_needs(self) -> int:
         """Columns of a window that holds the folders, a list of MIN_LIST_WIDTH and a
         reader as wide, and the two lines between them."""
-        return self.screen.folder_tree.outer_size.width + 1 + 2 * MIN_LIST_WIDTH + 1
+        return self.tree.outer_size.width + 1 + 2 * MIN_LIST_WIDTH + 1
 
     def toggle_split(self) -> None:
-        screen = self.screen
-        if not self.beside and screen.size.width < self.beside_needs():
-            screen.status.say(
+        if not self.beside and self._width() < self.beside_needs():
+            self.status.say(
                 f"The reader stays below the list: beside it needs {self.beside_needs()} "
-                f"columns, the window has {screen.size.width}."
+                f"columns, the window has {self._width()}."
             )
             return
         self._set_beside(not self.beside)
 
     def resized(self) -> None:
-        if self.beside and self.screen.size.width < self.beside_needs():
+        if self.beside and self._width() < self.beside_needs():
             self._set_beside(False)
-            self.screen.status.say("The reader moved below the list: the window is too narrow.")
+            self.status.say("The reader moved below the list: the window is too narrow.")
 
     def _set_beside(self, beside: bool) -> None:
-        screen = self.screen
-        screen.query_one("#content").set_class(beside, "-beside")
-        screen.query_one("#list-split", Splitter).across = not beside
+        self.content.set_class(beside, "-beside")
+        self.list_split.reorient(across=not beside)
         # Dragging the folder pane wider leaves room for the list (and the reader beside).
-        screen.query_one("#folder-split", Splitter).keep = (
-            2 * MIN_LIST_WIDTH + 1 if beside else MIN_LIST_WIDTH
-        )
-        # A size dragged for one arrangement means nothing in the other.
-        screen.messages.styles.height = None
-        screen.messages.styles.width = None
+        self.folder_split.reorient(keep=2 * MIN_LIST_WIDTH + 1 if beside else MIN_LIST_WIDTH)
+        self.messages.forget_size()
 
     def resize_folders(self, delta: int) -> None:
-        tree = self.screen.folder_tree
-        widest = self.screen.size.width - 1 - MIN_LIST_WIDTH
+        tree = self.tree
+        widest = self._width() - 1 - MIN_LIST_WIDTH
         if self.beside:
             widest -= 1 + MIN_LIST_WIDTH
         width = max(12, min(60, widest, tree.outer_size.width + delta))
         if delta > 0 and width <= tree.outer_size.width:
-            self.screen.status.say(
-                "The folder pane is as wide as it gets: the subjects need the rest."
-            )
+            self.status.say("The folder pane is as wide as it gets: the subjects need the rest.")
             return
-        tree.styles.max_width = width  # past the default cap when asked
-        tree.styles.width = width
+        tree.set_width(width)

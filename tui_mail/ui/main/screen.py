@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Input
@@ -23,11 +23,13 @@ from textual.widgets import Input
 from tui_mail.core.account.message_index import MergedMessages, MessageRef, MessageSource
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
+from tui_mail.ui.main.account_news import AccountNews
 from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
+from tui_mail.ui.main.bindings import MAIN_BINDINGS
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
-from tui_mail.ui.main.outbox_runner import OutboxRunner
+from tui_mail.ui.main.outbox_runner import CHECK_SECONDS, FIRST_CHECK_SECONDS, OutboxRunner
 from tui_mail.ui.main.pane_layout import MAIN_SCREEN_CSS, PaneLayout
 from tui_mail.ui.main.reader import Reader
 from tui_mail.ui.main.reading import Reading
@@ -35,7 +37,7 @@ from tui_mail.ui.main.search import Search, SearchBar
 from tui_mail.ui.main.splitter import Splitter
 from tui_mail.ui.main.status import KeyHints, StatusBar
 from tui_mail.ui.main.triage import Triage
-from tui_mail.ui.screens.help import HelpScreen
+from tui_mail.ui.screens.help import HelpScreen, help_rows
 
 if TYPE_CHECKING:
     from tui_mail.core.account.service import AccountService
@@ -46,80 +48,21 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     """The screen people live in."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "app.quit", "Quit", id="quit", tooltip="Leave tui-mail"),
-        Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
-        Binding("tab", "app.focus_next", "Next pane", show=False, id="pane.next",
-                tooltip="Folders, messages, reader in turn"),
-        Binding("shift+tab", "app.focus_previous", "Previous pane", show=False,
-                id="pane.previous", tooltip="The other way round"),
-        Binding("s", "toggle_read", "Read/unread", id="toggle_read",
-                tooltip="Mark read or unread"),
-        Binding("exclamation_mark", "toggle_flag", "Flag", id="toggle_flag",
-                tooltip="Flag or unflag"),
-        Binding("d", "delete", "Delete", id="delete", tooltip="Move to Trash"),
-        Binding("a", "archive", "Archive", id="archive", tooltip="Move to Archive"),
-        Binding("m", "move", "Move", id="move", tooltip="Move to a folder you pick"),
-        Binding("slash", "search", "Search", id="search", tooltip="Search this folder"),
-        Binding("n", "next_unread", "Next unread", show=False, id="next_unread",
-                tooltip="Jump to the next unread message"),
-        Binding("N", "previous_unread", "Previous unread", show=False,
-                id="previous_unread", tooltip="Jump to the previous unread message"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh",
-                tooltip="Sync this folder now"),
-        Binding("space,v", "mark", "Mark", show=False, id="mark",
-                tooltip="Mark for a bulk action"),
-        Binding("z", "undo", "Undo", show=False, id="undo", tooltip="Undo the last action"),
-        Binding("h", "toggle_headers", "Headers", show=False, id="headers",
-                tooltip="Show all headers of the open message"),
-        Binding("U", "raw_source", "Source", show=False, id="source",
-                tooltip="Show the raw source of the open message"),
-        Binding("o", "open_item", "Open link/attachment", show=False, id="reader.open",
-                tooltip="Pick a link or attachment of the open message; asks before opening"),
-        Binding("S", "save_attachment", "Save attachment", show=False,
-                id="reader.save", tooltip="Save an attachment to the download directory"),
-        Binding("L", "load_all", "Load all", show=False, id="reader.load_all",
-                tooltip="Show the whole of a message that was cut short"),
-        Binding("r", "compose('reply')", "Reply", show=False, id="reply",
-                tooltip="Reply to the sender"),
-        Binding("R", "compose('reply-all')", "Reply all", show=False, id="reply_all",
-                tooltip="Reply to everyone"),
-        Binding("f", "compose('forward')", "Forward", show=False, id="forward",
-                tooltip="Forward the message"),
-        Binding("c", "compose('new')", "Compose", show=False, id="compose",
-                tooltip="Write a new message"),
-        Binding("e", "compose('draft')", "Edit draft", show=False, id="edit_draft",
-                tooltip="Continue the highlighted draft (Drafts folder)"),
-        Binding("T", "toggle_threads", "Threads", show=False, id="threads",
-                tooltip="Conversations as threads, or every message by date (remembered)"),
-        Binding("w", "toggle_split", "Split", show=False, id="split",
-                tooltip="Reader beside or below the list"),
-        Binding("less_than_sign", "resize_folders(-2)", "Narrower", show=False,
-                id="folders.narrower", tooltip="Narrow the folder pane"),
-        Binding("greater_than_sign", "resize_folders(2)", "Wider", show=False,
-                id="folders.wider", tooltip="Widen the folder pane"),
-        Binding("A", "add_account", "Add account", show=False, id="add_account",
-                tooltip="Set up another mail account"),
-        Binding("D", "doctor", "Doctor", show=False, id="doctor",
-                tooltip="Check this account's connection and login, step by step"),
-        Binding("ctrl+t", "app.cycle_theme", "Theme", show=False, id="theme",
-                tooltip="Next theme (remembered)"),
-        Binding("escape", "cancel", "Cancel", show=False, id="cancel",
-                tooltip="Close search, clear marks"),
-    ]  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
 
     DEFAULT_CSS = MAIN_SCREEN_CSS
+
+    account_news: AccountNews
+    account_sync: AccountSync
+    panes: PaneLayout
+    triage: Triage
+    reading: Reading
+    search: Search
+    outbox: OutboxRunner
 
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
         self.current = FolderKey(start_account, start_folder)
-        self.triage = Triage(self)
-        self.reading = Reading(self)
-        self.search = Search(self)
-        self.outbox = OutboxRunner(self)
-        self.account_sync = AccountSync(self)
-        self.panes = PaneLayout(self)
-        self.searching: str | None = None
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
 
@@ -128,7 +71,15 @@ class MainScreen(Screen[None]):
         """Made on first use: its imports (the MIME renderer) are not needed to paint."""
         from tui_mail.ui.main.attachments import ReaderActions  # noqa: PLC0415
 
-        return ReaderActions(self)
+        app = self.mail_app
+        return ReaderActions(
+            self.reader,
+            self.status,
+            directories=lambda: (app.data_dir, app.config.download_dir),
+            push_screen=app.push_screen,
+            save_in_background=self.save_attachment,
+            render_whole=self.render_whole,
+        )
 
     @property
     def mail_app(self) -> MailApp:
@@ -141,18 +92,104 @@ class MainScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        tree, messages, reader = (
+            FolderTree(id="folders"),
+            MessageList(id="messages"),
+            Reader(id="reader"),
+        )
+        search_bar = SearchBar(
+            placeholder="Search: words, from:, subject:, is:unread ...", id="search"
+        )
+        status = StatusBar(id="status")
+        folder_split = Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
+        content = Container(id="content")
+        list_split = Splitter(messages, across=True, id="list-split")
+        self.panes = PaneLayout(
+            tree, folder_split, content, messages, list_split, status, width=lambda: self.size.width
+        )
+        self._wire(tree, messages, reader, search_bar, status)
         with Horizontal(id="panes"):
-            tree = FolderTree(id="folders")
             yield tree
-            yield Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
-            with Container(id="content"):
-                messages = MessageList(id="messages")
+            yield folder_split
+            with content:
                 yield messages
-                yield Splitter(messages, across=True, id="list-split")
-                yield Reader(id="reader")
-        yield SearchBar(placeholder="Search: words, from:, subject:, is:unread ...", id="search")
-        yield StatusBar(id="status")
+                yield list_split
+                yield reader
+        yield search_bar
+        yield status
         yield KeyHints()
+
+    def _wire(
+        self,
+        tree: FolderTree,
+        messages: MessageList,
+        reader: Reader,
+        search_bar: SearchBar,
+        status: StatusBar,
+    ) -> None:
+        """The helpers, each given the widgets it drives and the screen's methods it needs
+        (never the screen itself)."""
+        services = self.services
+        self.account_news = AccountNews(
+            services,
+            tree,
+            messages,
+            status,
+            alerts=self.app,
+            folder=lambda: self.current,
+            searching=lambda: self.searching is not None,
+            sync_in_background=self.sync_in_background,
+        )
+        self.account_sync = AccountSync(
+            services,
+            self.account_news,
+            messages,
+            status,
+            alerts=self.app,
+            post=self.post_message,
+            folder=lambda: self.current,
+            tree_changed=self.refresh_tree,
+        )
+        self.triage = Triage(
+            services,
+            messages,
+            status,
+            run=self.run_triage,
+            counts_changed=self.update_counts,
+            push_screen=self.app.push_screen,
+        )
+        self.reading = Reading(
+            services,
+            messages,
+            reader,
+            status,
+            load=self.load_message,
+            cancel_load=self._cancel_loading,
+            counts_changed=self.update_counts,
+            jump_unread=self.triage.jump_unread,
+        )
+        self.outbox = OutboxRunner(
+            services,
+            status,
+            data_dir=self.mail_app.data_dir,
+            tree_changed=self.refresh_tree,
+            send=self.send_outbox,
+            push_screen=self.app.push_screen,
+        )
+        self.search = Search(
+            services,
+            search_bar,
+            messages,
+            status,
+            folder=lambda: self.current,
+            run=self.run_search,
+            back_to_folder=lambda: self.show_folder(self.current),
+        )
+
+    @property
+    def searching(self) -> str | None:
+        """The search whose results the list shows (None: the folder)."""
+        return self.search.query
 
     @property
     def folder_tree(self) -> FolderTree:
@@ -175,10 +212,6 @@ class MainScreen(Screen[None]):
         """The message open in the reader (the reader keeps it)."""
         return self.reader.ref
 
-    @open_ref.setter
-    def open_ref(self, ref: MessageRef | None) -> None:
-        self.reader.ref = ref
-
     def on_mount(self) -> None:
         # Everything the cache knows is on screen before the network is touched.
         self.threaded = self.mail_app.threaded_view
@@ -189,7 +222,10 @@ class MainScreen(Screen[None]):
         for name in self.services:
             self.account_sync.attach(name)
             self._start_account(name)
-        self.outbox.start()
+        # The outbox is looked at soon after the first screen is up (a previous session
+        # may have left messages), then every CHECK_SECONDS.
+        self.set_timer(FIRST_CHECK_SECONDS, self.outbox.check)
+        self.set_interval(CHECK_SECONDS, self.outbox.check)
 
     def refresh_tree(self) -> None:
         """Rebuild the folder tree from the cache (counts, the Outbox entry)."""
@@ -220,12 +256,10 @@ class MainScreen(Screen[None]):
 
     def show_folder(self, key: FolderKey) -> None:
         self.current = key
-        self.searching = None
-        self.messages.show_account = key.unified
+        self.search.reset()
         self.messages.clear_marks()
         self.reading.clear()
-        self.messages.set_source(self._source_for(key))
-        self.messages.cursor = 0
+        self.messages.show_from_top(self._source_for(key), show_account=key.unified)
         label = "All inboxes" if key.unified else f"{key.account}: {sanitize_line(key.folder)}"
         self.sub_title = label
         self.status.say(f"{label}: {len(self.messages.source)} messages")
@@ -242,6 +276,9 @@ class MainScreen(Screen[None]):
     @work(group="reader", exclusive=True, exit_on_error=False)
     async def load_message(self, ref: MessageRef) -> None:
         await self.reading.load(ref)
+
+    def _cancel_loading(self) -> None:
+        self.workers.cancel_group(self, "reader")
 
     @work(group="reader", exclusive=True, exit_on_error=False)
     async def render_whole(self, raw: bytes) -> None:
@@ -273,14 +310,14 @@ class MainScreen(Screen[None]):
         await self.account_sync.refresh_folders(name)
 
     def on_main_screen_service_event(self, message: ServiceEvent) -> None:
-        self.account_sync.service_event(message.event)
+        self.account_news.service_event(message.event)
 
     def on_main_screen_sync_progress(self, event: SyncProgress) -> None:
         self.account_sync.progress(event)
 
     def update_counts(self, account: str) -> None:
         """Show the cached unread counts of `account`'s folders in the tree."""
-        self.account_sync.update_counts(account)
+        self.account_news.update_counts(account)
 
     # -- choosing and reading ----------------------------------------------------------
 
@@ -367,7 +404,15 @@ class MainScreen(Screen[None]):
         self.triage.mark()
 
     def action_cancel(self) -> None:
-        self.triage.cancel()
+        """Escape: close the search line; back from search results, or clear the marks."""
+        search = self.query_one(SearchBar)
+        if search.is_open:
+            search.close()
+            self.messages.focus()
+        if self.searching is not None:
+            self.show_folder(self.current)
+        else:
+            self.messages.clear_marks()
 
     def action_next_unread(self) -> None:
         self.triage.next_unread()
@@ -420,7 +465,16 @@ class MainScreen(Screen[None]):
     async def action_compose(self, kind: str) -> None:
         from tui_mail.ui.main.compose_open import open_compose  # noqa: PLC0415
 
-        await open_compose(self, kind)
+        await open_compose(
+            kind,
+            services=self.services,
+            messages=self.messages,
+            status=self.status,
+            shown=self.current,
+            data_dir=self.mail_app.data_dir,
+            push_screen=self.app.push_screen,
+            tree_changed=self.refresh_tree,
+        )
 
     def action_add_account(self) -> None:
         self.mail_app.open_account_setup()
@@ -432,23 +486,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(DoctorScreen(service.account))
 
     def action_help(self) -> None:
-        rows: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
-        for key, active in self.app.active_bindings.items():
-            binding = active.binding
-            # Ours all have an id; Textual's own (scroll left, page left, copy) do not.
-            if binding.action in seen or not binding.description or binding.id is None:
-                continue
-            seen.add(binding.action)
-            keys = (
-                ", ".join(
-                    b.binding.key_display or self.app.get_key_display(b.binding)
-                    for k, b in self.app.active_bindings.items()
-                    if b.binding.action == binding.action
-                )
-                or key
-            )
-            rows.append((keys, binding.description, binding.tooltip))
+        rows = help_rows(self.app.active_bindings, self.app.get_key_display)
         self.app.push_screen(HelpScreen(rows))
 
 

@@ -53,9 +53,12 @@ class Splitter(Widget):
     def across(self) -> bool:
         return self.has_class("-across")
 
-    @across.setter
-    def across(self, value: bool) -> None:
-        self.set_class(value, "-across")
+    def reorient(self, *, across: bool | None = None, keep: int | None = None) -> None:
+        """Lie `across` (or down), leaving at least `keep` cells to the other pane."""
+        if across is not None:
+            self.set_class(across, "-across")
+        if keep is not None:
+            self.keep = keep
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         event.stop()

@@ -71,6 +71,11 @@ class StatusBar(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._states: dict[str, str] = {}
+        self._watching: dict[str, str] = {}
+        """Each account's watcher state, shown again when a sync ends."""
+        self._trouble: dict[str, str] = {}
+        """Accounts whose server stalled or broke the protocol: the state shown until a
+        sync succeeds again (the watcher's own connection may still say "idling")."""
         self._problem_of: str | None = None
         """The account whose connection problem the message shows (see clear_problem)."""
         self._clear_timer: Timer | None = None
@@ -93,6 +98,33 @@ class StatusBar(Horizontal):
 
     def state(self, account: str) -> str:
         return self._states.get(account, "")
+
+    def watcher_state(self, account: str, state: str) -> None:
+        """The account's watcher says `state`: shown unless a sync is on show (it comes
+        back when the sync ends), and not over a server's trouble."""
+        self._watching[account] = state
+        if not self.state(account).startswith("syncing"):
+            trouble = self._trouble.get(account)
+            lasting = trouble is not None and state in ("idling", "polling")
+            self.set_state(account, trouble if trouble is not None and lasting else state)
+
+    def sync_progress(self, account: str, done: int, total: int) -> None:
+        self.progress(done, total)
+        self.set_state(account, f"syncing {done}/{total}")
+
+    def sync_done(self, account: str) -> None:
+        """A sync succeeded: the server's trouble is over; the watcher's state again."""
+        self._trouble.pop(account, None)
+        self.set_state(account, self._watching.get(account, "connected"))
+        self.progress(0, 0)
+
+    def sync_failed(self, account: str, state: str, *, server_trouble: bool = False) -> None:
+        """A connect or sync failed; `server_trouble` (a stalled or broken server) stays
+        shown over the watcher's "idling" until a sync succeeds."""
+        if server_trouble:
+            self._trouble[account] = state
+        self.progress(0, 0)
+        self.set_state(account, state)
 
     def say(self, message: str, *, error: bool = False, account: str | None = None) -> None:
         """Show a message (words a user understands; plain text, never markup) for a few

@@ -1,16 +1,17 @@
 """Triage on the main screen: read/flag toggles, delete, archive, move, marks, undo.
 
-A collaborator of MainScreen (kept apart so neither file grows past what one can read at
-once). Every action goes through AccountService and reports in the status bar in plain
-words. Actions and undos run one at a time, in the order pressed, so an undo pressed right
-after an action takes back that action and not the one before.
+A helper of the main screen, given the message list, the status bar and the services
+(kept apart so neither file grows past what one can read at once). Every action goes
+through AccountService and reports in the status bar in plain words. Actions and undos
+run one at a time, in the order pressed, so an undo pressed right after an action takes
+back that action and not the one before.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,12 +20,17 @@ from tui_mail.core.errors import TuiMailError
 from tui_mail.core.folders.names import resolve_folder
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
-from tui_mail.ui.main.search import SearchBar
 from tui_mail.ui.main.undo import Undo, UndoStack, count
 from tui_mail.ui.screens.folder_picker import FolderPicker
 
 if TYPE_CHECKING:
-    from tui_mail.ui.main.screen import MainScreen
+    from tui_mail.core.account.service import AccountService
+    from tui_mail.ui.main.message_list import MessageList
+    from tui_mail.ui.main.ports import PushScreen
+    from tui_mail.ui.main.status import StatusBar
+
+Action = Callable[[], Awaitable[str]]
+"""A triage action or undo: does it, and returns what it did for the status bar."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,26 @@ class _Moved:
 
 
 class Triage:
-    """Acts on a MainScreen through its widgets and services."""
+    """Acts on the message list's selection through the services; says so in the status bar."""
 
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+    def __init__(
+        self,
+        services: Mapping[str, AccountService],
+        messages: MessageList,
+        status: StatusBar,
+        *,
+        run: Callable[[Action], object],
+        counts_changed: Callable[[str], None],
+        push_screen: PushScreen,
+    ) -> None:
+        """`run` hands an action to the screen's "triage" worker (which awaits
+        `run_in_order`); `counts_changed(account)` shows that account's unread counts again."""
+        self.services = services
+        self.messages = messages
+        self.status = status
+        self._run = run
+        self._counts_changed = counts_changed
+        self._push_screen = push_screen
         self.undo_stack = UndoStack()
         self._in_order = asyncio.Lock()
 
@@ -55,13 +77,13 @@ class Triage:
         return groups
 
     def _selection(self) -> list[MessageRef]:
-        refs = self.screen.messages.selection()
+        refs = self.messages.selection()
         if not refs:
-            self.screen.status.say("No message here.")
+            self.status.say("No message here.")
         return refs
 
     def _has_flag(self, ref: MessageRef, flag: Flag) -> bool:
-        service = self.screen.services[ref.account]
+        service = self.services[ref.account]
         summary = service.cache.read(lambda: service.summary(ref.folder, ref.uid), None)
         return summary is not None and flag in summary.flags
 
@@ -75,7 +97,7 @@ class Triage:
         refs = self._selection()
         if not refs:
             return
-        first = self.screen.messages.row_at(self.screen.messages.cursor)
+        first = self.messages.row_at(self.messages.cursor)
         # Like mutt: one direction for the whole selection, decided by the current message.
         turn_on = not (first is not None and flag in first.summary.flags)
         words = (on_word, off_word) if turn_on else (off_word, on_word)
@@ -88,9 +110,9 @@ class Triage:
         # Undo puts back only what this changed: a message that was read already stays read.
         changed = [ref for ref in refs if self._has_flag(ref, flag) != on]
         for (account, folder), uids in self._by_folder(refs).items():
-            await self.screen.services[account].set_flag(folder, uids, flag, on=on)
-            self.screen.update_counts(account)
-        self.screen.messages.redraw_rows()
+            await self.services[account].set_flag(folder, uids, flag, on=on)
+            self._counts_changed(account)
+        self.messages.redraw_rows()
         if not changed:
             return f"{count(len(refs))} already {done_word}."
         left = self._by_folder(changed)
@@ -98,10 +120,10 @@ class Triage:
         async def undo() -> str:
             while left:
                 (account, folder), uids = next(iter(left.items()))
-                await self.screen.services[account].set_flag(folder, uids, flag, on=not on)
+                await self.services[account].set_flag(folder, uids, flag, on=not on)
                 del left[(account, folder)]
-                self.screen.update_counts(account)
-            self.screen.messages.redraw_rows()
+                self._counts_changed(account)
+            self.messages.redraw_rows()
             return f"Undone: {count(len(changed))} marked {undone_word} again."
 
         self.undo_stack.push(Undo(f"{count(len(changed))} marked {done_word}", undo))
@@ -123,12 +145,10 @@ class Triage:
             return
         accounts = {ref.account for ref in refs}
         if len(accounts) > 1:
-            self.screen.status.say(
-                "Moving between accounts is not possible; mark one account's mail."
-            )
+            self.status.say("Moving between accounts is not possible; mark one account's mail.")
             return
         account = accounts.pop()
-        folders = self.screen.services[account].cache.folders()
+        folders = self.services[account].cache.folders()
         names = [f.name for f in folders if f.selectable]
 
         def chosen(folder: str | None) -> None:
@@ -138,7 +158,7 @@ class Triage:
         picker = FolderPicker(
             f"Move {len(refs)} message(s) to…", names, lambda typed: resolve_folder(typed, folders)
         )
-        self.screen.app.push_screen(picker, chosen)
+        self._push_screen(picker, chosen)
 
     async def _move(
         self, refs: list[MessageRef], role: FolderRole | None, destination: str | None
@@ -146,7 +166,7 @@ class Triage:
         moved: list[_Moved] = []
         gone = 0  # deleted for good (in Trash, or no Trash): nothing to undo
         for (account, folder), uids in self._by_folder(refs).items():
-            service = self.screen.services[account]
+            service = self.services[account]
             summaries = [s for uid in uids if (s := service.summary(folder, uid))]
             if role is FolderRole.TRASH:
                 target = await service.delete(folder, uids)
@@ -162,7 +182,7 @@ class Triage:
             else:
                 gone += len(uids)
             self._forget(account, folder, uids)
-        self.screen.messages.clear_marks()
+        self.messages.clear_marks()
         parts = [f"{count(len(m.uids))} moved to {sanitize_line(m.target)}" for m in moved]
         if gone:
             parts.append(f"{count(gone)} deleted for good (no undo)")
@@ -177,14 +197,14 @@ class Triage:
         async def undo() -> str:
             while left:
                 part = left[0]
-                service = self.screen.services[part.account]
+                service = self.services[part.account]
                 # Offline, a move still queued is dropped from the queue; one the server
                 # did is reversed when it is back (see AccountService.undo_move).
                 ids = [s.message_id for s in part.summaries]
                 back = await service.undo_move(part.source, part.uids, part.target, ids,
                                                part.summaries)  # fmt: skip
                 left.pop(0)
-                self.screen.update_counts(part.account)
+                self._counts_changed(part.account)
                 where = f"back to {sanitize_line(part.source)} from {sanitize_line(part.target)}"
                 if back >= len(part.uids):
                     said.append(f"{count(len(part.uids))} moved {where}")
@@ -193,15 +213,15 @@ class Triage:
                         f"{back} of {count(len(part.uids))} moved {where} (the others were "
                         f"no longer in {sanitize_line(part.target)})"
                     )
-            self.screen.messages.reload()
+            self.messages.reload()
             return "Undone: " + "; ".join(said) + "."
 
         return undo
 
     def _forget(self, account: str, folder: str, uids: list[int]) -> None:
-        if not self.screen.messages.forget(account, folder, uids):
-            self.screen.messages.reload()
-        self.screen.update_counts(account)
+        if not self.messages.forget(account, folder, uids):
+            self.messages.reload()
+        self._counts_changed(account)
 
     def undo(self) -> None:
         async def undo_last() -> str:
@@ -218,38 +238,28 @@ class Triage:
 
         self._run_action(undo_last)
 
-    def _run_action(self, action: Callable[[], Awaitable[str]]) -> None:
+    def _run_action(self, action: Action) -> None:
         """Run `action` after those pressed before it; say what it did (or why not)."""
-        self.screen.run_triage(action)
+        self._run(action)
 
-    async def run_in_order(self, action: Callable[[], Awaitable[str]]) -> None:
+    async def run_in_order(self, action: Action) -> None:
         """In the screen's "triage" worker, one action at a time in the order pressed."""
         async with self._in_order:
             try:
-                self.screen.status.say(await action())
+                self.status.say(await action())
             except TuiMailError as error:
-                self.screen.status.say(str(error), error=True)
+                self.status.say(str(error), error=True)
 
     def mark(self) -> None:
-        self.screen.messages.toggle_mark()
-        self.screen.messages.action_cursor_down()
-
-    def cancel(self) -> None:
-        search = self.screen.query_one(SearchBar)
-        if search.is_open:
-            search.close()
-            self.screen.messages.focus()
-        if self.screen.searching is not None:
-            self.screen.show_folder(self.screen.current)
-        else:
-            self.screen.messages.clear_marks()
+        self.messages.toggle_mark()
+        self.messages.action_cursor_down()
 
     def jump_unread(self, step: int) -> bool:
         """Move the cursor to the next (1) or previous (-1) unread message; False when
         there is none (the status bar says so)."""
-        if self.screen.messages.jump_unread(step):
+        if self.messages.jump_unread(step):
             return True
-        self.screen.status.say("No more unread messages.")
+        self.status.say("No more unread messages.")
         return False
 
     def next_unread(self) -> None:

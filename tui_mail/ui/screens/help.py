@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -25,6 +26,30 @@ LEGEND = (
     (PENDING_MARK, "changed here, waiting for the server (offline)"),
 )
 """What the marks at the start of a message's row mean, in their column order."""
+
+
+def help_rows(
+    active: Mapping[str, ActiveBinding], key_display: Callable[[Binding], str]
+) -> list[tuple[str, str, str]]:
+    """(keys, description, tooltip) of each live binding of ours, all its keys together."""
+    rows: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for key, live in active.items():
+        binding = live.binding
+        # Ours all have an id; Textual's own (scroll left, page left, copy) do not.
+        if binding.action in seen or not binding.description or binding.id is None:
+            continue
+        seen.add(binding.action)
+        keys = (
+            ", ".join(
+                b.binding.key_display or key_display(b.binding)
+                for b in active.values()
+                if b.binding.action == binding.action
+            )
+            or key
+        )
+        rows.append((keys, binding.description, binding.tooltip))
+    return rows
 
 
 class HelpScreen(ModalScreen[None]):

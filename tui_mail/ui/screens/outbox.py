@@ -166,6 +166,6 @@ class OutboxScreen(ModalScreen[None]):
         except TuiMailError as error:
             self.say(str(error))
             return
-        self.runner.screen.refresh_tree()
+        self.runner.tree_changed()
         self.refresh_entries()
         self.say("Deleted from the outbox; it was not sent.")

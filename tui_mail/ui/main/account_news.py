@@ -1,0 +1,184 @@
+"""AccountNews: what an account's news means on the main screen.
+
+It turns the service's events (new mail, changed folders and counts, the watcher's
+connection state, cache trouble, offline changes waiting) into what the status bar says,
+the folder tree's counts, list reloads and the rows marked as waiting for the server:
+each widget is told, and shows it its own way. AccountSync (connecting and syncing) tells
+it about syncs; the screen's handlers hand it the events the service posted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING
+
+from tui_mail.core.account.events import (
+    CacheProblem,
+    ConnectionState,
+    CountsChanged,
+    Event,
+    FolderChanged,
+    NewMail,
+    PendingChanged,
+)
+from tui_mail.core.account.message_index import MessageRef, Row
+from tui_mail.core.message.correspondents import own_addresses
+from tui_mail.core.models import FolderRole
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
+
+if TYPE_CHECKING:
+    from tui_mail.core.account.service import AccountService
+    from tui_mail.ui.main.folder_tree import FolderTree
+    from tui_mail.ui.main.message_list import MessageList
+    from tui_mail.ui.main.ports import Alerts
+    from tui_mail.ui.main.status import StatusBar
+
+
+class AccountNews:
+    """The accounts' events, told to the status bar, the folder tree and the list."""
+
+    def __init__(
+        self,
+        services: Mapping[str, AccountService],
+        tree: FolderTree,
+        messages: MessageList,
+        status: StatusBar,
+        *,
+        alerts: Alerts,
+        folder: Callable[[], FolderKey],
+        searching: Callable[[], bool],
+        sync_in_background: Callable[[str, str], object],
+    ) -> None:
+        """`folder()` is the folder the list shows, `searching()` whether it shows search
+        results instead; `sync_in_background(account, folder)` starts a sync in the
+        screen's "sync" worker group."""
+        self.services = services
+        self.tree = tree
+        self.messages = messages
+        self.status = status
+        self._alerts = alerts
+        self._folder = folder
+        self._searching = searching
+        self._sync_in_background = sync_in_background
+        self._pending: dict[str, frozenset[MessageRef]] = {}
+        self._own: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        """Account -> (its Sent and Drafts folders, its addresses), for `own_mail`."""
+
+    def shows(self, account: str, folder: str) -> bool:
+        """Whether the message list shows `folder` of `account` (no search covering it)."""
+        if self._searching():
+            return False
+        shown = self._folder()
+        if shown.unified:
+            return folder.upper() == "INBOX"
+        return shown == FolderKey(account, folder)
+
+    def service_event(self, event: Event | None) -> None:
+        status = self.status
+        if event is None:
+            self._alerts.bell()
+        elif isinstance(event, ConnectionState):
+            status.watcher_state(event.account, event.state)
+            if event.detail and event.state in ("offline", "auth failed"):
+                self.status.say(
+                    f"{event.account}: {event.detail}", error=True, account=event.account
+                )
+            elif event.state in ("idling", "polling"):
+                self.status.clear_problem(event.account, f"{event.account}: connected again")
+        elif isinstance(event, FolderChanged):
+            if event.account not in self.services:
+                return
+            if self.shows(event.account, event.folder):
+                self.messages.reload()
+            self.update_counts(event.account)
+        elif isinstance(event, CountsChanged):
+            if event.account in self.services:
+                self.update_counts(event.account)
+        elif isinstance(event, NewMail):
+            newest = event.messages[0]
+            self.status.say(
+                f"{event.account}: new mail in {event.folder} from {newest.sender}: "
+                f"{newest.subject}"
+                if len(event.messages) == 1
+                else f"{event.account}: {len(event.messages)} new messages in {event.folder}"
+            )
+        elif isinstance(event, CacheProblem):
+            self.tell_cache(event.account, event.detail)
+            shown = self._folder()
+            if "damaged" in event.detail and not shown.unified:
+                # Rebuilt at the store's next access: refill what is on screen.
+                self._sync_in_background(shown.account, shown.folder)
+        elif isinstance(event, PendingChanged):
+            self.show_pending(event.account)
+            for problem in event.problems:
+                self.status.say(f"{event.account}: {problem}", error=True)
+            if event.count:
+                self.status.say(f"{event.account}: {event.count} action(s) pending (offline)")
+            elif not event.problems:
+                self.status.say(f"{event.account}: offline changes sent to the server")
+
+    def show_pending(self, account: str) -> None:
+        """Mark the rows whose change still waits for the server."""
+        service = self.services.get(account)
+        if service is None:
+            return
+        self._pending[account] = frozenset(
+            MessageRef(account, folder, uid) for folder, uid in service.cache.pending_messages()
+        )
+        self.messages.set_pending(frozenset().union(*self._pending.values()))
+
+    def tell_cache(self, name: str, sentence: str, *, error: bool = True) -> None:
+        """What happened to the cache (or the disk under it): status bar and notification,
+        because it changes what the user can do (free space, make a file writable)."""
+        self.status.say(f"{name}: {sentence}", error=error)
+        self._alerts.notify(sentence, title=name, severity="error" if error else "warning")
+
+    def update_counts(self, account: str) -> None:
+        """Show the cache's counts of `account`'s folders (kept by the service: shifted by
+        each action, confirmed by the server's STATUS; see core/account/counts.py)."""
+        tree = self.tree
+        service = self.services[account]
+        # Damage met by these reads leaves the counts shown as they were (cache.read).
+        for folder in service.cache.folders():
+            if not folder.selectable:  # no counts; its label keeps the tree's dim style
+                continue
+            unread = folder.unseen
+            if unread is None:  # never counted by the server (listed offline): the cache's
+                with contextlib.suppress(LookupError):
+                    unread = service.cache.read(partial(service.cache.unseen, folder.name), 0)
+            name = folder.display_name if folder.role is None else folder.role.value.title()
+            tree.update_count(FolderKey(account, folder.name), name, unread or 0)
+        if len(self.services) > 1:
+            inboxes = sum(
+                f.unseen or 0
+                for service in self.services.values()
+                for f in service.cache.folders()
+                if f.role is FolderRole.INBOX
+            )
+            tree.update_count(FolderKey("", UNIFIED), "All inboxes", inboxes)
+
+    def own_mail(self, row: Row) -> bool:
+        """Whether the list shows `row` with its recipients: in Sent or Drafts (by role),
+        or from one of the account's own addresses."""
+        known = self._own.get(row.ref.account)
+        if known is None:
+            service = self.services.get(row.ref.account)
+            if service is None:
+                return False
+            folders = frozenset(
+                f.name
+                for f in service.cache.folders()
+                if f.role in (FolderRole.SENT, FolderRole.DRAFTS)
+            )
+            known = self._own[row.ref.account] = (
+                folders,
+                frozenset(own_addresses(service.account)),
+            )
+        folders, addresses = known
+        return row.ref.folder in folders or row.summary.from_addr.casefold() in addresses
+
+    def forget_own(self, account: str) -> None:
+        """The account's folders were listed again: its Sent and Drafts are looked up anew."""
+        self._own.pop(account, None)
