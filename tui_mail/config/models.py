@@ -167,6 +167,13 @@ class AccountConfig:
         if not self.username:
             object.__setattr__(self, "username", self.email)
 
+    @property
+    def mail_is_remote(self) -> bool:
+        """Whether the mailbox itself lives on a server (IMAP), not in local files (Maildir;
+        POP3 downloads into a local Maildir): only a remote one can be out of reach (triage
+        is queued), is worth caching bodies of, and has UIDs to check with the server."""
+        return self.type == "imap"
+
 
 @dataclass(frozen=True, slots=True)
 class AppConfig:

@@ -79,7 +79,7 @@ class OfflineQueue:
     @property
     def queues_offline(self) -> bool:
         """Only a remote mailbox can be out of reach; a local one's errors are real."""
-        return self.account.type == "imap"
+        return self.account.mail_is_remote
 
     def unreachable(self) -> None:
         """The server could not be reached: triage is queued from now on (a remote one)."""

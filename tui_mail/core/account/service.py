@@ -282,7 +282,7 @@ class AccountService:
             if raw is None:
                 raise UsageError(f"There is no message with UID {uid} in {folder!r}.")
             if (
-                self.account.type == "imap"  # Maildir and POP3 mail is a local file already
+                self.account.mail_is_remote  # local mail is a file already
                 and len(raw) <= self.account.body_cache_max_bytes
                 and self.store.summary(folder_id, uid) is not None
             ):
@@ -350,7 +350,7 @@ class AccountService:
         )
 
         def move_now(backend: MailBackend) -> None:
-            if self.account.type == "imap":
+            if self.account.mail_is_remote:
                 move_remaining(backend)
             else:  # local mail: the backend knows its files and skips UIDs it has not
                 backend.move(folder, uids, destination)
