@@ -128,7 +128,9 @@ def _target(path: Path, raws: list[bytes]) -> Path:
         subject = str(BytesHeaderParser(policy=default).parsebytes(raws[0]).get("Subject") or "")
     except Exception:  # a hostile header must not stop a save: no subject
         subject = ""
-    return path / safe_filename(subject[:150] + ".eml" if subject else "", "message.eml")
+    # A subject is not a path: "Re: a/b" keeps both words (safe_filename keeps a base name).
+    subject = subject.replace("/", "_").replace("\\", "_")[:150]
+    return path / safe_filename(subject + ".eml" if subject else "", "message.eml")
 
 
 def write_new_private(path: Path, data: bytes, *, force: bool) -> None:
