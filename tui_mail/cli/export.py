@@ -11,7 +11,6 @@ import contextlib
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +135,8 @@ def _target(path: Path, raws: list[bytes]) -> Path:
 def write_new_private(path: Path, data: bytes, *, force: bool) -> None:
     """Write `data` to `path`, mode 0600, all or nothing (a temporary file in the same
     directory, then linked in place). An existing `path` is refused unless `force`."""
+    import tempfile  # noqa: PLC0415  (not needed for `--help`)
+
     directory = path.parent
     try:
         handle, temporary = tempfile.mkstemp(prefix=".tui-mail-", suffix=".part", dir=directory)
