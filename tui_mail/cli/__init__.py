@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 COMMAND_MODULES = (
     "tui_mail.cli.mail",
+    "tui_mail.cli.export",
     "tui_mail.cli.local",
     "tui_mail.cli.compose",
     "tui_mail.cli.accounts",

@@ -56,3 +56,24 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def pipe_into(args: Sequence[str], data: bytes, *, cwd: str | None = None) -> int:
+    """Run `args` (no shell) with `data` on its standard input and this process's stdout
+    and stderr; returns its exit status. No time limit: `git am` on a long series may take
+    a while, and the user is there to press Ctrl-C.
+
+    The command runs in its own process group, so a terminal's Ctrl-C reaches only us: on
+    KeyboardInterrupt the whole group is killed (nothing it started runs on) and the
+    interrupt goes on. A command that stops reading early is not an error: its status says
+    how it went. Raises OSError (FileNotFoundError, PermissionError) if it cannot start.
+    """
+    with subprocess.Popen(
+        list(args), stdin=subprocess.PIPE, cwd=cwd, start_new_session=True
+    ) as process:
+        try:
+            process.communicate(data)  # ignores a closed stdin (EPIPE) by design
+        except BaseException:
+            kill_group(process)
+            raise
+    return process.returncode
