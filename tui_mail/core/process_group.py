@@ -13,7 +13,9 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 
 
 def run_in_own_group(
@@ -68,12 +70,42 @@ def pipe_into(args: Sequence[str], data: bytes, *, cwd: str | None = None) -> in
     interrupt goes on. A command that stops reading early is not an error: its status says
     how it went. Raises OSError (FileNotFoundError, PermissionError) if it cannot start.
     """
-    with subprocess.Popen(
-        list(args), stdin=subprocess.PIPE, cwd=cwd, start_new_session=True
-    ) as process:
+    with _ctrl_c_held() as held:
+        process = subprocess.Popen(
+            list(args), stdin=subprocess.PIPE, cwd=cwd, start_new_session=True
+        )
+    with process:
         try:
+            if held.interrupted:  # pressed while the command was starting
+                raise KeyboardInterrupt
             process.communicate(data)  # ignores a closed stdin (EPIPE) by design
         except BaseException:
             kill_group(process)
             raise
     return process.returncode
+
+
+class _Held:
+    interrupted = False
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[_Held]:
+    """Hold a Ctrl-C that comes while a command is being started: raised inside Popen, it
+    would escape before we know the command's group, which would then run on unkilled.
+    A Python handler, not SIG_IGN: exec resets it, so the command gets the default."""
+    held = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield held  # only the main thread receives signals
+        return
+
+    def hold(signum: int, frame: object) -> None:
+        held.interrupted = True
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held.interrupted and sys.exc_info()[0] is not None:
+            raise KeyboardInterrupt  # the start failed anyway: the interrupt still counts
