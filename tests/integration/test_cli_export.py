@@ -160,6 +160,9 @@ def test_ctrl_c_ends_the_whole_group_of_the_command(
     process = subprocess.Popen(
         [sys.executable, "-m", "tui_mail", "pipe", uid, "--", "sh", "-c", script],
         env=cli.env, stderr=subprocess.PIPE,  # type: ignore[attr-defined]
+        # A terminal's program gets SIGINT at its default; a job a shell started in the
+        # background (CI may run the suite so) would inherit SIG_IGN instead.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60

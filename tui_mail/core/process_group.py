@@ -95,8 +95,11 @@ def _ctrl_c_held() -> Iterator[_Held]:
     would escape before we know the command's group, which would then run on unkilled.
     A Python handler, not SIG_IGN: exec resets it, so the command gets the default."""
     held = _Held()
-    if threading.current_thread() is not threading.main_thread():
-        yield held  # only the main thread receives signals
+    if (
+        threading.current_thread() is not threading.main_thread()  # only it gets signals
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # run in the background
+    ):
+        yield held
         return
 
     def hold(signum: int, frame: object) -> None:
