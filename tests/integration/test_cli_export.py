@@ -19,6 +19,7 @@ from tests.integration.test_cli import config_text
 from tests.integration.test_counts import status as folder_status
 from tests.support.accounts import server_flags
 from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tests.support.processes import group_members
 
 Run = Callable[..., subprocess.CompletedProcess[bytes]]
 
@@ -180,21 +181,9 @@ def test_ctrl_c_ends_the_whole_group_of_the_command(
     assert stderr.decode() == "tui-mail: interrupted\n"
     # Both sleeps are gone, not just the shell (a zombie waiting for its reaper is gone).
     deadline = time.monotonic() + 10
-    while living_in_group(group):
-        assert time.monotonic() < deadline, f"still running: {living_in_group(group)}"
+    while group_members(group):
+        assert time.monotonic() < deadline, f"still running: {group_members(group)}"
         time.sleep(0.05)
-
-
-def living_in_group(group: int) -> list[str]:
-    living = []
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_file.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            living.append(stat_file.parent.name)
-    return living
 
 
 # -- save -----------------------------------------------------------------------------------

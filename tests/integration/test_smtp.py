@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.support.processes import alive
 from tests.support.smtp import TOKEN, USER, SmtpServer, free_port, smtp_account
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
 from tui_mail.core.errors import (
@@ -225,14 +226,6 @@ async def test_a_sendmail_command_that_hangs_is_ended_with_all_it_started(tmp_pa
 
     child = int((tmp_path / "child").read_text())
     deadline = time.monotonic() + 5
-    while _running(child) and time.monotonic() < deadline:
+    while alive(child) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert not _running(child), "the command's `sleep 1000` child is still running"
-
-
-def _running(pid: int) -> bool:
-    try:
-        stat_line = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat_line.rsplit(")", 1)[1].split()[0] != "Z"
+    assert not alive(child), "the command's `sleep 1000` child is still running"

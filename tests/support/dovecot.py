@@ -128,6 +128,8 @@ from typing import Protocol
 
 import trustme
 
+from tests.support.processes import group_members
+
 __all__ = [
     "DEFAULT_CAPABILITIES",
     "SPECIAL_USE_FOLDERS",
@@ -253,22 +255,6 @@ def _ensure_traversable(path: Path) -> None:
         if st.st_uid != os.geteuid():
             raise RuntimeError(f"{directory} is not searchable by others and not ours to chmod")
         directory.chmod((st.st_mode & 0o7777) | 0o001)
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether any non-zombie process is still in process group ``pgid`` (Linux /proc)."""
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat.rpartition(b")")[2].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
-            return True
-    return False
 
 
 def tmpfs_dir(prefix: str = "tui-mail-dovecot-") -> Path | None:
@@ -739,7 +725,7 @@ class DovecotServer:
             os.killpg(pgid, sig)
         deadline = time.monotonic() + _STOP_TIMEOUT
         killed = False
-        while proc.poll() is None or _group_alive(pgid):
+        while proc.poll() is None or group_members(pgid):
             if time.monotonic() > deadline:
                 if killed:
                     raise RuntimeError(f"Dovecot processes in group {pgid} will not die")

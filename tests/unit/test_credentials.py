@@ -15,6 +15,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 
+from tests.support.processes import alive, group_members
 from tui_mail.config import AccountConfig, OAuth2Config, ServerConfig
 from tui_mail.core.auth.credentials import (
     KEYRING_SERVICE,
@@ -352,28 +353,6 @@ def test_importing_config_and_credentials_loads_neither_keyring_nor_textual() ->
     assert result.stdout.strip() == "[]"
 
 
-def _alive(pid: int) -> bool:
-    """Running (a zombie waiting for its parent counts as gone: it holds nothing)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _group_members(pgid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                members.append(int(entry.name))
-    return members
-
-
 @pytest.mark.parametrize("setting", ["password_command", "token_command"])
 def test_a_command_that_times_out_leaves_nothing_running(tmp_path: Path, setting: str) -> None:
     pids = tmp_path / "pids"
@@ -388,8 +367,8 @@ def test_a_command_that_times_out_leaves_nothing_running(tmp_path: Path, setting
     assert "did not finish within 0.5 s" in str(error)
     shell, sleeper = (int(pid) for pid in pids.read_text().split())
     deadline = time.monotonic() + 5
-    while (_alive(sleeper) or _group_members(shell)) and time.monotonic() < deadline:
+    while (alive(sleeper) or group_members(shell)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(sleeper), "the command's `sleep 1000` child is still running"
-    assert _group_members(shell) == []
+    assert not alive(sleeper), "the command's `sleep 1000` child is still running"
+    assert group_members(shell) == []
     assert os.getpgid(0) != shell  # it ran in a group of its own, not in ours

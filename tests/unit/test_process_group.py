@@ -11,15 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.processes import alive
 from tui_mail.core import process_group
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_ctrl_c_during_the_start_kills_the_command_group(
@@ -44,7 +37,7 @@ def test_ctrl_c_during_the_start_kills_the_command_group(
         process_group.pipe_into(["sleep", "300"], b"", cwd=str(tmp_path))
     [pid] = started
     deadline = time.monotonic() + 5
-    while _alive(pid):
+    while alive(pid):
         assert time.monotonic() < deadline, "the command outlived the interrupt"
         time.sleep(0.05)
     # The handler is Python's own again afterwards.
