@@ -50,6 +50,7 @@ def make_app(tmp_path: Path, dovecot: DovecotServer) -> AppFactory:
         *users: MailUser,
         names: tuple[str, ...] = ("work", "home"),
         keymap: dict[str, str] | None = None,
+        bind: dict[str, str] | None = None,
         theme: str | None = None,
         data_dir: Path | None = None,
         server: DovecotServer | None = None,
@@ -63,6 +64,7 @@ def make_app(tmp_path: Path, dovecot: DovecotServer) -> AppFactory:
             path=tmp_path / "config" / "config.toml",
             accounts=accounts,
             keymap=keymap or {},
+            bind=bind or {},
             theme=theme,
         )
 

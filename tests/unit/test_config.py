@@ -405,7 +405,7 @@ def test_not_utf8(tmp_path: Path) -> None:
         ),
         (
             WORK + '\n[colours]\nx = "red"\n',
-            'unknown key "colours"; expected: accounts, keymap, ui',
+            'unknown key "colours"; expected: accounts, keymap, bind, ui',
         ),
         (WORK + '\n[ui]\nthem = "nord"\n', 'unknown key "ui.them" (did you mean "ui.theme"?)'),
     ],

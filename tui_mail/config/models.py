@@ -185,6 +185,9 @@ class AppConfig:
     """Accounts in file order; the first is the default."""
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Binding id -> keys (e.g. "ctrl+q"), applied with Textual's App.set_keymap."""
+    bind: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Key -> a `:` command line ([bind] F = ":move Archive/2026"); a line ending in a
+    space opens the command line with it, for the rest to be typed."""
     theme: str | None = None
     """Name of the Textual theme to start with; None for the default."""
     download_dir: Path | None = None

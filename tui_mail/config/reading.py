@@ -82,7 +82,7 @@ def parse_document(document: Mapping[str, Any], file: Path) -> AppConfig:
     """Validate a parsed TOML `document` read from `file` (save_config checks with it too)."""
     top = Table(file, None, "", document)
     top.refuse_secrets("NAME")
-    top.check_keys(("accounts", "keymap", "ui"))
+    top.check_keys(("accounts", "keymap", "bind", "ui"))
     if "accounts" not in document:
         raise top.error(f"no accounts configured; add one, for example:\n\n{MINIMAL_EXAMPLE}")
     raw_accounts = document["accounts"]
@@ -115,6 +115,15 @@ def parse_document(document: Mapping[str, Any], file: Path) -> AppConfig:
                 raise keymap_table.wrong(binding, expected)
             keymap[binding] = keys
 
+    bind: dict[str, str] = {}
+    bind_table = top.table("bind", '[bind] with F = ":move Archive"')
+    if bind_table is not None:
+        for key, line in bind_table.data.items():
+            if not isinstance(line, str) or not line.startswith(":") or "\n" in line:
+                expected = 'a command line starting with ":", e.g. ":move Archive"'
+                raise bind_table.wrong(key, expected)
+            bind[key] = line
+
     theme = None
     download_dir = None
     ui_table = top.table("ui", '[ui] with theme = "nord"')
@@ -124,7 +133,9 @@ def parse_document(document: Mapping[str, Any], file: Path) -> AppConfig:
         theme = ui_table.string("theme")
         download_dir = ui_table.path("download_dir", file.parent)
 
-    return AppConfig(file, tuple(accounts), MappingProxyType(keymap), theme, download_dir)
+    return AppConfig(
+        file, tuple(accounts), MappingProxyType(keymap), MappingProxyType(bind), theme, download_dir
+    )
 
 
 def _parse_account(table: Table, base: Path) -> AccountConfig:

@@ -47,6 +47,8 @@ def _render(config: AppConfig) -> str:
             chunks.append(f"\n[accounts.{key}]\n" + tomli_w.dumps(table))
     if config.keymap:
         chunks.append("\n[keymap]\n" + tomli_w.dumps(dict(config.keymap)))
+    if config.bind:
+        chunks.append("\n[bind]\n" + tomli_w.dumps(dict(config.bind)))
     ui: dict[str, str] = {}
     if config.theme is not None:
         ui["theme"] = config.theme

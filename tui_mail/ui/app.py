@@ -15,6 +15,7 @@ from textual.filter import Monochrome, NoColor
 from tui_mail.config import AccountConfig, AppConfig, data_path
 from tui_mail.config.private import private_dir, private_file
 from tui_mail.core.account.service import AccountService
+from tui_mail.core.errors import UsageError
 from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.palette import SixteenColours
 from tui_mail.ui.themes import DEFAULT_THEME, cursor_defaults, load_themes, terminal_theme
@@ -195,6 +196,19 @@ class MailApp(App[int]):
         self.theme = names[(index + 1) % len(names)]
         self._save_state(theme=self.theme)
         self._tell(f"Theme: {self.theme} (ctrl+t: the next one)")
+
+    def use_theme(self, name: str) -> None:
+        """`:theme NAME` (remembered like ctrl+t's choice)."""
+        names = self._theme_names or [DEFAULT_THEME]
+        found = next((n for n in names if n.casefold() == name.casefold()), None)
+        if found is None:
+            raise UsageError(f"No theme {name!r}; themes: {', '.join(names)}.")
+        if self.no_color:
+            self._tell("NO_COLOR is set: the terminal's own colours are used, not a theme.")
+            return
+        self.theme = found
+        self._save_state(theme=found)
+        self._tell(f"Theme: {found}")
 
     def _tell(self, message: str) -> None:
         # In the status bar, where the eye already is (a toast posted with the theme

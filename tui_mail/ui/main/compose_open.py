@@ -31,6 +31,7 @@ KINDS = ("new", "reply", "reply-all", "forward", "draft")
 async def open_compose(
     kind: str,
     *,
+    fields: Mapping[str, str] | None = None,
     services: Mapping[str, AccountService],
     messages: MessageList,
     status: StatusBar,
@@ -40,7 +41,8 @@ async def open_compose(
     tree_changed: Callable[[], None],
 ) -> None:
     """Prepare a `kind` message, then push the compose screen (in the screen's worker).
-    `shown` is the folder the list shows; `tree_changed()` rebuilds the folder tree."""
+    `shown` is the folder the list shows; `tree_changed()` rebuilds the folder tree;
+    `fields` (to, cc, bcc, subject) start a new message (`:compose --to x@y`)."""
     ref = messages.current
     if kind != "new" and ref is None:
         status.say("No message here to reply to, forward or continue.")
@@ -54,8 +56,11 @@ async def open_compose(
     try:
         if kind == "new" or ref is None:
             leftovers = leftover_drafts(DraftAutosave.directory_for(data_dir, account))
+            leftovers = [] if fields else leftovers  # asked for a new one: a fresh draft
             restored = bool(leftovers)
             draft = leftovers[0][1] if leftovers else compose_new(account)
+            for name, value in (fields or {}).items():
+                setattr(draft, name, value)
         else:
             if kind == "draft" and ref.folder != await service.role_folder(FolderRole.DRAFTS):
                 status.say("e continues a draft: open the Drafts folder first.")

@@ -23,9 +23,19 @@ from textual.widgets import Input
 from tui_mail.core.account.message_index import MergedMessages, MessageRef, MessageSource
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
+from tui_mail.ui.commands.history import History
+from tui_mail.ui.commands.registry import build
 from tui_mail.ui.main.account_news import AccountNews
 from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.main.bindings import MAIN_BINDINGS
+from tui_mail.ui.main.command_line import CommandBar
+from tui_mail.ui.main.commands import (
+    CommandRunner,
+    CompletionSources,
+    Parts,
+    binding_actions,
+    user_bindings,
+)
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
@@ -101,6 +111,10 @@ class MainScreen(Screen[None]):
             placeholder="Search: words, from:, subject:, is:unread ...", id="search"
         )
         status = StatusBar(id="status")
+        commands = build([*MAIN_BINDINGS, *MessageList.BINDINGS, *Reader.BINDINGS])
+        sources = CompletionSources(self.services, lambda: self.current, self._themes)
+        history = History(self.mail_app.data_dir / "command-history")
+        command_bar = CommandBar(commands, sources, history)
         folder_split = Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
         content = Container(id="content")
         list_split = Splitter(messages, across=True, id="list-split")
@@ -108,6 +122,14 @@ class MainScreen(Screen[None]):
             tree, folder_split, content, messages, list_split, status, width=lambda: self.size.width
         )
         self._wire(tree, messages, reader, search_bar, status)
+        keys = {"": MAIN_BINDINGS, "messages": MessageList.BINDINGS, "reader": Reader.BINDINGS}
+        self.commands = CommandRunner(commands, binding_actions(keys), Parts(
+            self.services, status, self.triage, self.search, self.reading,
+            lambda: self.reader_actions, self.panes, lambda: self.current, self.run_search,
+            self.open_folder, self.compose_new, self.mail_app.use_theme, self._run_binding,
+            self.run_command, {"add_account": self.mail_app.open_account_setup,
+                               "doctor": self._doctor, "reader.back": messages.focus},
+        ))  # fmt: skip
         with Horizontal(id="panes"):
             yield tree
             yield folder_split
@@ -116,6 +138,7 @@ class MainScreen(Screen[None]):
                 yield list_split
                 yield reader
         yield search_bar
+        yield command_bar
         yield status
         yield KeyHints()
 
@@ -219,6 +242,11 @@ class MainScreen(Screen[None]):
         self.show_folder(self.current)
         self.folder_tree.select_key(self.current)
         self.messages.focus()
+        for binding in user_bindings(
+            self.mail_app.config.bind, self.commands.commands, self.status
+        ):
+            # Replaces the key's default (`a` bound to ":move Archive/2026" no longer archives).
+            self._bindings.key_to_bindings[binding.key] = [binding]
         for name in self.services:
             self.account_sync.attach(name)
             self._start_account(name)
@@ -326,9 +354,49 @@ class MainScreen(Screen[None]):
         if event.key.outbox:
             self.outbox.open(event.key.account)
             return
-        self.show_folder(event.key)
+        self.open_folder(event.key.account, event.key.folder, from_tree=True)
+
+    def open_folder(self, account: str, folder: str, *, from_tree: bool = False) -> None:
+        self.show_folder(FolderKey(account, folder))
+        if not from_tree:
+            self.folder_tree.select_key(self.current)
         self.messages.focus()
         self.action_refresh()
+
+    # -- the `:` line (ui/main/commands.py says what each command does) -----------------
+
+    def action_command_line(self, text: str = "") -> None:
+        self.query_one(CommandBar).open(text)
+
+    def action_command(self, line: str) -> None:
+        self.commands.execute(line)
+
+    @on(Input.Submitted, "#command")
+    def _command_submitted(self, event: Input.Submitted) -> None:
+        bar = self.query_one(CommandBar)
+        bar.input.history.add(event.value)
+        bar.close()
+        self.commands.execute(event.value)
+
+    @on(CommandBar.Closed)
+    def _command_closed(self) -> None:
+        self.messages.focus()
+
+    @work(group="command", exit_on_error=False)
+    async def run_command(self, job: Awaitable[object]) -> None:
+        await job
+
+    async def _run_binding(self, widget: str, action: str) -> None:
+        await (self.query_one(f"#{widget}") if widget else self).run_action(action)
+
+    def _doctor(self) -> None:
+        from tui_mail.ui.screens.doctor import DoctorScreen  # noqa: PLC0415
+
+        service = self.services.get(self.current.account) or next(iter(self.services.values()))
+        self.app.push_screen(DoctorScreen(service.account))
+
+    def _themes(self) -> list[str]:
+        return list(self.app.available_themes)
 
     @work(group="sync", exit_on_error=False)
     async def sync_in_background(self, name: str, folder: str, *, asked: bool = False) -> None:
@@ -348,60 +416,7 @@ class MainScreen(Screen[None]):
     def _marks_changed(self, event: MessageList.MarksChanged) -> None:
         self.status.show_marked(event.count)
 
-    # The reader's keys (see reading.py and the Reader's bindings).
-
-    def action_read_page(self) -> None:
-        self.reading.page()
-
-    def action_read_step(self, delta: int) -> None:
-        self.reading.step(delta)
-
-    def action_read_unread(self, step: int) -> None:
-        self.reading.unread(step)
-
-    def action_read_current(self) -> None:
-        self.reading.open_current()
-
-    def action_focus_list(self) -> None:
-        self.messages.focus()
-
-    def action_toggle_headers(self) -> None:
-        self.reading.toggle_headers()
-
-    def action_raw_source(self) -> None:
-        self.reading.toggle_raw()
-
-    def action_open_item(self) -> None:
-        self.reader_actions.open_item()
-
-    def action_save_attachment(self) -> None:
-        self.reader_actions.save()
-
-    def action_load_all(self) -> None:
-        self.reader_actions.load_all()
-
     # -- triage and search (see triage.py, search.py) ---------------------------------
-
-    def action_toggle_read(self) -> None:
-        self.triage.toggle_read()
-
-    def action_toggle_flag(self) -> None:
-        self.triage.toggle_flag()
-
-    def action_delete(self) -> None:
-        self.triage.delete()
-
-    def action_archive(self) -> None:
-        self.triage.archive()
-
-    def action_move(self) -> None:
-        self.triage.move()
-
-    def action_undo(self) -> None:
-        self.triage.undo()
-
-    def action_mark(self) -> None:
-        self.triage.mark()
 
     def action_cancel(self) -> None:
         """Escape: close the search line; back from search results, or clear the marks."""
@@ -413,15 +428,6 @@ class MainScreen(Screen[None]):
             self.show_folder(self.current)
         else:
             self.messages.clear_marks()
-
-    def action_next_unread(self) -> None:
-        self.triage.next_unread()
-
-    def action_previous_unread(self) -> None:
-        self.triage.previous_unread()
-
-    def action_search(self) -> None:
-        self.search.open()
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -452,21 +458,19 @@ class MainScreen(Screen[None]):
         self.messages.set_source(self._source_for(self.current), keep=self.messages.current)
         self.status.say(f"Showing {view}.")
 
-    def action_toggle_split(self) -> None:
-        self.panes.toggle_split()
-
     def on_resize(self) -> None:
         self.panes.resized()
 
-    def action_resize_folders(self, delta: int) -> None:
-        self.panes.resize_folders(delta)
+    def compose_new(self, fields: dict[str, str]) -> None:
+        self.action_compose("new", fields)
 
     @work(group="compose-open", exclusive=True, exit_on_error=False)
-    async def action_compose(self, kind: str) -> None:
+    async def action_compose(self, kind: str, fields: dict[str, str] | None = None) -> None:
         from tui_mail.ui.main.compose_open import open_compose  # noqa: PLC0415
 
         await open_compose(
             kind,
+            fields=fields,
             services=self.services,
             messages=self.messages,
             status=self.status,
@@ -476,18 +480,9 @@ class MainScreen(Screen[None]):
             tree_changed=self.refresh_tree,
         )
 
-    def action_add_account(self) -> None:
-        self.mail_app.open_account_setup()
-
-    def action_doctor(self) -> None:
-        from tui_mail.ui.screens.doctor import DoctorScreen  # noqa: PLC0415
-
-        service = self.services.get(self.current.account) or next(iter(self.services.values()))
-        self.app.push_screen(DoctorScreen(service.account))
-
     def action_help(self) -> None:
         rows = help_rows(self.app.active_bindings, self.app.get_key_display)
-        self.app.push_screen(HelpScreen(rows))
+        self.app.push_screen(HelpScreen(rows, self.commands.help_rows()))
 
 
 __all__ = ["UNIFIED", "MainScreen"]

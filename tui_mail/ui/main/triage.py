@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from tui_mail.core.account.message_index import MessageRef
 from tui_mail.core.errors import TuiMailError
-from tui_mail.core.folders.names import resolve_folder
+from tui_mail.core.folders.names import find_folder, resolve_folder
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Flag, FolderRole, MessageSummary
 from tui_mail.ui.main.undo import Undo, UndoStack, count
@@ -93,6 +93,14 @@ class Triage:
     def toggle_flag(self) -> None:
         self._toggle(Flag.FLAGGED, "flagged", "unflagged")
 
+    def set_flag(self, flag: Flag, *, on: bool) -> None:
+        """`:read`, `:unflag` ...: one direction, whatever the messages hold now."""
+        refs = self._selection()
+        words = {Flag.SEEN: ("read", "unread"), Flag.FLAGGED: ("flagged", "unflagged")}[flag]
+        if refs:
+            shown = words if on else (words[1], words[0])
+            self._run_action(lambda: self._set_flag(refs, flag, on, shown))
+
     def _toggle(self, flag: Flag, on_word: str, off_word: str) -> None:
         refs = self._selection()
         if not refs:
@@ -159,6 +167,23 @@ class Triage:
             f"Move {len(refs)} message(s) to…", names, lambda typed: resolve_folder(typed, folders)
         )
         self._push_screen(picker, chosen)
+
+    def move_to(self, typed: str) -> None:
+        """`:move FOLDER`: the folder as typed (a name, a role such as "archive", or without
+        the personal namespace's prefix); a name that matches none is said, with those
+        there are."""
+        refs = self._selection()
+        accounts = {ref.account for ref in refs}
+        if len(accounts) != 1:
+            self.move()  # nothing selected, or several accounts: move() says why
+            return
+        service = self.services[accounts.pop()]
+
+        async def move() -> str:
+            destination = await find_folder(service, typed)
+            return await self._move(refs, None, destination)
+
+        self._run_action(move)
 
     async def _move(
         self, refs: list[MessageRef], role: FolderRole | None, destination: str | None

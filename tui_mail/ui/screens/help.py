@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.table import Table
@@ -26,6 +26,12 @@ LEGEND = (
     (PENDING_MARK, "changed here, waiting for the server (offline)"),
 )
 """What the marks at the start of a message's row mean, in their column order."""
+
+
+COMMANDS_INTRO = (
+    "\nCommands (: opens the line; Tab completes, ↑ ↓ history; every key above is also a "
+    "command named by its id, e.g. :archive; bind keys to lines in [bind] of the config)\n"
+)
 
 
 def help_rows(
@@ -74,9 +80,13 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(
+        self, rows: list[tuple[str, str, str]], commands: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """`rows`: (keys, action, what it does); `commands`: (":name ARGS", what it does)."""
         super().__init__()
         self.rows = rows
+        self.commands = list(commands)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
@@ -90,12 +100,20 @@ class HelpScreen(ModalScreen[None]):
         legend.add_column("Meaning")
         for mark, meaning in LEGEND:
             legend.add_row(Text(mark, style="bold"), Text(meaning))
+        commands = Table(box=None, expand=True, show_header=False)
+        commands.add_column("Command", no_wrap=True)
+        commands.add_column("What it does")
+        for synopsis, summary in self.commands:
+            commands.add_row(Text(synopsis, style="bold"), Text(summary))
         with VerticalScroll():
             yield Static(Text("Marks in the message list", style="bold"))
             yield Static(legend, id="help-legend")
             yield Static(Text("\nKeys (rebind them in [keymap] of the config)\n", style="bold"))
             yield Static(table)
             yield Static(Text("\n" + SEARCH_HELP))
+            if self.commands:
+                yield Static(Text(COMMANDS_INTRO, style="bold"))
+                yield Static(commands, id="help-commands")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -1,0 +1,121 @@
+"""The `:` line against the real Dovecot: what a command does is what the server holds
+afterwards; Tab, history (across runs) and [bind] keys as the user would type them."""
+
+from __future__ import annotations
+
+from tests.support.accounts import server_flags, server_subjects
+from tests.support.dovecot import DovecotServer, MailUser, make_message
+from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
+from tui_mail.ui.main.command_line import CommandBar
+from tui_mail.ui.main.screen import MainScreen
+
+
+def on_server(server: DovecotServer, user: MailUser, folder: str) -> list[str]:
+    return [s.removeprefix("Subject: ") for s in server_subjects(server, user, folder)]
+
+
+def status_text(screen: MainScreen) -> str:
+    return str(screen.status.query_one("#status-message").render())
+
+
+def line(screen: MainScreen) -> str:
+    return screen.query_one(CommandBar).input.value
+
+
+def hints(screen: MainScreen) -> str:
+    return str(screen.query_one("#command-hints").render())
+
+
+async def test_commands_act_on_the_server_with_completion(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    dovecot.deliver(mail_user, [make_message(i, subject=f"m{i}") for i in range(4)])
+    for folder in ("Archive", "Junk", "Lists/python-dev", "Lists/rust"):
+        dovecot.create_folder(mail_user, folder)
+    app = make_app(mail_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        assert visible_rows(screen) == ["m3", "m2", "m1", "m0"]
+
+        # `:mv J<Tab>` -> Junk, Enter moves m3 there.
+        await pilot.press("colon", *"mv J", "tab")
+        assert line(screen) == "mv Junk "
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: status_text(screen) == "1 message moved to Junk. z undoes.")
+        await settled(pilot, app)
+        assert on_server(dovecot, mail_user, "Junk") == ["m3"]
+        assert screen.messages.has_focus  # back in the list
+
+        # Tab on several: the common part, then the candidates listed and cycled.
+        await pilot.press("colon", *"move Li", "tab")
+        assert line(screen) == "move Lists/"
+        assert "Lists/python-dev" in hints(screen) and "Lists/rust" in hints(screen)
+        await pilot.press("tab")
+        assert line(screen) == "move Lists/python-dev "
+        await pilot.press("tab")
+        assert line(screen) == "move Lists/rust "
+        await pilot.press("enter")
+        await settled(pilot, app)
+        assert on_server(dovecot, mail_user, "Lists/rust") == ["m2"]
+
+        # A key's command by its id, and one only the line has.
+        await pilot.press("colon", *"flag", "enter")
+        await settled(pilot, app)
+        flags = server_flags(dovecot, mail_user, "INBOX")
+        assert [uid for uid, f in flags.items() if b"\\Flagged" in f] == [2]  # m1
+        await pilot.press("colon", *"archive", "enter")
+        await settled(pilot, app)
+        assert on_server(dovecot, mail_user, "Archive") == ["m1"]
+
+        # Mistakes are a sentence, and nothing happens.
+        await pilot.press("colon", *"archve", "enter")
+        await wait_for(pilot, lambda: "did you mean :archive" in status_text(screen))
+        await pilot.press("colon", *"move Nowhere", "enter")
+        await wait_for(pilot, lambda: "no folder named 'Nowhere'" in status_text(screen))
+        assert on_server(dovecot, mail_user, "INBOX") == ["m0"]
+
+        # `:cd` shows another folder; Escape closes the line without running it.
+        await pilot.press("colon", *"cd arch", "tab", "enter")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["m1"])
+        assert screen.current.folder == "Archive"
+        await pilot.press("colon", *"delete", "escape")
+        assert not screen.query_one(CommandBar).is_open
+        await settled(pilot, app)
+        assert on_server(dovecot, mail_user, "Archive") == ["m1"]
+
+
+async def test_history_is_kept_between_runs_and_keys_run_bound_lines(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    dovecot.deliver(mail_user, [make_message(i, subject=f"m{i}") for i in range(3)])
+    dovecot.create_folder(mail_user, "Archive/2026")
+    app = make_app(mail_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        await pilot.press("colon", *"unread", "enter")
+        await pilot.press("colon", *"theme tui-mail-light", "enter")
+        await wait_for(pilot, lambda: app.theme == "tui-mail-light")
+
+    bind = {"F": ":move Archive/2026", "ctrl+g": ":cd ", "X": ":nonsense"}
+    app = make_app(mail_user, bind=bind)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        assert "[bind] X: No command :nonsense" in status_text(screen)
+        await pilot.press("colon", "up")
+        assert line(screen) == "theme tui-mail-light"
+        await pilot.press("up")
+        assert line(screen) == "unread"
+        await pilot.press("escape")
+        await pilot.press("colon", *"u", "up")  # only lines starting with what is typed
+        assert line(screen) == "unread"
+        await pilot.press("escape")
+
+        await pilot.press("F")  # a key bound to a whole line runs it
+        await settled(pilot, app)
+        assert on_server(dovecot, mail_user, "Archive/2026") == ["m2"]
+        await pilot.press("ctrl+g")  # a line ending in a space waits for the rest
+        assert screen.query_one(CommandBar).is_open and line(screen) == "cd "
+        await pilot.press(*"Archive/2026", "enter")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["m2"])
+        await pilot.press("vertical_line")  # | opens the line for :pipe
+        assert line(screen) == "pipe "
