@@ -3,11 +3,14 @@ afterwards; Tab, history (across runs) and [bind] keys as the user would type th
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from tests.support.accounts import server_flags, server_subjects
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
 from tui_mail.ui.main.command_line import CommandBar
 from tui_mail.ui.main.screen import MainScreen
+from tui_mail.ui.screens.compose import ComposeScreen
 
 
 def on_server(server: DovecotServer, user: MailUser, folder: str) -> list[str]:
@@ -119,3 +122,24 @@ async def test_history_is_kept_between_runs_and_keys_run_bound_lines(
         await wait_for(pilot, lambda: visible_rows(screen) == ["m2"])
         await pilot.press("vertical_line")  # | opens the line for :pipe
         assert line(screen) == "pipe "
+
+
+async def test_compose_takes_its_fields_from_the_line(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    dovecot.deliver(mail_user, [make_message(1, subject="hello")])
+    app = make_app(mail_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot, app)
+        await pilot.press("colon", *"compose --to ada@example.org --subject 'Big news'", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        assert compose.query_one("#to", Input).value == "ada@example.org"
+        assert compose.query_one("#subject", Input).value == "Big news"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("colon", *"compose --frm x", "enter")
+        await wait_for(pilot, lambda: ":compose does not take '--frm x'" in status_text(screen))
