@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_cli import Run, cli, config_text
+from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tests.support.setup_servers import LocalCA, Request, WebServer, free_port
 from tui_mail.config import AccountConfig
 from tui_mail.core.account.unsubscribe import one_click_unsubscribe
 from tui_mail.core.net.one_click import post_one_click
 from tui_mail.core.net.tls import client_context
+
+__all__ = ["cli"]  # the CLI test's fixture, used here too
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 @pytest.fixture
@@ -118,3 +124,75 @@ def test_nobody_listening(ca: LocalCA) -> None:
     result = post_one_click(f"https://localhost:{port}/u", client_context(ca.pem), timeout=3)
     assert not result.ok
     assert result.sentence.startswith(f"Not unsubscribed: cannot reach localhost:{port} (")
+
+
+# -- the headless CLI against the suite's Dovecot --------------------------------------
+
+
+def list_mail(**headers: str) -> bytes:
+    return make_message(
+        0, from_="Alice <alice@example.com>", to="dev@lists.example.org",
+        subject="[dev] Release plan", message_id="<plan@example.com>",
+        list_id="Developers <dev.lists.example.org>", **headers,
+    )  # fmt: skip
+
+
+def test_cli_reply_to_the_list(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser, tmp_path: Path
+) -> None:
+    dovecot.deliver(mail_user, [list_mail(list_post="<mailto:dev@lists.example.org>")])
+    body = tmp_path / "body.txt"
+    body.write_text("Sounds good.\n")
+
+    done = cli("reply", "--list", "--dry-run", "--body-file", str(body), "1")
+
+    assert done.returncode == 0, done.stderr
+    assert "\nTo: dev@lists.example.org\n" in done.stdout
+    assert "\nSubject: Re: [dev] Release plan\n" in done.stdout
+    assert "\nIn-Reply-To: <plan@example.com>\n" in done.stdout
+    refused = cli("reply", "--list", "--dry-run", "--body-file", str(body), "2")
+    assert refused.returncode == 2  # no such message: a usage error, as for any reply
+
+
+def test_cli_reply_to_a_list_that_takes_no_posts(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser, tmp_path: Path
+) -> None:
+    dovecot.deliver(mail_user, [list_mail(list_post="NO")])
+    body = tmp_path / "body.txt"
+    body.write_text("x\n")
+    done = cli("reply", "--list", "--dry-run", "--body-file", str(body), "1")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.endswith("tui-mail: This list does not take posts (List-Post: NO).\n")
+
+
+def test_cli_unsubscribe_asks_for_yes_then_posts_once(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser, web: WebServer, ca: LocalCA
+) -> None:
+    url = f"https://localhost:{web.port}/unsub/abc"
+    dovecot.deliver(mail_user, [list_mail(list_unsubscribe=f"<{url}>",
+                                          list_unsubscribe_post=ONE_CLICK)])  # fmt: skip
+    secret = cli.secret_file  # type: ignore[attr-defined]
+    trusting = config_text(dovecot, mail_user, secret, ca_file=ca.bundle_with(dovecot.ca_pem))
+
+    looked = cli("unsubscribe", "1", config_override=trusting)
+
+    assert looked.returncode == 0, looked.stderr
+    assert f"to localhost:{web.port}: {url}" in looked.stderr
+    assert "Nothing done: run again with --yes to do it." in looked.stderr
+    assert web.requests == []
+
+    done = cli("unsubscribe", "--yes", "1")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.endswith(f"Unsubscribed: localhost:{web.port} answered 200.\n")
+    [request] = web.requests
+    assert (request.method, request.body) == ("POST", ONE_CLICK)
+
+
+def test_cli_unsubscribe_refuses_plain_http(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    dovecot.deliver(mail_user, [list_mail(list_unsubscribe="<http://x.example/u>")])
+    done = cli("unsubscribe", "--yes", "1")
+    assert done.returncode == 2
+    assert "only over plain http (x.example)" in done.stderr
