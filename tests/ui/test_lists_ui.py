@@ -119,6 +119,35 @@ async def test_p_without_a_list_address_says_why(
         assert isinstance(app.screen, MainScreen)
 
 
+async def test_the_reader_names_the_list_and_its_keys(start: Callable[[bytes], MailApp]) -> None:
+    app = start(
+        list_message(
+            list_post="<mailto:python-dev@python.org>",
+            list_unsubscribe="<mailto:python-dev-leave@python.org>",
+        )
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Thoughts on this?" in main.reader.shown_text())
+        assert (
+            "[Mailing list Python Dev: P replies to the list, :unsubscribe leaves it]"
+            in main.reader.shown_text()
+        )
+        assert main.reader.shown_text().index("Mailing list") < main.reader.shown_text().index(
+            "Thoughts on this?"
+        )
+
+
+async def test_no_list_line_for_other_mail(start: Callable[[bytes], MailApp]) -> None:
+    app = start(make_message(0, body="Just a note.\n"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Just a note." in main.reader.shown_text())
+        assert "Mailing list" not in main.reader.shown_text()
+
+
 # -- unsubscribe ----------------------------------------------------------------------
 
 

@@ -18,19 +18,32 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from tui_mail.core.account.unsubscribe import OneClickResult, one_click_unsubscribe
-from tui_mail.core.message.attachments import OpenFailed, open_url
 from tui_mail.core.message.lists import UnsubscribePlan, list_headers, unsubscribe_plan
-from tui_mail.core.sending.lists import compose_unsubscribe
 from tui_mail.ui.screens.open_item import ConfirmOpen
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
     from tui_mail.core.account.service import AccountService
+    from tui_mail.core.account.unsubscribe import OneClickResult
     from tui_mail.core.sending.draft import Draft
     from tui_mail.ui.main.ports import PushScreen
     from tui_mail.ui.main.status import StatusBar
+
+
+def list_hint(raw: bytes) -> str:
+    """The reader's line for a list message: what P and :unsubscribe would do here ('' for
+    other mail, and for a list that offers neither)."""
+    info = list_headers(raw)
+    can = []
+    if info.post_address is not None:
+        can.append("P replies to the list")
+    if info.unsubscribe:
+        can.append(":unsubscribe leaves it")
+    if not can:
+        return ""
+    named = f"Mailing list {info.name}" if info.name else "Mailing list"
+    return f"{named}: {', '.join(can)}"
 
 
 def one_click_details(plan: UnsubscribePlan) -> Text:
@@ -80,6 +93,11 @@ async def unsubscribe(
 ) -> Draft | None:
     """Unsubscribe from the list `raw` came through; a Draft when that takes a message
     (the caller opens the compose screen with it), else None once it is done or refused."""
+    # Imported here: the reader imports this module for `list_hint` on every message.
+    from tui_mail.core.account.unsubscribe import one_click_unsubscribe  # noqa: PLC0415
+    from tui_mail.core.message.attachments import OpenFailed, open_url  # noqa: PLC0415
+    from tui_mail.core.sending.lists import compose_unsubscribe  # noqa: PLC0415
+
     plan = unsubscribe_plan(list_headers(raw))
     if plan.how == "refused":
         status.say(plan.sentence, error=True)
