@@ -1,6 +1,7 @@
-"""Mailing lists on screen: P replies to the list, `:unsubscribe` (the screen's
-action_unsubscribe) asks before anything leaves the machine. List messages are APPENDed to
-the suite's Dovecot; one-click goes to a loopback HTTPS server with a test CA."""
+"""Mailing lists on screen: P replies to the list, `:unsubscribe` (the compose kind
+"unsubscribe", `action_compose("unsubscribe")`) asks before anything leaves the machine.
+List messages are APPENDed to the suite's Dovecot; one-click goes to a loopback HTTPS
+server with a test CA."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def status_of(main: MainScreen) -> str:
 
 async def unsubscribe_dialog(pilot: Pilot[Any], app: MailApp) -> str:
     main = await settled(pilot, app)
-    main.action_unsubscribe()
+    main.action_compose("unsubscribe")
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmOpen))
     return str(app.screen.query_one("#confirm-details").render())
 
@@ -199,7 +200,7 @@ async def test_plain_http_is_refused_without_asking(
     )
     async with app.run_test(size=(120, 40)) as pilot:
         main = await settled(pilot, app)
-        main.action_unsubscribe()
+        main.action_compose("unsubscribe")
         await wait_for(pilot, lambda: "plain http" in status_of(main))
         assert "will not send that request unencrypted" in status_of(main)
         assert isinstance(app.screen, MainScreen)
@@ -217,7 +218,7 @@ async def test_mailto_unsubscribe_opens_a_prefilled_message(
     )
     async with app.run_test(size=(120, 40)) as pilot:
         main = await settled(pilot, app)
-        main.action_unsubscribe()
+        main.action_compose("unsubscribe")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposeScreen))
         await pilot.pause()
         screen = app.screen

@@ -1,6 +1,6 @@
-"""Opening the compose screen from the main screen: c, r, R, G (reply to the list), f, e
-on a draft, and `:unsubscribe` (a list's mailto: unsubscription is a message to send; its
-other ways, see lists.py, end here without a compose screen).
+"""Opening the compose screen from the main screen: c, r, R, P (reply to the list), f, e
+on a draft, and `:unsubscribe` (kind "unsubscribe": a list's mailto: unsubscription is a
+message to send; its other ways, see lists.py, end here without a compose screen).
 
 The draft is prepared in a worker of the main screen (replies need the original's bytes
 from the server), then the ComposeScreen is pushed; what it returns goes to the status bar.

@@ -476,9 +476,6 @@ class MainScreen(Screen[None]):
             tree_changed=self.refresh_tree,
         )
 
-    def action_unsubscribe(self) -> None:
-        self.action_compose("unsubscribe")  # mailto: is a message; the rest: ui/main/lists.py
-
     def action_add_account(self) -> None:
         self.mail_app.open_account_setup()
 
