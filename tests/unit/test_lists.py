@@ -3,7 +3,12 @@ the RFCs' own examples, then what a hostile sender could put there (no network).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.dovecot import make_message
 from tui_mail.config import AccountConfig
@@ -21,6 +26,8 @@ from tui_mail.core.message.lists import (
 from tui_mail.core.sending.lists import NoListAddress, compose_list_reply, compose_unsubscribe
 
 ME = AccountConfig(name="work", email="me@example.org", display_name="Me")
+CORPUS = Path(__file__).parent.parent / "data" / "hostile"
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def fields(**values: str) -> MailingList:
@@ -230,3 +237,47 @@ def test_unsubscribe_message_from_mailto() -> None:
     draft = compose_unsubscribe(ME, Mailto(("leave@x.org",), subject="unsubscribe", body="bye"))
     assert (draft.to, draft.subject, draft.body) == ("leave@x.org", "unsubscribe", "bye")
     assert compose_unsubscribe(ME, Mailto(("leave@x.org",))).subject == "unsubscribe"
+
+
+# -- whatever a sender writes -------------------------------------------------------------
+
+_PIECES = (
+    *'<>(),;:@?&=%\\" \t\r\nNOaz.-/',
+    *(
+        "mailto:",
+        "https://",
+        "=?utf-8?q?",
+        "\x1b[",
+        "\x07",
+        "\u202e",
+        "\udc80",
+        "é",
+        "%0D%0A",
+        "%07",
+    ),
+)
+_LIST_FIELD_TEXT = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
+
+
+@given(post=_LIST_FIELD_TEXT, unsub=_LIST_FIELD_TEXT, list_id=_LIST_FIELD_TEXT)
+@settings(max_examples=300, deadline=None)
+def test_any_field_values_parse_to_safe_bounded_values(post: str, unsub: str, list_id: str) -> None:
+    info = fields(list_post=post, list_unsubscribe=unsub, list_id=list_id)
+    for url in (*info.post, *info.unsubscribe):
+        assert url.isascii() and url.isprintable() and " " not in url
+    assert CONTROL.search(info.name) is None and "\u202e" not in info.name
+    assert len(info.name) <= MAX_NAME_CHARS
+    plan = unsubscribe_plan(info)
+    assert plan.host.isascii() and plan.host.isprintable()
+    for mailto in (parse_mailto(u) for u in info.unsubscribe):
+        if mailto is not None:
+            for address in (*mailto.to, *mailto.cc):
+                assert address.isascii() and address.isprintable() and "@" in address
+            assert CONTROL.search(mailto.subject) is None and "\n" not in mailto.subject
+            assert CONTROL.search(mailto.body.replace("\n", "").replace("\t", "")) is None
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.eml")), ids=lambda p: p.stem)
+def test_the_hostile_corpus_reads_as_no_list_or_a_safe_one(path: Path) -> None:
+    info = list_headers(path.read_bytes())
+    assert CONTROL.search(info.name) is None

@@ -41,7 +41,8 @@ _ANGLE = re.compile(r"<([^<>]*)>")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _URI_CHARS = re.compile(r"^[!-~]+$")  # printable ASCII, no space: anything else is dropped
 _LIST_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,255}$")  # RFC 2919 dot-atom
-_ADDR_SPEC = re.compile(r"^[^\s<>()\[\]\\,;:\"@]{1,64}@[A-Za-z0-9.-]{1,255}$")
+# RFC 5322 atext and dots only: an address from a URL must not bring controls or quotes.
+_ADDR_SPEC = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,255}$")
 _MAX_SUBJECT_CHARS = 500
 _MAX_BODY_CHARS = 10_000
 
