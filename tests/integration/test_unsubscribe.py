@@ -196,3 +196,27 @@ def test_cli_unsubscribe_refuses_plain_http(
     done = cli("unsubscribe", "--yes", "1")
     assert done.returncode == 2
     assert "only over plain http (x.example)" in done.stderr
+
+
+def test_cli_unsubscribe_by_mail_or_web_page_says_what_it_would_do(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    dovecot.deliver(mail_user, [
+        list_mail(list_unsubscribe="<mailto:dev-leave@lists.example.org?subject=bye>"),
+        list_mail(list_unsubscribe="<https://lists.example.org/leave/dev>"),
+    ])  # fmt: skip
+
+    by_mail = cli("unsubscribe", "1")
+    page = cli("unsubscribe", "2")
+
+    assert by_mail.returncode == 0, by_mail.stderr
+    assert (
+        "Unsubscribe from Developers by sending a message to dev-leave@lists.example.org "
+        "(subject: 'bye')." in by_mail.stderr
+    )
+    assert "Nothing done: run again with --yes to do it." in by_mail.stderr
+    assert (page.returncode, page.stdout) == (
+        0,
+        "This list (Developers) unsubscribes on a web page; open it in your browser: "
+        "https://lists.example.org/leave/dev\n",
+    )
