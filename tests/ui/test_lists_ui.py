@@ -225,3 +225,21 @@ async def test_mailto_unsubscribe_opens_a_prefilled_message(
         assert screen.query_one("#to", Input).value == "python-dev-leave@python.org"
         assert screen.query_one("#subject", Input).value == "unsubscribe me"
         assert screen.query_one("#body", TextArea).text.startswith("Please remove me.")
+
+
+async def test_a_web_page_is_offered_to_the_browser_and_can_be_declined(
+    start: Callable[[bytes], MailApp], web: WebServer
+) -> None:
+    url = f"https://localhost:{web.port}/unsub/42"
+    app = start(list_message(list_unsubscribe=f"<{url}>"))  # no One-Click: never POSTed
+    async with app.run_test(size=(120, 40)) as pilot:
+        details = await unsubscribe_dialog(pilot, app)
+        assert details.startswith("This list unsubscribes on a web page. Open it in the browser?")
+        assert f"Host: localhost:{web.port}" in details and url in details
+        await pilot.press("n")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(
+            pilot, lambda: status_of(main) == "Not unsubscribed: the page was not opened."
+        )
+    assert web.requests == []
