@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.status import StatusBar
 
 
+_POSTING: set[asyncio.Future[OneClickResult]] = set()
+"""One-click POSTs under way: held here so a cancelled worker does not drop the last
+reference to one (the event loop keeps only weak ones)."""
+
+
 def list_hint(raw: bytes) -> str:
     """The reader's line for a list message: what P and :unsubscribe would do here ('' for
     other mail, and for a list that offers neither)."""
@@ -120,10 +125,12 @@ async def unsubscribe(
         return None
     status.say(f"Unsubscribing at {plan.host}…")
     posting = asyncio.ensure_future(one_click_unsubscribe(service.account, plan.url))
+    _POSTING.add(posting)
 
     def report(done: asyncio.Future[OneClickResult]) -> None:
-        # Said even when the worker was cancelled meanwhile (another c, r, G ... started):
+        # Said even when the worker was cancelled meanwhile (another c, r, P ... started):
         # the POST has gone out, so its outcome must not be lost.
+        _POSTING.discard(done)
         if not done.cancelled() and done.exception() is None:
             result = done.result()
             status.say(result.sentence, error=not result.ok)
