@@ -117,6 +117,8 @@ class Request:
     query: dict[str, list[str]]
     form: dict[str, list[str]]
     host: str
+    body: str = ""
+    content_type: str = ""
 
 
 class WebServer:
@@ -133,7 +135,8 @@ class WebServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
                 request = Request(self.command, parts.path, parse_qs(parts.query),
-                                  parse_qs(body), self.headers.get("Host", ""))  # fmt: skip
+                                  parse_qs(body), self.headers.get("Host", ""), body,
+                                  self.headers.get("Content-Type", ""))  # fmt: skip
                 outer.requests.append(request)
                 route = outer.routes.get(parts.path)
                 status, headers, payload = (

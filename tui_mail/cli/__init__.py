@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "tui_mail.cli.export",
     "tui_mail.cli.local",
     "tui_mail.cli.compose",
+    "tui_mail.cli.lists",
     "tui_mail.cli.accounts",
 )
 

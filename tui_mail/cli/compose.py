@@ -132,8 +132,17 @@ async def _send_eml(service: AccountService, args: argparse.Namespace) -> int:
 
 async def _reply(service: AccountService, args: argparse.Namespace) -> int:
     from tui_mail.core.sending.compose import compose_reply  # noqa: PLC0415
+    from tui_mail.core.sending.lists import compose_list_reply  # noqa: PLC0415
 
+    if args.all and args.list:
+        raise UsageError("--all and --list are two different replies: give one of them.")
     raw = await service.fetch_raw(args.folder, args.uid)
+    if args.list:  # to the List-Post address only; says why when the list takes no posts
+        draft = compose_list_reply(
+            service.account, raw, folder=args.folder, uid=args.uid, text=_read_body(args)
+        )
+        _apply_fields(draft, args)
+        return await _finish(service, draft, args)
     draft = compose_reply(
         service.account,
         raw,
@@ -370,6 +379,7 @@ def register(commands: Any, parents: Parents) -> None:
     )
     sub.add_argument("uid", type=int, metavar="UID")
     sub.add_argument("--all", action="store_true", help="reply to all recipients too")
+    sub.add_argument("--list", action="store_true", help="reply to the mailing list (List-Post)")
     sub.add_argument("--postpone", action="store_true", help="save to Drafts instead")
     _message_options(sub, recipients_required=False)
     sub = add_command(

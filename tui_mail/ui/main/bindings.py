@@ -46,6 +46,8 @@ MAIN_BINDINGS: list[BindingType] = [
             tooltip="Reply to the sender"),
     Binding("R", "compose('reply-all')", "Reply all", show=False, id="reply_all",
             tooltip="Reply to everyone"),
+    Binding("P", "compose('reply-list')", "Reply to list", show=False, id="reply_list",
+            tooltip="Reply to the mailing list"),
     Binding("f", "compose('forward')", "Forward", show=False, id="forward",
             tooltip="Forward the message"),
     Binding("c", "compose('new')", "Compose", show=False, id="compose",

@@ -1,4 +1,6 @@
-"""Opening the compose screen from the main screen: c, r, R, f, and e on a draft.
+"""Opening the compose screen from the main screen: c, r, R, P (reply to the list), f, e
+on a draft, and `:unsubscribe` (kind "unsubscribe": a list's mailto: unsubscription is a
+message to send; its other ways, see lists.py, end here without a compose screen).
 
 The draft is prepared in a worker of the main screen (replies need the original's bytes
 from the server), then the ComposeScreen is pushed; what it returns goes to the status bar.
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.models import FolderRole
 from tui_mail.core.sending.compose import compose_forward, compose_new, compose_reply, reopen_draft
+from tui_mail.core.sending.lists import NoListAddress, compose_list_reply
 from tui_mail.ui.draft_autosave import DraftAutosave, leftover_drafts
 from tui_mail.ui.screens.compose import ComposeScreen
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.ports import PushScreen
     from tui_mail.ui.main.status import StatusBar
 
-KINDS = ("new", "reply", "reply-all", "forward", "draft")
+KINDS = ("new", "reply", "reply-all", "reply-list", "forward", "draft", "unsubscribe")
 
 
 async def open_compose(
@@ -45,7 +48,11 @@ async def open_compose(
     `fields` (to, cc, bcc, subject) start a new message (`:compose --to x@y`)."""
     ref = messages.current
     if kind != "new" and ref is None:
-        status.say("No message here to reply to, forward or continue.")
+        status.say(
+            "No message here to unsubscribe from."
+            if kind == "unsubscribe"
+            else "No message here to reply to, forward or continue."
+        )
         return
     name = ref.account if ref is not None and (kind != "new" or shown.unified) else ""
     name = name or shown.account
@@ -66,14 +73,26 @@ async def open_compose(
                 status.say("e continues a draft: open the Drafts folder first.")
                 return
             raw = await service.fetch_raw(ref.folder, ref.uid)
-            if kind == "draft":
+            if kind == "unsubscribe":
+                from tui_mail.ui.main.lists import unsubscribe  # noqa: PLC0415
+
+                unsubscribing = await unsubscribe(service, raw, status, push_screen)
+                if unsubscribing is None:
+                    return
+                draft = unsubscribing
+            elif kind == "draft":
                 draft = reopen_draft(account, raw, folder=ref.folder, uid=ref.uid)
+            elif kind == "reply-list":
+                draft = compose_list_reply(account, raw, folder=ref.folder, uid=ref.uid)
             elif kind == "forward":
                 draft = compose_forward(account, raw, folder=ref.folder, uid=ref.uid)
             else:
                 draft = compose_reply(
                     account, raw, folder=ref.folder, uid=ref.uid, reply_all=kind == "reply-all"
                 )
+    except NoListAddress as error:
+        status.say(str(error), error=True)
+        return
     except TuiMailError as error:
         status.say(f"Cannot open the message to write: {error}", error=True)
         return
@@ -89,6 +108,7 @@ async def open_compose(
         draft,
         data_dir=data_dir,
         restored=restored,
-        focus_body=kind in ("reply", "reply-all") or (kind == "draft" and bool(draft.to)),
+        focus_body=kind in ("reply", "reply-all", "reply-list")
+        or (kind == "draft" and bool(draft.to)),
     )
     push_screen(compose, finished)

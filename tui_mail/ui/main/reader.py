@@ -99,6 +99,8 @@ class Reader(VerticalScroll, can_focus=True):
     """The open message's source: the raw view, "load all" and saving attachments."""
     full_headers = False
     """Every header or the usual few (h): kept from one message to the next."""
+    list_hint = ""
+    """One line for a mailing-list message saying what P and :unsubscribe do ('' else)."""
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="reader-body")
@@ -141,12 +143,15 @@ class Reader(VerticalScroll, can_focus=True):
 
     def show_open(self, ref: MessageRef, raw: bytes, message: RenderedMessage) -> None:
         """`message`, rendered from `raw`, is now the open message."""
-        self.ref, self.raw = ref, raw
+        from tui_mail.ui.main.lists import list_hint  # noqa: PLC0415
+
+        self.ref, self.raw, self.list_hint = ref, raw, list_hint(raw)
         self.show_message(message, full_headers=self.full_headers)
 
     def close(self) -> None:
         """Nothing open any more (see show_empty)."""
         self.ref = self.raw = None
+        self.list_hint = ""
         self.show_empty()
 
     def toggle_headers(self) -> bool:
@@ -169,7 +174,7 @@ class Reader(VerticalScroll, can_focus=True):
         return True
 
     def show_message(self, message: RenderedMessage, *, full_headers: bool = False) -> None:
-        pieces = message_pieces(message, full_headers=full_headers)
+        pieces = message_pieces(message, full_headers=full_headers, hint=self.list_hint)
         self._show_pieces(pieces)
         self.message = self.rendered = message
 
@@ -197,9 +202,11 @@ class Reader(VerticalScroll, can_focus=True):
             await asyncio.sleep(0.01)  # let keys and repaints through between pieces
 
 
-def message_pieces(message: RenderedMessage, *, full_headers: bool = False) -> list[Text]:
+def message_pieces(
+    message: RenderedMessage, *, full_headers: bool = False, hint: str = ""
+) -> list[Text]:
     """The reader's content as Rich Texts of at most about `CHUNK_CHARS` characters."""
-    return _split(message_text(message, full_headers=full_headers))
+    return _split(message_text(message, full_headers=full_headers, hint=hint))
 
 
 def _split(text: Text) -> list[Text]:
@@ -220,12 +227,15 @@ def _split(text: Text) -> list[Text]:
     return pieces
 
 
-def message_text(message: RenderedMessage, *, full_headers: bool = False) -> Text:
-    """The reader's content as a Rich Text built from plain strings (no markup parsing)."""
+def message_text(message: RenderedMessage, *, full_headers: bool = False, hint: str = "") -> Text:
+    """The reader's content as a Rich Text built from plain strings (no markup parsing);
+    `hint` (a mailing list's keys) goes under the headers."""
     text = Text()
     for name, value in message.all_headers if full_headers else message.headers:
         text.append(f"{name}: ", style="bold")
         text.append(f"{value}\n")
+    if hint:
+        text.append(f"[{hint}]\n", style="italic")
     text.append("\n")
     truncated = False
     for note in message.notes:

@@ -81,15 +81,16 @@ class ConfirmOpen(ModalScreen[bool]):
     ]  # fmt: skip
     DEFAULT_CSS = _MODAL_CSS.format(name="ConfirmOpen")
 
-    def __init__(self, details: Text) -> None:
+    def __init__(self, details: Text, *, yes_label: str = "Open") -> None:
         super().__init__()
         self.details = details
+        self.yes_label = yes_label
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.details, id="confirm-details")
             with Horizontal():
-                yield Button("Open (y)", variant="warning", id="confirm-open")
+                yield Button(f"{self.yes_label} (y)", variant="warning", id="confirm-open")
                 yield Button("Cancel (n)", id="confirm-cancel")
 
     def on_mount(self) -> None:
