@@ -128,7 +128,8 @@ class MainScreen(Screen[None]):
             lambda: self.reader_actions, self.panes, lambda: self.current, self.run_search,
             self.open_folder, self.compose_new, self.mail_app.use_theme, self._run_binding,
             self.run_command, {"add_account": self.mail_app.open_account_setup,
-                               "doctor": self._doctor, "reader.back": messages.focus},
+                               "doctor": self._doctor, "reader.back": messages.focus,
+                               "unsubscribe": lambda: self.action_compose("unsubscribe")},
         ))  # fmt: skip
         with Horizontal(id="panes"):
             yield tree
