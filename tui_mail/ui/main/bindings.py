@@ -35,7 +35,10 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("o", "open_item", "Open link/attachment", show=False, id="reader.open",
             tooltip="Pick a link or attachment of the open message; asks before opening"),
     Binding("S", "save_attachment", "Save attachment", show=False,
-            id="reader.save", tooltip="Save an attachment to the download directory"),
+            id="reader.save", tooltip="Save an attachment where you say (Tab completes; "
+            "never overwrites)"),
+    Binding("vertical_line", "pipe", "Pipe", show=False, id="pipe",
+            tooltip="Pipe the message, or the marked ones as one mbox, into a command"),
     Binding("L", "load_all", "Load all", show=False, id="reader.load_all",
             tooltip="Show the whole of a message that was cut short"),
     Binding("r", "compose('reply')", "Reply", show=False, id="reply",

@@ -26,6 +26,7 @@ from tui_mail.core.models import FolderRole
 from tui_mail.ui.main.account_news import AccountNews
 from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.main.bindings import MAIN_BINDINGS
+from tui_mail.ui.main.export import Export
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
@@ -77,7 +78,7 @@ class MainScreen(Screen[None]):
             self.status,
             directories=lambda: (app.data_dir, app.config.download_dir),
             push_screen=app.push_screen,
-            save_in_background=self.save_attachment,
+            save_in_background=self.in_background,
             render_whole=self.render_whole,
         )
 
@@ -185,6 +186,9 @@ class MainScreen(Screen[None]):
             run=self.run_search,
             back_to_folder=lambda: self.show_folder(self.current),
         )
+        self.export = Export(services, messages, status, run=self.in_background,
+                             push_screen=self.app.push_screen, suspend=self.app.suspend,
+                             download_dir=lambda: self.reader_actions.download_dir)  # fmt: skip
 
     @property
     def searching(self) -> str | None:
@@ -284,8 +288,8 @@ class MainScreen(Screen[None]):
     async def render_whole(self, raw: bytes) -> None:
         await self.reader_actions.render_all(raw)
 
-    @work(group="attachments", exit_on_error=False)
-    async def save_attachment(self, job: Awaitable[None]) -> None:
+    @work(group="files", exit_on_error=False)  # saving attachments, :save, :pipe -t
+    async def in_background(self, job: Awaitable[None]) -> None:
         await job
 
     @work(group="triage", exit_on_error=False)
@@ -379,6 +383,9 @@ class MainScreen(Screen[None]):
 
     def action_load_all(self) -> None:
         self.reader_actions.load_all()
+
+    def action_pipe(self) -> None:
+        self.export.prompt_pipe()
 
     # -- triage and search (see triage.py, search.py) ---------------------------------
 
