@@ -87,7 +87,7 @@ async def test_marked_patch_series_piped_into_git_am_makes_the_commits(
         # The list shows the newest first; marked out of order, the series still goes
         # oldest first, as it was written.
         await mark(pilot, screen, [titles[1], titles[2], titles[0]])
-        assert status_text(screen) or screen.status.query_one("#status-marked")
+        assert str(screen.status.query_one("#status-marked", Static).render()) == "3 marked"
         screen.export.pipe(["git", "-C", str(clone), "am"])
         window = await output_window(pilot, app)
         assert window.what == "3 messages, as one mbox"
