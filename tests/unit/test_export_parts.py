@@ -3,15 +3,30 @@ and the captured command's limit and kill."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from tui_mail.core.account.message_index import MessageRef, Row
 from tui_mail.core.errors import UsageError
-from tui_mail.core.process_group import CapturedCommand, exit_sentence, start_failure
-from tui_mail.ui.main.export import PipeRequest, SaveRequest, parse_pipe, parse_save
+from tui_mail.core.models import Flag, MessageSummary
+from tui_mail.core.process_group import (
+    CapturedCommand,
+    exit_sentence,
+    pipe_in_terminal,
+    start_failure,
+)
+from tui_mail.ui.main.export import (
+    PipeRequest,
+    SaveRequest,
+    marked_in_list_order,
+    parse_pipe,
+    parse_save,
+)
 from tui_mail.ui.widgets.path_input import common_completion, complete_path
 
 
@@ -82,3 +97,49 @@ def test_start_failures_read_as_a_shell_would_report_them() -> None:
         CapturedCommand(["no-such-command-here"])
     assert start_failure("no-such-command-here", missing.value) == (
         "Command not found: 'no-such-command-here'.", 127)  # fmt: skip
+
+
+def test_a_terminal_command_gets_the_mail_and_our_ctrl_c_is_ours_again(tmp_path: Path) -> None:
+    before = signal.getsignal(signal.SIGINT)
+    out = tmp_path / "got"
+    # While it runs, a Ctrl-C sent to the whole foreground group is the command's alone.
+    script = f'cat > "{out}"; kill -INT 0; sleep 5; echo not reached >> "{out}"'
+    status = pipe_in_terminal(["sh", "-c", script], b"the mail\n")
+    assert status == -signal.SIGINT
+    assert out.read_bytes() == b"the mail\n"
+    assert signal.getsignal(signal.SIGINT) is before
+    assert pipe_in_terminal(["true"], b"x" * 1_000_000) == 0  # unread input is no error
+
+
+class _Rows:
+    """A list's source: rows at positions, each (uid, date)."""
+
+    def __init__(self, rows: list[tuple[int, int]]) -> None:
+        self.rows = [Row(MessageRef("a", "INBOX", uid), _summary(uid, date)) for uid, date in rows]
+
+    def row(self, index: int) -> Row | None:
+        return self.rows[index] if 0 <= index < len(self.rows) else None
+
+    def index_of(self, ref: MessageRef) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.ref == ref), None)
+
+
+def _summary(uid: int, date: int) -> MessageSummary:
+    return MessageSummary(uid, date, "", "", "", "", f"m{uid}", "", "", "", "", 0, Flag(0))
+
+
+def _marked_order(rows: list[tuple[int, int]], marked: list[int]) -> list[int]:
+    refs = {MessageRef("a", "INBOX", uid) for uid in marked}
+    messages = SimpleNamespace(source=_Rows(rows), marked=refs)
+    return [ref.uid for ref in marked_in_list_order(messages)]  # type: ignore[arg-type]
+
+
+def test_marked_messages_go_in_list_order_from_the_oldest_end() -> None:
+    newest_first = [(5, 500), (4, 400), (3, 300), (2, 200), (1, 100)]
+    assert _marked_order(newest_first, [4, 1, 2]) == [1, 2, 4]
+    # A thread: its replies follow the first message, so top to bottom is oldest first.
+    threaded = [(7, 900), (1, 100), (2, 200), (3, 300)]
+    assert _marked_order(threaded, [3, 1, 2]) == [1, 2, 3]
+    # format-patch gives a series one date: arrival (UID) tells the order.
+    same_date = [(3, 100), (2, 100), (1, 100)]
+    assert _marked_order(same_date, [2, 3, 1]) == [1, 2, 3]

@@ -204,13 +204,15 @@ def pipe_in_terminal(args: Sequence[str], data: bytes) -> int:
     """Run `args` (no shell) with `data` on its stdin and the terminal for the rest, as a
     shell runs a foreground job: for pagers and editors (`less`, `vim -`, `tig`), which
     read their keys from /dev/tty. It stays in our process group, the terminal's
-    foreground, so it can open the terminal and a Ctrl-C reaches it; we only hold the
-    interrupt meanwhile (a Python handler: exec gives the command the default again).
-    Main thread only (signals). Raises OSError if it cannot start."""
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    foreground, so it can open the terminal and a Ctrl-C (or Ctrl-\\) reaches it; we only
+    hold those signals meanwhile (Python handlers: exec gives the command the defaults
+    again). Main thread only (signals). Raises OSError if it cannot start."""
+    held = (signal.SIGINT, signal.SIGQUIT)
+    previous = {signum: signal.signal(signum, lambda signum, frame: None) for signum in held}
     try:
         with subprocess.Popen(list(args), stdin=subprocess.PIPE) as process:
-            process.communicate(data)
+            process.communicate(data)  # ignores a closed stdin (EPIPE): `less` may quit early
         return process.returncode
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
