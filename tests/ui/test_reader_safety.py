@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from tests.integration.test_cli import config_text
 from tests.support.dovecot import DovecotServer, MailUser
@@ -27,6 +27,7 @@ from tests.unit.test_hostile_corpus import CORPUS, ten_megabytes
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.screens.open_item import ConfirmOpen, ItemPicker
+from tui_mail.ui.screens.path_prompt import PathPrompt
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MARKUP_SUBJECT = "[bold red]x[/] [link=file:///etc/passwd]click[/link]"
@@ -167,6 +168,9 @@ async def test_attachments_are_saved_safely_and_opened_after_a_confirmation(
         for _ in range(2):
             await pilot.press("S")
             await pick(pilot, app, 0)
+            await wait_for(pilot, lambda: isinstance(app.screen, PathPrompt))
+            assert app.screen.query_one(Input).value == f"{downloads}/"  # Enter: keep the name
+            await pilot.press("enter")
             await wait_for(pilot, lambda: "Saved" in str(
                 screen.status.query_one("#status-message").render()))  # fmt: skip
             said = str(screen.status.query_one("#status-message").render())

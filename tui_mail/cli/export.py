@@ -7,9 +7,6 @@ not reading it, and the messages stay unread on the server.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +18,6 @@ if TYPE_CHECKING:
     from tui_mail.config import AppConfig
     from tui_mail.core.account.service import AccountService
 
-_NOT_FOUND = 127  # the shell's statuses, which scripts already test for
-_NOT_EXECUTABLE = 126
-
 
 class CommandFailed(TuiMailError):
     """The piped-into command exited non-zero; its status becomes ours."""
@@ -31,12 +25,6 @@ class CommandFailed(TuiMailError):
     def __init__(self, sentence: str, status: int) -> None:
         super().__init__(sentence)
         self.exit_code = status
-
-
-class SaveRefused(TuiMailError):
-    """The target exists (and --force was not given), or it cannot be written."""
-
-    exit_code = 2
 
 
 async def _fetch_all(service: AccountService, folder: str, uids: list[int]) -> list[bytes]:
@@ -69,7 +57,13 @@ def _pipe(config: AppConfig, args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
 
     from tui_mail.cli.common import run_with_service  # noqa: PLC0415
-    from tui_mail.core.process_group import pipe_into  # noqa: PLC0415
+    from tui_mail.core.message.export import pipe_payload  # noqa: PLC0415
+    from tui_mail.core.process_group import (  # noqa: PLC0415
+        exit_sentence,
+        pipe_into,
+        shell_status,
+        start_failure,
+    )
 
     uids, command = _split_pipe_words(args.words)
     raws: list[bytes] = []
@@ -81,97 +75,23 @@ def _pipe(config: AppConfig, args: argparse.Namespace) -> int:
     # The command runs after the event loop is gone: asyncio.run's Ctrl-C handler would
     # only cancel a task, and a blocking wait for `git am` would never see the interrupt.
     asyncio.run(run_with_service(config.account(args.account), work))
-    if args.as_shown:
-        from tui_mail.core.message.mime import format_rendered, render_message  # noqa: PLC0415
-
-        data = "\n\n".join(format_rendered(render_message(raw)) for raw in raws) + "\n"
-        payload = data.encode()
-    elif len(raws) == 1:
-        payload = raws[0]
-    else:
-        from tui_mail.core.message.mbox import to_mbox  # noqa: PLC0415
-
-        payload = to_mbox(raws)
-    name = command[0]
+    payload = pipe_payload(raws, as_shown=args.as_shown)
     sys.stdout.flush()  # the command writes to the same stdout: keep the order
     try:
         status = pipe_into(command, payload)
-    except FileNotFoundError:
-        raise CommandFailed(f"Command not found: {name!r}.", _NOT_FOUND) from None
-    except PermissionError:
-        raise CommandFailed(f"Command {name!r} cannot be run (permission denied).",
-                            _NOT_EXECUTABLE) from None  # fmt: skip
     except OSError as error:
-        raise CommandFailed(f"Could not run {name!r}: {error.strerror}.", _NOT_EXECUTABLE) from None
-    if status < 0:  # killed by a signal: report it as a shell would, 128 + N
-        signame = signal.Signals(-status).name if -status in signal.valid_signals() else -status
-        raise CommandFailed(f"{name!r} was killed by signal {signame}.", 128 - status)
-    if status:
-        raise CommandFailed(f"{name!r} exited with status {status}.", status)
+        raise CommandFailed(*start_failure(command[0], error)) from None
+    failure = exit_sentence(command[0], status)
+    if failure:
+        raise CommandFailed(failure, shell_status(status))
     return 0
 
 
-def _target(path: Path, raws: list[bytes]) -> Path:
-    """PATH itself, or for one message and an existing directory a name from its subject."""
-    if not path.is_dir():
-        return path
-    if len(raws) > 1:
-        raise SaveRefused(f"{path} is a directory; several messages go to one mbox file: "
-                          "give its path.")  # fmt: skip
-    from email.parser import BytesHeaderParser  # noqa: PLC0415
-    from email.policy import default  # noqa: PLC0415
-
-    from tui_mail.core.message.filenames import safe_filename  # noqa: PLC0415
-
-    try:
-        subject = str(BytesHeaderParser(policy=default).parsebytes(raws[0]).get("Subject") or "")
-    except Exception:  # a hostile header must not stop a save: no subject
-        subject = ""
-    # A subject is not a path: "Re: a/b" keeps both words (safe_filename keeps a base name).
-    subject = subject.replace("/", "_").replace("\\", "_")[:150]
-    return path / safe_filename(subject + ".eml" if subject else "", "message.eml")
-
-
-def write_new_private(path: Path, data: bytes, *, force: bool) -> None:
-    """Write `data` to `path`, mode 0600, all or nothing (a temporary file in the same
-    directory, then linked in place). An existing `path` is refused unless `force`."""
-    import tempfile  # noqa: PLC0415  (not needed for `--help`)
-
-    directory = path.parent
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".tui-mail-", suffix=".part", dir=directory)
-    except OSError as error:
-        raise SaveRefused(f"Cannot write to {directory}: {error.strerror}.") from None
-    try:
-        with os.fdopen(handle, "wb") as file:  # mkstemp makes it 0600 whatever the umask
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        if force:
-            if path.is_dir():
-                raise SaveRefused(f"{path} is a directory; not replacing it.")
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # fails if anything is there: never a silent overwrite
-    except FileExistsError:
-        raise SaveRefused(f"{path} exists already; not overwriting it (--force would).") from None
-    except OSError as error:
-        raise SaveRefused(f"Could not write {path}: {error.strerror}.") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
 async def _save(service: AccountService, args: argparse.Namespace) -> int:
-    raws = await _fetch_all(service, args.folder, args.uids)
-    path = _target(args.to.expanduser(), raws)
-    if len(raws) == 1:
-        data = raws[0]  # the server's bytes, unchanged: an .eml is the message itself
-    else:
-        from tui_mail.core.message.mbox import to_mbox  # noqa: PLC0415
+    from tui_mail.core.message.export import save_messages  # noqa: PLC0415
 
-        data = to_mbox(raws)
-    write_new_private(path, data, force=args.force)
+    raws = await _fetch_all(service, args.folder, args.uids)
+    path = save_messages(raws, args.to, force=args.force)
     print(path)
     return 0
 

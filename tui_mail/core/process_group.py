@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from typing import IO
 
 
 def run_in_own_group(
@@ -112,3 +113,106 @@ def _ctrl_c_held() -> Iterator[_Held]:
         signal.signal(signal.SIGINT, previous)
         if held.interrupted and sys.exc_info()[0] is not None:
             raise KeyboardInterrupt  # the start failed anyway: the interrupt still counts
+
+
+# -- what the CLI's `pipe` and the TUI's `:pipe` say about a command's end ------------------
+
+NOT_FOUND = 127  # the shell's statuses, which scripts already test for
+NOT_EXECUTABLE = 126
+
+
+def start_failure(name: str, error: OSError) -> tuple[str, int]:
+    """Why `name` could not start, as a sentence, and the status a shell would give."""
+    if isinstance(error, FileNotFoundError):
+        return f"Command not found: {name!r}.", NOT_FOUND
+    if isinstance(error, PermissionError):
+        return f"Command {name!r} cannot be run (permission denied).", NOT_EXECUTABLE
+    return f"Could not run {name!r}: {error.strerror}.", NOT_EXECUTABLE
+
+
+def exit_sentence(name: str, status: int) -> str | None:
+    """How `name` ended when not well (None for status 0); a signal as a shell reports it."""
+    if status < 0:
+        signame = signal.Signals(-status).name if -status in signal.valid_signals() else -status
+        return f"{name!r} was killed by signal {signame}."
+    if status:
+        return f"{name!r} exited with status {status}."
+    return None
+
+
+def shell_status(status: int) -> int:
+    """Popen's status as a shell's: killed by signal N is 128 + N."""
+    return 128 - status if status < 0 else status
+
+
+class CapturedCommand:
+    """A command with mail on its stdin and its output (stdout and stderr, interleaved as
+    written) captured up to a limit, for a program that has no terminal to give it (the
+    TUI's output window). Its own process group: `kill` ends all of it, from any thread."""
+
+    def __init__(self, args: Sequence[str], *, cwd: str | None = None) -> None:
+        """Starts it at once. Raises OSError (see start_failure) if it cannot start."""
+        self.process = subprocess.Popen(
+            list(args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        self.killed = False
+        """`kill` was called (the user cancelled)."""
+
+    def run(self, data: bytes, *, limit: int) -> tuple[bytes, bool, int]:
+        """Feed `data`, read the output, wait: (the first `limit` bytes of the output,
+        whether there was more, the exit status). Blocking: call it off the event loop.
+        Output past the limit is read and dropped, so the command never stalls on a full
+        pipe."""
+        process = self.process
+        stdin, stdout = process.stdin, process.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - both are pipes, see __init__
+            raise RuntimeError("the command's pipes are gone")
+
+        def feed(stdin: IO[bytes]) -> None:
+            # A command that stops reading early is not an error: its status says how.
+            with contextlib.suppress(OSError):
+                stdin.write(data)
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+        writer = threading.Thread(target=feed, args=(stdin,), daemon=True)
+        writer.start()
+        kept = bytearray()
+        more = False
+        with stdout as output:
+            while chunk := os.read(output.fileno(), 65536):
+                room = limit - len(kept)
+                if len(chunk) > room:
+                    more = True
+                kept += chunk[: max(room, 0)]
+        writer.join()
+        return bytes(kept), more, process.wait()
+
+    def kill(self) -> None:
+        """End the command and everything it started (the user cancelled)."""
+        self.killed = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def pipe_in_terminal(args: Sequence[str], data: bytes) -> int:
+    """Run `args` (no shell) with `data` on its stdin and the terminal for the rest, as a
+    shell runs a foreground job: for pagers and editors (`less`, `vim -`, `tig`), which
+    read their keys from /dev/tty. It stays in our process group, the terminal's
+    foreground, so it can open the terminal and a Ctrl-C (or Ctrl-\\) reaches it; we only
+    hold those signals meanwhile (Python handlers: exec gives the command the defaults
+    again). Main thread only (signals). Raises OSError if it cannot start."""
+    held = (signal.SIGINT, signal.SIGQUIT)
+    previous = {signum: signal.signal(signum, lambda signum, frame: None) for signum in held}
+    try:
+        with subprocess.Popen(list(args), stdin=subprocess.PIPE) as process:
+            process.communicate(data)  # ignores a closed stdin (EPIPE): `less` may quit early
+        return process.returncode
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

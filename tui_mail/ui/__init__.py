@@ -18,7 +18,7 @@ One rule for background work reaching the UI (tests/unit/test_ui_rules.py holds 
 3. Nothing off the event loop touches a widget or a reactive, and nothing calls
    `call_from_thread`.
 4. Only widgets and screens start workers (`@work`, `run_worker`); a helper that is not a
-   widget (Triage, Reading, Search, ReaderActions, OutboxRunner, AccountSync) hands its
+   widget (Triage, Reading, Search, ReaderActions, Export, OutboxRunner, AccountSync) hands its
    work to the screen as a coroutine method, which the screen's `@work` awaits.
 
 The main screen's helpers hold no screen. Each is given the widgets it drives and, for

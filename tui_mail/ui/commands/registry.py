@@ -63,11 +63,12 @@ ARGUMENTS: tuple[CommandSpec, ...] = (
     CommandSpec("limit", "Show only messages matching QUERY (no query: all again)",
                 "[QUERY]", "query"),
     CommandSpec("mark_all", "Mark every message shown (a limited view: those matching)"),
-    CommandSpec("pipe", "Pipe the message (or the marked ones as one mbox) to COMMAND; "
-                "-s as shown, -t in the terminal", "[-s] [-t] COMMAND", "path",
-                needs_args=True),
-    CommandSpec("save", "Save the message as .eml (marked ones: one mbox) to PATH; "
-                "-f overwrites", "[-f] PATH", "path", needs_args=True),
+    CommandSpec("pipe", "Pipe the message (marked ones: one mbox, oldest first) into "
+                "COMMAND and show its output; -s as shown, -t gives it the terminal",
+                "[-m] [-s] [-t] COMMAND [ARG...]", "path", needs_args=True),
+    CommandSpec("save", "Save the message as .eml (marked ones: one mbox) to PATH (default: "
+                "the download directory), -f overwrites; -a: its attachments into DIR",
+                "[-f] [-m] [PATH] | -a [DIR]", "path"),
     CommandSpec("reply_list", "Reply to the mailing list (List-Post)"),
     CommandSpec("unsubscribe", "Leave the mailing list (List-Unsubscribe), after asking"),
 )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.filesize import decimal
@@ -26,13 +27,13 @@ from tui_mail.core.message.attachments import (
     open_url,
     save_attachment,
 )
+from tui_mail.core.message.export import SaveRefused, write_new_private
 from tui_mail.core.message.mime import Attachment, Link, attachment_data, render_message
+from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.ui.main.reader import FULL_BODY_CHARS
 from tui_mail.ui.screens.open_item import ConfirmOpen, ItemPicker
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tui_mail.ui.main.ports import PushScreen
     from tui_mail.ui.main.reader import Reader
     from tui_mail.ui.main.status import StatusBar
@@ -172,7 +173,8 @@ class ReaderActions:
     # -- save ------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Pick an attachment (when there are several) and save it."""
+        """Pick an attachment (when there are several), ask where (the download directory
+        offered; Tab completes), and save it there."""
         message = self.reader.message
         if not self._ready() or message is None:
             return
@@ -181,14 +183,9 @@ class ReaderActions:
             self.status.say("This message has no attachments.")
             return
 
-        async def save_one(item: Attachment) -> None:
-            path = await self._save(item)
-            if path is not None:
-                self.status.say(f"Saved {path}")
-
         def chosen(position: int | None) -> None:
             if position is not None:
-                self._save_in_background(save_one(items[position]))
+                self.ask_where(items[position])
 
         if len(items) == 1:
             chosen(0)
@@ -196,20 +193,47 @@ class ReaderActions:
         labels = [
             Text(f"[{i.index}] {i.filename} ({i.content_type}, {decimal(i.size)})") for i in items
         ]
-        self._push_screen(ItemPicker(f"Save which one to {self.download_dir}?", labels),
-                                    chosen)  # fmt: skip
+        self._push_screen(ItemPicker("Save which one?", labels), chosen)
 
-    async def _save(self, item: Attachment) -> Path | None:
+    def ask_where(self, item: Attachment) -> None:
+        """A directory keeps the attachment's (safe) name, a taken one gets " (1)"; a file
+        path that exists is refused: nothing is ever overwritten."""
+        from tui_mail.ui.screens.path_prompt import PathPrompt  # noqa: PLC0415
+
+        async def save_to(typed: str) -> None:
+            path = await self._save(item, typed)
+            if path is not None:
+                self.status.say(f"Saved {path}")
+
+        def answered(typed: str | None) -> None:
+            if typed and typed.strip():
+                self._save_in_background(save_to(typed.strip()))
+
+        title = f"Save {sanitize_line(item.filename)} to (a directory, or a new file's path):"
+        self._push_screen(PathPrompt(title, f"{self.download_dir}/"), answered)
+
+    async def _save(self, item: Attachment, typed: str | None = None) -> Path | None:
+        """Into the download directory, or to what the user `typed` (see ask_where)."""
         raw = self.reader.raw
         if raw is None:
             return None
-        directory = self.download_dir
+        target = Path(typed).expanduser() if typed else self.download_dir
         try:
             data = await asyncio.to_thread(attachment_data, raw, item.index)
             if data is None:
                 self.status.say(f"Attachment {item.index} could not be decoded.", error=True)
                 return None
-            return await asyncio.to_thread(save_attachment, data, item.filename, directory)
+            if typed and not typed.endswith("/") and not target.is_dir():
+                try:
+                    await asyncio.to_thread(write_new_private, target, data, force=False)
+                except SaveRefused:
+                    if not target.exists():
+                        raise
+                    self.status.say(f"{target} exists already; not overwriting it: "
+                                    "give another name (S again).", error=True)  # fmt: skip
+                    return None
+                return target
+            return await asyncio.to_thread(save_attachment, data, item.filename, target)
         except (SaveFailed, TuiMailError) as error:
             self.status.say(str(error), error=True)
             return None

@@ -39,7 +39,8 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("o", "command('reader.open')", "Open link/attachment", show=False, id="reader.open",
             tooltip="Pick a link or attachment of the open message; asks before opening"),
     Binding("S", "command('reader.save')", "Save attachment", show=False,
-            id="reader.save", tooltip="Save an attachment to the download directory"),
+            id="reader.save", tooltip="Save an attachment where you say (Tab completes; "
+            "never overwrites)"),
     Binding("L", "command('reader.load_all')", "Load all", show=False, id="reader.load_all",
             tooltip="Show the whole of a message that was cut short"),
     Binding("r", "compose('reply')", "Reply", show=False, id="reply",

@@ -28,6 +28,7 @@ from tui_mail.ui.widgets.address_input import known_addresses
 if TYPE_CHECKING:
     from tui_mail.core.account.service import AccountService
     from tui_mail.ui.main.attachments import ReaderActions
+    from tui_mail.ui.main.export import Export
     from tui_mail.ui.main.folder_tree import FolderKey
     from tui_mail.ui.main.pane_layout import PaneLayout
     from tui_mail.ui.main.reading import Reading
@@ -152,6 +153,7 @@ class Parts:
     """Hands an awaitable to the screen's "command" worker."""
     screen_actions: Mapping[str, Callable[[], object]]
     """Commands the screen itself does (add_account, doctor ...)."""
+    export: Export
 
 
 class CommandRunner:
@@ -197,6 +199,8 @@ class CommandRunner:
             "split": lambda _: parts.panes.toggle_split(),
             "folders.narrower": lambda _: parts.panes.resize_folders(-2),
             "folders.wider": lambda _: parts.panes.resize_folders(2),
+            "pipe": lambda invocation: parts.export.pipe(invocation.args),
+            "save": lambda invocation: parts.export.save(invocation.args),
         }
         for name, action in parts.screen_actions.items():
             self.handlers[name] = lambda _, action=action: action()  # type: ignore[misc]

@@ -36,6 +36,7 @@ from tui_mail.ui.main.commands import (
     binding_actions,
     user_bindings,
 )
+from tui_mail.ui.main.export import Export
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
@@ -87,7 +88,7 @@ class MainScreen(Screen[None]):
             self.status,
             directories=lambda: (app.data_dir, app.config.download_dir),
             push_screen=app.push_screen,
-            save_in_background=self.save_attachment,
+            save_in_background=self.in_background,
             render_whole=self.render_whole,
         )
 
@@ -130,6 +131,7 @@ class MainScreen(Screen[None]):
             self.run_command, {"add_account": self.mail_app.open_account_setup,
                                "doctor": self._doctor, "reader.back": messages.focus,
                                "unsubscribe": lambda: self.action_compose("unsubscribe")},
+            self.export,
         ))  # fmt: skip
         with Horizontal(id="panes"):
             yield tree
@@ -209,6 +211,9 @@ class MainScreen(Screen[None]):
             run=self.run_search,
             back_to_folder=lambda: self.show_folder(self.current),
         )
+        self.export = Export(services, messages, status, run=self.in_background,
+                             push_screen=self.app.push_screen, suspend=self.app.suspend,
+                             download_dir=lambda: self.reader_actions.download_dir)  # fmt: skip
 
     @property
     def searching(self) -> str | None:
@@ -313,8 +318,8 @@ class MainScreen(Screen[None]):
     async def render_whole(self, raw: bytes) -> None:
         await self.reader_actions.render_all(raw)
 
-    @work(group="attachments", exit_on_error=False)
-    async def save_attachment(self, job: Awaitable[None]) -> None:
+    @work(group="files", exit_on_error=False)  # saving attachments, :save, :pipe -t
+    async def in_background(self, job: Awaitable[None]) -> None:
         await job
 
     @work(group="triage", exit_on_error=False)
