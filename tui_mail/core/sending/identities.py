@@ -148,6 +148,8 @@ def swap_signature(account: AccountConfig, body: str, old_from: str, new_from: s
         return before + new_block + after
     if after:  # above the quote: the blank line under the signature goes with it
         return before + after.removeprefix("\n")
+    if not before.strip():  # nothing but the signature: a new message, empty again
+        return ""
     return before.removesuffix("\n") if before.endswith("\n\n") else before
 
 
