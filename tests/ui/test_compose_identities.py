@@ -157,3 +157,31 @@ async def test_an_edited_signature_stays_and_a_reply_starts_as_the_identity_writ
         await choose_from(pilot, screen, f"Ada Lovelace <{account.email}>")
         assert body.text == edited
         assert "The signature was edited, so it stays as it is" in notice(screen)
+
+
+async def test_the_address_book_completes_and_a_slow_one_is_named(
+    tmp_path: Path, account: AccountConfig, make_app: AppMaker, smtp: SmtpServer
+) -> None:
+    book = tmp_path / "book"
+    book.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in sl*) sleep 30;; esac\n'
+        "printf 'Searching...\\n'\n"
+        "printf 'zoe@book.example\\t\\033[31mZoë\\033[0m \\033]0;title\\007Book\\tfriends\\n'\n"
+    )
+    book.chmod(0o755)
+    app = make_app(dataclasses.replace(account, address_book_command=f"{book} %s"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot, app)
+        screen = await open_compose(pilot, app, "c")
+        to = screen.query_one("#to", Input)
+        to.focus()
+        await pilot.press(*"zo")
+        await wait_for(pilot, lambda: to._suggestion != "")
+        await pilot.press("tab")
+        assert to.value == "Zoë Book <zoe@book.example>"  # the escapes are gone
+
+        screen.service.address_book.timeout = 0.3
+        await pilot.press(*", sl")
+        sentence = "The address book command took longer than 0.3 s and was stopped"
+        await wait_for(pilot, lambda: sentence in notice(screen))
