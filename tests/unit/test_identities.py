@@ -261,3 +261,13 @@ def test_every_identity_may_be_sent_from_and_no_other() -> None:
     draft.from_addr = "ceo@example.com"
     with pytest.raises(UsageError, match=r"ada@home\.example, noreply@example\.org"):
         build_message(ACCOUNT, draft)
+
+
+def test_an_empty_reply_has_a_line_to_write_on_above_the_signature() -> None:
+    draft = compose_reply(ACCOUNT, original(), folder="INBOX", uid=1)
+    assert draft.body == QUOTE + "\n\n\n" + WORK_SIG
+    lines = draft.body.split("\n")
+    last_quoted = max(i for i, line in enumerate(lines) if line.startswith(">"))
+    # Where the compose screen puts the cursor (two lines under the quote): blank, and
+    # blank lines around it, so what is typed is neither quoted nor in the signature.
+    assert lines[last_quoted + 1 : last_quoted + 4] == ["", "", ""]

@@ -124,6 +124,10 @@ def reply_body(text: str, quote: str, identity: Identity, position: SignaturePos
     mine = text.strip("\n") + "\n" if text.strip() else ""
     if position == "above":
         return (signed(mine, identity) or "\n") + "\n" + quote + "\n"
+    if not mine and signature_block(identity):
+        # A blank line to write on between the quote and the signature, where the
+        # compose screen puts the cursor (not on the "-- " line).
+        return quote + "\n\n\n\n" + signature_block(identity)
     return signed(quote + "\n\n" + mine, identity)
 
 
