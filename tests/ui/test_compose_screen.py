@@ -24,7 +24,6 @@ from tests.ui.conftest import settled, visible_rows, wait_for
 from tui_mail.config import AccountConfig, AppConfig
 from tui_mail.core.account.service import AccountService
 from tui_mail.core.demo import demo_config
-from tui_mail.core.message.address_ranking import correspondents, rank
 from tui_mail.core.sending.compose import Draft, FileAttachment, compose_new
 from tui_mail.core.sending.outbox import Outbox
 from tui_mail.ui.app import MailApp
@@ -35,7 +34,7 @@ from tui_mail.ui.screens.compose import ComposeScreen
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 from tui_mail.ui.screens.external_editor import run_editor
 from tui_mail.ui.screens.outbox import OutboxScreen
-from tui_mail.ui.widgets.address_input import AddressSuggester, address_line
+from tui_mail.ui.widgets.address_input import AddressSuggester, known_addresses
 
 AppMaker = Callable[..., MailApp]
 
@@ -439,7 +438,7 @@ async def test_suggester_and_address_book_logic() -> None:
         ("Ada Lovelace", "ada@example.org", "Me <me@example.test>", ""),
         ("", "bob@example.org", "ada@example.org, Carol <carol@example.org>", ""),
     ]
-    book = [address_line(*pair) for pair in rank("", correspondents(rows, {"me@example.test"}))]
+    book = known_addresses(rows, {"me@example.test"})
     assert book == [
         "Ada Lovelace <ada@example.org>",
         "bob@example.org",

@@ -90,10 +90,10 @@ def rank(
     book: Iterable[tuple[str, str]] = (),
     *,
     own: set[str] | frozenset[str] = frozenset(),
-    limit: int = 50,
+    limit: int | None = 50,
 ) -> list[tuple[str, str]]:
     """(name, address) for `typed`, best first, each address once (casefolded), never one
-    of `own`.
+    of `own`; at most `limit` of them (None: all).
 
     Matches in order: the address or the name exactly; the start of the address, of the
     name or of a word in it; anywhere in them; then what the address book answered for

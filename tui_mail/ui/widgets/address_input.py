@@ -11,7 +11,7 @@ before it stays as it is, and a taken suggestion is written as the address book 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from email.headerregistry import Address
 from pathlib import Path
 from typing import ClassVar
@@ -19,6 +19,15 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import Input
+
+from tui_mail.core.message.address_ranking import correspondents, rank
+
+
+def known_addresses(rows: Iterable[tuple[str, str, str, str]], own: set[str]) -> list[str]:
+    """ "Name <address>" for everyone in (from_name, from_addr, to, cc) rows, most frequent
+    first, one entry per address, the user's own (`own`, casefolded) left out: the cache
+    alone. AccountService.addresses(typed) adds the address book and ranks by `typed`."""
+    return [address_line(*pair) for pair in rank("", correspondents(rows, own), limit=None)]
 
 
 def address_line(name: str, address: str) -> str:
