@@ -13,7 +13,7 @@ from tests.support.dovecot import make_message
 from tui_mail.config import AccountConfig, IdentityConfig, load_config, save_config
 from tui_mail.core.errors import ConfigError, UsageError
 from tui_mail.core.sending.compose import build_message, compose_forward, compose_new, compose_reply
-from tui_mail.core.sending.identities import choose_from, swap_signature
+from tui_mail.core.sending.identities import choose_from, swap_signature, use_identity
 
 ACCOUNT = AccountConfig(
     name="work",
@@ -271,3 +271,15 @@ def test_an_empty_reply_has_a_line_to_write_on_above_the_signature() -> None:
     # Where the compose screen puts the cursor (two lines under the quote): blank, and
     # blank lines around it, so what is typed is neither quoted nor in the signature.
     assert lines[last_quoted + 1 : last_quoted + 4] == ["", "", ""]
+
+
+def test_use_identity_sets_from_and_signature_or_keeps_an_edited_one() -> None:
+    draft = compose_new(ACCOUNT, text="Hi.")
+    assert use_identity(ACCOUNT, draft, "ada@home.example")
+    assert (draft.from_addr, draft.body) == (HOME, "Hi.\n\n" + HOME_SIG)
+    draft.body = draft.body.replace("Love", "Hugs")
+    assert not use_identity(ACCOUNT, draft, "me@example.org")
+    assert (draft.from_addr, draft.body) == (WORK_FROM, "Hi.\n\n-- \nHugs, A.\n")
+    with pytest.raises(UsageError):
+        use_identity(ACCOUNT, draft, "ceo@example.com")
+    assert draft.from_addr == WORK_FROM

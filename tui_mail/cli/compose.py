@@ -274,13 +274,9 @@ def _apply_fields(account: AccountConfig, draft: Draft, args: argparse.Namespace
             current = getattr(draft, name)
             setattr(draft, name, ", ".join([current, *values] if current else values))
     if getattr(args, "from_addr", None):
-        from tui_mail.core.sending.identities import choose_from, swap_signature  # noqa: PLC0415
+        from tui_mail.core.sending.identities import use_identity  # noqa: PLC0415
 
-        chosen = choose_from(account, args.from_addr)
-        # The chosen identity's signature replaces the one put in (if still as it was).
-        swapped = swap_signature(account, draft.body, draft.from_addr, chosen)
-        draft.body = draft.body if swapped is None else swapped
-        draft.from_addr = chosen
+        use_identity(account, draft, args.from_addr)  # its name and signature too
     for path in args.attach or ():
         draft.attachments.append(FileAttachment.from_path(Path(path)))
 

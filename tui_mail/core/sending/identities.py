@@ -22,6 +22,7 @@ from tui_mail.core.errors import UsageError
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, Identity, SignaturePosition
+    from tui_mail.core.sending.draft import Draft
 
 SEPARATOR = "-- \n"
 FORWARD_MARKER = "---------- Forwarded message ----------"
@@ -99,6 +100,18 @@ def choose_from(account: AccountConfig, from_addr: str) -> str:
     if typed:
         return str(Address(typed, addr_spec=identity.email))
     return from_line(identity)
+
+
+def use_identity(account: AccountConfig, draft: Draft, from_addr: str) -> bool:
+    """Write `draft` as the identity `from_addr` names (what `--from` or `:compose --from`
+    typed): its From line, and its signature in place of the old one. False when the old
+    signature was edited and so left as it is. UsageError for an address not the account's."""
+    chosen = choose_from(account, from_addr)
+    swapped = swap_signature(account, draft.body, draft.from_addr, chosen)
+    draft.from_addr = chosen
+    if swapped is not None:
+        draft.body = swapped
+    return swapped is not None
 
 
 # -- the signature in the body ----------------------------------------------------------
