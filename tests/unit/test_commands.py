@@ -29,6 +29,14 @@ class Sources:
     def addresses(self, typed: str) -> list[str]:
         return [a for a in ("ada@example.org", "adam@example.net") if a.startswith(typed)]
 
+    wanted = False
+
+    async def look_up(self) -> str | None:
+        return None
+
+    def identities(self) -> list[str]:
+        return ["me@example.org", "lists@example.org"]
+
     def themes(self) -> list[str]:
         return ["tui-mail-dark", "tui-mail-light"]
 
@@ -87,6 +95,7 @@ def test_tab_completes_command_names_then_their_arguments(tmp_path: Path) -> Non
     both = ["compose --to ada@example.org ", "compose --to adam@example.net "]
     assert offered("compose --to ad") == both
     assert offered("compose --s") == ["compose --subject "]
+    assert offered("compose --from li") == ["compose --from lists@example.org "]
     assert offered("theme tui-mail-l") == ["theme tui-mail-light "]
     assert offered("sort fr") == ["sort from "]
     assert offered("search is:un") == ["search is:unread "]

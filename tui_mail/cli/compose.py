@@ -43,7 +43,7 @@ def _send(config: AppConfig, args: argparse.Namespace) -> int:
         from tui_mail.core.sending.compose import compose_new  # noqa: PLC0415
 
         draft = compose_new(account, subject=args.subject or "", text=_read_body(args))
-        _apply_fields(draft, args)
+        _apply_fields(account, draft, args)
         return _print_message(account, draft)
     # A new message's text is read before the account's cache is opened: a cache that
     # cannot be opened (a full disk) must not take what the user typed with it.
@@ -75,7 +75,7 @@ def _keep_unsent(
     from tui_mail.core.sending.send import queue_message  # noqa: PLC0415
 
     draft = compose_new(account, subject=args.subject or "", text=text)
-    _apply_fields(draft, args)
+    _apply_fields(account, draft, args)
     print(f"tui-mail: {error}", file=sys.stderr)
     try:
         entry = queue_message(
@@ -112,7 +112,7 @@ async def _send_new(service: AccountService, args: argparse.Namespace, text: str
     else:
         body = _read_body(args) if text is None else text
         draft = compose_new(account, subject=args.subject or "", text=body)
-    _apply_fields(draft, args)
+    _apply_fields(account, draft, args)
     return await _finish(service, draft, args)
 
 
@@ -141,7 +141,7 @@ async def _reply(service: AccountService, args: argparse.Namespace) -> int:
         draft = compose_list_reply(
             service.account, raw, folder=args.folder, uid=args.uid, text=_read_body(args)
         )
-        _apply_fields(draft, args)
+        _apply_fields(service.account, draft, args)
         return await _finish(service, draft, args)
     draft = compose_reply(
         service.account,
@@ -151,7 +151,7 @@ async def _reply(service: AccountService, args: argparse.Namespace) -> int:
         reply_all=args.all,
         text=_read_body(args),
     )
-    _apply_fields(draft, args)
+    _apply_fields(service.account, draft, args)
     return await _finish(service, draft, args)
 
 
@@ -167,7 +167,7 @@ async def _forward(service: AccountService, args: argparse.Namespace) -> int:
         as_attachment=args.attach_original,
         text=_read_body(args),
     )
-    _apply_fields(draft, args)
+    _apply_fields(service.account, draft, args)
     return await _finish(service, draft, args)
 
 
@@ -273,7 +273,7 @@ def _report(report: SendReport) -> None:
     print(report_sentence(report), file=sys.stderr)
 
 
-def _apply_fields(draft: Draft, args: argparse.Namespace) -> None:
+def _apply_fields(account: AccountConfig, draft: Draft, args: argparse.Namespace) -> None:
     """Command-line header options and attachments onto a draft."""
     from tui_mail.core.sending.compose import FileAttachment  # noqa: PLC0415
 
@@ -283,7 +283,9 @@ def _apply_fields(draft: Draft, args: argparse.Namespace) -> None:
             current = getattr(draft, name)
             setattr(draft, name, ", ".join([current, *values] if current else values))
     if getattr(args, "from_addr", None):
-        draft.from_addr = args.from_addr
+        from tui_mail.core.sending.identities import use_identity  # noqa: PLC0415
+
+        use_identity(account, draft, args.from_addr)  # its name and signature too
     for path in args.attach or ():
         draft.attachments.append(FileAttachment.from_path(Path(path)))
 
@@ -331,7 +333,11 @@ def _message_options(parser: argparse.ArgumentParser, *, recipients_required: bo
     parser.add_argument("--cc", action="append", metavar="ADDRESS", help="copy recipient(s)")
     parser.add_argument("--bcc", action="append", metavar="ADDRESS", help="blind copy recipient(s)")
     parser.add_argument(
-        "--from", dest="from_addr", metavar="ADDRESS", help="send from this alias of the account"
+        "--from",
+        dest="from_addr",
+        metavar="ADDRESS",
+        help="send from this address of the account (an alias or identity), with its "
+        "name and signature",
     )
     parser.add_argument(
         "--attach",

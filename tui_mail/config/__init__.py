@@ -8,8 +8,9 @@ never live here: passwords come from the keyring or a `password_command` (see
 Relative `ca_file` and `path` values are relative to the directory holding the file.
 
 The package's parts: `models` (the dataclasses and constants), `paths` (where files live),
-`reading` (load_config and its checks, with `table` and `wording` for the error messages)
-and `writing` (save_config). Import from `tui_mail.config` itself; the parts may move.
+`reading` (load_config and its checks, with `table` and `wording` for the error messages,
+and `sending` for the fields only sending reads: aliases, identities, signatures) and
+`writing` (save_config). Import from `tui_mail.config` itself; the parts may move.
 """
 
 from tui_mail.config.models import (
@@ -22,16 +23,20 @@ from tui_mail.config.models import (
     NOTIFY_CHOICES,
     OAUTH2_PROVIDER_CHOICES,
     SECURITY_CHOICES,
+    SIGNATURE_POSITIONS,
     TYPE_CHOICES,
     AccountConfig,
     AccountType,
     AppConfig,
     AuthMethod,
+    Identity,
+    IdentityConfig,
     OAuth2Config,
     OAuth2Provider,
     Pop3Config,
     Security,
     ServerConfig,
+    SignaturePosition,
 )
 from tui_mail.config.paths import config_path, data_path
 from tui_mail.config.reading import load_config
@@ -47,16 +52,20 @@ __all__ = [
     "NOTIFY_CHOICES",
     "OAUTH2_PROVIDER_CHOICES",
     "SECURITY_CHOICES",
+    "SIGNATURE_POSITIONS",
     "TYPE_CHOICES",
     "AccountConfig",
     "AccountType",
     "AppConfig",
     "AuthMethod",
+    "Identity",
+    "IdentityConfig",
     "OAuth2Config",
     "OAuth2Provider",
     "Pop3Config",
     "Security",
     "ServerConfig",
+    "SignaturePosition",
     "config_path",
     "data_path",
     "load_config",

@@ -19,11 +19,13 @@ Security = Literal["tls", "starttls", "plain"]
 AuthMethod = Literal["password", "oauth2"]
 AccountType = Literal["imap", "maildir", "pop3"]
 OAuth2Provider = Literal["google", "microsoft"]
+SignaturePosition = Literal["below", "above"]
 
 SECURITY_CHOICES: tuple[Security, ...] = ("tls", "starttls", "plain")
 AUTH_CHOICES: tuple[AuthMethod, ...] = ("password", "oauth2")
 TYPE_CHOICES: tuple[AccountType, ...] = ("imap", "maildir", "pop3")
 OAUTH2_PROVIDER_CHOICES: tuple[OAuth2Provider, ...] = ("google", "microsoft")
+SIGNATURE_POSITIONS: tuple[SignaturePosition, ...] = ("below", "above")
 
 DEFAULT_PORTS: Mapping[str, Mapping[Security, int]] = MappingProxyType(
     {
@@ -99,6 +101,28 @@ class OAuth2Config:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityConfig:
+    """One `[[accounts.identities]]` table: another address of the account to send from."""
+
+    email: str
+    """The address; replies to mail sent to it are sent from it."""
+    display_name: str | None = None
+    """Name shown in From with this address; unset: the account's display_name."""
+    signature: str | None = None
+    """Signature sent with this address; unset: the account's signature; "" for none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """An address the account sends from, with the name and signature that go with it
+    (the account's own, an alias, or an `[[accounts.identities]]` table, resolved)."""
+
+    email: str
+    display_name: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccountConfig:
     """One `[[accounts]]` table."""
 
@@ -140,7 +164,15 @@ class AccountConfig:
     """Command that delivers a message given on stdin to the recipients given as arguments
     (e.g. "msmtp -oi"); used instead of [accounts.smtp]."""
     signature: str = ""
-    """Text put under a "-- " line at the end of new messages, replies and forwards."""
+    """Text put under a "-- " line in new messages, replies and forwards."""
+    signature_position: SignaturePosition = "below"
+    """Where the signature goes in a reply or forward: "below" the quoted original (at the
+    very end) or "above" it, right after your text (neomutt's sig_on_top)."""
+    identities: tuple[IdentityConfig, ...] = ()
+    """Other addresses with their own display name and signature ([[accounts.identities]])."""
+    address_book_command: str | None = None
+    """Command that looks up addresses for completion, khard/abook style (e.g. "khard email
+    --parsable %s"): %s becomes what was typed; it prints one address<TAB>name per line."""
     idle_folders: tuple[str, ...] = ()
     """Folders besides INBOX watched for new mail (one connection each; at most 5)."""
     idle_interval_minutes: int = 9
@@ -166,6 +198,21 @@ class AccountConfig:
     def __post_init__(self) -> None:
         if not self.username:
             object.__setattr__(self, "username", self.email)
+
+    @property
+    def every_identity(self) -> tuple[Identity, ...]:
+        """Every address the account sends from, its own first, then the aliases (with the
+        account's name and signature), then the identities; one per address."""
+        found = [Identity(self.email, self.display_name, self.signature)]
+        found += [Identity(alias, self.display_name, self.signature) for alias in self.aliases]
+        for extra in self.identities:
+            name = self.display_name if extra.display_name is None else extra.display_name
+            signature = self.signature if extra.signature is None else extra.signature
+            found.append(Identity(extra.email, name, signature))
+        unique: dict[str, Identity] = {}
+        for identity in found:
+            unique.setdefault(identity.email.casefold(), identity)
+        return tuple(unique.values())
 
     @property
     def mail_is_remote(self) -> bool:

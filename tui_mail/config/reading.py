@@ -32,12 +32,12 @@ from tui_mail.config.models import (
     ServerConfig,
 )
 from tui_mail.config.private import refuse_writable_config
+from tui_mail.config.sending import EMAIL, parse_sending
 from tui_mail.config.table import Table
 from tui_mail.config.wording import describe, ordinal, quote
 from tui_mail.core.errors import ConfigError
 
 _ACCOUNT_NAME = re.compile(r"[\w.@+-]{1,64}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _TOML_LOCATION = re.compile(
     r"^(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
 )
@@ -158,7 +158,7 @@ def _parse_account(table: Table, base: Path) -> AccountConfig:
             "name", "up to 64 letters, digits and . _ - @ + (no spaces; not starting with . or -)"
         )
     email = table.required_string("email", 'the address you send from, e.g. "me@example.org"')
-    if not _EMAIL.fullmatch(email):
+    if not EMAIL.fullmatch(email):
         raise table.wrong("email", 'an address like "me@example.org"')
     display_name = table.data.get("display_name", "")
     if not isinstance(display_name, str):
@@ -204,7 +204,7 @@ def _parse_account(table: Table, base: Path) -> AccountConfig:
         pop3=_parse_pop3(subtables["pop3"], servers["pop3"]),
         oauth2=oauth2,
         body_cache_max_bytes=DEFAULT_BODY_CACHE_MAX_BYTES if max_bytes is None else max_bytes,
-        **_parse_sending(table),
+        **parse_sending(table, email),
         **_parse_watching(table),
     )
 
@@ -239,27 +239,6 @@ def _parse_watching(table: Table) -> dict[str, Any]:
     if command is not None:
         values["new_mail_command"] = command
     return values
-
-
-def _parse_sending(table: Table) -> dict[str, Any]:
-    """The fields that only sending reads: save_sent, aliases, sendmail_command, signature."""
-    raw_aliases = table.data.get("aliases", [])
-    expected = 'a list of addresses, e.g. aliases = ["me@example.net"]'
-    if not isinstance(raw_aliases, list):
-        raise table.wrong("aliases", expected)
-    for alias in raw_aliases:
-        if not isinstance(alias, str) or not _EMAIL.fullmatch(alias.strip()):
-            shown = describe(alias)
-            raise table.error(f"aliases holds {shown}; expected {expected}")
-    signature = table.data.get("signature", "")
-    if not isinstance(signature, str):
-        raise table.wrong("signature", 'a string, e.g. signature = "Ada"')
-    return {
-        "save_sent": table.boolean("save_sent", default=True),
-        "aliases": tuple(alias.strip() for alias in raw_aliases),
-        "sendmail_command": table.string("sendmail_command"),
-        "signature": signature,
-    }
 
 
 def _parse_oauth2(table: Table) -> OAuth2Config:

@@ -45,6 +45,11 @@ def _render(config: AppConfig) -> str:
         chunks.append("\n[[accounts]]\n" + tomli_w.dumps(scalars))
         for key, table in tables.items():
             chunks.append(f"\n[accounts.{key}]\n" + tomli_w.dumps(table))
+        for identity in account.identities:
+            settings = {"email": identity.email, "display_name": identity.display_name,
+                        "signature": identity.signature}  # fmt: skip
+            written = {key: value for key, value in settings.items() if value is not None}
+            chunks.append("\n[[accounts.identities]]\n" + tomli_w.dumps(written))
     if config.keymap:
         chunks.append("\n[keymap]\n" + tomli_w.dumps(dict(config.keymap)))
     if config.bind:
@@ -79,6 +84,10 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "aliases": list(account.aliases) or None,
         "sendmail_command": account.sendmail_command,
         "signature": account.signature or None,
+        "signature_position": (
+            account.signature_position if account.signature_position != "below" else None
+        ),
+        "address_book_command": account.address_book_command,
         "idle_folders": list(account.idle_folders) or None,
         "idle_interval_minutes": (
             account.idle_interval_minutes if account.idle_interval_minutes != 9 else None

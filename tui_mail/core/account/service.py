@@ -31,6 +31,7 @@ from typing import TypeVar
 
 from tui_mail.config import AccountConfig
 from tui_mail.core.account import move_undo, replay
+from tui_mail.core.account.address_book import AddressBook, AddressLookup
 from tui_mail.core.account.backends import BackendFactory, default_backend
 from tui_mail.core.account.cache_view import CacheView
 from tui_mail.core.account.counts import FolderCounting
@@ -86,6 +87,7 @@ class AccountService:
         self.store.on_rebuilt = lambda note: self._emit(CacheProblem(account.name, note.sentence()))
         self.cache = CacheView(account.name, self.store)
         """What a screen reads from the cache (never the store itself)."""
+        self.address_book = AddressBook(account, self.cache.recent_correspondents)
         self._secret = secret or secret_source(account)
         # The backend's own index (maildir, POP3) lives beside this cache, never elsewhere.
         factory = backend_factory or partial(default_backend, data_dir=data_dir)
@@ -113,6 +115,12 @@ class AccountService:
             account, self.store, self.link.worker, self.link.run, backend, self._emit,
             self.counts, self.watching.schedule_sync, self.watching.expect_quietly,
         )  # fmt: skip
+
+    async def addresses(self, typed: str) -> AddressLookup:
+        """Completion for an address being typed: the cache's people and the account's
+        address_book_command, ranked (address_book.py). On a thread of its own, not the
+        backend's worker: a slow book must not hold up mail, nor mail the typing."""
+        return await asyncio.to_thread(self.address_book.lookup, typed)
 
     # -- the queue, the watching (their own objects; these keep the service's API) ---------
 

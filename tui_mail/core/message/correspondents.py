@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 
 def own_addresses(account: AccountConfig) -> set[str]:
-    """The account's address and its aliases, casefolded."""
-    return {account.email.casefold(), *(alias.casefold() for alias in account.aliases)}
+    """Every address of the account (its own, aliases, identities), casefolded."""
+    return {identity.email.casefold() for identity in account.every_identity}
 
 
 def recipients_label(to: str) -> str:

@@ -39,6 +39,13 @@ from tui_mail.core.sending.draft import (
     parse_addresses,
     read_draft_info,
 )
+from tui_mail.core.sending.identities import (
+    FORWARD_MARKER,
+    from_line,
+    reply_body,
+    reply_identity,
+    signed,
+)
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
@@ -78,14 +85,14 @@ def compose_new(
     subject: str = "",
     text: str = "",
 ) -> Draft:
-    """A new message; the signature, if any, under the text."""
+    """A new message from the account's own address; its signature, if any, under the text."""
     return Draft(
         from_addr=account_address(account),
         to=to,
         cc=cc,
         bcc=bcc,
         subject=subject,
-        body=_with_signature(text, account),
+        body=signed(text, account.every_identity[0]),
         message_id=new_message_id(account),
     )
 
@@ -100,7 +107,8 @@ def compose_reply(
     text: str = "",
 ) -> Draft:
     """A reply to `raw`: to Reply-To else From (reply-all adds To and Cc), quoted below an
-    attribution line, with `text` after the quote (bottom-posting) and the signature last.
+    attribution line, from the identity it was sent to, with `text` and that identity's
+    signature after the quote (or above it: `signature_position`, see identities.py).
 
     Replying to one's own message goes to its original recipients, as mail clients do.
     """
@@ -124,14 +132,14 @@ def compose_reply(
         primary = from_list
     rendered = render_message(raw)
     quote = _quote_block(rendered.body, rendered.links, _attribution(headers, from_list))
-    body = quote + "\n\n" + (text.strip("\n") + "\n" if text.strip() else "")
     message_id = _first_message_id(headers.get("message-id", ""))
+    identity = reply_identity(account, raw)
     return Draft(
-        from_addr=_reply_from(account, [*to_list, *cc_list]),
+        from_addr=from_line(identity),
         to=_format_addresses(primary),
         cc=_format_addresses(cc),
         subject="Re: " + _REPLY_PREFIX.sub("", _subject(headers)),
-        body=_with_signature(body, account),
+        body=reply_body(text, quote, identity, account.signature_position),
         in_reply_to=message_id,
         references=_references(headers, message_id),
         message_id=new_message_id(account),
@@ -150,10 +158,12 @@ def compose_forward(
     text: str = "",
 ) -> Draft:
     """A forward of `raw`: inline (its headers and text, its attachments re-attached) or
-    whole as a message/rfc822 attachment. `text` goes above the forwarded part."""
+    whole as a message/rfc822 attachment, from the identity it was sent to. `text` and that
+    identity's signature go above the forwarded part."""
     headers = _headers(raw)
+    identity = reply_identity(account, raw)
     draft = Draft(
-        from_addr=_reply_from(account, [*_addresses(headers, "To"), *_addresses(headers, "Cc")]),
+        from_addr=from_line(identity),
         to=to,
         subject="Fwd: " + _FORWARD_PREFIX.sub("", _subject(headers)),
         message_id=new_message_id(account),
@@ -161,16 +171,16 @@ def compose_forward(
     )
     lead = text.strip("\n") + "\n" if text.strip() else ""
     if as_attachment:
-        draft.body = _with_signature(lead, account)
+        draft.body = signed(lead, identity)
         name = safe_filename(_subject(headers)[:60] + ".eml", "forwarded.eml")
         draft.attachments.append(FileAttachment(name, "message/rfc822", raw))
         return draft
     rendered = render_message(raw)
     shown = dict(rendered.headers)
-    block = ["---------- Forwarded message ----------"]
+    block = [FORWARD_MARKER]
     block += [f"{name}: {shown[name]}" for name in _FORWARD_HEADERS if shown.get(name)]
     block += ["", rendered.body, *_link_lines(rendered.links)]
-    draft.body = _with_signature(lead, account) + "\n" + "\n".join(block).rstrip() + "\n"
+    draft.body = signed(lead, identity) + "\n" + "\n".join(block).rstrip() + "\n"
     for item in rendered.attachments:
         data = attachment_data(raw, item.index)
         if data is not None:
@@ -261,15 +271,6 @@ def _format_addresses(pairs: list[tuple[str, str]]) -> str:
     return ", ".join(shown)
 
 
-def _reply_from(account: AccountConfig, recipients: list[tuple[str, str]]) -> str:
-    """From the alias the original was sent to, else from the account's address."""
-    aliases = {alias.casefold(): alias for alias in account.aliases}
-    for _name, addr in recipients:
-        if addr.casefold() in aliases:
-            return str(Address(account.display_name, addr_spec=aliases[addr.casefold()]))
-    return account_address(account)
-
-
 def _subject(headers: dict[str, str]) -> str:
     return LINE_BREAKS.sub(" ", decode_header_value(headers.get("subject", ""))).strip()
 
@@ -310,13 +311,3 @@ def _quote_block(body: str, links: tuple[object, ...], attribution: str) -> str:
 def _link_lines(links: tuple[object, ...]) -> list[str]:
     lines = [f"[{getattr(link, 'number', '')}] {getattr(link, 'url', '')}" for link in links]
     return ["", *lines] if lines else []
-
-
-def _with_signature(text: str, account: AccountConfig) -> str:
-    if not account.signature.strip():
-        return text
-    return (
-        (text.rstrip("\n") + "\n\n" if text.strip() else "\n\n")
-        + "-- \n"
-        + (account.signature.strip("\n") + "\n")
-    )

@@ -97,7 +97,7 @@ class Draft:
     """
 
     from_addr: str
-    """"Name <address>": the account's address or one of its aliases."""
+    """"Name <address>": the account's address or another of its identities."""
     to: str = ""
     cc: str = ""
     bcc: str = ""
@@ -211,10 +211,11 @@ def _sender(account: AccountConfig, from_addr: str) -> Address:
         raise UsageError(f"From: give exactly one address, not {from_addr!r}.")
     address = addresses[0]
     if address.addr_spec.casefold() not in own_addresses(account):
-        allowed = ", ".join([account.email, *account.aliases])
+        allowed = ", ".join(identity.email for identity in account.every_identity)
         raise UsageError(
             f"From: {address.addr_spec} is not an address of account {account.name!r} "
-            f"({allowed}). Add it to aliases in the account to send from it."
+            f"({allowed}). Add it to aliases or as an [[accounts.identities]] table in the "
+            "account to send from it."
         )
     return address
 

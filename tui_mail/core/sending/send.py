@@ -395,7 +395,8 @@ def _prepare_raw(service: AccountService, raw: bytes) -> tuple[bytes, str, list[
     if senders[0].casefold() not in own_addresses(service.account):
         raise UsageError(
             f"The message is From {senders[0]}, which is not an address of account "
-            f"{service.account.name!r}; add it to aliases to send from it."
+            f"{service.account.name!r}; add it to aliases or as an [[accounts.identities]] "
+            "table to send from it."
         )
     recipients: dict[str, str] = {}
     for name in ("To", "Cc", "Bcc"):

@@ -17,7 +17,7 @@ MAX_CANDIDATES = 200
 
 QUERY_KEYS = ("from:", "to:", "cc:", "subject:", "body:", "since:", "before:", "is:")
 QUERY_STATES = ("unread", "read", "flagged", "answered")
-COMPOSE_OPTIONS = ("--to", "--cc", "--subject")
+COMPOSE_OPTIONS = ("--to", "--cc", "--bcc", "--from", "--subject")
 ADDRESS_OPTIONS = ("--to", "--cc", "--bcc")
 PIPE_OPTIONS = ("-s", "-t", "-m")
 
@@ -34,7 +34,19 @@ class Sources(Protocol):
         ...
 
     def addresses(self, typed: str) -> list[str]:
-        """Addresses (best first) for `typed`."""
+        """Addresses (best first) for `typed`; empty until `look_up` has been awaited when
+        they must be looked up (an address book command), which `wanted` then says."""
+        ...
+
+    @property
+    def wanted(self) -> bool: ...
+
+    async def look_up(self) -> str | None:
+        """Look up what `addresses` was asked and did not have; a problem as a sentence."""
+        ...
+
+    def identities(self) -> list[str]:
+        """The addresses the account on screen sends from."""
         ...
 
     def themes(self) -> list[str]: ...
@@ -84,6 +96,8 @@ def _for(
     if kind == "compose":
         if previous in ADDRESS_OPTIONS:
             return _words_out(sources.addresses(word))
+        if previous == "--from":
+            return _words_out(_match(word, sources.identities()))
         return _words_out(_match(word, list(COMPOSE_OPTIONS))) if word.startswith("-") else []
     if kind == "query":
         return _query(word, sources)

@@ -51,14 +51,24 @@ class CommandInput(Input):
     def bar(self) -> CommandBar:
         return self.query_ancestor(CommandBar)
 
-    def action_complete(self, step: int) -> None:
+    async def action_complete(self, step: int) -> None:
         if self._cycle is not None and self._cycle[3] == self.value:
             head, candidates, index, _ = self._cycle
             index = (index + step) % len(candidates)
             self._show_choice(head, candidates, index)
             return
         self._cycle = None
-        found = complete(self.value, self.commands, self.sources)
+        typed = self.value
+        found = complete(typed, self.commands, self.sources)
+        if self.sources.wanted:
+            # Addresses come from the account's lookup (its address book command may
+            # take a moment): asked for off the loop, then completed with the answer.
+            problem = await self.sources.look_up()
+            if problem:
+                self.bar.hint(problem)
+            if self.value != typed:  # typed on meanwhile: that is the line now
+                return
+            found = complete(typed, self.commands, self.sources)
         head, typed = self.value[: found.start], self.value[found.start :]
         candidates = found.candidates
         if not candidates:

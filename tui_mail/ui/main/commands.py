@@ -11,7 +11,6 @@ import argparse
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import TYPE_CHECKING, NoReturn
 
 from textual.binding import Binding, BindingType
@@ -19,11 +18,9 @@ from textual.keys import _character_to_key
 
 from tui_mail.core.errors import TuiMailError, UsageError
 from tui_mail.core.folders.names import find_folder
-from tui_mail.core.message.correspondents import own_addresses
 from tui_mail.core.models import Flag
 from tui_mail.ui.commands.parse import Invocation, parse
 from tui_mail.ui.commands.registry import Commands
-from tui_mail.ui.widgets.address_input import known_addresses
 
 if TYPE_CHECKING:
     from tui_mail.core.account.service import AccountService
@@ -84,8 +81,9 @@ class CompletionSources:
         self.services = services
         self._folder = folder
         self._themes = themes
-        self._addresses: list[tuple[str, str]] | None = None
-        """(the shown form casefolded, the address), most used first; read on first Tab."""
+        self._found: dict[str, list[str]] = {}
+        """Addresses found for what was typed (until the line is opened again)."""
+        self._wanted: set[str] = set()
 
     def _account(self) -> str:
         name = self._folder().account
@@ -105,15 +103,33 @@ class CompletionSources:
         ]
 
     def addresses(self, typed: str) -> list[str]:
-        """Bare addresses whose address or name starts with (then: holds) `typed`."""
-        if self._addresses is None:
-            rows = [r for s in self.services.values() for r in s.cache.recent_correspondents()]
-            own = set().union(*(own_addresses(s.account) for s in self.services.values()))
-            self._addresses = [(a.casefold(), parseaddr(a)[1]) for a in known_addresses(rows, own)]
-        folded = typed.casefold()
-        starts = [addr for shown, addr in self._addresses if _starts(shown, folded)]
-        inside = [addr for shown, addr in self._addresses if folded in shown]
-        return list(dict.fromkeys(starts + inside))
+        """What the account's address lookup (the cache's people and the user's
+        address_book_command) found for `typed`; a `typed` not looked up yet is noted
+        for `look_up` and has no answer this time."""
+        found = self._found.get(typed)
+        if found is None:
+            self._wanted.add(typed)
+            return []
+        return found
+
+    async def look_up(self) -> str | None:
+        """Look up what `addresses` was asked and did not have (off the event loop); the
+        address book's trouble, if any, as a sentence."""
+        problem = None
+        service = self.services[self._account()]
+        for typed in sorted(self._wanted):
+            lookup = await service.addresses(typed)
+            self._found[typed] = [address for _name, address in lookup.matches]
+            problem = problem or lookup.problem
+        self._wanted.clear()
+        return problem
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self._wanted)
+
+    def identities(self) -> list[str]:
+        return [i.email for i in self.services[self._account()].account.every_identity]
 
     def themes(self) -> list[str]:
         return sorted(self._themes())
@@ -122,8 +138,8 @@ class CompletionSources:
         return list(SORT_KEYS)
 
     def forget(self) -> None:
-        """The next Tab reads the addresses again (mail may have come meanwhile)."""
-        self._addresses = None
+        """The next Tab looks addresses up again (mail may have come meanwhile)."""
+        self._found.clear()
 
 
 def _starts(shown: str, typed: str) -> bool:
@@ -262,12 +278,14 @@ class CommandRunner:
         for option in ("--to", "--cc", "--bcc"):
             parser.add_argument(option, action="append", default=[])
         parser.add_argument("--subject", default="")
+        parser.add_argument("--from", dest="from_addr", default="")
         options = parser.parse(invocation.args)
         fields = {
             "to": ", ".join(options.to),
             "cc": ", ".join(options.cc),
             "bcc": ", ".join(options.bcc),
             "subject": options.subject,
+            "from_addr": options.from_addr,
         }
         return self.parts.compose({k: v for k, v in fields.items() if v})
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.models import FolderRole
 from tui_mail.core.sending.compose import compose_forward, compose_new, compose_reply, reopen_draft
+from tui_mail.core.sending.identities import use_identity
 from tui_mail.core.sending.lists import NoListAddress, compose_list_reply
 from tui_mail.ui.draft_autosave import DraftAutosave, leftover_drafts
 from tui_mail.ui.screens.compose import ComposeScreen
@@ -67,7 +68,10 @@ async def open_compose(
             restored = bool(leftovers)
             draft = leftovers[0][1] if leftovers else compose_new(account)
             for name, value in (fields or {}).items():
-                setattr(draft, name, value)
+                if name == "from_addr":  # an identity: its name and signature come along
+                    use_identity(account, draft, value)
+                else:
+                    setattr(draft, name, value)
         else:
             if kind == "draft" and ref.folder != await service.role_folder(FolderRole.DRAFTS):
                 status.say("e continues a draft: open the Drafts folder first.")

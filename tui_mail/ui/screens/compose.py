@@ -14,7 +14,6 @@ text field needs (ctrl+s reaches the app: Textual turns terminal flow control of
 from __future__ import annotations
 
 import asyncio
-from email.headerregistry import Address
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -28,8 +27,8 @@ from textual.widgets import Footer, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from tui_mail.core.errors import TuiMailError, UsageError
-from tui_mail.core.message.correspondents import own_addresses
 from tui_mail.core.sending.compose import Draft, FileAttachment, preview
+from tui_mail.core.sending.identities import from_line, swap_signature
 from tui_mail.core.sending.outbox import Outbox, OutboxBusy
 from tui_mail.core.sending.send import (
     NotSent,
@@ -46,7 +45,7 @@ from tui_mail.ui.widgets.address_input import (
     AddressInput,
     AddressSuggester,
     PathSuggester,
-    known_addresses,
+    address_line,
 )
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ class ComposeScreen(Screen[str | None]):
         self.focus_body = focus_body
         self.outbox = Outbox.for_account(data_dir, self.account)
         self.autosave = DraftAutosave(DraftAutosave.directory_for(data_dir, self.account), draft)
-        self.address_suggester = AddressSuggester()
+        self.address_suggester = AddressSuggester(lookup=self._addresses_for)
         self.busy = False
         self.finished = False
         """Sent, postponed or discarded: nothing more to autosave."""
@@ -187,8 +186,7 @@ class ComposeScreen(Screen[str | None]):
         yield Footer()
 
     def _from_choices(self) -> list[str]:
-        choices = [_with_name(self.account.display_name, a) for a in self.account.aliases]
-        choices.insert(0, _with_name(self.account.display_name, self.account.email))
+        choices = [from_line(identity) for identity in self.account.every_identity]
         if self.draft.from_addr not in choices:
             choices.insert(0, self.draft.from_addr)
         return choices
@@ -208,7 +206,8 @@ class ComposeScreen(Screen[str | None]):
         if self.focus_body:
             body = self.query_one("#body", TextArea)
             body.focus()
-            body.move_cursor(_reply_cursor(self.draft.body))
+            top = self.account.signature_position == "above"  # top-posting: write above
+            body.move_cursor((0, 0) if top else _reply_cursor(self.draft.body))
         else:
             self.query_one("#to", Input).focus()
         self.set_interval(AUTOSAVE_SECONDS, self.save_locally)
@@ -216,9 +215,15 @@ class ComposeScreen(Screen[str | None]):
 
     @work(group="compose-addresses", exit_on_error=False)
     async def _learn_addresses(self) -> None:
-        service = self.service
-        rows = await asyncio.to_thread(service.cache.recent_correspondents)
-        self.address_suggester.addresses = known_addresses(rows, own_addresses(self.account))
+        """Reads the cache's people once now, so the first key typed is answered at once."""
+        found = await self.service.addresses("")
+        self.address_suggester.addresses = [address_line(*pair) for pair in found.matches]
+
+    async def _addresses_for(self, typed: str) -> list[str]:
+        found = await self.service.addresses(typed)
+        if found.problem:
+            self.say(found.problem)
+        return [address_line(*pair) for pair in found.matches]
 
     def say(self, message: str, *, error: bool = False) -> None:
         self.query_one("#compose-notice", Static).update(
@@ -239,8 +244,18 @@ class ComposeScreen(Screen[str | None]):
 
     @on(Select.Changed, "#from")
     def _from_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str):
-            self.draft.from_addr = event.value
+        if not isinstance(event.value, str) or event.value == self.draft.from_addr:
+            return
+        body = swap_signature(self.account, self.draft.body, self.draft.from_addr, event.value)
+        self.draft.from_addr = event.value
+        if body is None:
+            self.say("The signature was edited, so it stays as it is (not the new From's).")
+        elif body != self.draft.body:
+            self.draft.body = body
+            area = self.query_one("#body", TextArea)
+            cursor = area.cursor_location
+            area.load_text(body)
+            area.move_cursor(cursor)
 
     @on(TextArea.Changed, "#body")
     def _body_changed(self, event: TextArea.Changed) -> None:
@@ -448,15 +463,6 @@ class ComposeScreen(Screen[str | None]):
         self.finished = True
         self.autosave.remove()
         self.dismiss(result)
-
-
-def _with_name(name: str, address: str) -> str:
-    """Name and address as a From line; the bare address when the stdlib will not format
-    it (sending then names the problem)."""
-    try:
-        return str(Address(name, addr_spec=address))
-    except (ValueError, IndexError):
-        return address
 
 
 def _reply_cursor(body: str) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""Completion for the compose screen: addresses already in the cache, and file paths.
+"""Completion for the compose screen: addresses (the cache's and the address book's, from
+AccountService.addresses), and file paths.
 
 Both are Textual `Suggester`s: the Input shows the rest of the best match dimmed, and
 right arrow (or End, or Tab in an address field) takes it. An address field holds a
@@ -9,11 +10,9 @@ before it stays as it is, and a taken suggestion is written as the address book 
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections import Counter
-from collections.abc import Iterable
-from email.utils import formataddr, getaddresses
+from collections.abc import Awaitable, Callable, Iterable
+from email.headerregistry import Address
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,29 +20,30 @@ from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import Input
 
+from tui_mail.core.message.address_ranking import correspondents, rank
+
 
 def known_addresses(rows: Iterable[tuple[str, str, str, str]], own: set[str]) -> list[str]:
     """ "Name <address>" for everyone in (from_name, from_addr, to, cc) rows, most frequent
-    first, one entry per address (the first name seen wins), the user's own left out."""
-    counts: Counter[str] = Counter()
-    shown: dict[str, str] = {}
-    for from_name, from_addr, to, cc in rows:
-        pairs = [(from_name, from_addr)]
-        with contextlib.suppress(ValueError, IndexError):  # a list the stdlib cannot split
-            pairs += getaddresses([to, cc])
-        for raw_name, raw_addr in pairs:
-            addr, name = raw_addr.strip(), " ".join(raw_name.split())
-            key = addr.casefold()
-            if "@" not in addr or key in own or any(c in addr for c in "<>, \r\n\t"):
-                continue
-            counts[key] += 1
-            if key not in shown:
-                shown[key] = formataddr((name, addr)) if name else addr
-    return [shown[key] for key, _count in counts.most_common()]
+    first, one entry per address, the user's own (`own`, casefolded) left out: the cache
+    alone. AccountService.addresses(typed) adds the address book and ranks by `typed`."""
+    return [address_line(*pair) for pair in rank("", correspondents(rows, own), limit=None)]
+
+
+def address_line(name: str, address: str) -> str:
+    """ "Name <address>" as typed in a To field (names kept readable: "Zoë", not an encoded
+    word), the bare address without a name or when the stdlib cannot format it."""
+    if not name:
+        return address
+    try:
+        return str(Address(name, addr_spec=address))
+    except (ValueError, IndexError):
+        return address
 
 
 class AddressSuggester(Suggester):
-    """Completes the address being typed (after the last comma) from `addresses`.
+    """Completes the address being typed (after the last comma) from what `lookup` answers
+    for it (best first), else from the fixed list `addresses`.
 
     A typed prefix matches the start of the shown form ("Ada Lovelace <ada@...>") or of
     the bare address, case-insensitively; the suggestion is that form as the address book
@@ -51,10 +51,15 @@ class AddressSuggester(Suggester):
     stay on screen until the suggestion is taken).
     """
 
-    def __init__(self, addresses: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        addresses: list[str] | None = None,
+        lookup: Callable[[str], Awaitable[list[str]]] | None = None,
+    ) -> None:
         # Case matters in what the Input shows: match case-insensitively ourselves.
         super().__init__(use_cache=False, case_sensitive=True)
         self.addresses = addresses or []
+        self.lookup = lookup
 
     async def get_suggestion(self, value: str) -> str | None:
         head, comma, typed = value.rpartition(",")
@@ -64,7 +69,8 @@ class AddressSuggester(Suggester):
             return None
         wanted = typed.casefold()
         taken = {part.strip().casefold() for part in head.split(",")} if comma else set()
-        for candidate in self.addresses:
+        candidates = self.addresses if self.lookup is None else await self.lookup(typed)
+        for candidate in candidates:
             if candidate.casefold() in taken:
                 continue
             completed = _complete(candidate, wanted)
