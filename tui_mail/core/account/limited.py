@@ -116,6 +116,14 @@ class LimitedMessages(FolderMessages):
             self._again = False
             self.refresh()
 
+    def forget(self, uids: Sequence[int]) -> None:
+        """Rows moved or deleted from the view: they left the folder too (the "of N")."""
+        before = len(self._uids)
+        super().forget(uids)
+        self.total = max(0, self.total - (before - len(self._uids)))
+        if self.on_matched is not None:
+            self.on_matched()
+
     def _take(self, result: tuple[set[int], int]) -> None:
         self._only, self.total = result
         self.matched = True

@@ -118,14 +118,22 @@ def _clause(term: Term) -> _Clause:
 def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> _Clause:
     """`text` in any of `columns` (or, `or_body`, a body is cached that may hold it).
 
-    SQLite's LIKE folds the case of ASCII letters only: a word with other letters cannot be
-    decided there (Ärger would miss ärger), so its rows are all checked by `matcher`."""
+    SQLite's LIKE folds the case of ASCII letters only: in a word with other letters each
+    run of them becomes `%` (josé -> %jos%), so SQL keeps a superset and `matcher` decides."""
+    exact = text.isascii() and not or_body
+    pattern = "%"
+    for char in text:
+        if char.isascii():
+            pattern += "\\" + char if char in "\\%_" else char
+        elif not pattern.endswith("%") or pattern.endswith("\\%"):
+            pattern += "%"
+    if pattern == "%":
+        return _Clause("", (), exact=False)  # nothing SQL can look for: matcher decides
+    if not pattern.endswith("%") or pattern.endswith("\\%"):
+        pattern += "%"
     body = f" OR {_HAS_BODY}" if or_body else ""
-    if not text.isascii():
-        return _Clause(body.removeprefix(" OR "), (), exact=False)
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = " OR ".join(f"m.{column} LIKE ? ESCAPE '\\'" for column in columns) + body
-    return _Clause(sql, (pattern,) * len(columns), exact=not or_body)
+    return _Clause(sql, (pattern,) * len(columns), exact=exact)
 
 
 def local_midnight(day: date) -> int:
@@ -149,7 +157,7 @@ class CachedMessage:
 
     @property
     def uid(self) -> int:
-        return int(self._row[0])  # type: ignore[call-overload]
+        return int(self._row[0])  # type: ignore[call-overload, no-any-return]
 
     def flags(self) -> Flag:
         return Flag(int(self._row[2]))  # type: ignore[call-overload]

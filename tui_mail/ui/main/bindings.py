@@ -27,6 +27,10 @@ MAIN_BINDINGS: list[BindingType] = [
             tooltip="Sync this folder now"),
     Binding("space,v", "mark", "Mark", show=False, id="mark",
             tooltip="Mark for a bulk action"),
+    Binding("V", "mark_all", "Mark all", show=False, id="mark_all",
+            tooltip="Mark every message shown (limited, search or folder) for a bulk action"),
+    Binding("l", "limit", "Limit", show=False, id="limit",
+            tooltip="Show only messages matching a search, from the cache (Esc clears)"),
     Binding("z", "undo", "Undo", show=False, id="undo", tooltip="Undo the last action"),
     Binding("h", "toggle_headers", "Headers", show=False, id="headers",
             tooltip="Show all headers of the open message"),
@@ -63,5 +67,5 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+t", "app.cycle_theme", "Theme", show=False, id="theme",
             tooltip="Next theme (remembered)"),
     Binding("escape", "cancel", "Cancel", show=False, id="cancel",
-            tooltip="Close search, clear marks"),
+            tooltip="Close search, clear marks, then the limit"),
 ]  # fmt: skip

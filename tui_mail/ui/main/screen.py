@@ -27,6 +27,7 @@ from tui_mail.ui.main.account_news import AccountNews
 from tui_mail.ui.main.account_sync import AccountSync, Reconnected, ServiceEvent, SyncProgress
 from tui_mail.ui.main.bindings import MAIN_BINDINGS
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
+from tui_mail.ui.main.limit import Limit, LimitKeys
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
 from tui_mail.ui.main.outbox_runner import CHECK_SECONDS, FIRST_CHECK_SECONDS, OutboxRunner
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.attachments import ReaderActions
 
 
-class MainScreen(Screen[None]):
+class MainScreen(LimitKeys, Screen[None]):
     """The screen people live in."""
 
     BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
@@ -185,6 +186,7 @@ class MainScreen(Screen[None]):
             run=self.run_search,
             back_to_folder=lambda: self.show_folder(self.current),
         )
+        self.limit = Limit(services, messages, status, self.search, self.app.push_screen)
 
     @property
     def searching(self) -> str | None:
@@ -404,7 +406,7 @@ class MainScreen(Screen[None]):
         self.triage.mark()
 
     def action_cancel(self) -> None:
-        """Escape: close the search line; back from search results, or clear the marks."""
+        """Escape: close the search line; leave search results, else marks, else the limit."""
         search = self.query_one(SearchBar)
         if search.is_open:
             search.close()
@@ -412,7 +414,7 @@ class MainScreen(Screen[None]):
         if self.searching is not None:
             self.show_folder(self.current)
         else:
-            self.messages.clear_marks()
+            self.limit.cancel()  # the marks, else the limit
 
     def action_next_unread(self) -> None:
         self.triage.next_unread()

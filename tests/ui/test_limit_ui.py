@@ -1,0 +1,162 @@
+"""Limit (`l`, `:limit`) and mark-all (`V`): the list narrowed from the cache, what the bar
+says, bulk actions on every message shown (the real Dovecot holds the result), offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.support.accounts import imap_account, server_subjects
+from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
+from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
+from tui_mail.core.account.service import AccountService
+from tui_mail.core.errors import UsageError
+from tui_mail.ui.main.screen import MainScreen
+from tui_mail.ui.screens.limit_prompt import LimitPrompt
+
+MAIL = [
+    ("Ann Lee <ann@example.org>", "Budget draft"),
+    ("Bob Ray <bob@example.org>", "Lunch?"),
+    ("Ann Lee <ann@example.org>", "Budget final"),
+    ("Carol Day <carol@example.org>", "Budget questions"),
+    ("Bob Ray <bob@example.org>", "Build broken"),
+    ("Ann Lee <ann@example.org>", "Holiday photos"),
+]
+
+
+def fill(server: DovecotServer, user: MailUser) -> None:
+    server.deliver(
+        user, [make_message(i, from_=sender, subject=s) for i, (sender, s) in enumerate(MAIL)]
+    )
+
+
+def status_text(screen: MainScreen) -> str:
+    return screen.status.message
+
+
+def marked_text(screen: MainScreen) -> str:
+    marked = screen.status.query_one("#status-marked")
+    return str(marked.render()) if marked.display else ""
+
+
+async def limit(pilot: Pilot[Any], screen: MainScreen, query: str) -> None:
+    """Press l, type the query, Enter: as a user does."""
+    await pilot.press("l")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LimitPrompt))
+    await pilot.press("ctrl+a", "ctrl+k", *query, "enter")  # replaces the limit on show
+    await wait_for(pilot, lambda: pilot.app.screen is screen)
+
+
+async def test_limit_mark_all_and_archive_then_escape_shows_the_folder(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    fill(dovecot, mail_user)
+    app = make_app(mail_user)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settled(pilot, app)
+        assert len(visible_rows(screen)) == 6
+
+        await limit(pilot, screen, "from:ann subject:budget")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["Budget final", "Budget draft"])
+        await wait_for(pilot, lambda: "2/6" in screen.status.limit_text)
+        assert screen.status.limit_text == "limited: from:ann subject:budg… 2/6"
+        assert status_text(screen) == "Limited to from:ann subject:budget: 2 of 6. Esc clears."
+
+        await pilot.press("V")  # every message of the limited view, not of the folder
+        await wait_for(pilot, lambda: marked_text(screen) == "2 marked")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: visible_rows(screen) == [])
+        await settled(pilot, app)
+        assert "2 messages moved to Archive" in status_text(screen)
+        assert screen.status.limit_text == "limited: from:ann subject:budg… 0/4"  # it stays
+
+        await pilot.press("escape")  # no marks left: the limit goes
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == 4)
+        assert screen.status.limit_text == ""
+        assert visible_rows(screen) == [
+            "Holiday photos", "Build broken", "Budget questions", "Lunch?",
+        ]  # fmt: skip
+
+    assert sorted(server_subjects(dovecot, mail_user, "Archive")) == [
+        "Subject: Budget draft", "Subject: Budget final",
+    ]  # fmt: skip
+    assert len(server_subjects(dovecot, mail_user, "INBOX")) == 4
+
+
+async def test_escape_unmarks_first_then_clears_and_new_mail_keeps_the_limit(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    fill(dovecot, mail_user)
+    app = make_app(mail_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        screen.limit.apply(["from:bob"])  # what `:limit from:bob` calls
+        await wait_for(pilot, lambda: visible_rows(screen) == ["Build broken", "Lunch?"])
+        await wait_for(pilot, lambda: "2/6" in screen.status.limit_text)
+
+        # New mail from Bob arrives and is synced: the limit is matched again, and holds.
+        dovecot.deliver(mail_user, [make_message(9, from_="Bob Ray <bob@example.org>",
+                                                 subject="Build fixed")])  # fmt: skip
+        dovecot.deliver(mail_user, [make_message(10, subject="Not from Bob")])
+        await pilot.press("ctrl+r")
+        await wait_for(
+            pilot, lambda: visible_rows(screen) == ["Build fixed", "Build broken", "Lunch?"]
+        )
+        await wait_for(pilot, lambda: "3/8" in screen.status.limit_text)
+
+        await pilot.press("V")
+        await wait_for(pilot, lambda: marked_text(screen) == "3 marked")
+        await pilot.press("escape")  # first the marks ...
+        await wait_for(pilot, lambda: marked_text(screen) == "")
+        assert len(visible_rows(screen)) == 3
+        await pilot.press("escape")  # ... then the limit
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == 8)
+
+        # A query that cannot be read is said in words; the list stays as it is.
+        try:
+            screen.limit.apply(["since:yesterday"])
+        except UsageError as error:
+            assert "YYYY-MM-DD" in str(error)
+        else:
+            raise AssertionError("a bad date was taken")
+        await limit(pilot, screen, 'subject:"budget q"')
+        await wait_for(pilot, lambda: visible_rows(screen) == ["Budget questions"])
+        await limit(pilot, screen, "")  # an empty limit clears it
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == 8)
+        assert screen.status.limit_text == ""
+
+
+async def test_limit_works_offline_from_the_cache_and_reads_cached_bodies(
+    dovecot_factory: DovecotFactory, make_app: AppFactory, tmp_path: Path
+) -> None:
+    server = dovecot_factory()
+    user = server.add_user()
+    server.deliver(user, [make_message(0, subject="Trip", body="Tickets are booked."),
+                          make_message(1, subject="Tickets", body="Nothing here."),
+                          make_message(2, subject="Other", body="The tickets came.")])  # fmt: skip
+    data_dir = tmp_path / "data"
+    # An earlier session synced the inbox and read "Other" (so its body is cached).
+    earlier = AccountService(
+        imap_account(server, user, name="work"), data_dir, secret=lambda: user.password
+    )
+    await earlier.refresh_folders()
+    await earlier.sync("INBOX")
+    uid = {m.subject: m.uid for m in earlier.messages("INBOX")}
+    await earlier.fetch_raw("INBOX", uid["Other"])
+    await earlier.close()
+
+    server.stop()
+    app = make_app(user, names=("work",), data_dir=data_dir, server=server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        assert screen.status.state("work") == "offline"
+        # A plain word: every subject, and the text of the one body cached ("Trip"'s
+        # body is not cached, so it is not found by its text).
+        await limit(pilot, screen, "tickets")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["Other", "Tickets"])
+        await limit(pilot, screen, "body:tickets")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["Other"])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["Other", "Tickets", "Trip"])
