@@ -7,14 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tests.support.accounts import imap_account, server_subjects
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
+from tui_mail.core.account.message_index import ThreadedMessages
 from tui_mail.core.account.service import AccountService
+from tui_mail.core.demo import demo_config
 from tui_mail.core.errors import UsageError
+from tui_mail.ui.app import MailApp
 from tui_mail.ui.main.screen import MainScreen
+from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.limit_prompt import LimitPrompt
 
 MAIL = [
@@ -160,3 +166,43 @@ async def test_limit_works_offline_from_the_cache_and_reads_cached_bodies(
         await wait_for(pilot, lambda: visible_rows(screen) == ["Other"])
         await pilot.press("escape")
         await wait_for(pilot, lambda: visible_rows(screen) == ["Other", "Tickets", "Trip"])
+
+
+async def test_a_threaded_folder_is_limited_flat_and_help_says_what_needs_bodies(
+    tmp_path: Path,
+) -> None:
+    app = MailApp(demo_config(tmp_path / "data"), data_dir=tmp_path / "data")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        await pilot.press("T")
+        await wait_for(pilot, lambda: isinstance(screen.messages.source, ThreadedMessages))
+        everything = len(visible_rows(screen))
+        await limit(pilot, screen, "subject:build is:unread")
+        await wait_for(pilot, lambda: f"/{everything}" in screen.status.limit_text)
+        source = screen.messages.source
+        rows = [source.row(i) for i in range(len(source))]
+        assert rows and all(r and "Build" in r.summary.subject and not r.summary.seen
+                            and r.guide == "" for r in rows)  # fmt: skip
+        assert screen.status.limit_text.endswith(f" {len(rows)}/{everything}")
+
+        await pilot.press("V")
+        await wait_for(pilot, lambda: marked_text(screen) == f"{len(rows)} marked")
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == everything)
+        assert isinstance(screen.messages.source, ThreadedMessages)  # threads again
+        assert marked_text(screen) == "" and screen.status.limit_text == ""
+
+        await pilot.press("V")  # no limit: the whole folder
+        await wait_for(pilot, lambda: marked_text(screen) == f"{everything} marked")
+
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        shown = " ".join(
+            rendered.plain if isinstance(rendered := widget.render(), Text) else str(rendered)
+            for widget in app.screen.query(Static)
+        )
+        assert "body: and plain words look into the text only of messages read before" in shown
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = {description: keys for keys, description, _tip in help_screen.rows}
+        assert keys["Limit"] == "l" and keys["Mark all"] == "V"

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from tui_mail.core.query import SEARCH_HELP
 from tui_mail.ui.main.message_list import PENDING_MARK
+from tui_mail.ui.screens.limit_prompt import LIMIT_HELP
 
 LEGEND = (
     ("N", "unread"),
@@ -96,6 +97,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("\nKeys (rebind them in [keymap] of the config)\n", style="bold"))
             yield Static(table)
             yield Static(Text("\n" + SEARCH_HELP))
+            yield Static(Text("\n" + LIMIT_HELP))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
