@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.support.accounts import imap_account, server_subjects
+from tests.support.accounts import imap_account, server_flags, server_subjects
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
 from tui_mail.core.account.message_index import ThreadedMessages
@@ -19,6 +19,7 @@ from tui_mail.core.account.service import AccountService
 from tui_mail.core.demo import demo_config
 from tui_mail.core.errors import UsageError
 from tui_mail.ui.app import MailApp
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.limit_prompt import LimitPrompt
@@ -206,3 +207,33 @@ async def test_a_threaded_folder_is_limited_flat_and_help_says_what_needs_bodies
         assert isinstance(help_screen, HelpScreen)
         keys = {description: keys for keys, description, _tip in help_screen.rows}
         assert keys["Limit"] == "l" and keys["Mark all"] == "V"
+
+
+async def test_the_unified_inbox_limited_and_marked_across_accounts(
+    dovecot: DovecotServer, make_app: AppFactory
+) -> None:
+    work, home = dovecot.add_user(), dovecot.add_user()
+    for user, day, subjects in (
+        (work, 1, ("work budget", "work lunch")),
+        (home, 2, ("home budget", "home garden")),
+    ):
+        dovecot.deliver(user, [
+            make_message(i, subject=s, date=f"Mon, 0{day} Jan 2024 1{i}:00:00 +0000")
+            for i, s in enumerate(subjects)
+        ])  # fmt: skip
+    app = make_app(work, home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        screen.folder_tree.post_message(screen.folder_tree.FolderChosen(FolderKey("", UNIFIED)))
+        await settled(pilot, app)
+        assert len(visible_rows(screen)) == 4
+        await limit(pilot, screen, "subject:budget")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["home budget", "work budget"])
+        await wait_for(pilot, lambda: screen.status.limit_text.endswith(" 2/4"))
+        await pilot.press("V", "s")  # both marked read, one in each account
+        await wait_for(pilot, lambda: "2 messages marked read" in status_text(screen))
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == 4)
+    for user in (work, home):
+        flags = server_flags(dovecot, user, "INBOX")
+        assert sorted(b"\\Seen" in f for f in flags.values()) == [False, True]
