@@ -199,3 +199,24 @@ def test_the_unified_inbox_limited_merges_every_account_by_date(tmp_path: Path) 
     ]  # fmt: skip
     assert said[-1] == 4
     assert len(every_ref(merged)) == 4
+
+
+def test_a_matching_that_fails_keeps_the_rows_and_says_why(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrived: queue.Queue[Callable[[], None]] = queue.Queue()
+    told: list[str] = []
+    source = LimitedMessages(
+        "work", store, "INBOX", parse_query("from:bob"), deliver=arrived.put,
+        on_matched=lambda: told.append(str(source.error)),
+    )  # fmt: skip
+    arrived.get(timeout=10)()
+    assert source.uids() == [4, 2] and told == ["None"]
+
+    def broken(folder_id: int, query: Query) -> list[int]:
+        raise ValueError("no such thing")
+
+    monkeypatch.setattr(store, "matching_uids", broken)
+    source.refresh()
+    arrived.get(timeout=10)()
+    assert source.uids() == [4, 2] and told == ["None", "no such thing"]

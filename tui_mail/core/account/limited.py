@@ -70,6 +70,8 @@ class LimitedMessages(FolderMessages):
         """Messages in the folder at the last matching (the "of N")."""
         self.matched = False
         """Whether a matching has finished (until then the view is empty)."""
+        self.error: Exception | None = None
+        """Why the last matching failed (the rows of the one before stay), else None."""
         self._deliver = deliver
         self.on_matched = on_matched
         """Called (on the list's thread) each time matching finishes."""
@@ -110,8 +112,14 @@ class LimitedMessages(FolderMessages):
     def _finished(self, future: Future[tuple[set[int], int]]) -> None:
         """On the list's thread: take the matching, or match once more if asked meanwhile."""
         self._running = False
-        if future.exception() is None:
+        error = future.exception()
+        if error is None:
             self._take(future.result())
+        else:
+            # Not a damaged cache (that matches nothing, and is rebuilt): a bug to show.
+            self.error = error if isinstance(error, Exception) else RuntimeError(str(error))
+            if self.on_matched is not None:
+                self.on_matched()
         if self._again:
             self._again = False
             self.refresh()
@@ -126,7 +134,7 @@ class LimitedMessages(FolderMessages):
 
     def _take(self, result: tuple[set[int], int]) -> None:
         self._only, self.total = result
-        self.matched = True
+        self.matched, self.error = True, None
         FolderMessages.refresh(self)
         if self.on_matched is not None:
             self.on_matched()
@@ -151,6 +159,10 @@ class LimitedMerged(MergedMessages):
     @property
     def total(self) -> int:
         return sum(source.total for source in self.limited)
+
+    @property
+    def error(self) -> Exception | None:
+        return next((s.error for s in self.limited if s.error is not None), None)
 
     def _merge_again(self) -> None:
         """One inbox was matched again: merge anew without asking any to match again."""

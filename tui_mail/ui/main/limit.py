@@ -152,7 +152,12 @@ class Limit:
     def _matched(self) -> None:
         """On the UI thread, each time the view was matched (at first and after changes)."""
         source = self._source
-        if source is None or self.messages.source is not source or not source.matched:
+        if source is None or self.messages.source is not source:
+            return
+        if source.error is not None:
+            self.status.say(f"Could not limit to {self.query}: {source.error}", error=True)
+            return
+        if not source.matched:
             return
         shown, total = len(source), source.total
         self.status.show_limit(f"limited: {self._short()} {shown:,}/{total:,}")
