@@ -7,9 +7,10 @@ unchanged; it is flat, newest first (a threaded folder is shown flat while limit
 
 Matching a large folder can take a while (a plain word over cached bodies), so with
 `deliver` (the UI) it runs on a thread of its own and the result is handed over through
-`deliver`, as ThreadedMessages does: the list keeps the rows it shows until then. Every
-`refresh` (a sync, new mail, an action) matches again, so the limit stays, re-evaluated,
-as mail comes and goes. Without `deliver` (scripts, tests) matching is done in place.
+`deliver`, as ThreadedMessages does, in the folder's list order: the UI thread only takes
+it, and the list keeps the rows it shows until then. Every `refresh` (a sync, new mail, an
+action) matches again, so the limit stays, re-evaluated, as mail comes and goes. Without
+`deliver` (scripts, tests) matching is done in place.
 """
 
 from __future__ import annotations
@@ -42,14 +43,15 @@ def _matching_executor() -> ThreadPoolExecutor:
     return _executor
 
 
-def match_folder(store: Store, folder: str, query: Query) -> tuple[set[int], int]:
-    """(UIDs matching `query`, messages in the folder), from the cache; blocking. A folder
-    not cached, or damage met, matches nothing (the store then tells its owner)."""
+def match_folder(store: Store, folder: str, query: Query) -> tuple[list[int], int]:
+    """(UIDs matching `query` newest first, messages in the folder), from the cache;
+    blocking. A folder not cached, or damage met, matches nothing (the store then tells
+    its owner)."""
     try:
         folder_id = store.folder_id(folder)
-        return set(store.matching_uids(folder_id, query)), store.counts(folder_id)[0]
+        return store.matching_uids(folder_id, query), store.counts(folder_id)[0]
     except (UnknownFolder, CacheDamaged):
-        return set(), 0
+        return [], 0
 
 
 class LimitedMessages(FolderMessages):
@@ -82,16 +84,24 @@ class LimitedMessages(FolderMessages):
 
     def refresh(self) -> None:
         if self._held:
-            super().refresh()
-        elif self._deliver is None:
-            self._take(match_folder(self.store, self.folder, self.query))
-        else:
-            super().refresh()  # the order anew, the last matching's messages meanwhile
-            self._start()
+            return  # merging the inboxes again: this order came with its matching
+        if self._deliver is None:
+            self._take(self._match())
+            return
+        self._pages.clear()  # flags may have changed; the order stays until matched again
+        self._start()
+
+    def _match(self) -> tuple[list[int], int]:
+        """Off the list's thread: the matching UIDs in the folder's list order (read as a
+        folder reads it), and how many messages the folder holds."""
+        matched, total = match_folder(self.store, self.folder, self.query)
+        return FolderMessages(
+            self.account, self.store, self.folder, only_uids=matched
+        ).uids(), total
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        """Refreshes inside re-read the order only, without matching again."""
+        """Refreshes inside keep the order, without matching again."""
         self._held = True
         try:
             yield
@@ -106,10 +116,10 @@ class LimitedMessages(FolderMessages):
         if deliver is None:
             return
         self._running = True
-        future = _matching_executor().submit(match_folder, self.store, self.folder, self.query)
+        future = _matching_executor().submit(self._match)
         future.add_done_callback(lambda done: deliver(partial(self._finished, done)))
 
-    def _finished(self, future: Future[tuple[set[int], int]]) -> None:
+    def _finished(self, future: Future[tuple[list[int], int]]) -> None:
         """On the list's thread: take the matching, or match once more if asked meanwhile."""
         self._running = False
         error = future.exception()
@@ -132,10 +142,12 @@ class LimitedMessages(FolderMessages):
         if self.on_matched is not None:
             self.on_matched()
 
-    def _take(self, result: tuple[set[int], int]) -> None:
-        self._only, self.total = result
+    def _take(self, result: tuple[list[int], int]) -> None:
+        self._uids, self.total = result
+        self._only = set(self._uids)
+        self._positions = None
+        self._pages.clear()
         self.matched, self.error = True, None
-        FolderMessages.refresh(self)
         if self.on_matched is not None:
             self.on_matched()
 
