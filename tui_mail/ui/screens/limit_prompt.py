@@ -41,6 +41,9 @@ class LimitPrompt(ModalScreen[str | None]):
         color: $text-muted;
         padding: 0 1;
     }
+    LimitPrompt Input {
+        padding: 0 1;
+    }
     """
 
     def __init__(self, query: str) -> None:
@@ -50,12 +53,14 @@ class LimitPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                "Limit to: from:ann is:unread subject:… since:2026-01-31 · Enter applies, "
-                "empty clears, Esc cancels",
+                "Limit to (from: subject: is:unread since: words): Enter; empty clears; Esc",
                 id="limit-hint",
             )
             yield Input(
-                value=self.query_text, placeholder="from: subject: is:unread words…", id="limit"
+                value=self.query_text,
+                placeholder="from: subject: is:unread words…",
+                compact=True,
+                id="limit",
             )
 
     def on_mount(self) -> None:
