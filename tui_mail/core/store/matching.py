@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,6 +56,16 @@ _SUMMARY = ("from_name", "from_addr", "to_addrs", "cc_addrs", "subject")
 """What a plain word is looked for in when there is no cached body."""
 _MAX_UIDS_IN_SQL = 500
 """Well under SQLite's variable limit; a longer UidIn is checked in Python."""
+
+# A limit is matched again after every sync, and decoding cached bodies is most of its time
+# (2,000 bodies: half a second): the texts of recently decoded messages are kept, keyed by
+# the raw message itself (its length and hash), so a rebuilt cache or a UID reused after a
+# UIDVALIDITY change can never be given another message's text.
+_TEXTS: OrderedDict[tuple[int, int], tuple[str, str]] = OrderedDict()
+_TEXTS_LOCK = threading.Lock()
+_TEXTS_KEPT = 4000
+_TEXT_KEPT_MAX = 64 * 1024
+"""Characters of text a kept message may have (longer ones are decoded each time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +212,33 @@ class CachedMessage:
         stamp = int(self._row[1])  # type: ignore[call-overload]
         return date.fromtimestamp(stamp) if stamp else None
 
+    def _texts(self) -> tuple[str, str]:
+        """(every decoded header value, the text of every text part) of the cached message,
+        from `_TEXTS` when this very message was decoded before."""
+        raw = self._cached()
+        if not raw:
+            return "", ""
+        key = (len(raw), hash(raw))
+        with _TEXTS_LOCK:
+            found = _TEXTS.get(key)
+            if found is not None:
+                _TEXTS.move_to_end(key)
+                return found
+        headers = " ".join(decode_header_value(v) for v in self._header_fields().values())
+        texts = (headers, text_of(raw))
+        if len(texts[1]) <= _TEXT_KEPT_MAX:
+            with _TEXTS_LOCK:
+                _TEXTS[key] = texts
+                while len(_TEXTS) > _TEXTS_KEPT:
+                    _TEXTS.popitem(last=False)
+        return texts
+
     def body(self) -> str:
         if self._body is None:
-            raw = self._cached()
-            self._body = text_of(raw) if raw else ""
+            self._body = self._texts()[1]
         return self._body
 
     def text(self) -> str:
         summary = " ".join(str(self._row[i]) for i in range(3, 8))
-        if not self._cached():
-            return summary
-        headers = " ".join(decode_header_value(v) for v in self._header_fields().values())
-        return f"{summary} {headers}\n{self.body()}"
+        headers, body = self._texts()
+        return f"{summary} {headers}\n{body}" if headers or body else summary
