@@ -220,3 +220,16 @@ def test_a_matching_that_fails_keeps_the_rows_and_says_why(
     source.refresh()
     arrived.get(timeout=10)()
     assert source.uids() == [4, 2] and told == ["None", "no such thing"]
+
+
+def test_a_body_replaced_under_the_same_uid_is_never_matched_by_its_old_text(
+    store: Store,
+) -> None:
+    """Decoded texts are kept between matchings; a UID reused (a new UIDVALIDITY, a
+    rebuilt cache) must not keep the text of the message it named before."""
+    folder = store.folder_id("INBOX")
+    store.save_body(folder, 2, make_message(2, body="alpha centauri"))
+    assert uids(store, "body:alpha") == [2]
+    store.save_body(folder, 2, make_message(2, body="beta pictoris"))
+    assert uids(store, "body:alpha") == []
+    assert uids(store, "body:beta") == [2]
