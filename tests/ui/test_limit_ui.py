@@ -119,6 +119,9 @@ async def test_escape_unmarks_first_then_clears_and_new_mail_keeps_the_limit(
         await pilot.press("escape")  # first the marks ...
         await wait_for(pilot, lambda: marked_text(screen) == "")
         assert len(visible_rows(screen)) == 3
+        await pilot.press("slash", "escape")  # closing the search line is all it does
+        await pilot.pause()
+        assert len(visible_rows(screen)) == 3 and "3/8" in screen.status.limit_text
         await pilot.press("escape")  # ... then the limit
         await wait_for(pilot, lambda: len(visible_rows(screen)) == 8)
 

@@ -7,10 +7,10 @@ reloads (new mail, a sync, an action), so the limit stays. The status bar keeps 
 "limited: QUERY N/TOTAL" beside the marks while it holds.
 
 Escape, in order (MainScreen.action_cancel, then `cancel` here): it closes an open search
-line and leaves search results; else it clears the marks; else it clears the limit. So
-after `V` (mark all) in a limited view, a first Escape unmarks and a second shows the
-folder again. A folder chosen, a search, or T (threads) shows a whole list again, and the
-limit goes with the view it narrowed.
+line and leaves search results; else it clears the marks; else (when it closed no search
+line) it clears the limit. So after `V` (mark all) in a limited view, a first Escape
+unmarks and a second shows the folder again. A folder chosen, a search, or T (threads)
+shows a whole list again, and the limit goes with the view it narrowed.
 """
 
 from __future__ import annotations
@@ -120,11 +120,12 @@ class Limit:
         self.status.say(f"Showing all {len(self.messages.source):,} messages.")
         return True
 
-    def cancel(self) -> None:
-        """Escape, after the search line and search results: the marks, then the limit."""
+    def cancel(self, *, keep_limit: bool = False) -> None:
+        """Escape, after the search line and search results: the marks, then the limit
+        (`keep_limit`: this Escape closed the search line, which is enough)."""
         if self.messages.marked:
             self.messages.clear_marks()
-        else:
+        elif not keep_limit:
             self.clear()
 
     def mark_all(self) -> None:

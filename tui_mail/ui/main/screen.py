@@ -408,13 +408,14 @@ class MainScreen(LimitKeys, Screen[None]):
     def action_cancel(self) -> None:
         """Escape: close the search line; leave search results, else marks, else the limit."""
         search = self.query_one(SearchBar)
-        if search.is_open:
+        closing = search.is_open
+        if closing:
             search.close()
             self.messages.focus()
         if self.searching is not None:
             self.show_folder(self.current)
         else:
-            self.limit.cancel()  # the marks, else the limit
+            self.limit.cancel(keep_limit=closing)  # the marks, else the limit
 
     def action_next_unread(self) -> None:
         self.triage.next_unread()
