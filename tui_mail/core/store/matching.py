@@ -42,6 +42,7 @@ from tui_mail.core.query import (
     UidIn,
     matcher,
 )
+from tui_mail.core.store.threads import gc_paused
 
 _HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -98,7 +99,9 @@ def matching_uids(db: sqlite3.Connection, folder_id: int, query: Query) -> list[
     ).fetchone()
     test = matcher(query)
     found: list[int] = []
-    for row in json.loads(rows) if rows else []:
+    with gc_paused():  # up to 100,000 small lists: see core/store/threads.py
+        candidates = json.loads(rows) if rows else []
+    for row in candidates:
         if test(CachedMessage(db, folder_id, row)):
             found.append(int(row[0]))
     return found
