@@ -193,3 +193,29 @@ def test_the_clis_cached_counts_follow_its_actions(
     shown = {f["name"]: (f["total"], f["unseen"]) for f in listed if f["name"] in folders}
     assert shown == folder_status(dovecot, mail_user, folders)
     assert shown == {"INBOX": (1, 0), "Archive": (1, 1), "Trash": (1, 1)}
+
+
+def test_search_cached_answers_from_the_cache_with_the_server_out_of_reach(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    dovecot.deliver(mail_user, [
+        make_message(0, subject="Trip plan", from_="Ann <ann@example.org>", body="Tickets!"),
+        make_message(1, subject="Lunch", from_="Bob <bob@example.org>", body="Tickets too"),
+        make_message(2, subject="Trip photos", from_="Bob <bob@example.org>", body="None"),
+    ])  # fmt: skip
+    assert cli("sync").returncode == 0
+    uids = {row["subject"]: row["uid"] for row in json.loads(cli("list", "--json").stdout)}
+    assert cli("read", "--peek", str(uids["Lunch"])).returncode == 0  # its body is cached now
+    offline = config_text(dovecot, mail_user, cli.secret_file, port=1)  # type: ignore[attr-defined]
+
+    def found(*query: str) -> list[str]:
+        result = cli("search", "--cached", "--json", *query, config_override=offline)
+        assert result.returncode == 0, result.stderr
+        return [row["subject"] for row in json.loads(result.stdout)]
+
+    assert found("subject:trip") == ["Trip photos", "Trip plan"]
+    assert found("from:bob", "subject:trip") == ["Trip photos"]
+    assert found("subject:trip plan") == ["Trip plan"]  # "plan" anywhere, the subject here
+    assert found("tickets") == ["Lunch"]  # only Lunch's body is cached
+    bad = cli("search", "--cached", "since:soon", config_override=offline)
+    assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -183,6 +184,10 @@ def _render(args: argparse.Namespace) -> int:
 
 async def _search(service: AccountService, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
+    if args.cached:  # what the TUI's limit (l) shows: never the server
+        words = shlex.join(args.query)  # a "quoted phrase" stays one word
+        _print_summaries(service.cached_matches(args.folder, words), args.json)
+        return 0
     if not service.cache.ever_synced(args.folder):
         await service.sync(args.folder, progress_printer(args.folder))
     messages = await service.search(args.folder, query)
@@ -278,6 +283,9 @@ def register(commands: Any, parents: Parents) -> None:
     sub.add_argument("query", nargs="+", help='e.g. from:alice is:unread "exact phrase"')
     sub.epilog = SEARCH_HELP.replace("Search (/): words", "Search words")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_argument("--cached", action="store_true",
+                     help="the cache only, offline (as the TUI's limit, l): body: and plain "
+                     "words look into messages read before")  # fmt: skip
     for name, help_text, handler in (
         ("flag", "flag messages", _flag_action("FLAGGED", True)),
         ("unflag", "remove the flag from messages", _flag_action("FLAGGED", False)),

@@ -15,10 +15,12 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from tui_mail.core.account.limited import LimitedMessages
 from tui_mail.core.account.message_index import Deliver, FolderMessages, ThreadedMessages
 from tui_mail.core.errors import DiskFull
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.models import Folder
+from tui_mail.core.query import Query
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.health import CacheDamaged, Rebuilt
 
@@ -94,3 +96,31 @@ class CacheView:
         if threaded:
             return ThreadedMessages(self._account, self._store, folder, deliver=deliver)
         return FolderMessages(self._account, self._store, folder, only_uids=only_uids)
+
+    def matching(self, folder: str, query: Query) -> list[int] | None:
+        """UIDs in `folder` of the cached messages matching `query`, newest first (see
+        core/store/matching.py for what the cache can answer); None when the folder is not
+        cached. Blocking: a 100,000-message folder takes tens of milliseconds, more when
+        cached bodies are read; call it off the UI loop."""
+        try:
+            folder_id = self.read(lambda: self._store.folder_id(folder), None)
+        except LookupError:
+            return None
+        if folder_id is None:
+            return None
+        return self.read(lambda: self._store.matching_uids(folder_id, query), list[int]())
+
+    def limited(
+        self,
+        folder: str,
+        query: Query,
+        *,
+        deliver: Deliver | None = None,
+        on_matched: Callable[[], None] | None = None,
+    ) -> LimitedMessages:
+        """A list's view of `folder` limited to the messages matching `query`, matched
+        again at every refresh; with `deliver`, matched on a background thread and handed
+        over through it (core/account/limited.py)."""
+        return LimitedMessages(
+            self._account, self._store, folder, query, deliver=deliver, on_matched=on_matched
+        )

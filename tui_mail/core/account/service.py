@@ -307,6 +307,16 @@ class AccountService:
         folder_id = self.store.ensure_folder(folder)
         return self.store.summaries(folder_id, uids=uids)
 
+    def cached_matches(self, folder: str, query: str) -> list[MessageSummary]:
+        """The cached messages of `folder` matching `query`, newest first, from the cache
+        alone (what a limit shows; core/store/matching.py says what it can look at)."""
+        parsed = parse_query(query)
+        try:
+            folder_id = self.store.folder_id(folder)
+        except UnknownFolder:
+            return []
+        return self.store.summaries(folder_id, uids=self.store.matching_uids(folder_id, parsed))
+
     async def search_uids(self, folder: str, query: str) -> list[int]:
         parsed = parse_query(query)
         return await self._run(lambda b: b.search(folder, parsed))

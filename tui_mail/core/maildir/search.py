@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import email
 import email.utils
-import re
 from collections.abc import Callable
 from datetime import date, datetime
-from email.message import Message
-from email.policy import compat32
 from pathlib import Path
 
 from tui_mail.core.maildir.layout import flag_mask, letters_of
-from tui_mail.core.message.charsets import decode_bytes, decode_header_value
+from tui_mail.core.message.charsets import decode_header_value
 from tui_mail.core.message.headers import split_header_block
+from tui_mail.core.message.searchable import text_of
 from tui_mail.core.models import Flag
 from tui_mail.core.query import Query, reads_body
 from tui_mail.core.query import matcher as query_matcher
 
-_TAG = re.compile(r"<[^>]*>")
 _MAX_HEADER = 256 * 1024
-_MAX_PARTS = 200
 
 
 class MessageFile:
@@ -74,7 +70,7 @@ class MessageFile:
 
     def body(self) -> str:
         if self._body is None:
-            self._body = _text_of(self._read())
+            self._body = text_of(self._read())
         return self._body
 
     def text(self) -> str:
@@ -130,26 +126,3 @@ def _sent_day(value: str | None) -> date | None:
         return date(parsed[0], parsed[1], parsed[2])
     except ValueError:
         return None
-
-
-def _text_of(raw: bytes) -> str:
-    """The decoded text of every text part (HTML without its tags)."""
-    message = email.message_from_bytes(raw, policy=compat32)
-    texts: list[str] = []
-    for count, part in enumerate(message.walk()):
-        if count >= _MAX_PARTS:
-            break
-        if part.get_content_maintype() != "text":
-            continue
-        texts.append(_part_text(part))
-    return "\n".join(texts)
-
-
-def _part_text(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    text = decode_bytes(payload, part.get_content_charset())
-    if part.get_content_subtype() == "html":
-        text = _TAG.sub(" ", text)
-    return text

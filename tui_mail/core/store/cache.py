@@ -23,7 +23,8 @@ from pathlib import Path
 
 from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
-from tui_mail.core.store import health, summaries
+from tui_mail.core.query import Query
+from tui_mail.core.store import health, matching, summaries
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
@@ -370,6 +371,10 @@ class Store:
             params += [pattern, pattern, pattern]
         rows = self._read.execute(f"SELECT uid FROM messages WHERE {where}", params).fetchall()  # noqa: S608
         return [row[0] for row in rows]
+
+    def matching_uids(self, folder_id: int, query: Query) -> list[int]:
+        """UIDs of cached messages matching `query`, newest first (core/store/matching.py)."""
+        return matching.matching_uids(self._read, folder_id, query)
 
     def dates(self, folder_id: int) -> dict[int, int]:
         """UID -> date, for merging folders by date."""

@@ -31,6 +31,10 @@ MAIN_BINDINGS: list[BindingType] = [
             tooltip="Sync this folder now"),
     Binding("space,v", "command('mark')", "Mark", show=False, id="mark",
             tooltip="Mark for a bulk action"),
+    Binding("V", "command('mark_all')", "Mark all", show=False, id="mark_all",
+            tooltip="Mark every message shown (limited, search or folder) for a bulk action"),
+    Binding("l", "command_line('limit ')", "Limit", show=False, id="limit",
+            tooltip="Show only messages matching a search, from the cache (Esc clears)"),
     Binding("z", "command('undo')", "Undo", show=False, id="undo", tooltip="Undo the last action"),
     Binding("h", "command('headers')", "Headers", show=False, id="headers",
             tooltip="Show all headers of the open message"),
@@ -74,5 +78,5 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("vertical_line", "command_line('pipe ')", "Pipe", show=False, id="pipe",
             tooltip="Pipe the message, or the marked ones, to a command"),
     Binding("escape", "cancel", "Cancel", show=False, id="cancel",
-            tooltip="Close search, clear marks"),
+            tooltip="Close search, clear marks, then the limit"),
 ]  # fmt: skip

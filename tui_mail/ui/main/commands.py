@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.attachments import ReaderActions
     from tui_mail.ui.main.export import Export
     from tui_mail.ui.main.folder_tree import FolderKey
+    from tui_mail.ui.main.limit import Limit
     from tui_mail.ui.main.pane_layout import PaneLayout
     from tui_mail.ui.main.reading import Reading
     from tui_mail.ui.main.search import Search
@@ -170,6 +171,7 @@ class Parts:
     screen_actions: Mapping[str, Callable[[], object]]
     """Commands the screen itself does (add_account, doctor ...)."""
     export: Export
+    limit: Limit
 
 
 class CommandRunner:
@@ -217,9 +219,18 @@ class CommandRunner:
             "folders.wider": lambda _: parts.panes.resize_folders(2),
             "pipe": lambda invocation: parts.export.pipe(invocation.args),
             "save": lambda invocation: parts.export.save(invocation.args),
+            "limit": lambda invocation: parts.limit.apply(invocation.args),
+            "mark_all": lambda _: parts.limit.mark_all(),
         }
         for name, action in parts.screen_actions.items():
             self.handlers[name] = lambda _, action=action: action()  # type: ignore[misc]
+
+    def prefilled(self, text: str) -> str:
+        """What the `:` line opens with for `text` (a key's "limit "): the command's
+        current value after it, to be edited rather than typed again."""
+        if text.strip() == "limit" and self.parts.limit.query:
+            return f"limit {self.parts.limit.query}"
+        return text
 
     def help_rows(self) -> list[tuple[str, str]]:
         """(":name ARGS", what it does) of the commands that take arguments or have no

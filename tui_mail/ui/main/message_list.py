@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_mail.core.account.limited import every_ref
 from tui_mail.core.account.message_index import FolderMessages, MessageRef, MessageSource, Row
 from tui_mail.core.message.correspondents import recipients_label
 from tui_mail.core.message.headers import strip_reply_prefix
@@ -188,6 +189,13 @@ class MessageList(ScrollView, can_focus=True):
             self.count = count
             super().__init__()
 
+    class SourceChanged(Message):
+        """The list shows another source (a folder, search results, a limited view)."""
+
+        def __init__(self, source: MessageSource) -> None:
+            self.source = source
+            super().__init__()
+
     class Selected(Message):
         """The user asked to read a message (Enter or click)."""
 
@@ -228,6 +236,8 @@ class MessageList(ScrollView, can_focus=True):
 
     def set_source(self, source: MessageSource, *, keep: MessageRef | None = None) -> None:
         """Show another list; keep the cursor on `keep` when it is still there."""
+        if source is not self.source:
+            self.post_message(self.SourceChanged(source))
         self.source = source
         self._after_change(keep)
 
@@ -293,6 +303,14 @@ class MessageList(ScrollView, can_focus=True):
         self.marked.symmetric_difference_update({current})
         self.refresh_line(self.cursor - int(self.scroll_y))
         self.post_message(self.MarksChanged(len(self.marked)))
+
+    def mark_all(self) -> int:
+        """Mark every message the list shows (a 100,000-message folder in a blink: its
+        UIDs are at hand, no summary is read); returns how many are marked."""
+        self.marked = set(every_ref(self.source))
+        self.refresh()
+        self.post_message(self.MarksChanged(len(self.marked)))
+        return len(self.marked)
 
     def clear_marks(self) -> None:
         if self.marked:

@@ -38,6 +38,7 @@ from tui_mail.ui.main.commands import (
 )
 from tui_mail.ui.main.export import Export
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
+from tui_mail.ui.main.limit import Limit
 from tui_mail.ui.main.message_list import MIN_WIDTH as MIN_LIST_WIDTH
 from tui_mail.ui.main.message_list import MessageList
 from tui_mail.ui.main.outbox_runner import CHECK_SECONDS, FIRST_CHECK_SECONDS, OutboxRunner
@@ -83,14 +84,10 @@ class MainScreen(Screen[None]):
         from tui_mail.ui.main.attachments import ReaderActions  # noqa: PLC0415
 
         app = self.mail_app
-        return ReaderActions(
-            self.reader,
-            self.status,
-            directories=lambda: (app.data_dir, app.config.download_dir),
-            push_screen=app.push_screen,
-            save_in_background=self.in_background,
-            render_whole=self.render_whole,
-        )
+        return ReaderActions(self.reader, self.status,
+                             directories=lambda: (app.data_dir, app.config.download_dir),
+                             push_screen=app.push_screen, save_in_background=self.in_background,
+                             render_whole=self.render_whole)  # fmt: skip
 
     @property
     def mail_app(self) -> MailApp:
@@ -131,7 +128,7 @@ class MainScreen(Screen[None]):
             self.run_command, {"add_account": self.mail_app.open_account_setup,
                                "doctor": self._doctor, "reader.back": messages.focus,
                                "unsubscribe": lambda: self.action_compose("unsubscribe")},
-            self.export,
+            self.export, self.limit,
         ))  # fmt: skip
         with Horizontal(id="panes"):
             yield tree
@@ -214,6 +211,7 @@ class MainScreen(Screen[None]):
         self.export = Export(services, messages, status, run=self.in_background,
                              push_screen=self.app.push_screen, suspend=self.app.suspend,
                              download_dir=lambda: self.reader_actions.download_dir)  # fmt: skip
+        self.limit = Limit(services, messages, status, self.search, self.app.push_screen)
 
     @property
     def searching(self) -> str | None:
@@ -372,7 +370,7 @@ class MainScreen(Screen[None]):
     # -- the `:` line (ui/main/commands.py says what each command does) -----------------
 
     def action_command_line(self, text: str = "") -> None:
-        self.query_one(CommandBar).open(text)
+        self.query_one(CommandBar).open(self.commands.prefilled(text))
 
     def action_command(self, line: str) -> None:
         self.commands.execute(line)
@@ -418,6 +416,10 @@ class MainScreen(Screen[None]):
     def _list_moved(self, _event: MessageList.Highlighted) -> None:
         self.reading.follow()
 
+    @on(MessageList.SourceChanged)
+    def _source_changed(self, event: MessageList.SourceChanged) -> None:
+        self.limit.source_changed(event.source)
+
     @on(MessageList.MarksChanged)
     def _marks_changed(self, event: MessageList.MarksChanged) -> None:
         self.status.show_marked(event.count)
@@ -425,15 +427,16 @@ class MainScreen(Screen[None]):
     # -- triage and search (see triage.py, search.py) ---------------------------------
 
     def action_cancel(self) -> None:
-        """Escape: close the search line; back from search results, or clear the marks."""
+        """Escape: close the search line; leave search results, else marks, else the limit."""
         search = self.query_one(SearchBar)
-        if search.is_open:
+        closing = search.is_open
+        if closing:
             search.close()
             self.messages.focus()
         if self.searching is not None:
             self.show_folder(self.current)
         else:
-            self.messages.clear_marks()
+            self.limit.cancel(keep_limit=closing)  # the marks, else the limit
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:

@@ -68,6 +68,15 @@ class Search:
         """The list shows a folder again."""
         self.query = None
 
+    @property
+    def shown(self) -> FolderKey:
+        """What the list shows, or would without results: a folder, or all inboxes."""
+        return self._folder()
+
+    def back_to_folder(self) -> None:
+        """Show the whole folder again, from its first message (the screen's show_folder)."""
+        self._back_to_folder()
+
     def open(self) -> None:
         if self._folder().unified:
             self.status.say("Search works in one folder; pick an account's folder first.")

@@ -59,6 +59,16 @@ class StatusBar(Horizontal):
         text-style: bold;
         display: none;
     }
+    StatusBar > #status-limit {
+        width: auto;
+        max-width: 40;
+        padding: 0 1;
+        color: $warning;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        display: none;
+    }
     StatusBar > ProgressBar {
         width: 32;
         display: none;
@@ -83,6 +93,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="status-accounts")
         yield Static(id="status-message")
+        yield Static(id="status-limit")
         yield Static(id="status-marked")
         yield ProgressBar(total=100, show_eta=False, id="status-progress")
 
@@ -154,6 +165,18 @@ class StatusBar(Horizontal):
         marked = self.query_one("#status-marked", Static)
         marked.update(f"{count} marked")
         marked.display = count > 0
+
+    def show_limit(self, text: str | None) -> None:
+        """What the list is limited to (a short line that stays; nothing when None)."""
+        shown = self.query_one("#status-limit", Static)
+        shown.update(Text(text or "", no_wrap=True, overflow="ellipsis", end=""))
+        shown.display = text is not None
+
+    @property
+    def limit_text(self) -> str:
+        """The limit on show, as plain text ("" when the list is not limited)."""
+        shown = self.query_one("#status-limit", Static)
+        return str(shown.render()) if shown.display else ""
 
     def clear_problem(self, account: str, message: str) -> None:
         """`account` is reachable again: `message` replaces its connection problem, if that

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_mail.core.query import SEARCH_HELP
+from tui_mail.ui.main.limit import LIMIT_HELP
 from tui_mail.ui.main.message_list import PENDING_MARK
 
 LEGEND = (
@@ -111,6 +112,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("\nKeys (rebind them in [keymap] of the config)\n", style="bold"))
             yield Static(table)
             yield Static(Text("\n" + SEARCH_HELP))
+            yield Static(Text("\n" + LIMIT_HELP))
             if self.commands:
                 yield Static(Text(COMMANDS_INTRO, style="bold"))
                 yield Static(commands, id="help-commands")

@@ -1,0 +1,247 @@
+"""Which cached messages of a folder match a query (core/query.py), read from the cache only.
+
+What a limited view needs offline: the cache holds every message's summary (sender,
+recipients, subject, date, flags) and, for messages read before, the whole message. Each
+term is first turned into SQL where SQLite can decide it alone (flags, dates, UIDs, ASCII
+words in the summary's columns), so a 100,000-message folder is narrowed by one query; the
+terms it cannot decide exactly (non-ASCII words, whose case SQLite's LIKE does not fold;
+the body) leave a superset that `query.matcher` then checks in Python, over `CachedMessage`.
+
+What the cache can answer, and so what a limit means:
+- `from:` `to:` `cc:` `subject:` look at the summary's decoded values;
+- `since:` and `before:` compare the day the list shows (the Date header's time, in the
+  local time zone), not the day written in the header as IMAP's SENTSINCE does;
+- `body:` and plain words look into the text of messages whose body is cached; plain
+  words also match the sender, recipients and subject of every message.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+
+from tui_mail.core.message.charsets import decode_header_value
+from tui_mail.core.message.headers import split_header_block
+from tui_mail.core.message.searchable import text_of
+from tui_mail.core.models import Flag
+from tui_mail.core.query import (
+    FieldContains,
+    HasFlag,
+    Header,
+    LacksFlag,
+    Query,
+    SentBefore,
+    SentSince,
+    Term,
+    Text,
+    UidIn,
+    matcher,
+)
+from tui_mail.core.store.threads import gc_paused
+
+_HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "from": ("from_name", "from_addr"),
+    "to": ("to_addrs",),
+    "cc": ("cc_addrs",),
+    "subject": ("subject",),
+    "message-id": ("message_id",),
+}
+"""Header fields the summary holds, and its columns that hold them."""
+_SUMMARY = ("from_name", "from_addr", "to_addrs", "cc_addrs", "subject")
+"""What a plain word is looked for in when there is no cached body."""
+_MAX_UIDS_IN_SQL = 500
+"""Well under SQLite's variable limit; a longer UidIn is checked in Python."""
+
+# A limit is matched again after every sync, and decoding cached bodies is most of its time
+# (2,000 bodies: half a second): the texts of recently decoded messages are kept, keyed by
+# the raw message itself (its length and hash), so a rebuilt cache or a UID reused after a
+# UIDVALIDITY change can never be given another message's text.
+_TEXTS: OrderedDict[tuple[int, int], tuple[str, str]] = OrderedDict()
+_TEXTS_LOCK = threading.Lock()
+_TEXTS_KEPT = 4000
+_TEXT_KEPT_MAX = 64 * 1024
+"""Characters of text a kept message may have (longer ones are decoded each time)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    sql: str
+    params: tuple[object, ...]
+    exact: bool
+    """True when SQL alone decides the term; else its rows still go through `matcher`."""
+
+
+def matching_uids(db: sqlite3.Connection, folder_id: int, query: Query) -> list[int]:
+    """UIDs of the folder's cached messages matching `query`, newest first."""
+    clauses = [_clause(term) for term in query.terms]
+    where = " AND ".join(["m.folder_id = ?", *(f"({c.sql})" for c in clauses if c.sql)])
+    params = [folder_id, *(p for c in clauses for p in c.params)]
+    order = " ORDER BY m.date DESC, m.uid DESC"
+    if all(c.exact for c in clauses):
+        # One result row, not one per message: see core/store/summaries.py.
+        (joined,) = db.execute(
+            f"SELECT group_concat(uid) FROM (SELECT m.uid FROM messages m WHERE {where}{order})",  # noqa: S608
+            params,
+        ).fetchone()
+        return [int(uid) for uid in joined.split(",")] if joined else []
+    (rows,) = db.execute(
+        "SELECT json_group_array(json_array(uid, date, flags, from_name, from_addr, to_addrs,"  # noqa: S608
+        " cc_addrs, subject, message_id, has_body)) FROM (SELECT m.uid, m.date, m.flags,"
+        " m.from_name, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, m.message_id,"
+        f" {_HAS_BODY} AS has_body FROM messages m WHERE {where}{order})",
+        params,
+    ).fetchone()
+    test = matcher(query)
+    found: list[int] = []
+    with gc_paused():  # up to 100,000 small lists: see core/store/threads.py
+        candidates = json.loads(rows) if rows else []
+    for row in candidates:
+        if test(CachedMessage(db, folder_id, row)):
+            found.append(int(row[0]))
+    return found
+
+
+def _clause(term: Term) -> _Clause:
+    match term:
+        case HasFlag(flag):
+            return _Clause("(m.flags & ?) = ?", (flag.value, flag.value), exact=True)
+        case LacksFlag(flag):
+            return _Clause("(m.flags & ?) = 0", (flag.value,), exact=True)
+        case UidIn(uids) if len(uids) <= _MAX_UIDS_IN_SQL:
+            return _Clause(f"m.uid IN ({','.join('?' * len(uids))})", tuple(uids), exact=True)
+        case SentSince(day):
+            return _Clause("m.date >= ?", (local_midnight(day),), exact=True)
+        case SentBefore(day):
+            return _Clause("m.date > 0 AND m.date < ?", (local_midnight(day),), exact=True)
+        case FieldContains("body", _text):
+            return _Clause(_HAS_BODY, (), exact=False)
+        case FieldContains(field, text) | Header(field, text) if field.lower() in _COLUMNS:
+            return _contains(_COLUMNS[field.lower()], text, or_body=False)
+        case Header(_name, _text):
+            return _Clause(_HAS_BODY, (), exact=False)  # only a cached message has it
+        case Text(text):
+            return _contains(_SUMMARY, text, or_body=True)
+    return _Clause("", (), exact=False)  # UidIn too long for SQL: matcher decides
+
+
+def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> _Clause:
+    """`text` in any of `columns` (or, `or_body`, a body is cached that may hold it).
+
+    SQLite's LIKE folds the case of ASCII letters only: in a word with other letters each
+    run of them becomes `%` (josé -> %jos%), so SQL keeps a superset and `matcher` decides."""
+    exact = text.isascii() and not or_body
+    pattern = "%"
+    for char in text:
+        if char.isascii():
+            pattern += "\\" + char if char in "\\%_" else char
+        elif not pattern.endswith("%") or pattern.endswith("\\%"):
+            pattern += "%"
+    if pattern == "%":
+        return _Clause("", (), exact=False)  # nothing SQL can look for: matcher decides
+    if not pattern.endswith("%") or pattern.endswith("\\%"):
+        pattern += "%"
+    body = f" OR {_HAS_BODY}" if or_body else ""
+    sql = " OR ".join(f"m.{column} LIKE ? ESCAPE '\\'" for column in columns) + body
+    return _Clause(sql, (pattern,) * len(columns), exact=exact)
+
+
+def local_midnight(day: date) -> int:
+    """The Unix time `day` begins in the local time zone (the list shows local days)."""
+    return int(time.mktime(day.timetuple()))
+
+
+class CachedMessage:
+    """One cached message as a query sees it (a `query.Candidate`): its summary, and its
+    whole text when the cache holds its body (read only when a term asks for it)."""
+
+    __slots__ = ("_body", "_db", "_fields", "_folder_id", "_raw", "_row")
+
+    def __init__(self, db: sqlite3.Connection, folder_id: int, row: list[object]) -> None:
+        self._db = db
+        self._folder_id = folder_id
+        self._row = row
+        self._raw: bytes | None = None
+        self._fields: dict[str, str] | None = None
+        self._body: str | None = None
+
+    @property
+    def uid(self) -> int:
+        return int(self._row[0])  # type: ignore[call-overload, no-any-return]
+
+    def flags(self) -> Flag:
+        return Flag(int(self._row[2]))  # type: ignore[call-overload]
+
+    def _summary(self, name: str) -> str | None:
+        """A header field as the summary holds it; None when the summary has no column."""
+        row = self._row
+        if name == "from":
+            name_, addr = str(row[3]), str(row[4])
+            return f"{name_} <{addr}>" if name_ else addr
+        index = {"to": 5, "cc": 6, "subject": 7, "message-id": 8}.get(name)
+        return None if index is None else str(row[index])
+
+    def _cached(self) -> bytes:
+        if self._raw is None:
+            found = None
+            if self._row[9]:
+                found = self._db.execute(
+                    "SELECT raw FROM bodies WHERE folder_id = ? AND uid = ?",
+                    (self._folder_id, self.uid),
+                ).fetchone()
+            self._raw = b"" if found is None else bytes(found[0])
+        return self._raw
+
+    def _header_fields(self) -> dict[str, str]:
+        if self._fields is None:
+            raw = self._cached()
+            end = min((i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0),
+                      default=len(raw))  # fmt: skip
+            self._fields = split_header_block(raw[:end])
+        return self._fields
+
+    def header(self, name: str) -> str:
+        summary = self._summary(name)
+        if summary is not None:
+            return summary
+        return decode_header_value(self._header_fields().get(name, ""))
+
+    def sent_day(self) -> date | None:
+        stamp = int(self._row[1])  # type: ignore[call-overload]
+        return date.fromtimestamp(stamp) if stamp else None
+
+    def _texts(self) -> tuple[str, str]:
+        """(every decoded header value, the text of every text part) of the cached message,
+        from `_TEXTS` when this very message was decoded before."""
+        raw = self._cached()
+        if not raw:
+            return "", ""
+        key = (len(raw), hash(raw))
+        with _TEXTS_LOCK:
+            found = _TEXTS.get(key)
+            if found is not None:
+                _TEXTS.move_to_end(key)
+                return found
+        headers = " ".join(decode_header_value(v) for v in self._header_fields().values())
+        texts = (headers, text_of(raw))
+        if len(texts[1]) <= _TEXT_KEPT_MAX:
+            with _TEXTS_LOCK:
+                _TEXTS[key] = texts
+                while len(_TEXTS) > _TEXTS_KEPT:
+                    _TEXTS.popitem(last=False)
+        return texts
+
+    def body(self) -> str:
+        if self._body is None:
+            self._body = self._texts()[1]
+        return self._body
+
+    def text(self) -> str:
+        summary = " ".join(str(self._row[i]) for i in range(3, 8))
+        headers, body = self._texts()
+        return f"{summary} {headers}\n{body}" if headers or body else summary
