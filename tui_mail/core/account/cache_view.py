@@ -19,6 +19,7 @@ from tui_mail.core.account.message_index import Deliver, FolderMessages, Threade
 from tui_mail.core.errors import DiskFull
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.models import Folder
+from tui_mail.core.sort import DEFAULT_SORT, SortSpec
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.health import CacheDamaged, Rebuilt
 
@@ -87,10 +88,12 @@ class CacheView:
         only_uids: Sequence[int] | None = None,
         threaded: bool = False,
         deliver: Deliver | None = None,
+        sort: SortSpec = DEFAULT_SORT,
     ) -> FolderMessages:
-        """A list's view of `folder` read from the cache a page at a time: newest first, or
-        as conversations (`threaded`; a large folder is threaded on a background thread and
-        handed over through `deliver`); only `only_uids` when given (search results)."""
+        """A list's view of `folder` read from the cache a page at a time: in `sort`'s order
+        (newest first by default), or as conversations (`threaded`, the threads in `sort`'s
+        order; a large folder is threaded on a background thread and handed over through
+        `deliver`); only `only_uids` when given (search results)."""
         if threaded:
-            return ThreadedMessages(self._account, self._store, folder, deliver=deliver)
-        return FolderMessages(self._account, self._store, folder, only_uids=only_uids)
+            return ThreadedMessages(self._account, self._store, folder, deliver=deliver, sort=sort)
+        return FolderMessages(self._account, self._store, folder, only_uids=only_uids, sort=sort)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
-from tui_mail.core.store import health, summaries
+from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
+from tui_mail.core.store import health, ordering, summaries
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
@@ -341,8 +342,11 @@ class Store:
         ).fetchall()
         return [row[0] for row in rows]
 
-    def ordered_uids(self, folder_id: int, *, unread_only: bool = False) -> list[int]:
-        """Every UID in list order (newest first), for a list that renders only what is seen.
+    def ordered_uids(
+        self, folder_id: int, *, unread_only: bool = False, sort: SortSpec = DEFAULT_SORT
+    ) -> list[int]:
+        """Every UID in list order (`sort`: newest first by default), for a list that
+        renders only what is seen (core/store/ordering.py has the indexes that serve it).
 
         Served from the (folder_id, date, uid) index alone, as ONE result row: Python's
         sqlite3 hands the GIL over for every row stepped, and while a sync thread is parsing
@@ -351,9 +355,10 @@ class Store:
         """
         where = "folder_id = ?" + (" AND (flags & ?) = 0" if unread_only else "")
         params: tuple[int, ...] = (folder_id, int(Flag.SEEN)) if unread_only else (folder_id,)
+        self._sort_index(sort.key)
         (joined,) = self._read.execute(
             f"SELECT group_concat(uid) FROM (SELECT uid FROM messages WHERE {where}"  # noqa: S608
-            " ORDER BY date DESC, uid DESC)",
+            f" ORDER BY {ordering.order_by(sort)})",
             params,
         ).fetchone()
         return [int(uid) for uid in joined.split(",")] if joined else []
@@ -371,12 +376,19 @@ class Store:
         rows = self._read.execute(f"SELECT uid FROM messages WHERE {where}", params).fetchall()  # noqa: S608
         return [row[0] for row in rows]
 
-    def dates(self, folder_id: int) -> dict[int, int]:
-        """UID -> date, for merging folders by date."""
-        rows = self._read.execute(
-            "SELECT uid, date FROM messages WHERE folder_id = ?", (folder_id,)
-        ).fetchall()
-        return dict(rows)
+    def _sort_index(self, key: SortKey) -> None:
+        """Make the index that serves `key` at its first use (core/store/ordering.py says
+        why then); a cache open read only sorts without it."""
+        statement = ordering.index_statement(key)
+        if statement is None or self.disk_full is not None or ordering.has_index(self._read, key):
+            return
+        with contextlib.suppress(DiskFull), self._transaction() as db:
+            db.execute(statement)
+
+    def sort_values(self, folder_id: int, sort: SortSpec) -> list[tuple[str | int, int, int]]:
+        """(value of the sort key, date, UID) in `sort`'s order: for merging folders."""
+        self._sort_index(sort.key)
+        return ordering.sort_values(self._read, folder_id, sort)
 
     def thread_fields(
         self, folder_id: int, *, unread_only: bool = False
