@@ -50,6 +50,8 @@ MAIN_BINDINGS: list[BindingType] = [
             tooltip="Continue the highlighted draft (Drafts folder)"),
     Binding("T", "toggle_threads", "Threads", show=False, id="threads",
             tooltip="Conversations as threads, or every message by date (remembered)"),
+    Binding("O", "sort", "Sort", show=False, id="sort",
+            tooltip="Sort by date, sender, subject, size... (per folder, remembered)"),
     Binding("w", "toggle_split", "Split", show=False, id="split",
             tooltip="Reader beside or below the list"),
     Binding("less_than_sign", "resize_folders(-2)", "Narrower", show=False,

@@ -52,6 +52,11 @@ class StatusBar(Horizontal):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
+    StatusBar > #status-sort {
+        width: auto;
+        padding: 0 1;
+        display: none;
+    }
     StatusBar > #status-marked {
         width: auto;
         padding: 0 1;
@@ -83,6 +88,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="status-accounts")
         yield Static(id="status-message")
+        yield Static(id="status-sort")
         yield Static(id="status-marked")
         yield ProgressBar(total=100, show_eta=False, id="status-progress")
 
@@ -154,6 +160,12 @@ class StatusBar(Horizontal):
         marked = self.query_one("#status-marked", Static)
         marked.update(f"{count} marked")
         marked.display = count > 0
+
+    def show_sort(self, order: str) -> None:
+        """The list's order when it is not the usual one ("by from, reversed"), else nothing."""
+        shown = self.query_one("#status-sort", Static)
+        shown.update(Text(order, no_wrap=True, end=""))
+        shown.display = bool(order)
 
     def clear_problem(self, account: str, message: str) -> None:
         """`account` is reachable again: `message` replaces its connection problem, if that
