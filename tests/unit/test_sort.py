@@ -189,3 +189,26 @@ def test_the_unified_inbox_merges_accounts_by_the_key(tmp_path: Path) -> None:
     assert merged(SortSpec(SortKey.SIZE)) == [("work", 2), ("home", 7), ("home", 8), ("work", 1)]
     inbox = MergedMessages([FolderMessages("home", home, "INBOX")], SortSpec(SortKey.FROM))
     assert inbox.index_of(inbox.row(1).ref) == 1  # type: ignore[union-attr]
+
+
+def test_remembered_orders_ignore_junk_drop_defaults_and_stay_bounded() -> None:
+    from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey  # noqa: PLC0415
+    from tui_mail.ui.main.sorting import REMEMBERED, SortChoices  # noqa: PLC0415
+
+    saved = [["work", "INBOX", "-r from"], ["work", "Lists"], "junk", ["a", "b", "sideways"],
+             ["home", "INBOX", 3], ["", UNIFIED, "size"]]  # fmt: skip
+    choices = SortChoices(saved)
+    assert choices.saved() == [["work", "INBOX", "-r from"], ["", UNIFIED, "size"]]
+    assert choices.get(FolderKey("work", "INBOX")) == SortSpec(SortKey.FROM, reverse=True)
+    assert choices.get(FolderKey("anyone", UNIFIED)) == SortSpec(SortKey.SIZE)
+    assert choices.get(FolderKey("work", "Lists")) == DEFAULT_SORT
+    assert SortChoices({"not": "a list"}).saved() == []
+
+    choices.set(FolderKey("work", "INBOX"), DEFAULT_SORT)  # back to date: forgotten
+    assert choices.saved() == [["", UNIFIED, "size"]]
+    for n in range(REMEMBERED + 5):
+        choices.set(FolderKey("work", f"F{n}"), SortSpec(SortKey.TO))
+    kept = choices.saved()
+    assert len(kept) == REMEMBERED
+    assert kept[-1] == ["work", f"F{REMEMBERED + 4}", "to"]  # the oldest went first
+    assert ["", UNIFIED, "size"] not in kept
