@@ -96,7 +96,8 @@ class FolderMessages:
         self.take_order(uids)
 
     def take_order(self, uids: list[int]) -> None:
-        """Show these UIDs in this order (read by whoever merges this folder with others)."""
+        """Show these UIDs in this order, read elsewhere (MergedMessages reads them with the
+        values it merges by)."""
         self._uids = uids if self._only is None else [u for u in uids if u in self._only]
         self._pages.clear()
 
