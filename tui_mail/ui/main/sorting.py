@@ -120,12 +120,7 @@ class Sorting:
 
     def choose(self) -> None:
         """The O key: a picker of the keys, then sort by the one chosen."""
-
-        def chosen(spec: SortSpec | None) -> None:
-            if spec is not None:
-                self.sort(spec)
-
-        self._push_screen(SortPicker(self.spec()), chosen)
+        self._push_screen(SortPicker(self.spec(), self.sort))
 
     def sort(self, spec: SortSpec) -> None:
         """Sort the folder shown by `spec` and remember it for that folder."""
