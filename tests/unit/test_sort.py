@@ -37,6 +37,15 @@ def test_parse_sort_reads_aerc_and_neomutt_forms(args: list[str], expected: Sort
     assert parse_sort(args) == expected
 
 
+def test_every_completion_word_parses() -> None:
+    from tui_mail.core.sort import sort_words  # noqa: PLC0415
+
+    words = sort_words()
+    assert words[:3] == ["-r", "date", "arrival"]
+    for word in words[1:]:
+        assert parse_sort(["-r", word]) == SortSpec(SortKey(word), reverse=True)
+
+
 def test_a_spec_reads_back_from_its_own_words() -> None:
     for key in SortKey:
         for reverse in (False, True):

@@ -93,6 +93,11 @@ def valid_keys() -> str:
     return ", ".join(key.value for key in SortKey)
 
 
+def sort_words() -> list[str]:
+    """What `:sort` completes: "-r" and the keys, in the picker's order."""
+    return ["-r", *(key.value for key in SortKey)]
+
+
 def parse_sort(args: list[str]) -> SortSpec:
     """`[]` -> the default (date); `["from"]`, `["-r", "from"]`, `["reverse-from"]`,
     `["from", "--reverse"]`. Raises UsageError naming the valid keys."""
