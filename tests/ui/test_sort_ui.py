@@ -80,8 +80,15 @@ async def test_o_sorts_by_the_key_picked_keeps_the_cursor_and_is_remembered(
         screen = await settled(pilot, again)
         assert visible_rows(screen) == ["Zebra crossing", "Re: budget", "Fwd: apples"]
         assert sort_shown(screen) == "by subject, reversed"
-        # `:sort` with no key goes back to the usual order, and is forgotten.
-        screen.sorting.apply([])
+        screen.sorting.apply(["-r"])  # `:sort -r`: the current order turned over
+        assert visible_rows(screen) == ["Fwd: apples", "Re: budget", "Zebra crossing"]
+        assert sort_shown(screen) == "by subject"
+        screen.sorting.apply([])  # `:sort` alone: the picker
+        await pilot.pause()
+        assert isinstance(again.screen, SortPicker)
+        await pilot.press("escape")
+        # `:sort date` goes back to the usual order, which is then forgotten.
+        screen.sorting.apply(["date"])
         assert visible_rows(screen) == ["Fwd: apples", "Zebra crossing", "Re: budget"]
         assert sort_shown(screen) == ""
         with pytest.raises(UsageError, match="sort by one of date, arrival, from"):

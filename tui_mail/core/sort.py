@@ -58,7 +58,8 @@ _ALIASES: dict[str, SortKey] = {
 }
 """Words accepted for a key: ours, aerc's (`read`) and neomutt's (`date-received`)."""
 
-_REVERSE_WORDS = frozenset({"-r", "--reverse", "reverse", "reversed"})
+REVERSE_WORDS = frozenset({"-r", "--reverse", "reverse", "reversed"})
+"""Words that turn an order over (each one flips it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ def parse_sort(args: list[str]) -> SortSpec:
         word = arg.strip().lower()
         if not word:
             continue
-        if word in _REVERSE_WORDS:
+        if word in REVERSE_WORDS:
             reverse = not reverse
             continue
         for prefix in ("reverse-", "reverse_", "rev-"):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tui_mail.core.account.message_index import MergedMessages, MessageSource
 from tui_mail.core.errors import UsageError
-from tui_mail.core.sort import DEFAULT_SORT, SortSpec, parse_sort
+from tui_mail.core.sort import DEFAULT_SORT, REVERSE_WORDS, SortSpec, parse_sort
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 from tui_mail.ui.screens.sort_picker import SortPicker
 
@@ -114,9 +114,17 @@ class Sorting:
         self.status.show_sort("" if spec.is_default else f"by {spec.describe()}")
 
     def apply(self, args: list[str]) -> None:
-        """`:sort ARGS`: e.g. [], ["from"], ["-r", "date"], ["reverse-size"]. Raises
-        UsageError (a sentence naming the valid keys) for words it does not know."""
-        self.sort(parse_sort(args))
+        """`:sort ARGS`: ["from"], ["-r", "date"], ["reverse-size"]; no key: [] opens the
+        picker (as O does), ["-r"] turns the current order over. Raises UsageError (a
+        sentence naming the valid keys) for words it does not know."""
+        words = [arg.strip().lower() for arg in args if arg.strip()]
+        if not words:
+            self.choose()
+        elif set(words) <= REVERSE_WORDS:
+            current, flips = self.spec(), len(words) % 2 == 1
+            self.sort(SortSpec(current.key, reverse=current.reverse != flips))
+        else:
+            self.sort(parse_sort(args))
 
     def choose(self) -> None:
         """The O key: a picker of the keys, then sort by the one chosen."""
