@@ -44,6 +44,8 @@ METRICS: dict[str, Metric] = {
         Metric("first_rows_warm", "TUI: first rows, warm cache", Unit.SECONDS),
         Metric("idle", "TUI: APPEND elsewhere -> row on screen", Unit.SECONDS),
         Metric("scroll", "TUI: PageDown -> repaint", Unit.SECONDS, summary="p50/p95"),
+        Metric("resort", "TUI: re-sort (O, a key) -> sorted rows", Unit.SECONDS),
+        Metric("resort_first", "TUI: re-sort, first use of a key (index made)", Unit.SECONDS),
         Metric("rss_open", "TUI: peak RSS, folder open and settled", Unit.BYTES),
         Metric("bytes_open_empty", "TUI: bytes from server to open, empty cache", Unit.BYTES),
         Metric("bytes_open_warm", "TUI: bytes from server to open, warm cache", Unit.BYTES),
@@ -202,6 +204,14 @@ TARGETS: tuple[Target, ...] = (
         0.030,
         Unit.SECONDS,
         _missing("scroll"),
+    ),
+    Target(
+        "re-sort of 100k from the cache (median)",
+        "< 0.1 s",
+        _median("resort"),
+        0.1,
+        Unit.SECONDS,
+        _missing("resort"),
     ),
     Target(
         "peak RSS with the 100k folder open",

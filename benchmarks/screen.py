@@ -127,3 +127,58 @@ def idle_latencies(
         return latencies
     finally:
         pane.close(client.quit_keys)
+
+
+RESORT_KEYS = ("from", "to", "subject", "size", "unread", "flagged")
+"""tui-mail's sort keys measured, each followed by a sort back to date."""
+_PICKER_DIGIT = {"date": "1", "from": "3", "to": "4", "subject": "5", "size": "6",
+                 "unread": "7", "flagged": "8"}  # fmt: skip
+"""The digit that picks each key in tui-mail's sort picker (O)."""
+
+
+@dataclass(frozen=True)
+class Resorts:
+    first: list[float]
+    """Each key's first sort in this cache (its index is made then, once)."""
+    again: list[float]
+    """Later sorts, every index made: what a user waits for from the second time on."""
+
+
+def resort_latencies(
+    tmux: Tmux, client: Client, mailbox: Mailbox, port: int, timeouts: Timeouts
+) -> Resorts | None:
+    """Seconds from the key that picks a sort in tui-mail's picker (O) until the re-sorted
+    rows are on screen (the status line's "Sorted by KEY." is drawn with them), two
+    rounds over RESORT_KEYS with a sort back to date between; None if the folder never
+    showed or a sort never did."""
+    pane = tmux.launch(client.pane_command(mailbox, port))
+    first: list[float] = []
+    again: list[float] = []
+    try:
+        if pane.wait_for_text(mailbox.marker, timeouts.first_rows) is None:
+            return None
+        wait_idle(pane.pid, timeout=timeouts.settle)
+        for round_number in range(2):
+            for key in RESORT_KEYS:
+                for word in (key, "date"):
+                    seconds = _resort(pane, word, timeouts)
+                    if seconds is None:
+                        return None
+                    if word != "date":
+                        (first if round_number == 0 else again).append(seconds)
+                    else:
+                        again.append(seconds)
+        return Resorts(first, again)
+    finally:
+        pane.close(client.quit_keys)
+
+
+def _resort(pane: Pane, word: str, timeouts: Timeouts) -> float | None:
+    pane.send_keys("O")
+    if pane.wait_for(_shows("Sort by (1-8"), timeouts.idle) is None:
+        return None
+    pane.wait_still()
+    sent = time.perf_counter()
+    pane.send_keys(_PICKER_DIGIT[word])
+    seen = pane.wait_for(_shows(f"Sorted by {word}."), timeouts.idle, sent)
+    return None if seen is None else seen.seconds

@@ -219,3 +219,32 @@ def test_search_cached_answers_from_the_cache_with_the_server_out_of_reach(
     assert found("tickets") == ["Lunch"]  # only Lunch's body is cached
     bad = cli("search", "--cached", "since:soon", config_override=offline)
     assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_list_sorted_by_a_key_reversed_and_a_bad_key(
+    cli: Run, dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    dovecot.deliver(mail_user, [
+        make_message(1, subject="Re: budget", from_="Carol <c@x.org>", references="",
+                     in_reply_to="", date="01 Jan 2024 10:00:00 +0000"),
+        make_message(2, subject="zebra", from_="alice <a@x.org>", references="",
+                     in_reply_to="", date="02 Jan 2024 10:00:00 +0000"),
+        make_message(3, subject="Fwd: apples", from_="Bob <b@x.org>", references="",
+                     in_reply_to="", date="03 Jan 2024 10:00:00 +0000"),
+    ])  # fmt: skip
+
+    def subjects(*args: str) -> list[str]:
+        listed = cli("list", "--json", *args)
+        assert listed.returncode == 0, listed.stderr
+        return [m["subject"] for m in json.loads(listed.stdout)]
+
+    assert subjects() == ["Fwd: apples", "zebra", "Re: budget"]
+    assert subjects("--sort", "from") == ["zebra", "Fwd: apples", "Re: budget"]
+    assert subjects("--sort", "subject", "--reverse") == ["zebra", "Re: budget", "Fwd: apples"]
+    assert subjects("--sort", "subject", "--limit", "2") == ["Fwd: apples", "Re: budget"]
+    assert subjects("--sort", "date", "--reverse") == ["Re: budget", "zebra", "Fwd: apples"]
+    bad = cli("list", "--sort", "colour")
+    assert bad.returncode == 2
+    assert "Unknown sort key 'colour'" in bad.stderr
+    assert "date, arrival, from, to, subject, size, unread, flagged" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -143,3 +143,32 @@ async def test_compose_takes_its_fields_from_the_line(
         assert isinstance(screen, MainScreen)
         await pilot.press("colon", *"compose --frm x", "enter")
         await wait_for(pilot, lambda: ":compose does not take '--frm x'" in status_text(screen))
+
+
+async def test_sort_and_limit_from_the_line_keep_each_other(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    people = ["Carol <c@x.org>", "alice <a@x.org>", "Bob <b@x.org>", "Ann <ann@x.org>"]
+    dovecot.deliver(mail_user, [
+        make_message(i, subject=f"{'budget' if i != 2 else 'lunch'} {i}", from_=person,
+                     references="", in_reply_to="", date=f"0{i + 1} Jan 2024 10:00:00 +0000")
+        for i, person in enumerate(people)
+    ])  # fmt: skip
+    app = make_app(mail_user)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        assert visible_rows(screen) == ["budget 3", "lunch 2", "budget 1", "budget 0"]
+        await pilot.press("l")  # the line opens with "limit " for the query
+        assert line(screen) == "limit "
+        await pilot.press(*"subject:budget", "enter")
+        await wait_for(pilot, lambda: visible_rows(screen) == ["budget 3", "budget 1", "budget 0"])
+        await pilot.press("colon", *"sort fr", "tab", "enter")  # by sender, still limited
+        await wait_for(pilot, lambda: visible_rows(screen) == ["budget 1", "budget 3", "budget 0"])
+        assert screen.status.limit_text.startswith("limited: subject:budget")
+        await pilot.press("l")  # the limit on show, to edit
+        assert line(screen) == "limit subject:budget"
+        await pilot.press("escape", "colon", *"limit", "enter")  # :limit alone: all again
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == 4)
+        assert visible_rows(screen) == ["budget 1", "budget 3", "lunch 2", "budget 0"]
+        await pilot.press("colon", *"sort colour", "enter")
+        await wait_for(pilot, lambda: "Unknown sort key 'colour'" in status_text(screen))

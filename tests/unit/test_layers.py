@@ -16,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tui_mail"
 
-BASE = {"errors", "models", "query", "seqset", "process_group", "backend"}
+BASE = {"errors", "models", "query", "seqset", "process_group", "backend", "sort"}
 """The shared vocabulary directly in core/: what every package may use."""
 
 ALLOWED: dict[str, set[str]] = {

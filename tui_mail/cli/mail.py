@@ -120,7 +120,10 @@ def _print_summaries(messages: list[MessageSummary], as_json: bool) -> None:
 async def _list(service: AccountService, args: argparse.Namespace) -> int:
     if args.sync or not service.cache.ever_synced(args.folder):
         await service.sync(args.folder, progress_printer(args.folder))
-    messages = service.messages(args.folder, limit=args.limit, unread_only=args.unread)
+    from tui_mail.core.sort import parse_sort  # noqa: PLC0415
+
+    sort = parse_sort([args.sort or "date", *(["--reverse"] if args.reverse else [])])
+    messages = service.messages(args.folder, limit=args.limit, unread_only=args.unread, sort=sort)
     _print_summaries(messages, args.json)
     return 0
 
@@ -256,7 +259,13 @@ def register(commands: Any, parents: Parents) -> None:
     sub.add_argument("--all", action="store_true", help="every selectable folder")
     sub = add_command(commands, "list", "list messages (from the cache; syncs a folder never "
                       "synced)", _list, account, folder)  # fmt: skip
-    sub.add_argument("--limit", type=int, default=None, help="at most N messages, newest first")
+    sub.add_argument(
+        "--limit", type=int, default=None, help="at most N messages (the first in the order)"
+    )
+    sub.add_argument("--sort", metavar="KEY", default=None,
+                     help="date (default, newest first), arrival, from, to, subject, size, "
+                     "unread or flagged (first)")  # fmt: skip
+    sub.add_argument("--reverse", action="store_true", help="the sorted list upside down")
     sub.add_argument("--unread", action="store_true", help="only unread messages")
     sub.add_argument("--sync", action="store_true", help="sync the folder first")
     sub.add_argument("--json", action="store_true", help="machine-readable output")

@@ -160,24 +160,25 @@ class MailApp(App[int]):
             wanted = DEFAULT_THEME
         self.theme = wanted
 
-    def _saved_state(self) -> dict[str, str]:
+    def _state(self) -> dict[str, object]:
         try:
             data = json.loads(self._state_file.read_text())
         except (OSError, ValueError):
             return {}
-        return (
-            {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
-        )
+        return data if isinstance(data, dict) else {}
 
-    def _save_state(self, **values: str) -> None:
-        state = self._saved_state() | values
+    def _saved_state(self) -> dict[str, str]:
+        return {k: v for k, v in self._state().items() if isinstance(v, str)}
+
+    def _save_state(self, **values: object) -> None:
+        state = self._state() | values
         try:
             private_dir(self._state_file.parent)
             temporary = private_file(self._state_file.with_suffix(".tmp"))
             temporary.write_text(json.dumps(state))
             os.replace(temporary, self._state_file)
         except OSError as error:
-            self.notify(f"Could not remember the theme: {error.strerror}", severity="warning")
+            self.notify(f"Could not remember the choice: {error.strerror}", severity="warning")
 
     @property
     def threaded_view(self) -> bool:
@@ -186,6 +187,14 @@ class MailApp(App[int]):
 
     def remember_view(self, *, threaded: bool) -> None:
         self._save_state(view="threads" if threaded else "flat")
+
+    @property
+    def remembered_sorts(self) -> object:
+        """Each folder's order as last chosen (ui/main/sorting.py reads and checks it)."""
+        return self._state().get("sorts")
+
+    def remember_sorts(self, sorts: object) -> None:
+        self._save_state(sorts=sorts)
 
     def action_cycle_theme(self) -> None:
         if self.no_color:

@@ -21,6 +21,7 @@ from tui_mail.core.errors import DiskFull
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.models import Folder
 from tui_mail.core.query import Query
+from tui_mail.core.sort import DEFAULT_SORT, SortSpec
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.health import CacheDamaged, Rebuilt
 
@@ -89,13 +90,15 @@ class CacheView:
         only_uids: Sequence[int] | None = None,
         threaded: bool = False,
         deliver: Deliver | None = None,
+        sort: SortSpec = DEFAULT_SORT,
     ) -> FolderMessages:
-        """A list's view of `folder` read from the cache a page at a time: newest first, or
-        as conversations (`threaded`; a large folder is threaded on a background thread and
-        handed over through `deliver`); only `only_uids` when given (search results)."""
+        """A list's view of `folder` read from the cache a page at a time: in `sort`'s order
+        (newest first by default), or as conversations (`threaded`, the threads in `sort`'s
+        order; a large folder is threaded on a background thread and handed over through
+        `deliver`); only `only_uids` when given (search results)."""
         if threaded:
-            return ThreadedMessages(self._account, self._store, folder, deliver=deliver)
-        return FolderMessages(self._account, self._store, folder, only_uids=only_uids)
+            return ThreadedMessages(self._account, self._store, folder, deliver=deliver, sort=sort)
+        return FolderMessages(self._account, self._store, folder, only_uids=only_uids, sort=sort)
 
     def matching(self, folder: str, query: Query) -> list[int] | None:
         """UIDs in `folder` of the cached messages matching `query`, newest first (see
@@ -117,10 +120,17 @@ class CacheView:
         *,
         deliver: Deliver | None = None,
         on_matched: Callable[[], None] | None = None,
+        sort: SortSpec = DEFAULT_SORT,
     ) -> LimitedMessages:
         """A list's view of `folder` limited to the messages matching `query`, matched
         again at every refresh; with `deliver`, matched on a background thread and handed
-        over through it (core/account/limited.py)."""
+        over through it (core/account/limited.py); in `sort`'s order."""
         return LimitedMessages(
-            self._account, self._store, folder, query, deliver=deliver, on_matched=on_matched
+            self._account,
+            self._store,
+            folder,
+            query,
+            deliver=deliver,
+            on_matched=on_matched,
+            sort=sort,
         )

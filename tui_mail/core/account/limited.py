@@ -29,6 +29,7 @@ from tui_mail.core.account.message_index import (
 )
 from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.query import Query
+from tui_mail.core.sort import DEFAULT_SORT, SortSpec
 from tui_mail.core.store.cache import Store, UnknownFolder
 
 _executor: ThreadPoolExecutor | None = None
@@ -66,6 +67,7 @@ class LimitedMessages(FolderMessages):
         *,
         deliver: Deliver | None = None,
         on_matched: Callable[[], None] | None = None,
+        sort: SortSpec = DEFAULT_SORT,
     ) -> None:
         self.query = query
         self.total = 0
@@ -80,7 +82,7 @@ class LimitedMessages(FolderMessages):
         self._running = False
         self._again = False
         self._held = False
-        super().__init__(account, store, folder, only_uids=())
+        super().__init__(account, store, folder, only_uids=(), sort=sort)
 
     def refresh(self) -> None:
         if self._held:
@@ -96,7 +98,7 @@ class LimitedMessages(FolderMessages):
         folder reads it), and how many messages the folder holds."""
         matched, total = match_folder(self.store, self.folder, self.query)
         return FolderMessages(
-            self.account, self.store, self.folder, only_uids=matched
+            self.account, self.store, self.folder, only_uids=matched, sort=self.sort
         ).uids(), total
 
     @contextlib.contextmanager
@@ -156,13 +158,17 @@ class LimitedMerged(MergedMessages):
     """The unified inbox limited: each account's inbox limited, merged by date."""
 
     def __init__(
-        self, sources: Sequence[LimitedMessages], on_matched: Callable[[], None] | None = None
+        self,
+        sources: Sequence[LimitedMessages],
+        *,
+        sort: SortSpec = DEFAULT_SORT,
+        on_matched: Callable[[], None] | None = None,
     ) -> None:
         self.limited = list(sources)
         self._on_matched = on_matched
         for source in self.limited:
             source.on_matched = self._merge_again
-        super().__init__(self.limited)
+        super().__init__(self.limited, sort)
 
     @property
     def matched(self) -> bool:

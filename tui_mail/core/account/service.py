@@ -49,6 +49,7 @@ from tui_mail.core.folders.names import namespace_prefix
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.models import Flag, Folder, FolderRole, MessageSummary, Progress, SyncResult
 from tui_mail.core.query import parse_query
+from tui_mail.core.sort import DEFAULT_SORT, SortSpec
 from tui_mail.core.store.cache import Store, UnknownFolder
 from tui_mail.core.store.health import CacheDamaged
 from tui_mail.core.store.pending import PendingAction
@@ -265,13 +266,21 @@ class AccountService:
         limit: int | None = None,
         offset: int = 0,
         unread_only: bool = False,
+        sort: SortSpec = DEFAULT_SORT,
     ) -> list[MessageSummary]:
-        """Cached summaries, newest first. Never touches the network."""
+        """Cached summaries, newest first or in `sort`'s order. Never touches the network."""
         try:
             folder_id = self.store.folder_id(folder)
         except UnknownFolder:
             return []
-        return self.store.summaries(folder_id, limit=limit, offset=offset, unread_only=unread_only)
+        if sort.is_default:
+            return self.store.summaries(
+                folder_id, limit=limit, offset=offset, unread_only=unread_only
+            )
+        uids = self.store.ordered_uids(folder_id, unread_only=unread_only, sort=sort)
+        wanted = uids[offset : None if limit is None else offset + limit]
+        found = {m.uid: m for m in self.store.summaries(folder_id, uids=wanted)}
+        return [found[uid] for uid in wanted if uid in found]
 
     def summary(self, folder: str, uid: int) -> MessageSummary | None:
         try:

@@ -24,7 +24,8 @@ from pathlib import Path
 from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
 from tui_mail.core.query import Query
-from tui_mail.core.store import health, matching, summaries
+from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
+from tui_mail.core.store import health, matching, ordering, summaries
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
@@ -342,8 +343,11 @@ class Store:
         ).fetchall()
         return [row[0] for row in rows]
 
-    def ordered_uids(self, folder_id: int, *, unread_only: bool = False) -> list[int]:
-        """Every UID in list order (newest first), for a list that renders only what is seen.
+    def ordered_uids(
+        self, folder_id: int, *, unread_only: bool = False, sort: SortSpec = DEFAULT_SORT
+    ) -> list[int]:
+        """Every UID in list order (`sort`: newest first by default), for a list that
+        renders only what is seen (core/store/ordering.py has the indexes that serve it).
 
         Served from the (folder_id, date, uid) index alone, as ONE result row: Python's
         sqlite3 hands the GIL over for every row stepped, and while a sync thread is parsing
@@ -352,12 +356,14 @@ class Store:
         """
         where = "folder_id = ?" + (" AND (flags & ?) = 0" if unread_only else "")
         params: tuple[int, ...] = (folder_id, int(Flag.SEEN)) if unread_only else (folder_id,)
+        self._sort_index(sort.key)
         (joined,) = self._read.execute(
             f"SELECT group_concat(uid) FROM (SELECT uid FROM messages WHERE {where}"  # noqa: S608
-            " ORDER BY date DESC, uid DESC)",
+            f" ORDER BY {ordering.order_by(sort)})",
             params,
         ).fetchone()
-        return [int(uid) for uid in joined.split(",")] if joined else []
+        # json.loads reads 100,000 integers in half the time int() takes one by one.
+        return json.loads(f"[{joined}]") if joined else []
 
     def search_cached(self, folder_id: int, words: list[str]) -> list[int]:
         """UIDs whose subject or sender contain every word (case-insensitive): instant
@@ -376,12 +382,19 @@ class Store:
         """UIDs of cached messages matching `query`, newest first (core/store/matching.py)."""
         return matching.matching_uids(self._read, folder_id, query)
 
-    def dates(self, folder_id: int) -> dict[int, int]:
-        """UID -> date, for merging folders by date."""
-        rows = self._read.execute(
-            "SELECT uid, date FROM messages WHERE folder_id = ?", (folder_id,)
-        ).fetchall()
-        return dict(rows)
+    def _sort_index(self, key: SortKey) -> None:
+        """Make the index that serves `key` at its first use (core/store/ordering.py says
+        why then); a cache open read only sorts without it."""
+        statement = ordering.index_statement(key)
+        if statement is None or self.disk_full is not None or ordering.has_index(self._read, key):
+            return
+        with contextlib.suppress(DiskFull), self._transaction() as db:
+            db.execute(statement)
+
+    def sort_values(self, folder_id: int, sort: SortSpec) -> list[tuple[str | int, int, int]]:
+        """(value of the sort key, date, UID) in `sort`'s order: for merging folders."""
+        self._sort_index(sort.key)
+        return ordering.sort_values(self._read, folder_id, sort)
 
     def thread_fields(
         self, folder_id: int, *, unread_only: bool = False

@@ -130,13 +130,22 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def thread_messages(messages: Iterable[ThreadFields]) -> ThreadOrder:
-    """Order messages as threads: newest thread first, each thread oldest message first."""
+def thread_messages(
+    messages: Iterable[ThreadFields], ranks: dict[int, int] | None = None, *, reverse: bool = False
+) -> ThreadOrder:
+    """Order messages as threads: newest thread first, each thread oldest message first.
+
+    `ranks` (UID -> place in a sorted list): threads ordered by their best-placed message
+    instead (sorted by sender, the thread of the first sender first); `reverse`: the
+    threads in the opposite order, each thread still oldest message first.
+    """
     with gc_paused():
-        return _thread(messages)
+        return _thread(messages, ranks, reverse)
 
 
-def _thread(messages: Iterable[ThreadFields]) -> ThreadOrder:  # noqa: PLR0915
+def _thread(  # noqa: PLR0915
+    messages: Iterable[ThreadFields], ranks: dict[int, int] | None, reverse: bool
+) -> ThreadOrder:
     # One long function on purpose: the hot loops stay free of call overhead.
     # Chronological from here on: a message's number is its rank, so lists filled in
     # number order are already sorted (the store hands them over in this order).
@@ -272,12 +281,19 @@ def _thread(messages: Iterable[ThreadFields]) -> ThreadOrder:  # noqa: PLR0915
                 depths[next_sibling[node]] = depths[node]
                 node = next_sibling[node]
         spans.append((max(order[begin:]), begin, len(order)))
-    spans.sort(reverse=True)
+    uid_of = [item[0] for item in items]
+    if ranks is None:
+        spans.sort(reverse=not reverse)
+    else:
+        # The best place is the lowest: negated, so that the same sort puts it first.
+        last = len(ranks)
+        rank = [ranks.get(uid, last) for uid in uid_of]
+        spans = [(-min(map(rank.__getitem__, order[b:e])), b, e) for _n, b, e in spans]
+        spans.sort(reverse=not reverse)
 
     numbers: list[int] = []
     for _newest, begin, end in spans:
         numbers.extend(order[begin:end])
-    uid_of = [item[0] for item in items]
     return ThreadOrder(
         list(map(uid_of.__getitem__, numbers)), numbers, shown_parent, next_sibling, depths
     )

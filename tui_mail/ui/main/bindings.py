@@ -61,6 +61,8 @@ MAIN_BINDINGS: list[BindingType] = [
             tooltip="Continue the highlighted draft (Drafts folder)"),
     Binding("T", "toggle_threads", "Threads", show=False, id="threads",
             tooltip="Conversations as threads, or every message by date (remembered)"),
+    Binding("O", "command('sort')", "Sort", show=False, id="sort",
+            tooltip="Sort by date, sender, subject, size... (per folder, remembered)"),
     Binding("w", "command('split')", "Split", show=False, id="split",
             tooltip="Reader beside or below the list"),
     Binding("less_than_sign", "command('folders.narrower')", "Narrower", show=False,

@@ -19,6 +19,7 @@ from textual.keys import _character_to_key
 from tui_mail.core.errors import TuiMailError, UsageError
 from tui_mail.core.folders.names import find_folder
 from tui_mail.core.models import Flag
+from tui_mail.core.sort import sort_words
 from tui_mail.ui.commands.parse import Invocation, parse
 from tui_mail.ui.commands.registry import Commands
 
@@ -31,13 +32,12 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.pane_layout import PaneLayout
     from tui_mail.ui.main.reading import Reading
     from tui_mail.ui.main.search import Search
+    from tui_mail.ui.main.sorting import Sorting
     from tui_mail.ui.main.status import StatusBar
     from tui_mail.ui.main.triage import Triage
 
 Handler = Callable[[Invocation], object]
 """Does a command; may return an awaitable, which the screen's "command" worker awaits."""
-
-SORT_KEYS = ("date", "arrival", "from", "to", "subject", "size", "unread", "flagged")
 
 
 def binding_actions(
@@ -136,7 +136,7 @@ class CompletionSources:
         return sorted(self._themes())
 
     def sort_keys(self) -> list[str]:
-        return list(SORT_KEYS)
+        return [word for word in sort_words() if word != "-r"]
 
     def forget(self) -> None:
         """The next Tab looks addresses up again (mail may have come meanwhile)."""
@@ -172,6 +172,7 @@ class Parts:
     """Commands the screen itself does (add_account, doctor ...)."""
     export: Export
     limit: Limit
+    sorting: Sorting
 
 
 class CommandRunner:
@@ -221,6 +222,7 @@ class CommandRunner:
             "save": lambda invocation: parts.export.save(invocation.args),
             "limit": lambda invocation: parts.limit.apply(invocation.args),
             "mark_all": lambda _: parts.limit.mark_all(),
+            "sort": lambda invocation: parts.sorting.apply(invocation.args),
         }
         for name, action in parts.screen_actions.items():
             self.handlers[name] = lambda _, action=action: action()  # type: ignore[misc]

@@ -17,7 +17,7 @@ shows a whole list again, and the limit goes with the view it narrowed.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from tui_mail.core.account.limited import LimitedMerged, LimitedMessages
@@ -26,8 +26,9 @@ from tui_mail.core.query import parse_query
 if TYPE_CHECKING:
     from tui_mail.core.account.message_index import MessageSource
     from tui_mail.core.account.service import AccountService
+    from tui_mail.core.sort import SortSpec
+    from tui_mail.ui.main.folder_tree import FolderKey
     from tui_mail.ui.main.message_list import MessageList
-    from tui_mail.ui.main.ports import PushScreen
     from tui_mail.ui.main.search import Search
     from tui_mail.ui.main.status import StatusBar
 
@@ -53,14 +54,15 @@ class Limit:
         messages: MessageList,
         status: StatusBar,
         search: Search,
-        push_screen: PushScreen,
+        sort: Callable[[FolderKey], SortSpec],
     ) -> None:
-        """`search` tells which folder the list shows and shows it whole again."""
+        """`search` tells which folder the list shows and shows it whole again; `sort(key)`
+        is the order that folder is shown in (the limited view keeps it)."""
         self.services = services
         self.messages = messages
         self.status = status
         self.search = search
-        self._push_screen = push_screen
+        self._sort = sort
         self.query: str | None = None
         """The limit the list shows (as typed); None when it is not limited."""
         self._source: LimitedMessages | LimitedMerged | None = None
@@ -84,15 +86,17 @@ class Limit:
         key = self.search.shown
         deliver = self.messages.deliver
         source: LimitedMessages | LimitedMerged
+        sort = self._sort(key)
         if key.unified:
             source = LimitedMerged(
-                [s.cache.limited("INBOX", query, deliver=deliver) for s in self.services.values()],
-                on_matched=self._matched,
-            )
+                [s.cache.limited("INBOX", query, deliver=deliver, sort=sort)
+                 for s in self.services.values()],
+                sort=sort, on_matched=self._matched,
+            )  # fmt: skip
         else:
             service = self.services[key.account]
             source = service.cache.limited(
-                key.folder, query, deliver=deliver, on_matched=self._matched
+                key.folder, query, deliver=deliver, on_matched=self._matched, sort=sort
             )
         self.search.reset()  # a limit narrows the folder, not search results
         self.messages.clear_marks()
@@ -100,6 +104,14 @@ class Limit:
         self.messages.show_from_top(source)
         self.status.say(f"Limiting to {text}…")
         self.status.show_limit(f"limited: {self._short()} …")
+
+    def reapply(self) -> bool:
+        """The folder's order changed: limit again, in the new order. False when the list
+        is not limited."""
+        if self.query is None:
+            return False
+        self.apply(shlex.split(self.query))
+        return True
 
     def clear(self) -> bool:
         """`:limit` with no words, or Escape: show the whole folder again, the cursor on the

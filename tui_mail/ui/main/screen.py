@@ -20,7 +20,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Input
 
-from tui_mail.core.account.message_index import MergedMessages, MessageRef, MessageSource
+from tui_mail.core.account.message_index import MessageRef, MessageSource
 from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import FolderRole
 from tui_mail.ui.commands.history import History
@@ -46,6 +46,7 @@ from tui_mail.ui.main.pane_layout import MAIN_SCREEN_CSS, PaneLayout
 from tui_mail.ui.main.reader import Reader
 from tui_mail.ui.main.reading import Reading
 from tui_mail.ui.main.search import Search, SearchBar
+from tui_mail.ui.main.sorting import Sorting
 from tui_mail.ui.main.splitter import Splitter
 from tui_mail.ui.main.status import KeyHints, StatusBar
 from tui_mail.ui.main.triage import Triage
@@ -71,6 +72,7 @@ class MainScreen(Screen[None]):
     reading: Reading
     search: Search
     outbox: OutboxRunner
+    sorting: Sorting
 
     def __init__(self, start_account: str, start_folder: str) -> None:
         super().__init__()
@@ -128,7 +130,7 @@ class MainScreen(Screen[None]):
             self.run_command, {"add_account": self.mail_app.open_account_setup,
                                "doctor": self._doctor, "reader.back": messages.focus,
                                "unsubscribe": lambda: self.action_compose("unsubscribe")},
-            self.export, self.limit,
+            self.export, self.limit, self.sorting,
         ))  # fmt: skip
         with Horizontal(id="panes"):
             yield tree
@@ -211,7 +213,14 @@ class MainScreen(Screen[None]):
         self.export = Export(services, messages, status, run=self.in_background,
                              push_screen=self.app.push_screen, suspend=self.app.suspend,
                              download_dir=lambda: self.reader_actions.download_dir)  # fmt: skip
-        self.limit = Limit(services, messages, status, self.search, self.app.push_screen)
+        self.sorting = Sorting(
+            services, messages, status, folder=lambda: self.current,
+            threaded=lambda: self.threaded, searching=lambda: self.searching is not None,
+            remembered=self.mail_app.remembered_sorts, remember=self.mail_app.remember_sorts,
+            push_screen=self.app.push_screen,
+            relimit=lambda: self.limit.reapply(),  # noqa: PLW0108 (self.limit: made next)
+        )  # fmt: skip
+        self.limit = Limit(services, messages, status, self.search, self.sorting.spec)
 
     @property
     def searching(self) -> str | None:
@@ -275,16 +284,7 @@ class MainScreen(Screen[None]):
         )
 
     def _source_for(self, key: FolderKey) -> MessageSource:
-        if key.unified:
-            return MergedMessages(
-                [s.cache.folder_messages("INBOX") for s in self.services.values()]
-            )
-        service = self.services[key.account]
-        if self.threaded:
-            return service.cache.folder_messages(
-                key.folder, threaded=True, deliver=self.messages.deliver
-            )
-        return service.cache.folder_messages(key.folder)
+        return self.sorting.source_for(key)  # in the order chosen for it (O, :sort)
 
     def show_folder(self, key: FolderKey) -> None:
         self.current = key
@@ -294,6 +294,7 @@ class MainScreen(Screen[None]):
         self.messages.show_from_top(self._source_for(key), show_account=key.unified)
         label = "All inboxes" if key.unified else f"{key.account}: {sanitize_line(key.folder)}"
         self.sub_title = label
+        self.sorting.shown(key)
         self.status.say(f"{label}: {len(self.messages.source)} messages")
 
     # -- network work (see account_sync.py; handlers and workers must live on the Screen) --

@@ -52,6 +52,11 @@ class StatusBar(Horizontal):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
+    StatusBar > #status-sort {
+        width: 22;  /* "by subject, reversed": fixed, so a new order needs no layout */
+        padding: 0 1;
+        display: none;
+    }
     StatusBar > #status-marked {
         width: auto;
         padding: 0 1;
@@ -89,11 +94,14 @@ class StatusBar(Horizontal):
         self._problem_of: str | None = None
         """The account whose connection problem the message shows (see clear_problem)."""
         self._clear_timer: Timer | None = None
+        self._order = ""
+        """The list's order as shown (see show_sort)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-accounts")
         yield Static(id="status-message")
         yield Static(id="status-limit")
+        yield Static(id="status-sort")
         yield Static(id="status-marked")
         yield ProgressBar(total=100, show_eta=False, id="status-progress")
 
@@ -144,7 +152,9 @@ class StatusBar(Horizontal):
         self._problem_of = account if error else None
         style = "bold red" if error else ""
         text = Text(message, style=style, no_wrap=True, overflow="ellipsis", end="")
-        self.query_one("#status-message", Static).update(text)
+        # Its size is fixed (1fr by one line): no layout of the screen for a new message,
+        # which took as long as the re-sort it reports.
+        self.query_one("#status-message", Static).update(text, layout=False)
         if self._clear_timer is not None:
             self._clear_timer.stop()
         seconds = MESSAGE_SECONDS * (2 if error else 1)
@@ -153,7 +163,7 @@ class StatusBar(Horizontal):
     def _clear_message(self) -> None:
         self._clear_timer = None
         self._problem_of = None
-        self.query_one("#status-message", Static).update("")
+        self.query_one("#status-message", Static).update("", layout=False)
 
     @property
     def message(self) -> str:
@@ -177,6 +187,15 @@ class StatusBar(Horizontal):
         """The limit on show, as plain text ("" when the list is not limited)."""
         shown = self.query_one("#status-limit", Static)
         return str(shown.render()) if shown.display else ""
+
+    def show_sort(self, order: str) -> None:
+        """The list's order when it is not the usual one ("by from, reversed"), else nothing."""
+        if order == self._order:
+            return
+        self._order = order
+        shown = self.query_one("#status-sort", Static)
+        shown.update(Text(order, no_wrap=True, overflow="ellipsis", end=""), layout=False)
+        shown.display = bool(order)
 
     def clear_problem(self, account: str, message: str) -> None:
         """`account` is reachable again: `message` replaces its connection problem, if that
