@@ -44,7 +44,7 @@ METRICS: dict[str, Metric] = {
         Metric("first_rows_warm", "TUI: first rows, warm cache", Unit.SECONDS),
         Metric("idle", "TUI: APPEND elsewhere -> row on screen", Unit.SECONDS),
         Metric("scroll", "TUI: PageDown -> repaint", Unit.SECONDS, summary="p50/p95"),
-        Metric("resort", "TUI: re-sort (O, a key) -> sorted rows", Unit.SECONDS),
+        Metric("resort", "TUI: re-sort (:sort KEY, Enter) -> sorted rows", Unit.SECONDS),
         Metric("resort_first", "TUI: re-sort, first use of a key (index made)", Unit.SECONDS),
         Metric("rss_open", "TUI: peak RSS, folder open and settled", Unit.BYTES),
         Metric("bytes_open_empty", "TUI: bytes from server to open, empty cache", Unit.BYTES),

@@ -75,13 +75,17 @@ class CacheView:
     def search(self, folder: str, words: list[str]) -> list[int] | None:
         """UIDs in `folder` whose subject or sender hold every word; None when the folder
         is not cached."""
-        try:
-            folder_id = self.read(lambda: self._store.folder_id(folder), None)
-        except LookupError:
-            return None
+        folder_id = self._folder_id(folder)
         if folder_id is None:
             return None
         return self.read(lambda: self._store.search_cached(folder_id, words), list[int]())
+
+    def _folder_id(self, folder: str) -> int | None:
+        """The cache's id of `folder`; None when it is not cached (or cannot be read)."""
+        try:
+            return self.read(lambda: self._store.folder_id(folder), None)
+        except LookupError:
+            return None
 
     def folder_messages(
         self,
@@ -105,10 +109,7 @@ class CacheView:
         core/store/matching.py for what the cache can answer); None when the folder is not
         cached. Blocking: a 100,000-message folder takes tens of milliseconds, more when
         cached bodies are read; call it off the UI loop."""
-        try:
-            folder_id = self.read(lambda: self._store.folder_id(folder), None)
-        except LookupError:
-            return None
+        folder_id = self._folder_id(folder)
         if folder_id is None:
             return None
         return self.read(lambda: self._store.matching_uids(folder_id, query), list[int]())

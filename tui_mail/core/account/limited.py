@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from functools import partial
 
 from tui_mail.core.account.message_index import (
@@ -26,22 +26,12 @@ from tui_mail.core.account.message_index import (
     MergedMessages,
     MessageRef,
     MessageSource,
+    background_thread,
 )
 from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortSpec
 from tui_mail.core.store.cache import Store, UnknownFolder
-
-_executor: ThreadPoolExecutor | None = None
-
-
-def _matching_executor() -> ThreadPoolExecutor:
-    """One long-lived thread: the store opens a read connection per thread and keeps it
-    until it closes, so a thread per job would leak connections."""
-    global _executor  # noqa: PLW0603
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="limit")
-    return _executor
 
 
 def match_folder(store: Store, folder: str, query: Query) -> tuple[list[int], int]:
@@ -118,7 +108,7 @@ class LimitedMessages(FolderMessages):
         if deliver is None:
             return
         self._running = True
-        future = _matching_executor().submit(self._match)
+        future = background_thread("limit").submit(self._match)
         future.add_done_callback(lambda done: deliver(partial(self._finished, done)))
 
     def _finished(self, future: Future[tuple[list[int], int]]) -> None:

@@ -233,16 +233,17 @@ a few hundred milliseconds; 3,000 about ten)."""
 Deliver = Callable[[Callable[[], None]], None]
 """Runs a function on the list's own thread (the UI's), from any thread."""
 
-_executor: ThreadPoolExecutor | None = None
+_executors: dict[str, ThreadPoolExecutor] = {}
 
 
-def _threading_executor() -> ThreadPoolExecutor:
-    """One long-lived thread: the store opens a read connection per thread, kept until
-    the store closes, so a thread per job would leak connections."""
-    global _executor  # noqa: PLW0603
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="threading")
-    return _executor
+def background_thread(name: str) -> ThreadPoolExecutor:
+    """One long-lived thread per kind of work ("threading", "limit"): the store opens a
+    read connection per thread, kept until the store closes, so a thread per job would
+    leak connections; kinds apart, a long limit does not hold up threading a folder."""
+    executor = _executors.get(name)
+    if executor is None:
+        executor = _executors[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    return executor
 
 
 def _thread_folder(store: Store, folder_id: int, unread_only: bool, sort: SortSpec) -> ThreadOrder:
@@ -312,7 +313,7 @@ class ThreadedMessages(FolderMessages):
         if deliver is None:
             return
         self._running = True
-        future = _threading_executor().submit(
+        future = background_thread("threading").submit(
             _thread_folder, self.store, folder_id, self.unread_only, self.sort
         )
         future.add_done_callback(lambda done: deliver(partial(self._finished, done)))
