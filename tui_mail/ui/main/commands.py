@@ -227,6 +227,11 @@ class CommandRunner:
         for name, action in parts.screen_actions.items():
             self.handlers[name] = lambda _, action=action: action()  # type: ignore[misc]
 
+    @property
+    def ids(self) -> set[str]:
+        """Every command's id."""
+        return set(self.commands.table)
+
     def prefilled(self, text: str) -> str:
         """What the `:` line opens with for `text` (a key's "limit "): the command's
         current value after it, to be edited rather than typed again."""

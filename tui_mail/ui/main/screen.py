@@ -491,7 +491,7 @@ class MainScreen(Screen[None]):
         )
 
     def action_help(self) -> None:
-        rows = help_rows(self.app.active_bindings, self.app.get_key_display)
+        rows = help_rows(self.app.active_bindings, self.app.get_key_display, self.commands.ids)
         self.app.push_screen(HelpScreen(rows, self.commands.help_rows()))
 
 

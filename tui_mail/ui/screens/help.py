@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import ClassVar
 
 from rich.table import Table
@@ -29,6 +29,7 @@ LEGEND = (
 """What the marks at the start of a message's row mean, in their column order."""
 
 
+KEYS_INTRO = "\nKeys (each is also the :command after it; rebind by that name in [keymap])\n"
 COMMANDS_INTRO = (
     "\nCommands (: opens the line; Tab completes, ↑ ↓ history; every key above is also a "
     "command named by its id, e.g. :archive; bind keys to lines in [bind] of the config)\n"
@@ -36,9 +37,13 @@ COMMANDS_INTRO = (
 
 
 def help_rows(
-    active: Mapping[str, ActiveBinding], key_display: Callable[[Binding], str]
+    active: Mapping[str, ActiveBinding],
+    key_display: Callable[[Binding], str],
+    commands: Container[str] = (),
 ) -> list[tuple[str, str, str]]:
-    """(keys, description, tooltip) of each live binding of ours, all its keys together."""
+    """(keys, description, tooltip) of each live binding of ours, all its keys together;
+    a binding whose id is in `commands` has its `:` command's name after the description
+    (the same name rebinds it in [keymap])."""
     rows: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     for key, live in active.items():
@@ -55,7 +60,8 @@ def help_rows(
             )
             or key
         )
-        rows.append((keys, binding.description, binding.tooltip))
+        name = f"  :{binding.id}" if binding.id in commands else ""
+        rows.append((keys, binding.description + name, binding.tooltip))
     return rows
 
 
@@ -92,7 +98,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
         table.add_column("Key", no_wrap=True)
-        table.add_column("Action", no_wrap=True)
+        table.add_column("Action", max_width=30)  # a long ":reader.load_all" wraps
         table.add_column("What it does")
         for keys, description, tooltip in self.rows:
             table.add_row(Text(keys, style="bold"), Text(description), Text(tooltip))
@@ -109,7 +115,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(Text("Marks in the message list", style="bold"))
             yield Static(legend, id="help-legend")
-            yield Static(Text("\nKeys (rebind them in [keymap] of the config)\n", style="bold"))
+            yield Static(Text(KEYS_INTRO, style="bold"))
             yield Static(table)
             yield Static(Text("\n" + SEARCH_HELP))
             yield Static(Text("\n" + LIMIT_HELP))
