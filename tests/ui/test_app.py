@@ -145,7 +145,7 @@ async def test_keymap_from_config_and_live_help(
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert isinstance(app.screen, HelpScreen)
-        keys = {description: keys for keys, description, _tip in app.screen.rows}
+        keys = {row.action: row.keys for row in app.screen.rows}
         assert keys["Flag"] == "F"
     (flags,) = server_flags(dovecot, mail_user, "INBOX").values()
     assert b"\\Flagged" in flags

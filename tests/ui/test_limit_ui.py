@@ -209,7 +209,7 @@ async def test_a_threaded_folder_is_limited_flat_and_help_says_what_needs_bodies
         assert "body: and plain words look into the text only of messages read before" in shown
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
-        keys = {description: keys for keys, description, _tip in help_screen.rows}
+        keys = {row.action: row.keys for row in help_screen.rows}
         assert keys["Limit"] == "l" and keys["Mark all"] == "V"
 
 

@@ -42,13 +42,15 @@ async def test_help_lists_only_our_own_keys(tmp_path: Path) -> None:
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
             assert isinstance(app.screen, HelpScreen)
-            actions = {description for _keys, description, _tip in app.screen.rows}
+            actions = {row.action for row in app.screen.rows}
             assert not actions & {"Scroll Left", "Scroll Right", "Page Left", "Page Right",
                                   "Copy selected text"}  # fmt: skip
             assert {"Quit", "Help", "Archive", "Undo"} <= actions
             if pane is screen.reader:
                 assert {"Next message", "Next unread", "Page", "Page down"} <= actions
-            assert all(tip for _keys, _description, tip in app.screen.rows)  # ours have tips
+            assert all(row.tooltip for row in app.screen.rows)  # ours have tips
+            archive = next(row for row in app.screen.rows if row.action == "Archive")
+            assert archive.command == "archive"  # the `:` command the key runs
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
 

@@ -179,7 +179,10 @@ class AccountSync:
             state = "cache error"
         else:
             state = "error"
-        self.status.sync_failed(name, state, server_trouble=isinstance(error, ServerMisbehaved))
+        # A broken server, or a full disk, stays said over the watcher's "idling": it
+        # lasts until a sync succeeds, whatever IDLE's own connection says meanwhile.
+        lasting = isinstance(error, (ServerMisbehaved, DiskFull))
+        self.status.sync_failed(name, state, lasting=lasting)
         read_only = self.services[name].cache.read_only
         if isinstance(error, DiskFull) and read_only is not None:
             self.status.say(f"{name}: {read_only}", error=True)  # told at start

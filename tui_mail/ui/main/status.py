@@ -89,8 +89,9 @@ class StatusBar(Horizontal):
         self._watching: dict[str, str] = {}
         """Each account's watcher state, shown again when a sync ends."""
         self._trouble: dict[str, str] = {}
-        """Accounts whose server stalled or broke the protocol: the state shown until a
-        sync succeeds again (the watcher's own connection may still say "idling")."""
+        """Accounts whose server stalled or broke the protocol, or whose disk is full: the
+        state shown until a sync succeeds again (the watcher's own connection may still
+        say "idling")."""
         self._problem_of: str | None = None
         """The account whose connection problem the message shows (see clear_problem)."""
         self._clear_timer: Timer | None = None
@@ -137,10 +138,10 @@ class StatusBar(Horizontal):
         self.set_state(account, self._watching.get(account, "connected"))
         self.progress(0, 0)
 
-    def sync_failed(self, account: str, state: str, *, server_trouble: bool = False) -> None:
-        """A connect or sync failed; `server_trouble` (a stalled or broken server) stays
-        shown over the watcher's "idling" until a sync succeeds."""
-        if server_trouble:
+    def sync_failed(self, account: str, state: str, *, lasting: bool = False) -> None:
+        """A connect or sync failed; a `lasting` state (a stalled or broken server, a full
+        disk) stays shown over the watcher's "idling" until a sync succeeds."""
+        if lasting:
             self._trouble[account] = state
         self.progress(0, 0)
         self.set_state(account, state)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Mapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.table import Table
 from rich.text import Text
@@ -36,15 +36,24 @@ COMMANDS_INTRO = (
 )
 
 
+class HelpRow(NamedTuple):
+    """One line of help's table of keys."""
+
+    keys: str
+    action: str
+    tooltip: str
+    command: str = ""
+    """The `:` command the keys run ("" for keys that are not one)."""
+
+
 def help_rows(
     active: Mapping[str, ActiveBinding],
     key_display: Callable[[Binding], str],
     commands: Container[str] = (),
-) -> list[tuple[str, str, str]]:
-    """(keys, description, tooltip) of each live binding of ours, all its keys together;
-    a binding whose id is in `commands` has its `:` command's name after the description
-    (the same name rebinds it in [keymap])."""
-    rows: list[tuple[str, str, str]] = []
+) -> list[HelpRow]:
+    """A row for each live binding of ours, all its keys together; a binding whose id is
+    in `commands` names that `:` command (the same name rebinds it in [keymap])."""
+    rows: list[HelpRow] = []
     seen: set[str] = set()
     for key, live in active.items():
         binding = live.binding
@@ -60,8 +69,8 @@ def help_rows(
             )
             or key
         )
-        name = f"  :{binding.id}" if binding.id in commands else ""
-        rows.append((keys, binding.description + name, binding.tooltip))
+        command = binding.id if binding.id in commands else ""
+        rows.append(HelpRow(keys, binding.description, binding.tooltip, command))
     return rows
 
 
@@ -87,10 +96,9 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(
-        self, rows: list[tuple[str, str, str]], commands: Sequence[tuple[str, str]] = ()
-    ) -> None:
-        """`rows`: (keys, action, what it does); `commands`: (":name ARGS", what it does)."""
+    def __init__(self, rows: list[HelpRow], commands: Sequence[tuple[str, str]] = ()) -> None:
+        """`rows`: the keys; `commands`: (":name ARGS", what it does) of the commands that
+        take arguments or have no key."""
         super().__init__()
         self.rows = rows
         self.commands = list(commands)
@@ -100,8 +108,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", no_wrap=True)
         table.add_column("Action", max_width=30)  # a long ":reader.load_all" wraps
         table.add_column("What it does")
-        for keys, description, tooltip in self.rows:
-            table.add_row(Text(keys, style="bold"), Text(description), Text(tooltip))
+        for row in self.rows:
+            # One span: SVG screenshots drop the spaces that start a styled one.
+            action = Text(f"{row.action}  :{row.command}" if row.command else row.action)
+            table.add_row(Text(row.keys, style="bold"), action, Text(row.tooltip))
         legend = Table(box=None, show_header=False)
         legend.add_column("Mark", no_wrap=True)
         legend.add_column("Meaning")
