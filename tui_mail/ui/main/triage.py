@@ -82,10 +82,18 @@ class Triage:
             self.status.say("No message here.")
         return refs
 
-    def _has_flag(self, ref: MessageRef, flag: Flag) -> bool:
-        service = self.services[ref.account]
-        summary = service.cache.read(lambda: service.summary(ref.folder, ref.uid), None)
-        return summary is not None and flag in summary.flags
+    def _has_flags(self, refs: list[MessageRef], flag: Flag) -> dict[MessageRef, bool]:
+        """Whether each message has `flag`, as cached: read a folder at a time (a
+        mark-all of 100,000 is a few hundred queries, not one each)."""
+        found: dict[MessageRef, bool] = {}
+        for (account, folder), uids in self._by_folder(refs).items():
+            cached = self.services[account].cache.summaries(folder, uids)
+            for uid in uids:
+                summary = cached.get(uid)
+                found[MessageRef(account, folder, uid)] = (
+                    summary is not None and flag in summary.flags
+                )
+        return found
 
     def toggle_read(self) -> None:
         self._toggle(Flag.SEEN, "read", "unread")
@@ -116,7 +124,8 @@ class Triage:
     ) -> str:
         done_word, undone_word = words
         # Undo puts back only what this changed: a message that was read already stays read.
-        changed = [ref for ref in refs if self._has_flag(ref, flag) != on]
+        had = self._has_flags(refs, flag)
+        changed = [ref for ref in refs if had[ref] != on]
         for (account, folder), uids in self._by_folder(refs).items():
             await self.services[account].set_flag(folder, uids, flag, on=on)
             self._counts_changed(account)
@@ -192,7 +201,8 @@ class Triage:
         gone = 0  # deleted for good (in Trash, or no Trash): nothing to undo
         for (account, folder), uids in self._by_folder(refs).items():
             service = self.services[account]
-            summaries = [s for uid in uids if (s := service.summary(folder, uid))]
+            cached = service.cache.summaries(folder, uids)
+            summaries = [cached[uid] for uid in uids if uid in cached]
             if role is FolderRole.TRASH:
                 target = await service.delete(folder, uids)
             elif role is FolderRole.ARCHIVE:
