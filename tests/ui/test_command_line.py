@@ -3,11 +3,15 @@ afterwards; Tab, history (across runs) and [bind] keys as the user would type th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Input
 
 from tests.support.accounts import server_flags, server_subjects
 from tests.support.dovecot import DovecotServer, MailUser, make_message
-from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
+from tests.ui.conftest import AppFactory, main_screen, settled, visible_rows, wait_for
+from tui_mail.core.demo import demo_config
+from tui_mail.ui.app import MailApp
 from tui_mail.ui.main.command_line import CommandBar
 from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.screens.compose import ComposeScreen
@@ -172,3 +176,20 @@ async def test_sort_and_limit_from_the_line_keep_each_other(
         assert visible_rows(screen) == ["budget 1", "budget 3", "lunch 2", "budget 0"]
         await pilot.press("colon", *"sort colour", "enter")
         await wait_for(pilot, lambda: "Unknown sort key 'colour'" in status_text(screen))
+
+
+async def test_every_command_can_run_and_no_key_runs_itself(tmp_path: Path) -> None:
+    """A key whose action is `command('ID')` needs a handler for ID (else the command would
+    run the key again, forever); every command in the table has a handler or a key."""
+    app = MailApp(demo_config(tmp_path), data_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        runner = main_screen(app).commands
+        keyed = {i for i, (_w, action) in runner.bindings.items() if "command(" in action}
+        assert keyed and keyed <= set(runner.handlers)
+        unrunnable = [
+            spec.id
+            for spec in runner.commands.specs()
+            if spec.id not in runner.handlers and spec.id not in runner.bindings
+        ]
+        assert unrunnable == []
