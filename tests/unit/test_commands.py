@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui_mail.core.errors import UsageError
-from tui_mail.ui.commands.complete import complete, complete_path
+from tui_mail.ui.commands.complete import complete, path_words
 from tui_mail.ui.commands.history import KEEP, History
 from tui_mail.ui.commands.parse import parse
 from tui_mail.ui.commands.registry import build
@@ -33,6 +33,9 @@ class Sources:
 
     async def look_up(self) -> str | None:
         return None
+
+    def forget(self) -> None:
+        pass
 
     def identities(self) -> list[str]:
         return ["me@example.org", "lists@example.org"]
@@ -110,12 +113,12 @@ def test_paths_complete_from_the_disk(tmp_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / ".hidden").write_text("x")
     (tmp_path / "with space.txt").write_text("x")
     base = str(tmp_path)
-    assert complete_path(base + "/pat") == [base + "/patch.eml ", base + "/patches/"]
-    assert complete_path(base + "/.h") == [base + "/.hidden "]
-    assert complete_path(base + "/wi") == [f"'{base}/with space.txt' "]
-    assert complete_path(base + "/nothing/x") == []
+    assert path_words(base + "/pat") == [base + "/patch.eml ", base + "/patches/"]
+    assert path_words(base + "/.h") == [base + "/.hidden "]
+    assert path_words(base + "/wi") == [f"'{base}/with space.txt' "]
+    assert path_words(base + "/nothing/x") == []
     monkeypatch.setenv("HOME", base)
-    assert complete_path("~/patche") == ["~/patches/"]
+    assert path_words("~/patche") == ["~/patches/"]
     assert offered(f"save {base}/patch.") == [f"save {base}/patch.eml "]
     assert offered("pipe gi")[:1] != []  # a command on PATH (git is)
     assert "pipe git " in offered("pipe gi")

@@ -197,14 +197,9 @@ class MailApp(App[int]):
         self._save_state(sorts=sorts)
 
     def action_cycle_theme(self) -> None:
-        if self.no_color:
-            self._tell("NO_COLOR is set: the terminal's own colours are used, not a theme.")
-            return
         names = self._theme_names or [DEFAULT_THEME]
         index = names.index(self.theme) if self.theme in names else -1
-        self.theme = names[(index + 1) % len(names)]
-        self._save_state(theme=self.theme)
-        self._tell(f"Theme: {self.theme} (ctrl+t: the next one)")
+        self._switch_theme(names[(index + 1) % len(names)], " (ctrl+t: the next one)")
 
     def use_theme(self, name: str) -> None:
         """`:theme NAME` (remembered like ctrl+t's choice)."""
@@ -212,12 +207,17 @@ class MailApp(App[int]):
         found = next((n for n in names if n.casefold() == name.casefold()), None)
         if found is None:
             raise UsageError(f"No theme {name!r}; themes: {', '.join(names)}.")
+        self._switch_theme(found)
+
+    def _switch_theme(self, name: str, hint: str = "") -> None:
+        """Show and remember theme `name` (ctrl+t, `:theme`); NO_COLOR keeps the
+        terminal's colours and says so."""
         if self.no_color:
             self._tell("NO_COLOR is set: the terminal's own colours are used, not a theme.")
             return
-        self.theme = found
-        self._save_state(theme=found)
-        self._tell(f"Theme: {found}")
+        self.theme = name
+        self._save_state(theme=name)
+        self._tell(f"Theme: {name}{hint}")
 
     def _tell(self, message: str) -> None:
         # In the status bar, where the eye already is (a toast posted with the theme

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from tui_mail.ui.commands.registry import Commands, CommandSpec
+from tui_mail.ui.widgets.path_input import complete_path
 
 MAX_CANDIDATES = 200
 """Enough to pick from; a directory of 100,000 files is not listed whole."""
@@ -43,6 +43,10 @@ class Sources(Protocol):
 
     async def look_up(self) -> str | None:
         """Look up what `addresses` was asked and did not have; a problem as a sentence."""
+        ...
+
+    def forget(self) -> None:
+        """Answers looked up so far are stale (the line opens again)."""
         ...
 
     def identities(self) -> list[str]:
@@ -106,7 +110,7 @@ def _for(
             return _words_out(_match(word, list(PIPE_OPTIONS)))
         if spec.id == "pipe" and all(w.startswith("-") for w in before) and "/" not in word:
             return _words_out(_match(word, executables()))
-        return complete_path(word)
+        return path_words(word)
     return []
 
 
@@ -121,28 +125,11 @@ def _query(word: str, sources: Sources) -> list[str]:
     return []
 
 
-def complete_path(typed: str) -> list[str]:
-    """Entries of the directory `typed` points into whose names start with what follows
-    its last "/" (dot files only when asked for); directories end in "/". `~` is kept as
-    typed and expanded only to read the directory."""
-    head, _, tail = typed.rpartition("/")
-    directory = Path(os.path.expanduser(head + "/" if head or typed.startswith("/") else "."))
-    shown = head + "/" if head or typed.startswith("/") else ""
-    found: list[str] = []
-    try:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.name.startswith(tail) and (tail.startswith(".") or entry.name[0] != "."):
-                    try:
-                        is_dir = entry.is_dir()
-                    except OSError:
-                        is_dir = False
-                    found.append(shown + entry.name + ("/" if is_dir else ""))
-                    if len(found) >= MAX_CANDIDATES * 10:
-                        break
-    except OSError:
-        return []
-    return [_quote(path) + ("" if path.endswith("/") else " ") for path in sorted(found)]
+def path_words(typed: str) -> list[str]:
+    """The paths `typed` completes to (ui/widgets/path_input.py: `~` kept as typed, hidden
+    entries only when asked for, directories ending in "/"), as words of the line: quoted
+    when they hold a space, a file followed by one."""
+    return [_quote(path) + ("" if path.endswith("/") else " ") for path in complete_path(typed)]
 
 
 _EXECUTABLES: list[str] = []

@@ -17,6 +17,7 @@ from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.ui.commands.complete import Sources, complete
 from tui_mail.ui.commands.history import History
 from tui_mail.ui.commands.registry import Commands
+from tui_mail.ui.widgets.path_input import common_completion
 
 SHOWN_CANDIDATES = 40
 """At most this many candidates are listed (the rest as "… N more")."""
@@ -78,8 +79,8 @@ class CommandInput(Input):
             self._set(head + candidates[0])
             self.bar.hint("")
             return
-        common = _common_prefix(candidates)
-        if len(common) > len(typed):
+        common = common_completion(typed, candidates)
+        if common != typed:
             self._set(head + common)
             self.bar.hint(_listing(candidates, None))
             return
@@ -109,14 +110,6 @@ class CommandInput(Input):
 
     def action_close(self) -> None:
         self.bar.close()
-
-
-def _common_prefix(words: list[str]) -> str:
-    shortest = min(words, key=len)
-    for index, char in enumerate(shortest):
-        if any(word[index] != char for word in words):
-            return shortest[:index]
-    return shortest
 
 
 def _listing(candidates: list[str], chosen: int | None) -> Text:
@@ -180,6 +173,7 @@ class CommandBar(Vertical):
 
     def open(self, text: str = "") -> None:
         self.add_class("-open")
+        self.input.sources.forget()  # mail, or the address book, may know more by now
         self.input.show(text)
         self.input.focus()
 

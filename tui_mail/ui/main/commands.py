@@ -139,7 +139,7 @@ class CompletionSources:
         return [word for word in sort_words() if word != "-r"]
 
     def forget(self) -> None:
-        """The next Tab looks addresses up again (mail may have come meanwhile)."""
+        """The next Tab looks addresses up again (the line opens: mail may have come)."""
         self._found.clear()
 
 

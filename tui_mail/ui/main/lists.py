@@ -53,12 +53,7 @@ def list_hint(raw: bytes) -> str:
 
 def one_click_details(plan: UnsubscribePlan) -> Text:
     """What the one-click dialog shows: the list, the host that will be contacted, the URL."""
-    text = Text("Unsubscribe with one click?\n\n", style="bold")
-    if plan.list_name:
-        text.append("List: ", style="bold")
-        text.append(plan.list_name + "\n")
-    text.append("Host: ", style="bold")
-    text.append(plan.host + "\n", style="bold underline")
+    text = _list_and_host("Unsubscribe with one click?\n\n", plan)
     text.append("URL: ", style="bold")
     text.append(plan.url + "\n")
     text.append(
@@ -71,13 +66,20 @@ def one_click_details(plan: UnsubscribePlan) -> Text:
 
 def browser_details(plan: UnsubscribePlan) -> Text:
     """What the dialog shows when the list unsubscribes through a web page."""
-    text = Text("This list unsubscribes on a web page. Open it in the browser?\n\n", style="bold")
+    text = _list_and_host("This list unsubscribes on a web page. Open it in the browser?\n\n", plan)
+    text.append(plan.url + "\n", style="underline")
+    return text
+
+
+def _list_and_host(question: str, plan: UnsubscribePlan) -> Text:
+    """The question, then the list's name and the host to be contacted (what the user
+    decides by, so the host stands out)."""
+    text = Text(question, style="bold")
     if plan.list_name:
         text.append("List: ", style="bold")
         text.append(plan.list_name + "\n")
     text.append("Host: ", style="bold")
     text.append(plan.host + "\n", style="bold underline")
-    text.append(plan.url + "\n", style="underline")
     return text
 
 

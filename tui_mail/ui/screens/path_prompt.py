@@ -1,6 +1,5 @@
-"""PathPrompt: one line to type a path (or a command line that names paths), Tab completes
-paths; dismisses with the text, or None on Escape. Used by `S` (where to save an
-attachment) and, until the `:` command line takes over, by `|` (which command to pipe to).
+"""PathPrompt: one line to type a path, Tab completes it; dismisses with the text, or None
+on Escape. Used by `S` (where to save an attachment).
 """
 
 from __future__ import annotations
@@ -16,14 +15,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tui_mail.core.message.sanitize import sanitize_line
-from tui_mail.ui.widgets.path_input import PathInput, common_completion, complete_path
+from tui_mail.ui.widgets.path_input import PathInput
 
 SHOWN_CANDIDATES = 12
 """Candidates listed under the field after a Tab that found several."""
 
 
 class PathPrompt(ModalScreen[str | None]):
-    """Ask for a path (or a command line), prefilled; Tab completes the last word."""
+    """Ask for a path, prefilled; Tab completes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "Cancel", id="prompt.cancel",
@@ -46,18 +45,15 @@ class PathPrompt(ModalScreen[str | None]):
     }
     """
 
-    def __init__(self, title: str, value: str = "", *, words: bool = False) -> None:
-        """`words`: the field is a command line and Tab completes its last word."""
+    def __init__(self, title: str, value: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.value = value
-        self.words = words
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.title_text, style="bold"))
-            field = WordPathInput(value=self.value, id="prompt-input") if self.words else None
-            yield field or PathInput(value=self.value, id="prompt-input")
+            yield PathInput(value=self.value, id="prompt-input")
             yield Static("", id="prompt-candidates")
 
     def on_mount(self) -> None:
@@ -76,17 +72,3 @@ class PathPrompt(ModalScreen[str | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
-
-
-class WordPathInput(PathInput):
-    """A command line: Tab completes its last word as a path."""
-
-    def action_complete(self) -> None:
-        before, space, last = self.value.rpartition(" ")
-        candidates = complete_path(last)
-        completed = before + space + common_completion(last, candidates)
-        if completed != self.value:
-            self.value = completed
-            self.cursor_position = len(completed)
-        if len(candidates) != 1:
-            self.post_message(self.Candidates(candidates))
