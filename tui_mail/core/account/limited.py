@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from functools import partial
 
 from tui_mail.core.account.message_index import (
+    BackgroundJob,
     Deliver,
     FolderMessages,
     MergedMessages,
     MessageRef,
     MessageSource,
-    background_thread,
 )
 from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.query import Query
@@ -69,8 +67,13 @@ class LimitedMessages(FolderMessages):
         self._deliver = deliver
         self.on_matched = on_matched
         """Called (on the list's thread) each time matching finishes."""
-        self._running = False
-        self._again = False
+        self._job = (
+            None
+            if deliver is None
+            else BackgroundJob(
+                "limit", deliver, take=self._take, again=self.refresh, failed=self._failed
+            )
+        )
         self._held = False
         super().__init__(account, store, folder, only_uids=(), sort=sort)
 
@@ -101,30 +104,15 @@ class LimitedMessages(FolderMessages):
             self._held = False
 
     def _start(self) -> None:
-        if self._running:
-            self._again = True
-            return
-        deliver = self._deliver
-        if deliver is None:
-            return
-        self._running = True
-        future = background_thread("limit").submit(self._match)
-        future.add_done_callback(lambda done: deliver(partial(self._finished, done)))
+        if self._job is not None:
+            self._job.start(self._match)
 
-    def _finished(self, future: Future[tuple[list[int], int]]) -> None:
-        """On the list's thread: take the matching, or match once more if asked meanwhile."""
-        self._running = False
-        error = future.exception()
-        if error is None:
-            self._take(future.result())
-        else:
-            # Not a damaged cache (that matches nothing, and is rebuilt): a bug to show.
-            self.error = error if isinstance(error, Exception) else RuntimeError(str(error))
-            if self.on_matched is not None:
-                self.on_matched()
-        if self._again:
-            self._again = False
-            self.refresh()
+    def _failed(self, error: BaseException) -> None:
+        # Not a damaged cache (that matches nothing, and is rebuilt): a bug to show; the
+        # rows of the matching before stay.
+        self.error = error if isinstance(error, Exception) else RuntimeError(str(error))
+        if self.on_matched is not None:
+            self.on_matched()
 
     def forget(self, uids: Sequence[int]) -> None:
         """Rows moved or deleted from the view: they left the folder too (the "of N")."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.models import MessageSummary
@@ -226,6 +226,8 @@ class MergedMessages:
         return None
 
 
+T = TypeVar("T")
+
 BACKGROUND_OVER = 3000
 """Folders larger than this are threaded on a background thread (100,000 messages take
 a few hundred milliseconds; 3,000 about ten)."""
@@ -244,6 +246,49 @@ def background_thread(name: str) -> ThreadPoolExecutor:
     if executor is None:
         executor = _executors[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
     return executor
+
+
+class BackgroundJob(Generic[T]):
+    """One job at a time on a named background thread, its result handed to the list's
+    thread through `deliver` (`take`, or `failed` with the error). Started again while
+    one runs, it calls `again()` once that one is done: the list changed meanwhile, and
+    the job must see the change (a threaded view, a limit)."""
+
+    def __init__(
+        self,
+        thread: str,
+        deliver: Deliver,
+        *,
+        take: Callable[[T], None],
+        again: Callable[[], None],
+        failed: Callable[[BaseException], None] = lambda error: None,
+    ) -> None:
+        self._thread = thread
+        self._deliver = deliver
+        self._take = take
+        self._again = again
+        self._failed = failed
+        self._running = False
+        self._asked_again = False
+
+    def start(self, job: Callable[[], T]) -> None:
+        if self._running:
+            self._asked_again = True
+            return
+        self._running = True
+        future = background_thread(self._thread).submit(job)
+        future.add_done_callback(lambda done: self._deliver(partial(self._finished, done)))
+
+    def _finished(self, future: Future[T]) -> None:
+        self._running = False
+        error = future.exception()
+        if error is None:
+            self._take(future.result())
+        else:
+            self._failed(error)
+        if self._asked_again:
+            self._asked_again = False
+            self._again()
 
 
 def _thread_folder(store: Store, folder_id: int, unread_only: bool, sort: SortSpec) -> ThreadOrder:
@@ -280,8 +325,11 @@ class ThreadedMessages(FolderMessages):
     ) -> None:
         self._deliver = deliver
         self._order: ThreadOrder | None = None
-        self._running = False
-        self._again = False
+        self._job = (
+            None
+            if deliver is None
+            else BackgroundJob("threading", deliver, take=self._apply, again=self.refresh)
+        )
         super().__init__(account, store, folder, unread_only=unread_only, sort=sort)
 
     @property
@@ -306,27 +354,10 @@ class ThreadedMessages(FolderMessages):
         self._start(folder_id)
 
     def _start(self, folder_id: int) -> None:
-        if self._running:
-            self._again = True
-            return
-        deliver = self._deliver
-        if deliver is None:
-            return
-        self._running = True
-        future = background_thread("threading").submit(
-            _thread_folder, self.store, folder_id, self.unread_only, self.sort
-        )
-        future.add_done_callback(lambda done: deliver(partial(self._finished, done)))
-
-    def _finished(self, future: Future[ThreadOrder]) -> None:
-        """On the UI thread: take the new order, or start once more if asked meanwhile."""
-        self._running = False
-        error = future.exception()
-        if error is None:
-            self._apply(future.result())
-        if self._again:
-            self._again = False
-            self.refresh()
+        if self._job is not None:
+            self._job.start(
+                partial(_thread_folder, self.store, folder_id, self.unread_only, self.sort)
+            )
 
     def _apply(self, order: ThreadOrder) -> None:
         self._order = order
