@@ -125,6 +125,27 @@ class CacheView:
             return None
         return self.read(lambda: self._store.matching_uids(folder_id, query), list[int]())
 
+    def find(
+        self, query: Query, folders: Sequence[str] | None = None
+    ) -> list[tuple[str, int, int]]:
+        """(folder, uid, date) of the cached messages matching `query`, newest first, in
+        `folders` (every cached folder when None). What core/account/local_search.py merges
+        across accounts. Blocking: call it off the UI loop."""
+
+        def find() -> list[tuple[str, int, int]]:
+            found: list[tuple[str, int, int]] = []
+            names = folders if folders is not None else [f.name for f in self._store.folders()]
+            for name in names:
+                folder_id = self._folder_id(name)
+                if folder_id is None:
+                    continue
+                uids = self._store.matching_uids(folder_id, query)
+                dates = {s.uid: s.date for s in self._store.summaries(folder_id, uids=uids)}
+                found += [(name, uid, dates[uid]) for uid in uids if uid in dates]
+            return sorted(found, key=lambda hit: (-hit[2], -hit[1]))
+
+        return self.read(find, [])
+
     def limited(
         self,
         folder: str,

@@ -366,17 +366,8 @@ class Store:
         return json.loads(f"[{joined}]") if joined else []
 
     def search_cached(self, folder_id: int, words: list[str]) -> list[int]:
-        """UIDs whose subject or sender contain every word (case-insensitive): instant
-        results from the cache while the server search runs."""
-        where = "folder_id = ?"
-        params: list[object] = [folder_id]
-        for word in words:
-            where += " AND (subject LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\'"
-            where += " OR from_addr LIKE ? ESCAPE '\\')"
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern, pattern]
-        rows = self._read.execute(f"SELECT uid FROM messages WHERE {where}", params).fetchall()  # noqa: S608
-        return [row[0] for row in rows]
+        """UIDs whose subject or sender contain every word (summaries.search_words)."""
+        return summaries.search_words(self._read, folder_id, words)
 
     def matching_uids(self, folder_id: int, query: Query) -> list[int]:
         """UIDs of cached messages matching `query`, newest first (core/store/matching.py)."""
@@ -399,17 +390,8 @@ class Store:
     def thread_fields(
         self, folder_id: int, *, unread_only: bool = False
     ) -> list[tuple[int, int, str, str, str, str]]:
-        """(uid, date, message_id, in_reply_to, references, subject) of every message, in
-        no particular order: what core/store/threads.py builds conversations from (it sorts;
-        an ORDER BY here would triple the query). One JSON result row: see ordered_uids."""
-        unread = " AND (flags & ?) = 0" if unread_only else ""
-        params: tuple[int, ...] = (folder_id, int(Flag.SEEN)) if unread_only else (folder_id,)
-        (rows,) = self._read.execute(
-            "SELECT json_group_array(json_array(uid, date, message_id, in_reply_to, refs,"  # noqa: S608
-            f" subject)) FROM messages WHERE folder_id = ?{unread}",
-            params,
-        ).fetchone()
-        return list(map(tuple, json.loads(rows))) if rows else []
+        """What conversations are built from (summaries.thread_fields)."""
+        return summaries.thread_fields(self._read, folder_id, unread_only=unread_only)
 
     def max_uid(self, folder_id: int) -> int:
         row = self._read.execute(
@@ -427,17 +409,7 @@ class Store:
 
     def tally(self, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:
         """(cached, unseen) among these UIDs: what an action on them does to the counts."""
-        wanted = list(uids)
-        total = unseen = 0
-        for start in range(0, len(wanted), 500):  # well under SQLite's variable limit
-            chunk = wanted[start : start + 500]
-            found, unread = self._read.execute(
-                "SELECT count(*), coalesce(sum((flags & ?) = 0), 0) FROM messages"  # noqa: S608
-                f" WHERE folder_id = ? AND uid IN ({','.join('?' * len(chunk))})",
-                (int(Flag.SEEN), folder_id, *chunk),
-            ).fetchone()
-            total, unseen = total + int(found), unseen + int(unread)
-        return total, unseen
+        return summaries.tally(self._read, folder_id, uids)
 
     def summaries(
         self,
@@ -475,14 +447,8 @@ class Store:
     # -- addresses ---------------------------------------------------------------------
 
     def recent_correspondents(self, limit: int = 5000) -> list[tuple[str, str, str, str]]:
-        """(from_name, from_addr, to, cc) of the newest `limit` cached messages, every
-        folder: what address completion in the compose screen learns from."""
-        rows = self._read.execute(
-            "SELECT from_name, from_addr, to_addrs, cc_addrs FROM messages"
-            " ORDER BY date DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
+        """(from_name, from_addr, to, cc) of the newest cached messages, every folder."""
+        return summaries.recent_correspondents(self._read, limit)
 
     # -- pending actions: in their own file (core/store/pending_queue.py), safe from a rebuild.
 

@@ -88,3 +88,58 @@ def _summary(row: tuple[object, ...]) -> MessageSummary:
         keywords=tuple(str(keywords).split()),
         has_attachment=bool(has_attachment),
     )
+
+
+def search_words(db: sqlite3.Connection, folder_id: int, words: list[str]) -> list[int]:
+    """UIDs whose subject or sender contain every word (case-insensitive): instant
+    results from the cache while the server search runs."""
+    where = "folder_id = ?"
+    params: list[object] = [folder_id]
+    for word in words:
+        where += " AND (subject LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\'"
+        where += " OR from_addr LIKE ? ESCAPE '\\')"
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern, pattern]
+    rows = db.execute(f"SELECT uid FROM messages WHERE {where}", params).fetchall()  # noqa: S608
+    return [row[0] for row in rows]
+
+
+def thread_fields(
+    db: sqlite3.Connection, folder_id: int, *, unread_only: bool = False
+) -> list[tuple[int, int, str, str, str, str]]:
+    """(uid, date, message_id, in_reply_to, references, subject) of every message, in
+    no particular order: what core/store/threads.py builds conversations from (it sorts;
+    an ORDER BY here would triple the query). One JSON result row: see the module docstring."""
+    unread = " AND (flags & ?) = 0" if unread_only else ""
+    params: tuple[int, ...] = (folder_id, int(Flag.SEEN)) if unread_only else (folder_id,)
+    (rows,) = db.execute(
+        "SELECT json_group_array(json_array(uid, date, message_id, in_reply_to, refs,"  # noqa: S608
+        f" subject)) FROM messages WHERE folder_id = ?{unread}",
+        params,
+    ).fetchone()
+    return list(map(tuple, json.loads(rows))) if rows else []
+
+
+def tally(db: sqlite3.Connection, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:
+    """(cached, unseen) among these UIDs: what an action on them does to the counts."""
+    wanted = list(uids)
+    total = unseen = 0
+    for start in range(0, len(wanted), 500):  # well under SQLite's variable limit
+        chunk = wanted[start : start + 500]
+        found, unread = db.execute(
+            "SELECT count(*), coalesce(sum((flags & ?) = 0), 0) FROM messages"  # noqa: S608
+            f" WHERE folder_id = ? AND uid IN ({','.join('?' * len(chunk))})",
+            (int(Flag.SEEN), folder_id, *chunk),
+        ).fetchone()
+        total, unseen = total + int(found), unseen + int(unread)
+    return total, unseen
+
+
+def recent_correspondents(db: sqlite3.Connection, limit: int) -> list[tuple[str, str, str, str]]:
+    """(from_name, from_addr, to, cc) of the newest `limit` cached messages, every
+    folder: what address completion in the compose screen learns from."""
+    rows = db.execute(
+        "SELECT from_name, from_addr, to_addrs, cc_addrs FROM messages ORDER BY date DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]

@@ -25,7 +25,7 @@ from tui_mail.core.account.events import (
 )
 from tui_mail.core.account.message_index import MessageRef, Row
 from tui_mail.core.message.correspondents import own_addresses
-from tui_mail.core.models import FolderRole
+from tui_mail.core.models import Folder, FolderRole
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 
 if TYPE_CHECKING:
@@ -134,6 +134,16 @@ class AccountNews:
         because it changes what the user can do (free space, make a file writable)."""
         self.status.say(f"{name}: {sentence}", error=error)
         self._alerts.notify(sentence, title=name, severity="error" if error else "warning")
+
+    def show_tree(self, outbox: dict[str, int]) -> None:
+        """Rebuild the folder tree from the caches: every account's folders with their
+        counts, all inboxes when there are several accounts, `outbox` (account -> messages
+        waiting to be sent)."""
+        accounts = {name: s.cache.folders() for name, s in self.services.items()}
+        for name, folders in accounts.items():
+            if not folders:  # never connected: at least the inbox, from the cache
+                accounts[name] = [Folder("INBOX", "/", FolderRole.INBOX)]
+        self.tree.show_folders(accounts, unified=len(self.services) > 1, outbox=outbox)
 
     def update_counts(self, account: str) -> None:
         """Show the cache's counts of `account`'s folders (kept by the service: shifted by

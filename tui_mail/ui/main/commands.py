@@ -11,9 +11,9 @@ import argparse
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
 from textual.keys import _character_to_key
 
 from tui_mail.core.errors import TuiMailError, UsageError
@@ -24,6 +24,8 @@ from tui_mail.ui.commands.parse import Invocation, parse
 from tui_mail.ui.commands.registry import Commands
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from tui_mail.core.account.service import AccountService
     from tui_mail.ui.main.attachments import ReaderActions
     from tui_mail.ui.main.export import Export
@@ -68,6 +70,27 @@ def user_bindings(lines: Mapping[str, str], commands: Commands, status: StatusBa
         action = "command_line" if line.endswith(" ") else "command"
         made.append(Binding(name, f"{action}({line[1:]!r})", line, show=False, id=f"bind:{key}"))
     return made
+
+
+def install_user_bindings(
+    bindings: BindingsMap, lines: Mapping[str, str], runner: CommandRunner, status: StatusBar
+) -> None:
+    """Put the [bind] table's keys into a screen's bindings, each replacing the key's
+    default (`a` bound to ":move Archive/2026" no longer archives)."""
+    for binding in user_bindings(lines, runner.commands, status):
+        bindings.key_to_bindings[binding.key] = [binding]
+
+
+def open_doctor(
+    push_screen: Callable[[Screen[Any]], object],
+    services: Mapping[str, AccountService],
+    shown: FolderKey,
+) -> None:
+    """The connection doctor for the account on show (the first one for all inboxes)."""
+    from tui_mail.ui.screens.doctor import DoctorScreen  # noqa: PLC0415
+
+    service = services.get(shown.account) or next(iter(services.values()))
+    push_screen(DoctorScreen(service.account))
 
 
 class CompletionSources:

@@ -22,7 +22,6 @@ from textual.widgets import Input
 
 from tui_mail.core.account.message_index import MessageRef, MessageSource
 from tui_mail.core.message.sanitize import sanitize_line
-from tui_mail.core.models import FolderRole
 from tui_mail.ui.commands.history import History
 from tui_mail.ui.commands.registry import build
 from tui_mail.ui.main.account_news import AccountNews
@@ -34,7 +33,8 @@ from tui_mail.ui.main.commands import (
     CompletionSources,
     Parts,
     binding_actions,
-    user_bindings,
+    install_user_bindings,
+    open_doctor,
 )
 from tui_mail.ui.main.export import Export
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey, FolderTree
@@ -112,7 +112,9 @@ class MainScreen(Screen[None]):
         )
         status = StatusBar(id="status")
         commands = build([*MAIN_BINDINGS, *MessageList.BINDINGS, *Reader.BINDINGS])
-        sources = CompletionSources(self.services, lambda: self.current, self._themes)
+        sources = CompletionSources(
+            self.services, lambda: self.current, lambda: list(self.app.available_themes)
+        )
         history = History(self.mail_app.data_dir / "command-history")
         command_bar = CommandBar(commands, sources, history)
         folder_split = Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
@@ -128,7 +130,8 @@ class MainScreen(Screen[None]):
             lambda: self.reader_actions, self.panes, lambda: self.current, self.run_search,
             self.open_folder, self.compose_new, self.mail_app.use_theme, self._run_binding,
             self.run_command, {"add_account": self.mail_app.open_account_setup,
-                               "doctor": self._doctor, "reader.back": messages.focus,
+                               "reader.back": messages.focus, "doctor": lambda: open_doctor(
+                                   self.app.push_screen, self.services, self.current),
                                "unsubscribe": lambda: self.action_compose("unsubscribe")},
             self.export, self.limit, self.sorting,
         ))  # fmt: skip
@@ -255,11 +258,7 @@ class MainScreen(Screen[None]):
         self.show_folder(self.current)
         self.folder_tree.select_key(self.current)
         self.messages.focus()
-        for binding in user_bindings(
-            self.mail_app.config.bind, self.commands.commands, self.status
-        ):
-            # Replaces the key's default (`a` bound to ":move Archive/2026" no longer archives).
-            self._bindings.key_to_bindings[binding.key] = [binding]
+        install_user_bindings(self._bindings, self.mail_app.config.bind, self.commands, self.status)
         for name in self.services:
             self.account_sync.attach(name)
             self._start_account(name)
@@ -273,15 +272,7 @@ class MainScreen(Screen[None]):
         self._show_tree()
 
     def _show_tree(self) -> None:
-        accounts = {name: s.cache.folders() for name, s in self.services.items()}
-        for name, folders in accounts.items():
-            if not folders:  # never connected: at least the inbox, from the cache
-                from tui_mail.core.models import Folder  # noqa: PLC0415
-
-                accounts[name] = [Folder("INBOX", "/", FolderRole.INBOX)]
-        self.folder_tree.show_folders(
-            accounts, unified=len(self.services) > 1, outbox=self.outbox.counts_for_tree()
-        )
+        self.account_news.show_tree(self.outbox.counts_for_tree())
 
     def _source_for(self, key: FolderKey) -> MessageSource:
         return self.sorting.source_for(key)  # in the order chosen for it (O, :sort)
@@ -393,15 +384,6 @@ class MainScreen(Screen[None]):
 
     async def _run_binding(self, widget: str, action: str) -> None:
         await (self.query_one(f"#{widget}") if widget else self).run_action(action)
-
-    def _doctor(self) -> None:
-        from tui_mail.ui.screens.doctor import DoctorScreen  # noqa: PLC0415
-
-        service = self.services.get(self.current.account) or next(iter(self.services.values()))
-        self.app.push_screen(DoctorScreen(service.account))
-
-    def _themes(self) -> list[str]:
-        return list(self.app.available_themes)
 
     @work(group="sync", exit_on_error=False)
     async def sync_in_background(self, name: str, folder: str, *, asked: bool = False) -> None:
