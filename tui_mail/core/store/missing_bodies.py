@@ -1,0 +1,36 @@
+"""What downloading bodies ahead asks the cache (core/account/offline_bodies.py): which
+recent messages have no cached body yet, and how much room the cached bodies take.
+
+Asking the cache each time, rather than keeping a list of our own, is what makes the
+download resumable: whatever a stopped run did not save is simply still missing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+
+def missing_bodies(
+    db: sqlite3.Connection, folder_ids: Sequence[int], since: int, max_size: int
+) -> list[tuple[int, int, int]]:
+    """(folder_id, uid, size) of the messages in these folders dated `since` or later, of
+    at most `max_size` bytes, whose body is not cached: newest first."""
+    if not folder_ids:
+        return []
+    marks = ",".join("?" * len(folder_ids))
+    rows = db.execute(
+        "SELECT m.folder_id, m.uid, m.size FROM messages AS m"  # noqa: S608 (only ?s)
+        f" WHERE m.folder_id IN ({marks}) AND m.date >= ? AND m.size <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM bodies AS b"
+        " WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
+        " ORDER BY m.date DESC, m.uid DESC",
+        (*folder_ids, since, max_size),
+    ).fetchall()
+    return [(int(f), int(u), int(s)) for f, u, s in rows]
+
+
+def bodies_size(db: sqlite3.Connection) -> int:
+    """Bytes of every cached body (SQLite reads a blob's length without its content)."""
+    (total,) = db.execute("SELECT coalesce(sum(length(raw)), 0) FROM bodies").fetchone()
+    return int(total)
