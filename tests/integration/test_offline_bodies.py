@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_cli import config_text
 from tests.integration.test_idle import Recorder
 from tests.support.accounts import imap_account, server_flags
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
@@ -218,3 +222,34 @@ async def test_in_the_background_the_users_reads_pass_the_download(
     assert isinstance(end, OfflineProgress)
     assert end.done == 8 and "8 message(s) downloaded for offline use" in end.sentence()
     assert len(cached_bodies(service)) == 9  # the eight, and the one read
+
+
+def test_the_cli_downloads_ahead_and_says_so(
+    tmp_path: Path, dovecot: DovecotServer, mail_user: MailUser
+) -> None:
+    recent_and_old(dovecot, mail_user, recent=3, old=2)
+    dovecot.deliver(mail_user, [make_message(300, date=days_ago(2))], folder="Lists")
+    secret = tmp_path / "secret"
+    secret.write_text(mail_user.password + "\n")
+    config = tmp_path / "config.toml"
+    text = config_text(dovecot, mail_user, secret)
+    config.write_text(text)
+    env = dict(os.environ, TUI_MAIL_CONFIG=str(config), TUI_MAIL_DATA_DIR=str(tmp_path / "d"))
+
+    def fetch_offline() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tui_mail", "fetch", "--offline"],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )  # fmt: skip
+
+    off = fetch_offline()
+    assert off.returncode != 0 and "offline_days = 0" in off.stderr
+
+    config.write_text(text.replace("[accounts.imap]", "offline_days = 30\n[accounts.imap]"))
+    first = fetch_offline()
+    assert first.returncode == 0, first.stderr
+    # The three recent ones of INBOX and the one of Lists, a folder never opened before.
+    assert first.stdout.strip() == "work: 4 message(s) downloaded for offline use"
+    again = fetch_offline()
+    assert again.stdout.strip() == "work: nothing to download"
+    assert not any(b"\\Seen" in f for f in server_flags(dovecot, mail_user, "Lists").values())

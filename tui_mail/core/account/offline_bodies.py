@@ -54,8 +54,8 @@ BATCH_BYTES = 4 * 1024 * 1024
 """...or fewer, when they are big: on a slow link a batch still takes seconds, not minutes."""
 START_DELAY = 2.0
 """Seconds between what starts a run and its first batch."""
-PROGRESS_INTERVAL = 2.0
-"""Seconds between two progress events: a status bar, not a counter."""
+PROGRESS_INTERVAL = 5.0
+"""Seconds between two progress events: a status bar line (shown for 6 s), not a counter."""
 SKIPPED_ROLES = frozenset({FolderRole.TRASH, FolderRole.JUNK, FolderRole.ALL, FolderRole.FLAGGED})
 """Folders never downloaded ahead: thrown away, or copies of messages in other folders."""
 
