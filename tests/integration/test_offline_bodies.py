@@ -18,7 +18,7 @@ import pytest
 
 from tests.integration.test_cli import config_text
 from tests.integration.test_idle import Recorder
-from tests.support.accounts import imap_account, server_flags
+from tests.support.accounts import imap_account, other_client, server_flags
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig
 from tui_mail.core.account.events import OfflineProgress
@@ -253,3 +253,49 @@ def test_the_cli_downloads_ahead_and_says_so(
     again = fetch_offline()
     assert again.stdout.strip() == "work: nothing to download"
     assert not any(b"\\Seen" in f for f in server_flags(dovecot, mail_user, "Lists").values())
+
+
+async def test_big_messages_and_the_size_limit_are_respected(
+    dovecot: DovecotServer, mail_user: MailUser, open_service: Opener
+) -> None:
+    filler = "x" * 76 + "\n"
+    dovecot.deliver(
+        mail_user,
+        [make_message(i, date=days_ago(5 - i), body=filler * 5000) for i in range(3)]  # ~390 KB
+        + [make_message(9, date=days_ago(0.5), body=filler * 8000)],  # ~620 KB, the newest
+    )
+    account = dataclasses.replace(
+        imap_account(dovecot, mail_user, body_cache_max_bytes=500_000),
+        offline_days=30,
+        offline_max_mb=1,
+    )
+    service, backend = open_service(account)
+    await service.sync("INBOX")
+
+    done = await service.offline_bodies.download()
+
+    # The big one is never fetched; of the others, the two newest fit in 1 MiB.
+    assert sorted(backend.fetched) == [uid_of(service, 1), uid_of(service, 2)]
+    assert done.finished and done.done == 2
+    assert "offline_max_mb" in done.sentence()
+
+
+async def test_a_message_expunged_meanwhile_does_not_stop_the_download(
+    dovecot: DovecotServer, mail_user: MailUser, open_service: Opener
+) -> None:
+    recent_and_old(dovecot, mail_user, recent=4, old=0)
+    service, backend = open_service(offline(dovecot, mail_user))
+    await service.sync("INBOX")
+    gone = uid_of(service, 102)
+    client = other_client(dovecot, mail_user)  # another client deletes it: still cached here
+    client.select_folder("INBOX")
+    client.delete_messages([gone])
+    client.expunge()
+    client.logout()
+    dovecot.deliver(mail_user, [make_message(1)], folder="Other")  # old: nothing to download
+    await service.sync("Other")  # INBOX is selected anew: the message is gone there
+
+    done = await asyncio.wait_for(service.offline_bodies.download(), 30)
+
+    assert done.done == 3 and len(cached_bodies(service)) == 3
+    assert gone not in backend.fetched

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from tui_mail.core.account.events import Event, OfflineProgress
 from tui_mail.core.account.worker import log_failure
 from tui_mail.core.backend import FetchesMany
-from tui_mail.core.errors import ConnectionFailed, TuiMailError
+from tui_mail.core.errors import ConnectionFailed, ServerError, TuiMailError
 from tui_mail.core.models import FolderRole
 from tui_mail.core.store.cache import UnknownFolder
 
@@ -70,7 +70,6 @@ class _Run:
     room: int
     """Bytes the cached bodies may still grow by (offline_max_mb)."""
     done: int = 0
-    total: int = 0
     told: float = 0.0
     """When progress was last told (time.monotonic)."""
 
@@ -194,7 +193,7 @@ class OfflineBodies:
     def _pause(self, note: str) -> None:
         run = self._run
         if run is not None and run.done:  # the status bar said "downloading": it stopped
-            self._tell(run, finished=True, note=note)
+            self._tell(run, {}, finished=True, note=note)
         self._run = None
 
     # -- the work, on the worker thread ------------------------------------------------
@@ -215,31 +214,34 @@ class OfflineBodies:
         if run is None:
             limit = self.account.offline_max_mb * _MIB
             run = self._run = _Run(room=limit - self.store.bodies_size())
-        names, missing = self._missing()
+        names = self._folders()
+        # The newest few: a batch comes from one folder, and other folders' rows between.
+        missing = self._missing(names, 4 * self.batch_messages + len(self._unavailable))
         if not missing:
-            self._tell(run, finished=True)
+            self._tell(run, names, finished=True)
             return False
         folder_id, uids = self._next_batch(missing, run.room)
         if not uids:
             note = f"the limit of {self.account.offline_max_mb} MiB (offline_max_mb) is reached"
-            self._tell(run, finished=True, note=note)
+            self._tell(run, names, finished=True, note=note)
             return False
         saved: set[int] = set()
-        for uid, raw in _fetch_many(backend, names[folder_id], uids):
-            if len(raw) <= self.account.body_cache_max_bytes and uid in uids:
-                self.store.save_body(folder_id, uid, raw)
-                saved.add(uid)
-                run.done += 1
-                run.room -= len(raw)
-        # Expunged meanwhile, or bigger than its RFC822.SIZE said: not asked for again.
+        try:
+            for uid, raw in _fetch_many(backend, names[folder_id], uids):
+                if len(raw) <= self.account.body_cache_max_bytes and uid in uids:
+                    self.store.save_body(folder_id, uid, raw)
+                    saved.add(uid)
+                    run.done += 1
+                    run.room -= len(raw)
+        except ServerError as error:  # the folder went away meanwhile: the others go on
+            log.info("downloading %s for offline use: %s", names[folder_id], error)
+        # Expunged meanwhile, bigger than its RFC822.SIZE said, refused: not asked again.
         self._unavailable.update((folder_id, uid) for uid in uids if uid not in saved)
-        run.total = run.done + len(missing) - len(uids)
-        self._tell(run)
+        self._tell(run, names)
         return True
 
-    def _missing(self) -> tuple[dict[int, str], list[tuple[int, int, int]]]:
-        """The folders downloaded ahead (id -> name) and their messages still without a
-        body, newest first."""
+    def _folders(self) -> dict[int, str]:
+        """The cached folders downloaded ahead: id -> name."""
         names: dict[int, str] = {}
         for folder in self.store.folders():
             if folder.selectable and folder.role not in SKIPPED_ROLES:
@@ -247,14 +249,21 @@ class OfflineBodies:
                     names[self.store.folder_id(folder.name)] = folder.name
                 except UnknownFolder:
                     continue
+        return names
+
+    def _missing(self, names: dict[int, str], limit: int | None) -> list[tuple[int, int, int]]:
+        """(folder_id, uid, size) of their recent messages still without a body, newest
+        first (the first `limit`, less those that cannot be had)."""
         since = int(time.time()) - self.account.offline_days * _DAY
-        found = self.store.missing_bodies(list(names), since, self.account.body_cache_max_bytes)
+        found = self.store.missing_bodies(
+            list(names), since, self.account.body_cache_max_bytes, limit
+        )
         skip = self._unavailable
-        return names, [row for row in found if (row[0], row[1]) not in skip]
+        return [row for row in found if (row[0], row[1]) not in skip]
 
     def _next_batch(self, missing: list[tuple[int, int, int]], room: int) -> tuple[int, list[int]]:
-        """(folder_id, UIDs): the newest missing message's folder, and its
-        newest missing messages up to a batch (always one, unless it passes the limit)."""
+        """(folder_id, UIDs): the newest missing message's folder, and its newest missing
+        messages up to a batch (always one, unless it passes the size limit)."""
         folder_id = missing[0][0]
         uids: list[int] = []
         size = 0
@@ -269,8 +278,11 @@ class OfflineBodies:
                 break
         return folder_id, uids
 
-    def _tell(self, run: _Run, *, finished: bool = False, note: str = "") -> None:
-        """Progress, every PROGRESS_INTERVAL at most; the end of a run that did something."""
+    def _tell(
+        self, run: _Run, names: dict[int, str], *, finished: bool = False, note: str = ""
+    ) -> None:
+        """Progress, every PROGRESS_INTERVAL at most (only then are the messages still
+        missing counted); the end of a run that did something."""
         now = time.monotonic()
         if finished:
             if not run.done and not note:
@@ -278,8 +290,8 @@ class OfflineBodies:
         elif now - run.told < PROGRESS_INTERVAL:
             return
         run.told = now
-        total = run.done if finished and not note else run.total
-        self.last = OfflineProgress(self.account.name, run.done, total, finished, note)
+        left = 0 if finished else len(self._missing(names, None))
+        self.last = OfflineProgress(self.account.name, run.done, run.done + left, finished, note)
         self._emit(self.last)
 
 

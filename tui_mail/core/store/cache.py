@@ -412,10 +412,10 @@ class Store:
         return summaries.tally(self._read, folder_id, uids)
 
     def missing_bodies(
-        self, folder_ids: list[int], since: int, max_size: int
+        self, folder_ids: list[int], since: int, max_size: int, limit: int | None = None
     ) -> list[tuple[int, int, int]]:
         """(folder_id, uid, size) of recent messages without a cached body, newest first."""
-        return missing_bodies.missing_bodies(self._read, folder_ids, since, max_size)
+        return missing_bodies.missing_bodies(self._read, folder_ids, since, max_size, limit)
 
     def bodies_size(self) -> int:
         return missing_bodies.bodies_size(self._read)

@@ -12,10 +12,14 @@ from collections.abc import Sequence
 
 
 def missing_bodies(
-    db: sqlite3.Connection, folder_ids: Sequence[int], since: int, max_size: int
+    db: sqlite3.Connection,
+    folder_ids: Sequence[int],
+    since: int,
+    max_size: int,
+    limit: int | None = None,
 ) -> list[tuple[int, int, int]]:
     """(folder_id, uid, size) of the messages in these folders dated `since` or later, of
-    at most `max_size` bytes, whose body is not cached: newest first."""
+    at most `max_size` bytes, whose body is not cached: newest first, the first `limit`."""
     if not folder_ids:
         return []
     marks = ",".join("?" * len(folder_ids))
@@ -24,8 +28,8 @@ def missing_bodies(
         f" WHERE m.folder_id IN ({marks}) AND m.date >= ? AND m.size <= ?"
         " AND NOT EXISTS (SELECT 1 FROM bodies AS b"
         " WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
-        " ORDER BY m.date DESC, m.uid DESC",
-        (*folder_ids, since, max_size),
+        " ORDER BY m.date DESC, m.uid DESC LIMIT ?",
+        (*folder_ids, since, max_size, -1 if limit is None else limit),
     ).fetchall()
     return [(int(f), int(u), int(s)) for f, u, s in rows]
 
