@@ -207,6 +207,7 @@ async def test_in_the_background_the_users_reads_pass_the_download(
     events = Recorder(service)
     ahead = service.offline_bodies
     ahead.start_delay, ahead.batch_messages, backend.pause = 0, 1, 0.3
+    ahead.progress_interval = 0  # progress after each batch
     service.start_watching()
     await service.sync("INBOX")  # starts the run
     await events.wait(lambda e: isinstance(e, OfflineProgress))
@@ -299,3 +300,23 @@ async def test_a_message_expunged_meanwhile_does_not_stop_the_download(
 
     assert done.done == 3 and len(cached_bodies(service)) == 3
     assert gone not in backend.fetched
+
+
+async def test_a_short_run_in_the_background_says_nothing(
+    dovecot: DovecotServer, mail_user: MailUser, open_service: Opener
+) -> None:
+    """The bodies of a little new mail: the new mail was told, its download is not."""
+    recent_and_old(dovecot, mail_user, recent=3, old=0)
+    service, _backend = open_service(offline(dovecot, mail_user))
+    events = Recorder(service)
+    service.offline_bodies.start_delay = 0
+    service.start_watching()
+    await service.sync("INBOX")
+    deadline = time.monotonic() + 10
+    while len(cached_bodies(service)) < 3:
+        assert time.monotonic() < deadline, "the bodies were not downloaded"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # the run's end
+    assert not [e for e in events.events if isinstance(e, OfflineProgress)]
+    last = service.offline_bodies.last
+    assert last is not None and last.finished and last.done == 3

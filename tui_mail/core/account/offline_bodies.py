@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tui_mail.core.account.events import Event, OfflineProgress
@@ -55,7 +55,8 @@ BATCH_BYTES = 4 * 1024 * 1024
 START_DELAY = 2.0
 """Seconds between what starts a run and its first batch."""
 PROGRESS_INTERVAL = 5.0
-"""Seconds between two progress events: a status bar line (shown for 6 s), not a counter."""
+"""Seconds between two progress events: a status bar line (shown for 6 s), not a counter. A
+run shorter than this (the bodies of new mail) says nothing: the new mail was told."""
 SKIPPED_ROLES = frozenset({FolderRole.TRASH, FolderRole.JUNK, FolderRole.ALL, FolderRole.FLAGGED})
 """Folders never downloaded ahead: thrown away, or copies of messages in other folders."""
 
@@ -70,8 +71,10 @@ class _Run:
     room: int
     """Bytes the cached bodies may still grow by (offline_max_mb)."""
     done: int = 0
-    told: float = 0.0
-    """When progress was last told (time.monotonic)."""
+    told: float = field(default_factory=time.monotonic)
+    """When progress was last told, or the run began (time.monotonic)."""
+    shown: bool = False
+    """Whether the status bar says "downloading" (then it is told the end)."""
 
 
 class OfflineBodies:
@@ -94,6 +97,7 @@ class OfflineBodies:
         self._emit = emit
         self.batch_messages = BATCH_MESSAGES
         self.start_delay = START_DELAY
+        self.progress_interval = PROGRESS_INTERVAL
         self._lock = threading.Lock()
         self._automatic = False
         self._stopped = False
@@ -104,7 +108,7 @@ class OfflineBodies:
         self._unavailable: set[tuple[int, int]] = set()
         """(folder_id, uid) asked for and not sent (expunged meanwhile): not asked again."""
         self.last: OfflineProgress | None = None
-        """The last progress told."""
+        """How the last run went, or how far it is (told or not)."""
 
     @property
     def enabled(self) -> bool:
@@ -192,7 +196,7 @@ class OfflineBodies:
 
     def _pause(self, note: str) -> None:
         run = self._run
-        if run is not None and run.done:  # the status bar said "downloading": it stopped
+        if run is not None:  # the status bar may say "downloading": it stopped
             self._tell(run, {}, finished=True, note=note)
         self._run = None
 
@@ -202,7 +206,7 @@ class OfflineBodies:
         """Download everything missing now, batch by batch on the worker (the CLI's
         `fetch --offline`); progress reaches `on_event` as in the background. Returns
         how it ended."""
-        self._run = None
+        self._run = self.last = None
         while await self._link.run(self.fetch_batch):
             pass
         return self.last or OfflineProgress(self.account.name, 0, 0, finished=True)
@@ -281,17 +285,21 @@ class OfflineBodies:
     def _tell(
         self, run: _Run, names: dict[int, str], *, finished: bool = False, note: str = ""
     ) -> None:
-        """Progress, every PROGRESS_INTERVAL at most (only then are the messages still
-        missing counted); the end of a run that did something."""
-        now = time.monotonic()
+        """Progress, every `progress_interval` at most (only then are the messages still
+        missing counted), and the end of a run whose progress was told."""
+        name = self.account.name
         if finished:
-            if not run.done and not note:
-                return
-        elif now - run.told < PROGRESS_INTERVAL:
+            self.last = OfflineProgress(name, run.done, run.done, finished=True, note=note)
+            if run.shown:
+                run.shown = False  # once: a run looking again (new mail) ends again quietly
+                self._emit(self.last)
             return
-        run.told = now
-        left = 0 if finished else len(self._missing(names, None))
-        self.last = OfflineProgress(self.account.name, run.done, run.done + left, finished, note)
+        now = time.monotonic()
+        if now - run.told < self.progress_interval:
+            return
+        run.told, run.shown = now, True
+        left = len(self._missing(names, None))
+        self.last = OfflineProgress(name, run.done, run.done + left)
         self._emit(self.last)
 
 
