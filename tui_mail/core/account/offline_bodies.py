@@ -61,6 +61,7 @@ SKIPPED_ROLES = frozenset({FolderRole.TRASH, FolderRole.JUNK, FolderRole.ALL, Fo
 """Folders never downloaded ahead: thrown away, or copies of messages in other folders."""
 
 _DAY = 86400
+_PAUSED = "paused until the server answers again"
 _MIB = 1024 * 1024
 
 
@@ -167,11 +168,13 @@ class OfflineBodies:
         """On the worker: one batch, then the next queued behind what waits meanwhile."""
         more = False
         try:
-            if not self._stopped and not self._offline():
+            if self._offline():  # known out of reach: no attempt to connect
+                self._pause(_PAUSED)
+            elif not self._stopped:
                 more = self._link.connected(self.fetch_batch)
         except ConnectionFailed as error:  # resumed by the reconnect
             log.info("downloading for offline use paused: %s", error)
-            self._pause("paused until the server answers again")
+            self._pause(_PAUSED)
         except TuiMailError as error:  # a full disk, a damaged cache: said elsewhere
             log.info("downloading for offline use stopped: %s", error)
             self._pause("stopped")
