@@ -171,7 +171,9 @@ class OfflineBodies:
             if self._offline():  # known out of reach: no attempt to connect
                 self._pause(_PAUSED)
             elif not self._stopped:
-                more = self._link.connected(self.fetch_batch)
+                # A connection the server dropped while idle is reopened once: a batch is
+                # safe to repeat (it asks the cache what is missing).
+                more = self._link.connected(self.fetch_batch, self.fetch_batch)
         except ConnectionFailed as error:  # resumed by the reconnect
             log.info("downloading for offline use paused: %s", error)
             self._pause(_PAUSED)
