@@ -186,13 +186,14 @@ class OfflineBodies:
         if more:
             self._queue_batch()
             return
-        with self._lock:
+        with self._lock:  # one lock with kick(): a kick now is either seen here or starts anew
             again = self._again and not self._stopped and not self._offline()
             self._again = False
+            self._running = again
         if again:
             self._queue_batch()
         else:
-            self._end()
+            self._run = None
 
     def _end(self) -> None:
         with self._lock:
