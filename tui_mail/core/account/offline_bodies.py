@@ -1,12 +1,13 @@
 """Bodies downloaded ahead for offline use: an IMAP account's `offline_days` setting.
 
 (Not the offline QUEUE, which is offline.py.) Like Thunderbird's offline sync: with
-offline_days = N (0, the default, is off) the bodies of the last N days' messages are
-fetched from the server and saved in the cache, where reading, the local search and its
-full-text index find them with no network. Which folders: every folder whose headers are in
-the cache (the inbox, the folders opened, the watched ones; `tui-mail fetch --offline` syncs
-them all first) except Trash and Junk, and All Mail and Flagged, whose messages are copies
-of messages elsewhere. Maildir and POP3 mail is on disk already: nothing to do there.
+offline_days = N (0, the default, is off) the bodies of the last N days' messages (by their
+Date) are fetched from the server and saved in the cache, where reading, the local search
+and its full-text index find them with no network. Which folders: every folder whose
+headers are in the cache (the inbox, the folders opened, the watched ones; `tui-mail fetch
+--offline` syncs them all first) except Trash and Junk, and All Mail and Flagged, whose
+messages are copies of messages elsewhere. Maildir and POP3 mail is on disk already:
+nothing to do there.
 
 How it keeps out of the user's way:
 
@@ -19,7 +20,7 @@ How it keeps out of the user's way:
 - A message is saved as it arrives: one body in memory at a time.
 - Before each batch the cache is asked what is still missing, so a run stopped part way (the
   app closed, the server gone) goes on where it was at the next start; without a connection
-  a run ends quietly, and the reconnect starts the next.
+  a run pauses (in words only if it had shown progress), and the reconnect starts the next.
 - It fetches nothing over body_cache_max_bytes, and stops once the account's cached bodies
   take offline_max_mb.
 """
