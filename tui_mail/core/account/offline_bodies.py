@@ -77,6 +77,8 @@ class _Run:
     """When progress was last told, or the run began (time.monotonic)."""
     shown: bool = False
     """Whether the status bar says "downloading" (then it is told the end)."""
+    total: int = 0
+    """What there was to do: counted when progress is first told (a short run never is)."""
 
 
 class OfflineBodies:
@@ -262,15 +264,17 @@ class OfflineBodies:
                     continue
         return names
 
-    def _missing(self, names: dict[int, str], limit: int | None) -> list[tuple[int, int, int]]:
+    def _missing(self, names: dict[int, str], limit: int) -> list[tuple[int, int, int]]:
         """(folder_id, uid, size) of their recent messages still without a body, newest
         first (the first `limit`, less those that cannot be had)."""
-        since = int(time.time()) - self.account.offline_days * _DAY
         found = self.store.missing_bodies(
-            list(names), since, self.account.body_cache_max_bytes, limit
+            list(names), self._since(), self.account.body_cache_max_bytes, limit
         )
         skip = self._unavailable
         return [row for row in found if (row[0], row[1]) not in skip]
+
+    def _since(self) -> int:
+        return int(time.time()) - self.account.offline_days * _DAY
 
     def _next_batch(self, missing: list[tuple[int, int, int]], room: int) -> tuple[int, list[int]]:
         """(folder_id, UIDs): the newest missing message's folder, and its newest missing
@@ -292,8 +296,8 @@ class OfflineBodies:
     def _tell(
         self, run: _Run, names: dict[int, str], *, finished: bool = False, note: str = ""
     ) -> None:
-        """Progress, every `progress_interval` at most (only then are the messages still
-        missing counted), and the end of a run whose progress was told."""
+        """Progress, every `progress_interval` at most, and the end of a run whose progress
+        was told."""
         name = self.account.name
         if finished:
             self.last = OfflineProgress(name, run.done, run.done, finished=True, note=note)
@@ -304,9 +308,13 @@ class OfflineBodies:
         now = time.monotonic()
         if now - run.told < self.progress_interval:
             return
+        if not run.shown:
+            since, max_bytes = self._since(), self.account.body_cache_max_bytes
+            left = self.store.count_missing_bodies(list(names), since, max_bytes)
+            run.total = run.done + left
         run.told, run.shown = now, True
-        left = len(self._missing(names, None))
-        self.last = OfflineProgress(name, run.done, run.done + left)
+        run.total = max(run.total, run.done)  # new mail fetched meanwhile
+        self.last = OfflineProgress(name, run.done, run.total)
         self._emit(self.last)
 
 

@@ -417,6 +417,9 @@ class Store:
         """(folder_id, uid, size) of recent messages without a cached body, newest first."""
         return missing_bodies.missing_bodies(self._read, folder_ids, since, max_size, limit)
 
+    def count_missing_bodies(self, folder_ids: list[int], since: int, max_size: int) -> int:
+        return missing_bodies.count_missing(self._read, folder_ids, since, max_size)
+
     def bodies_size(self) -> int:
         return missing_bodies.bodies_size(self._read)
 
