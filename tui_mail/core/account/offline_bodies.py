@@ -4,7 +4,7 @@
 offline_days = N (0, the default, is off) the bodies of the last N days' messages (by their
 Date) are fetched from the server and saved in the cache, where reading, the local search
 and its full-text index find them with no network. Which folders: every folder whose
-headers are in the cache (the inbox, the folders opened, the watched ones; `tui-mail fetch
+headers are in the cache (the inbox, every folder opened once or synced; `tui-mail fetch
 --offline` syncs them all first) except Trash and Junk, and All Mail and Flagged, whose
 messages are copies of messages elsewhere. Maildir and POP3 mail is on disk already:
 nothing to do there.
