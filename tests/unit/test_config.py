@@ -286,6 +286,8 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
                 smtp=ServerConfig("smtp.example.org", 587, "starttls"),
                 oauth2=OAuth2Config("oama access me@example.org"),
                 body_cache_max_bytes=10,
+                offline_days=30,
+                offline_max_mb=200,
             ),
             AccountConfig(
                 name="short", email="s@example.org", imap=ServerConfig("h", 143, "starttls")
@@ -311,6 +313,21 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
     text = config.path.read_text()
     assert text.count("[[accounts]]") == 3  # block tables, not inline ones, even when short
     assert [p.name for p in config.path.parent.iterdir()] == ["config.toml"]  # no temp left
+
+
+def test_offline_days_is_off_by_default_and_bounded(tmp_path: Path) -> None:
+    account = load_config(write(tmp_path, WORK)).account(None)
+    assert (account.offline_days, account.offline_max_mb) == (0, 1024)
+    set_days = WORK.replace("[accounts.imap]", "offline_days = 30\n[accounts.imap]")
+    assert load_config(write(tmp_path, set_days)).account(None).offline_days == 30
+    too_many = WORK.replace("[accounts.imap]", "offline_days = 5000\n[accounts.imap]")
+    assert "offline_days is 5000 (a number); expected an integer from 0 to 3650" in error_for(
+        tmp_path, too_many
+    )
+    no_room = WORK.replace("[accounts.imap]", "offline_max_mb = 0\n[accounts.imap]")
+    assert "offline_max_mb is 0 (a number); expected an integer from 1" in error_for(
+        tmp_path, no_room
+    )
 
 
 def test_save_replaces_an_existing_file_and_keeps_a_dotfiles_symlink(tmp_path: Path) -> None:

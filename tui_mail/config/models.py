@@ -35,6 +35,8 @@ DEFAULT_PORTS: Mapping[str, Mapping[Security, int]] = MappingProxyType(
     }
 )
 DEFAULT_BODY_CACHE_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_OFFLINE_MAX_MB = 1024
+MAX_OFFLINE_DAYS = 3650
 APP_NAME = "tui-mail"
 
 MINIMAL_EXAMPLE = """\
@@ -154,6 +156,14 @@ class AccountConfig:
     """OAuth2 settings, only for auth = "oauth2"."""
     body_cache_max_bytes: int = DEFAULT_BODY_CACHE_MAX_BYTES
     """Message bodies larger than this are fetched each time instead of cached."""
+    offline_days: int = 0
+    """IMAP: keep the bodies of the last N days' messages in the cache for reading and
+    searching offline, downloaded in the background (0, the default: only bodies opened are
+    kept); every synced folder but Trash, Junk and All Mail. Maildir and POP3 mail is on
+    disk already: nothing to do there. From 0 to 3650."""
+    offline_max_mb: int = DEFAULT_OFFLINE_MAX_MB
+    """Downloading ahead (offline_days) stops once the account's cached bodies take this
+    many MiB (bodies opened are still kept). From 1 to 1048576."""
     pop3: Pop3Config | None = None
     """The POP3 server; required for type = "pop3"."""
     save_sent: bool = True

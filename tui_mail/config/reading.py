@@ -17,8 +17,10 @@ from typing import Any
 from tui_mail.config.models import (
     AUTH_CHOICES,
     DEFAULT_BODY_CACHE_MAX_BYTES,
+    DEFAULT_OFFLINE_MAX_MB,
     DEFAULT_PORTS,
     MAX_IDLE_FOLDERS,
+    MAX_OFFLINE_DAYS,
     MINIMAL_EXAMPLE,
     NOTIFY_CHOICES,
     OAUTH2_PROVIDER_CHOICES,
@@ -179,6 +181,8 @@ def _parse_account(table: Table, base: Path) -> AccountConfig:
     allow_insecure = table.boolean("allow_insecure", default=False)
     account_type = table.choice("type", TYPE_CHOICES, "imap")
     max_bytes = table.integer("body_cache_max_bytes", 0, 2**63 - 1)
+    offline_days = table.integer("offline_days", 0, MAX_OFFLINE_DAYS) or 0
+    offline_mb = table.integer("offline_max_mb", 1, 1024 * 1024) or DEFAULT_OFFLINE_MAX_MB
     servers = {
         protocol: _parse_server(table, protocol, account_type, allow_insecure)
         for protocol in ("imap", "smtp", "pop3")
@@ -204,6 +208,8 @@ def _parse_account(table: Table, base: Path) -> AccountConfig:
         pop3=_parse_pop3(subtables["pop3"], servers["pop3"]),
         oauth2=oauth2,
         body_cache_max_bytes=DEFAULT_BODY_CACHE_MAX_BYTES if max_bytes is None else max_bytes,
+        offline_days=offline_days,
+        offline_max_mb=offline_mb,
         **parse_sending(table, email),
         **_parse_watching(table),
     )

@@ -14,6 +14,7 @@ import tomli_w
 
 from tui_mail.config.models import (
     DEFAULT_BODY_CACHE_MAX_BYTES,
+    DEFAULT_OFFLINE_MAX_MB,
     AccountConfig,
     AppConfig,
     OAuth2Config,
@@ -79,6 +80,10 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
             account.body_cache_max_bytes
             if account.body_cache_max_bytes != DEFAULT_BODY_CACHE_MAX_BYTES
             else None
+        ),
+        "offline_days": account.offline_days or None,
+        "offline_max_mb": (
+            account.offline_max_mb if account.offline_max_mb != DEFAULT_OFFLINE_MAX_MB else None
         ),
         "save_sent": False if not account.save_sent else None,
         "aliases": list(account.aliases) or None,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderSyncState, Progress, SyncResult
@@ -91,3 +91,15 @@ class MailBackend(Protocol):
     def rename_folder(self, old: str, new: str) -> None: ...
 
     def delete_folder(self, name: str) -> None: ...
+
+
+@runtime_checkable
+class FetchesMany(Protocol):
+    """A MailBackend that fetches many messages in one command (IMAP): downloading bodies
+    ahead for offline use (core/account/offline_bodies.py) asks it in batches. Local mail
+    (Maildir, POP3) is on disk already and has no need of it."""
+
+    def fetch_raw_many(self, folder: str, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(uid, whole message) for these UIDs as they arrive, without marking any read; a
+        UID that no longer exists is left out. Consume it to the end, on the worker."""
+        ...

@@ -70,4 +70,32 @@ class CacheProblem:
     """What happened and what to do, in words for the user."""
 
 
-Event = NewMail | FolderChanged | ConnectionState | PendingChanged | CountsChanged | CacheProblem
+@dataclass(frozen=True, slots=True)
+class OfflineProgress:
+    """Bodies being downloaded ahead for offline use (offline_days, offline_bodies.py): `done`
+    of `total` in this run, told every few seconds; `finished` once the run ends."""
+
+    account: str
+    done: int
+    total: int
+    finished: bool = False
+    note: str = ""
+    """Why the run ended before everything was fetched (the size limit, no connection)."""
+
+    def sentence(self) -> str:
+        """What the status bar and the CLI say."""
+        if not self.finished:
+            return f"{self.account}: downloading for offline use: {self.done:,} of {self.total:,}"
+        kept = f"{self.account}: {self.done:,} message(s) downloaded for offline use"
+        return f"{kept}; {self.note}" if self.note else kept
+
+
+Event = (
+    NewMail
+    | FolderChanged
+    | ConnectionState
+    | PendingChanged
+    | CountsChanged
+    | CacheProblem
+    | OfflineProgress
+)

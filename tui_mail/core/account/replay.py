@@ -45,7 +45,7 @@ def _replay_one(backend: MailBackend, action: PendingAction) -> list[str]:
     gone = [uid for uid in action.uids if uid not in present]
     if action.kind == "move" and gone and action.message_ids:
         # A replay cut short may have moved some already: those are not lost.
-        arrived = _found_by_message_id(backend, action.destination, action.message_ids)
+        arrived = found_by_message_id(backend, action.destination, action.message_ids)
         if len(arrived) >= len(gone):
             gone = []
     if present:
@@ -61,12 +61,12 @@ def _replay_one(backend: MailBackend, action: PendingAction) -> list[str]:
 def _replay_move_by_message_id(backend: MailBackend, action: PendingAction) -> list[str]:
     """A move of messages known only by Message-ID: the undo, made offline, of a move the
     server had done (their UIDs in `action.folder` were never seen here)."""
-    found = _found_by_message_id(backend, action.folder, action.message_ids)
+    found = found_by_message_id(backend, action.folder, action.message_ids)
     wanted = len({m for m in action.message_ids if m})
     missing = wanted - len(found)
     if missing > 0:
         # A replay cut short may have moved some already: those are not lost.
-        arrived = _found_by_message_id(backend, action.destination, action.message_ids)
+        arrived = found_by_message_id(backend, action.destination, action.message_ids)
         missing = max(0, wanted - len(found) - len(arrived))
     if found:
         apply(backend, action, sorted(found))
@@ -108,7 +108,8 @@ def still_there(backend: MailBackend, folder: str, uids: Iterable[int]) -> set[i
     return set(found) & set(wanted)
 
 
-def _found_by_message_id(backend: MailBackend, folder: str, message_ids: Iterable[str]) -> set[int]:
+def found_by_message_id(backend: MailBackend, folder: str, message_ids: Iterable[str]) -> set[int]:
+    """UIDs in `folder` of the messages with these Message-IDs."""
     found: set[int] = set()
     for message_id in message_ids:
         if message_id:

@@ -40,6 +40,7 @@ from tui_mail.core.account.files import cache_path, queue_path
 from tui_mail.core.account.link import BackendLink
 from tui_mail.core.account.notify import Notifier
 from tui_mail.core.account.offline import OfflineQueue
+from tui_mail.core.account.offline_bodies import OfflineBodies
 from tui_mail.core.account.watching import Watching
 from tui_mail.core.account.worker import log_failure
 from tui_mail.core.auth.secrets import SecretSource, secret_source
@@ -116,6 +117,10 @@ class AccountService:
             account, self.store, self.link.worker, self.link.run, backend, self._emit,
             self.counts, self.watching.schedule_sync, self.watching.expect_quietly,
         )  # fmt: skip
+        self.offline_bodies = OfflineBodies(
+            account, self.store, self.link, lambda: self.queue.offline, self._emit
+        )
+        self.watching.on_reconnected.append(self.offline_bodies.kick)
 
     async def addresses(self, typed: str) -> AddressLookup:
         """Completion for an address being typed: the cache's people and the account's
@@ -152,6 +157,7 @@ class AccountService:
 
     def start_watching(self) -> None:
         self.watching.start()
+        self.offline_bodies.start()  # downloading ahead in the background: for the UI
 
     def stop_watching(self) -> None:
         self.watching.stop()
@@ -210,6 +216,7 @@ class AccountService:
         await self.link.connect()
 
     async def close(self) -> None:
+        self.offline_bodies.stop()
         self.link.let_go()
         await asyncio.to_thread(self.stop_watching)
         await self.link.close()
@@ -257,6 +264,7 @@ class AccountService:
             # so): this pass starts the folder anew from the server.
             result = await self._run(lambda b: b.sync_folder(self.store, folder, progress))
         self.counts.confirm([folder])
+        self.offline_bodies.kick()
         return result
 
     def messages(
@@ -332,15 +340,7 @@ class AccountService:
 
     async def find_by_message_id(self, folder: str, message_ids: list[str]) -> list[int]:
         """UIDs in `folder` of messages with these Message-IDs (to undo a move)."""
-
-        def find(backend: MailBackend) -> list[int]:
-            found: set[int] = set()
-            for message_id in message_ids:
-                if message_id:
-                    found.update(backend.search(folder, replay.by_message_id(message_id)))
-            return sorted(found)
-
-        return await self._run(find)
+        return sorted(await self._run(lambda b: replay.found_by_message_id(b, folder, message_ids)))
 
     # -- triage ------------------------------------------------------------------------
 
@@ -487,6 +487,8 @@ class AccountService:
     # -- events ------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
+        if isinstance(event, FolderChanged):  # a watcher's sync: new mail to download ahead
+            self.offline_bodies.kick()
         callback = self.on_event
         if callback is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from tui_mail.config import AccountConfig
@@ -9,11 +10,13 @@ from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.backend import SyncCache
 from tui_mail.core.errors import ConnectionFailed
 from tui_mail.core.imap.flags import flag_names
+from tui_mail.core.imap.guard import MESSAGE_LITERAL_CAP
 from tui_mail.core.imap.search import criteria
 from tui_mail.core.imap.session import ImapSession
 from tui_mail.core.imap.sync import sync_folder
 from tui_mail.core.models import Flag, Folder, Progress, SyncResult
 from tui_mail.core.query import Query
+from tui_mail.core.seqset import compact
 
 
 class ImapBackend:
@@ -76,6 +79,19 @@ class ImapBackend:
 
     def fetch_raw(self, folder: str, uid: int) -> bytes | None:
         return self._selected(folder).fetch_body(uid)
+
+    def fetch_raw_many(self, folder: str, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """One UID FETCH BODY.PEEK[] (PEEK: \\Seen stays as it is), streamed: one message
+        in memory at a time. A caller sends a few dozen UIDs, well under any line limit."""
+        if not uids:
+            return
+        session = self._selected(folder)
+        stream = session.fetch_stream(
+            compact(uids), "UID BODY.PEEK[]", literal_cap=MESSAGE_LITERAL_CAP
+        )
+        for message in stream:
+            if message.uid is not None and message.section is not None:
+                yield message.uid, message.section
 
     def store_flags(self, folder: str, uids: list[int], flags: Flag, *, add: bool) -> None:
         self._selected(folder).store_flags(uids, flag_names(flags), add=add)

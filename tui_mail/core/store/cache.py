@@ -25,7 +25,7 @@ from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
-from tui_mail.core.store import health, matching, ordering, summaries
+from tui_mail.core.store import health, matching, missing_bodies, ordering, summaries
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
@@ -410,6 +410,18 @@ class Store:
     def tally(self, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:
         """(cached, unseen) among these UIDs: what an action on them does to the counts."""
         return summaries.tally(self._read, folder_id, uids)
+
+    def missing_bodies(
+        self, folder_ids: list[int], since: int, max_size: int, limit: int | None = None
+    ) -> list[tuple[int, int, int]]:
+        """(folder_id, uid, size) of recent messages without a cached body, newest first."""
+        return missing_bodies.missing_bodies(self._read, folder_ids, since, max_size, limit)
+
+    def count_missing_bodies(self, folder_ids: list[int], since: int, max_size: int) -> int:
+        return missing_bodies.count_missing(self._read, folder_ids, since, max_size)
+
+    def bodies_size(self) -> int:
+        return missing_bodies.bodies_size(self._read)
 
     def summaries(
         self,

@@ -21,6 +21,7 @@ from tui_mail.core.account.events import (
     Event,
     FolderChanged,
     NewMail,
+    OfflineProgress,
     PendingChanged,
 )
 from tui_mail.core.account.message_index import MessageRef, Row
@@ -110,6 +111,8 @@ class AccountNews:
             if "damaged" in event.detail and not shown.unified:
                 # Rebuilt at the store's next access: refill what is on screen.
                 self._sync_in_background(shown.account, shown.folder)
+        elif isinstance(event, OfflineProgress):  # every few seconds while downloading ahead
+            self.status.say(event.sentence())
         elif isinstance(event, PendingChanged):
             self.show_pending(event.account)
             for problem in event.problems:
