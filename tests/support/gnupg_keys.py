@@ -90,7 +90,8 @@ def signed_message(keyring: Keyring, uid: str, inner: bytes, *, sender: str) -> 
         ).encode()
         + inner
         + (
-            f"\r\n--{BOUNDARY}\r\nContent-Type: application/pgp-signature; name=signature.asc\r\n\r\n"
+            f"\r\n--{BOUNDARY}\r\n"
+            "Content-Type: application/pgp-signature; name=signature.asc\r\n\r\n"
         ).encode()
         + signature
         + f"\r\n--{BOUNDARY}--\r\n".encode()

@@ -123,7 +123,10 @@ _instances: dict[tuple[str, Path | None], GnuPG] = {}
 
 
 def user_gnupg(binary: str = "gpg", home: Path | None = None) -> GnuPG:
-    """One GnuPG per binary and home (making one runs `gpg --version`: ~27 ms)."""
+    """One GnuPG per binary and home (making one runs `gpg --version`: ~27 ms); the home
+    is GNUPGHOME's when not given, as for the user's own gpg."""
+    if home is None and os.environ.get("GNUPGHOME"):
+        home = Path(os.environ["GNUPGHOME"])
     with _lock:
         key = (binary, home)
         if key not in _instances:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
+from typing import TYPE_CHECKING
 
 from tui_mail.core.crypto.entities import Entity, canonical, split_entity
-from tui_mail.core.crypto.gnupg import GnuPG
 from tui_mail.core.crypto.verdict import Decryption, Severity, Signature, signature_line
 from tui_mail.core.message.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from tui_mail.core.crypto.gnupg import GnuPG
 
 _PGP_SIGNATURE = "application/pgp-signature"
 _PGP_ENCRYPTED = "application/pgp-encrypted"
@@ -103,6 +106,8 @@ class Opened:
     raw: bytes = field(repr=False)
     """What to render: the message with decrypted parts in place (memory only)."""
     report: SecurityReport
+    locked: bytes = field(default=b"", repr=False)
+    """The first encrypted data that needs the key's passphrase (b"" when none)."""
 
 
 def needs_gnupg(raw: bytes) -> bool:
@@ -115,12 +120,15 @@ def open_secured(raw: bytes, gpg: GnuPG) -> Opened:
     """The message to render and the report on it. Never raises for a message's sake."""
     top = split_entity(raw)
     findings: list[Finding] = []
-    shown = _open(top, gpg, findings, depth=0)
+    locked: list[bytes] = []
+    shown = _open(top, gpg, findings, locked, depth=0)
     sender = _header_text(top, "From")
-    return Opened(shown, SecurityReport(tuple(findings), sender))
+    return Opened(shown, SecurityReport(tuple(findings), sender), locked[0] if locked else b"")
 
 
-def _open(entity: Entity, gpg: GnuPG, findings: list[Finding], depth: int) -> bytes:
+def _open(
+    entity: Entity, gpg: GnuPG, findings: list[Finding], locked: list[bytes], depth: int
+) -> bytes:
     """`entity`'s raw bytes as they should be rendered."""
     kind = entity.content_type
     if depth > 10:
@@ -132,7 +140,7 @@ def _open(entity: Entity, gpg: GnuPG, findings: list[Finding], depth: int) -> by
         signed, signature = entity.parts
         verdict = gpg.verify_detached(canonical(signed.raw), signature.body)
         findings.append(Finding(entity.path, "signed", verdict))
-        inner = _open(signed, gpg, findings, depth + 1)
+        inner = _open(signed, gpg, findings, locked, depth + 1)
         return _replace_entity(entity, inner)
     if kind == "multipart/encrypted" and entity.param("protocol").lower() == _PGP_ENCRYPTED:
         if len(entity.parts) != 2:
@@ -140,20 +148,22 @@ def _open(entity: Entity, gpg: GnuPG, findings: list[Finding], depth: int) -> by
             return entity.raw
         result = gpg.decrypt(entity.parts[1].body)
         findings.append(_decrypted(entity.path, "encrypted", result))
+        if result.needs_passphrase:
+            locked.append(entity.parts[1].body)
         if not result.ok:
             return entity.raw
         # The clear text is a MIME entity of its own; signed-then-encrypted is checked too.
         inner_entity = split_entity(result.plaintext, entity.path)
-        return _replace_entity(entity, _open(inner_entity, gpg, findings, depth + 1))
+        return _replace_entity(entity, _open(inner_entity, gpg, findings, locked, depth + 1))
     if entity.parts:
         shown = entity.raw
         for part in entity.parts:
-            opened = _open(part, gpg, findings, depth + 1)
+            opened = _open(part, gpg, findings, locked, depth + 1)
             if opened is not part.raw:
                 shown = shown.replace(part.raw, opened, 1)
         return shown
     if kind == "text/plain" and b"-----BEGIN PGP " in entity.body:
-        return _inline(entity, gpg, findings)
+        return _inline(entity, gpg, findings, locked)
     return entity.raw
 
 
@@ -168,7 +178,7 @@ def _decrypted(path: str, kind: str, result: Decryption) -> Finding:
     )
 
 
-def _inline(entity: Entity, gpg: GnuPG, findings: list[Finding]) -> bytes:
+def _inline(entity: Entity, gpg: GnuPG, findings: list[Finding], locked: list[bytes]) -> bytes:
     """A text part with PGP blocks in it: each block replaced by what it says."""
     text = _decoded_body(entity)
     blocks = list(_INLINE.finditer(text))[:_MAX_INLINE_BLOCKS]
@@ -180,6 +190,8 @@ def _inline(entity: Entity, gpg: GnuPG, findings: list[Finding]) -> bytes:
     for block in blocks:
         pieces.append(text[last : block.start()])
         result = gpg.decrypt(block.group(0))
+        if result.needs_passphrase:
+            locked.append(block.group(0))
         findings.append(
             Finding(
                 entity.path,

@@ -195,6 +195,7 @@ class MainScreen(Screen[None]):
             cancel_load=self._cancel_loading,
             counts_changed=self.update_counts,
             jump_unread=self.triage.jump_unread,
+            suspend=self.app.suspend,
         )
         self.outbox = OutboxRunner(
             services,

@@ -1,0 +1,56 @@
+"""What a front end calls to read a message that may be signed or encrypted.
+
+One function, safe to call for every message: a plain one costs a scan of its first
+64 KiB and starts no gpg. Trouble with gpg itself (not installed, crashed) becomes a line
+in the report, never an exception: the message is then shown as it came.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from tui_mail.core.crypto.secured import needs_gnupg, open_secured
+from tui_mail.core.crypto.verdict import Severity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SecureRead:
+    raw: bytes = field(repr=False)
+    """What to render and keep open (decrypted parts in place, in memory only)."""
+    lines: tuple[tuple[Severity, str], ...] = ()
+    """What to show above the body, one sentence each; () for a plain message."""
+    failed: bool = False
+    """A bad signature or a failed decryption (the CLI's exit status says so)."""
+    locked: bytes = field(default=b"", repr=False)
+    """Encrypted data whose key needs its passphrase: `unlock` is then worth offering."""
+    unlock: tuple[str, ...] = ()
+    """The command that asks for that passphrase on the terminal (stdin: `locked`)."""
+
+
+def read_secured(raw: bytes, gpg_binary: str = "gpg") -> SecureRead:
+    """`raw` opened for reading: signatures checked, encrypted parts decrypted."""
+    if not needs_gnupg(raw):
+        return SecureRead(raw)
+    # Imported here: a plain message (most of them) never loads python-gnupg.
+    from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
+
+    try:
+        gpg = user_gnupg(gpg_binary)
+        opened = open_secured(raw, gpg)
+    except GnuPGMissing as missing:
+        return SecureRead(raw, ((Severity.WARN, str(missing)),))
+    except Exception as error:  # gpg died or said nothing we understand
+        log.warning("checking a signed or encrypted message failed: %s", type(error).__name__)
+        line = (Severity.BAD, "Checking this message's signature or encryption failed.")
+        return SecureRead(raw, (line,), failed=True)
+    report = opened.report
+    return SecureRead(
+        opened.raw,
+        tuple(report.lines()),
+        failed=report.failed,
+        locked=opened.locked,
+        unlock=tuple(gpg.unlock_command()) if opened.locked else (),
+    )
