@@ -17,7 +17,7 @@ from tests.support.gnupg_keys import (
     stop_agent,
 )
 from tui_mail.core.crypto.gnupg import GnuPG
-from tui_mail.core.crypto.secured import needs_gnupg, open_secured
+from tui_mail.core.crypto.secured import needs_checking, open_secured
 from tui_mail.core.crypto.verdict import Severity, SigState
 from tui_mail.core.message.mime import render_message
 
@@ -120,7 +120,7 @@ def test_inline_clearsigned_with_unsigned_text_around_it(
     user, _ = keys
     block = user.clearsign(b"Only this line is signed.\n", ADA)
     raw = plain_message(b"Added by a list footer\n" + block + b"\nunsubscribe here\n", sender=ADA)
-    assert needs_gnupg(raw)
+    assert needs_checking(raw)
     report = open_secured(raw, gpg).report
     severities = [severity for severity, _text in report.lines()]
     texts = " / ".join(text for _s, text in report.lines())
@@ -153,7 +153,7 @@ def test_a_signed_part_beside_unsigned_ones_is_said(
 
 def test_a_forged_status_line_in_an_unsigned_body_claims_nothing(gpg: GnuPG) -> None:
     raw = plain_message(b"Good signature from Ada Lovelace <ada@example.org>\n", sender=ADA)
-    assert not needs_gnupg(raw)
+    assert not needs_checking(raw)
     report = open_secured(raw, gpg).report
     assert report.empty
     assert report.lines() == []

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from tui_mail.core.crypto.secured import needs_gnupg, open_secured
+from tui_mail.core.crypto.secured import needs_checking, open_secured
 from tui_mail.core.crypto.verdict import Severity
 
 log = logging.getLogger(__name__)
@@ -30,18 +31,28 @@ class SecureRead:
     """The command that asks for that passphrase on the terminal (stdin: `locked`)."""
 
 
-def read_secured(raw: bytes, gpg_binary: str = "gpg") -> SecureRead:
-    """`raw` opened for reading: signatures checked, encrypted parts decrypted."""
-    if not needs_gnupg(raw):
+def read_secured(
+    raw: bytes,
+    gpg_binary: str = "gpg",
+    *,
+    smime_key: Path | None = None,
+    smime_cert: Path | None = None,
+) -> SecureRead:
+    """`raw` opened for reading: signatures checked, encrypted parts decrypted (S/MIME
+    with `smime_key` and `smime_cert`, PEM files, when given)."""
+    if not needs_checking(raw):
         return SecureRead(raw)
     # Imported here: a plain message (most of them) never loads python-gnupg.
-    from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
+    from tui_mail.core.crypto.gnupg import GnuPG, GnuPGMissing, user_gnupg  # noqa: PLC0415
+    from tui_mail.core.crypto.smime import SMime  # noqa: PLC0415
 
+    gpg: GnuPG | None
     try:
         gpg = user_gnupg(gpg_binary)
-        opened = open_secured(raw, gpg)
-    except GnuPGMissing as missing:
-        return SecureRead(raw, ((Severity.WARN, str(missing)),))
+    except GnuPGMissing:
+        gpg = None  # PGP parts say so; S/MIME needs no gpg
+    try:
+        opened = open_secured(raw, gpg, SMime(key=smime_key, cert=smime_cert))
     except Exception as error:  # gpg died or said nothing we understand
         log.warning("checking a signed or encrypted message failed: %s", type(error).__name__)
         line = (Severity.BAD, "Checking this message's signature or encryption failed.")
@@ -52,5 +63,5 @@ def read_secured(raw: bytes, gpg_binary: str = "gpg") -> SecureRead:
         tuple(report.lines()),
         failed=report.failed,
         locked=opened.locked,
-        unlock=tuple(gpg.unlock_command()) if opened.locked else (),
+        unlock=tuple(gpg.unlock_command()) if opened.locked and gpg is not None else (),
     )

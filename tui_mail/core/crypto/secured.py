@@ -24,7 +24,10 @@ from tui_mail.core.message.sanitize import sanitize_line
 
 if TYPE_CHECKING:
     from tui_mail.core.crypto.gnupg import GnuPG
+    from tui_mail.core.crypto.smime import SMime
 
+_SMIME_SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature"}
+_SMIME_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime"}
 _PGP_SIGNATURE = "application/pgp-signature"
 _PGP_ENCRYPTED = "application/pgp-encrypted"
 _INLINE = re.compile(
@@ -110,39 +113,64 @@ class Opened:
     """The first encrypted data that needs the key's passphrase (b"" when none)."""
 
 
-def needs_gnupg(raw: bytes) -> bool:
-    """Whether `raw` holds anything PGP (cheap: opening a plain message starts no gpg)."""
+def needs_checking(raw: bytes) -> bool:
+    """Whether `raw` holds anything PGP or S/MIME (cheap: a plain message starts nothing)."""
     lowered = raw[:65536].lower()
-    return b"application/pgp-" in lowered or b"-----begin pgp " in raw.lower()
+    return (
+        b"application/pgp-" in lowered or b"pkcs7-" in lowered or b"-----begin pgp " in raw.lower()
+    )
 
 
-def open_secured(raw: bytes, gpg: GnuPG) -> Opened:
-    """The message to render and the report on it. Never raises for a message's sake."""
+@dataclass(frozen=True)
+class _Tools:
+    gpg: GnuPG | None
+    smime: SMime | None
+
+
+def open_secured(raw: bytes, gpg: GnuPG | None, smime: SMime | None = None) -> Opened:
+    """The message to render and the report on it. Never raises for a message's sake.
+    `gpg` None: GnuPG is not installed (PGP parts say so); `smime` None: S/MIME parts are
+    shown as they came."""
     top = split_entity(raw)
     findings: list[Finding] = []
     locked: list[bytes] = []
-    shown = _open(top, gpg, findings, locked, depth=0)
+    shown = _open(top, _Tools(gpg, smime), findings, locked, depth=0)
     sender = _header_text(top, "From")
     return Opened(shown, SecurityReport(tuple(findings), sender), locked[0] if locked else b"")
 
 
 def _open(
-    entity: Entity, gpg: GnuPG, findings: list[Finding], locked: list[bytes], depth: int
+    entity: Entity, tools: _Tools, findings: list[Finding], locked: list[bytes], depth: int
 ) -> bytes:
     """`entity`'s raw bytes as they should be rendered."""
     kind = entity.content_type
+    protocol = entity.param("protocol").lower()
     if depth > 10:
         return entity.raw
-    if kind == "multipart/signed" and entity.param("protocol").lower() == _PGP_SIGNATURE:
+    if tools.smime is not None and (
+        (kind == "multipart/signed" and protocol in _SMIME_SIGNATURES) or kind in _SMIME_TYPES
+    ):
+        return _smime(entity, tools, findings, locked, depth)
+    gpg = tools.gpg
+    pgp = (kind == "multipart/signed" and protocol == _PGP_SIGNATURE) or (
+        kind == "multipart/encrypted" and protocol == _PGP_ENCRYPTED
+    )
+    if gpg is None:
+        if pgp or (not entity.parts and b"-----BEGIN PGP " in entity.body):
+            findings.append(Finding(entity.path, "signed", failure=_NO_GNUPG))
+            return entity.raw
+        if not entity.parts:
+            return entity.raw
+    if kind == "multipart/signed" and protocol == _PGP_SIGNATURE and gpg is not None:
         if len(entity.parts) != 2:
             findings.append(Finding(entity.path, "signed", failure="malformed"))
             return entity.raw
         signed, signature = entity.parts
         verdict = gpg.verify_detached(canonical(signed.raw), signature.body)
         findings.append(Finding(entity.path, "signed", verdict))
-        inner = _open(signed, gpg, findings, locked, depth + 1)
+        inner = _open(signed, tools, findings, locked, depth + 1)
         return _replace_entity(entity, inner)
-    if kind == "multipart/encrypted" and entity.param("protocol").lower() == _PGP_ENCRYPTED:
+    if kind == "multipart/encrypted" and protocol == _PGP_ENCRYPTED and gpg is not None:
         if len(entity.parts) != 2:
             findings.append(Finding(entity.path, "encrypted", failure="It is malformed."))
             return entity.raw
@@ -154,17 +182,59 @@ def _open(
             return entity.raw
         # The clear text is a MIME entity of its own; signed-then-encrypted is checked too.
         inner_entity = split_entity(result.plaintext, entity.path)
-        return _replace_entity(entity, _open(inner_entity, gpg, findings, locked, depth + 1))
+        return _replace_entity(entity, _open(inner_entity, tools, findings, locked, depth + 1))
     if entity.parts:
         shown = entity.raw
         for part in entity.parts:
-            opened = _open(part, gpg, findings, locked, depth + 1)
+            opened = _open(part, tools, findings, locked, depth + 1)
             if opened is not part.raw:
                 shown = shown.replace(part.raw, opened, 1)
         return shown
-    if kind == "text/plain" and b"-----BEGIN PGP " in entity.body:
+    if kind == "text/plain" and b"-----BEGIN PGP " in entity.body and gpg is not None:
         return _inline(entity, gpg, findings, locked)
     return entity.raw
+
+
+_NO_GNUPG = "GnuPG (gpg) is not installed, so this PGP part cannot be checked or read."
+
+
+def _smime(
+    entity: Entity, tools: _Tools, findings: list[Finding], locked: list[bytes], depth: int
+) -> bytes:
+    """An S/MIME entity: a detached signature, opaque signed data, or enveloped data."""
+    smime = tools.smime
+    assert smime is not None  # noqa: S101 (the caller checked)
+    if entity.content_type == "multipart/signed":
+        if len(entity.parts) != 2:
+            findings.append(Finding(entity.path, "signed", failure="It is malformed."))
+            return entity.raw
+        signed, signature = entity.parts
+        verdict = smime.verify_detached(canonical(signed.raw), _payload(signature))
+        findings.append(Finding(entity.path, "signed", verdict))
+        return _replace_entity(entity, _open(signed, tools, findings, locked, depth + 1))
+    data = _payload(entity)
+    if entity.param("smime-type").lower() == "signed-data":
+        verdict, content = smime.verify_opaque(data)
+        findings.append(Finding(entity.path, "signed", verdict))
+        if not content:
+            return entity.raw
+        inner = split_entity(content, entity.path)
+        return _replace_entity(entity, _open(inner, tools, findings, locked, depth + 1))
+    result = smime.decrypt(data)
+    findings.append(_decrypted(entity.path, "encrypted", result))
+    if not result.ok:
+        return entity.raw
+    inner = split_entity(result.plaintext, entity.path)
+    return _replace_entity(entity, _open(inner, tools, findings, locked, depth + 1))
+
+
+def _payload(entity: Entity) -> bytes:
+    """The entity's content with its transfer encoding (base64) undone."""
+    from email.parser import BytesParser  # noqa: PLC0415
+    from email.policy import compat32  # noqa: PLC0415
+
+    payload = BytesParser(policy=compat32).parsebytes(entity.raw).get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _decrypted(path: str, kind: str, result: Decryption) -> Finding:

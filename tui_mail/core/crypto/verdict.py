@@ -53,7 +53,9 @@ class Signature:
     emails: tuple[str, ...] = ()
     """Every address on the signing key (lowercase), to compare with From."""
     detail: str = ""
-    """GnuPG's own words when something failed (sanitised)."""
+    """GnuPG's or openssl's own words when something failed (sanitised)."""
+    scheme: str = "pgp"
+    """"pgp" (trust is the user's keyring's) or "smime" (trust is the system's CAs')."""
 
     def matches(self, sender: str) -> bool:
         """Whether the key carries the From address `sender`."""
@@ -105,7 +107,15 @@ def signature_line(signature: Signature, sender: str) -> tuple[Severity, str]:
     if signature.state is SigState.GOOD:
         trusted = signature.trust in {Trust.ULTIMATE, Trust.FULL}
         signer = who or "an unnamed key"
-        text = f"Good signature from {signer} ({key}), {_TRUST_WORDS[signature.trust]}."
+        words = _TRUST_WORDS[signature.trust]
+        if signature.scheme == "smime":
+            words = (
+                "certificate issued by an authority this system trusts"
+                if trusted
+                else "certificate NOT issued by an authority this system trusts"
+            )
+            key = f"SHA-256 {key[:39]}…"
+        text = f"Good signature from {signer} ({key}), {words}."
         severity = Severity.OK if trusted else Severity.WARN
         if not signature.matches(sender):
             address = sanitize_line(parseaddr(sender)[1]) or "no address"
