@@ -18,7 +18,7 @@ from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.query import SEARCH_HELP
 
 if TYPE_CHECKING:
-    from tui_mail.config import AppConfig
+    from tui_mail.config import AccountConfig, AppConfig
     from tui_mail.core.account.service import AccountService
     from tui_mail.core.models import MessageSummary
 
@@ -136,7 +136,7 @@ async def _read(service: AccountService, args: argparse.Namespace) -> int:
         # Even the raw source must not reach the terminal with escape sequences in it.
         sys.stdout.write(sanitize_text(raw.decode("utf-8", "replace")))
         return 0
-    return _print_secured(raw, full_headers=args.full_headers)
+    return _print_secured(raw, full_headers=args.full_headers, account=service.account)
 
 
 _LABELS = {"ok": "ok", "warn": "WARNING"}
@@ -144,13 +144,20 @@ SECURITY_FAILED = 6
 """Exit status of `read`/`render` when a signature is bad or decryption failed."""
 
 
-def _print_secured(raw: bytes, *, full_headers: bool, prefer_html: bool = False) -> int:
+def _print_secured(
+    raw: bytes,
+    *,
+    full_headers: bool,
+    prefer_html: bool = False,
+    account: AccountConfig | None = None,
+) -> int:
     """The message as the reader shows it, after what is true about its signatures and
     encryption (first, before any text of the message, so the body cannot pose as it)."""
     from tui_mail.core.crypto.reading import read_secured  # noqa: PLC0415
     from tui_mail.core.message.mime import format_rendered, render_message  # noqa: PLC0415
 
-    secured = read_secured(raw)
+    key, cert = (account.smime_key, account.smime_cert) if account else (None, None)
+    secured = read_secured(raw, smime_key=key, smime_cert=cert)
     for severity, line in secured.lines:
         print(f"Security ({_LABELS.get(severity, 'BAD')}): {line}")
     rendered = render_message(secured.raw, prefer_html=prefer_html)

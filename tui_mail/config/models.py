@@ -170,6 +170,11 @@ class AccountConfig:
     very end) or "above" it, right after your text (neomutt's sig_on_top)."""
     identities: tuple[IdentityConfig, ...] = ()
     """Other addresses with their own display name and signature ([[accounts.identities]])."""
+    smime_key: Path | None = None
+    """PEM file of your S/MIME private key (unencrypted: keep it 0600), for reading S/MIME
+    mail encrypted to you; with smime_cert."""
+    smime_cert: Path | None = None
+    """PEM file of your S/MIME certificate (the one mail to you is encrypted to)."""
     address_book_command: str | None = None
     """Command that looks up addresses for completion, khard/abook style (e.g. "khard email
     --parsable %s"): %s becomes what was typed; it prints one address<TAB>name per line."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tui_mail.config.crypto import parse_crypto
 from tui_mail.config.models import (
     AUTH_CHOICES,
     DEFAULT_BODY_CACHE_MAX_BYTES,
@@ -205,6 +206,7 @@ def _parse_account(table: Table, base: Path) -> AccountConfig:
         oauth2=oauth2,
         body_cache_max_bytes=DEFAULT_BODY_CACHE_MAX_BYTES if max_bytes is None else max_bytes,
         **parse_sending(table, email),
+        **parse_crypto(table, base),
         **_parse_watching(table),
     )
 

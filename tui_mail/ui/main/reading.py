@@ -86,7 +86,10 @@ class Reading:
             return
         # Checking signatures (gpg) and rendering a 10 MB message take a fraction of a
         # second each: keep them off the UI loop. A decrypted message stays in memory only.
-        secured = await asyncio.to_thread(read_secured, raw)
+        account = service.account
+        secured = await asyncio.to_thread(
+            read_secured, raw, smime_key=account.smime_key, smime_cert=account.smime_cert
+        )
         rendered = await asyncio.to_thread(
             render_message, secured.raw, max_body_chars=INITIAL_BODY_CHARS
         )
