@@ -199,3 +199,12 @@ def test_states_are_typed(keys: tuple[Keyring, Keyring], gpg: GnuPG) -> None:
     finding = open_secured(raw, gpg).report.findings[0]
     assert finding.signature is not None
     assert finding.signature.state is SigState.BAD
+
+
+def test_signed_inside_by_an_unknown_key_is_said(keys: tuple[Keyring, Keyring], gpg: GnuPG) -> None:
+    user, stranger = keys
+    stranger.import_keys(user.export("ada@example.org"))
+    armored = stranger.encrypt(INNER, "ada@example.org", sign_as="eve@example.net")
+    texts = [t for _s, t in lines(encrypted_message(armored, sender=ADA), gpg)]
+    assert texts[0] == "Encrypted; decrypted for reading (not stored)."
+    assert texts[1].startswith("Signed with a key you do not have")

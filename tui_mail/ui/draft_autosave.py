@@ -122,6 +122,8 @@ def draft_from_json(data: dict[str, Any]) -> Draft:
         if origin is None
         else Origin(str(origin["folder"]), int(origin["uid"]), Flag[origin["flag"]]),
         drafts_copy=None if copy is None else (str(copy[0]), int(copy[1])),
+        sign=bool(data.get("sign", False)),
+        encrypt=bool(data.get("encrypt", False)),
     )
 
 
@@ -134,4 +136,6 @@ def _fields(draft: Draft) -> dict[str, Any]:
         **{name: getattr(draft, name) for name in _TEXT_FIELDS},
         "origin": draft.origin,
         "drafts_copy": draft.drafts_copy,
+        "sign": draft.sign,
+        "encrypt": draft.encrypt,
     }

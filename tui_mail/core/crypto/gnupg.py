@@ -26,6 +26,7 @@ from pathlib import Path
 import gnupg  # type: ignore[import-untyped]
 
 from tui_mail.core.crypto.verdict import Decryption, Signature, SigState, Trust, user_id
+from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message.sanitize import sanitize_line
 
 _QUIET = ["--pinentry-mode", "error", "--no-auto-key-retrieve"]
@@ -38,6 +39,23 @@ _TRUST = {
 }
 _MAX_INPUT = 64 * 1024 * 1024
 """Larger signed or encrypted data is not handed to gpg (nothing a mail needs)."""
+
+
+_HASHES = {"1": "md5", "2": "sha1", "3": "ripemd160", "8": "sha256", "9": "sha384",
+           "10": "sha512", "11": "sha224"}  # fmt: skip
+"""OpenPGP hash algorithm numbers (RFC 4880 9.4) as RFC 3156's micalg names them."""
+
+
+class CryptoFailed(TuiMailError):
+    """Signing or encrypting could not be done: nothing was sent."""
+
+
+class KeyLocked(CryptoFailed):
+    """The key's passphrase is needed: run `command` on the terminal, then try again."""
+
+    def __init__(self, sentence: str, command: list[str]) -> None:
+        super().__init__(sentence)
+        self.command = command
 
 
 class GnuPGMissing(RuntimeError):
@@ -86,6 +104,65 @@ class GnuPG:
             )
         return Decryption(True, bytes(result.data), signature)
 
+    # -- writing ---------------------------------------------------------------------------
+
+    def sign_detached(self, data: bytes, signer: str) -> tuple[bytes, str]:
+        """An armored detached signature over `data` by `signer` (an address or a
+        fingerprint) and its micalg (RFC 3156: "pgp-sha256" ...). Raises KeyLocked when the
+        key's passphrase is needed, CryptoFailed when gpg cannot sign."""
+        result = self._gpg.sign(data, keyid=signer, detach=True, clearsign=False,
+                                extra_args=_QUIET)  # fmt: skip
+        status = str(getattr(result, "stderr", "") or "")
+        if not result.data:
+            raise self._failure(status, signer, "sign with")
+        algo = _HASHES.get(str(getattr(result, "hash_algo", "") or ""), "sha256")
+        return bytes(result.data), f"pgp-{algo}"
+
+    def encrypt(self, data: bytes, fingerprints: list[str], *, sign_as: str = "") -> bytes:
+        """`data` encrypted (armored) to these keys, signed by `sign_as` when given. The keys
+        were chosen by `encryption_keys` (valid, carrying the address), hence always_trust."""
+        result = self._gpg.encrypt(data, fingerprints, sign=sign_as or None, always_trust=True,
+                                   armor=True, extra_args=_QUIET)  # fmt: skip
+        status = str(getattr(result, "stderr", "") or "")
+        if not result.ok or not result.data:
+            raise self._failure(status, sign_as, "sign with" if sign_as else "encrypt to")
+        return bytes(result.data)
+
+    def encryption_keys(self, addresses: list[str]) -> dict[str, str | None]:
+        """address -> the fingerprint of a usable key in the user's keyring that carries
+        exactly that address (not expired, not revoked, able to encrypt); None when none."""
+        found: dict[str, str | None] = {}
+        for address in addresses:
+            wanted = address.strip().lower()
+            found[address] = None
+            for key in self._gpg.list_keys(keys=[f"<{wanted}>"]):
+                if str(key.get("trust", "")) in {"e", "r", "d", "i", "n"}:
+                    continue  # expired, revoked, disabled, invalid, or never trusted
+                if "E" not in str(key.get("cap", "")):
+                    continue
+                addresses_on_key = {user_id(str(uid))[1].lower() for uid in key.get("uids", [])}
+                if wanted in addresses_on_key:
+                    found[address] = str(key.get("fingerprint", ""))
+                    break
+        return found
+
+    def prime_command(self, signer: str) -> list[str]:
+        """A command that asks for `signer`'s passphrase on the terminal (by signing a
+        throwaway byte) so that the agent holds it for the real signing that follows."""
+        home = ["--homedir", str(self.home)] if self.home else []
+        return [self.binary, *home, "--pinentry-mode", "ask", "--local-user", signer,
+                "--sign", "--output", os.devnull]  # fmt: skip
+
+    def _failure(self, status: str, key: str, doing: str) -> Exception:
+        if _locked(status):
+            return KeyLocked(
+                f"Your key's passphrase is needed to {doing.split(maxsplit=1)[0]} ({key}).",
+                self.prime_command(key),
+            )
+        if "INV_SGNR" in status or "secret key not available" in status.lower():
+            return CryptoFailed(f"There is no secret key for {key} to sign with in your keyring.")
+        return CryptoFailed(f"gpg could not {doing} {key or 'the recipients'}.")
+
     def unlock_command(self) -> list[str]:
         """A command that asks for the passphrase on the terminal (stdin: the encrypted
         data) so that the agent holds it: run it with the terminal, then decrypt again."""
@@ -100,7 +177,8 @@ class GnuPG:
         name, email = user_id(str(getattr(result, "username", "") or ""))
         key_id = sanitize_line(str(getattr(result, "key_id", "") or ""))[:40]
         trust = _TRUST.get(str(getattr(result, "trust_text", "") or ""), Trust.UNKNOWN)
-        state = _state(status, bool(getattr(result, "valid", False)))
+        lines = str(getattr(result, "stderr", "") or "")
+        state = _state(status, bool(getattr(result, "valid", False)), lines)
         emails = self._emails(fingerprint) if state is SigState.GOOD else ()
         detail = sanitize_line(status)[:200]
         return Signature(state, name, email, fingerprint, key_id, trust, emails, detail)
@@ -141,15 +219,22 @@ def _signed(status: str) -> bool:
     )
 
 
-def _state(status: str, valid: bool) -> SigState:
-    if status == "signature bad":
+def _state(status: str, valid: bool, lines: str = "") -> SigState:
+    """What the signature is, from gpg's status lines (python-gnupg's summary of a
+    decryption says only "decryption ok", whatever the signature inside said)."""
+    if "[GNUPG:] BADSIG " in lines or status == "signature bad":
         return SigState.BAD
-    if status == "no public key":
+    if "[GNUPG:] NO_PUBKEY " in lines or status == "no public key":
         return SigState.UNKNOWN_KEY
-    if status in {"key expired", "signature expired"}:
-        return SigState.EXPIRED_KEY
-    if status == "key revoked":
+    if "[GNUPG:] REVKEYSIG " in lines or status == "key revoked":
         return SigState.REVOKED_KEY
+    if any(f"[GNUPG:] {w} " in lines for w in ("EXPKEYSIG", "EXPSIG")) or status in {
+        "key expired",
+        "signature expired",
+    }:
+        return SigState.EXPIRED_KEY
+    if "[GNUPG:] ERRSIG " in lines:
+        return SigState.ERROR
     return SigState.GOOD if valid else SigState.ERROR
 
 

@@ -17,6 +17,7 @@ from email.policy import default as default_policy
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from tui_mail.core.errors import UsageError
 from tui_mail.core.message.correspondents import own_addresses
 from tui_mail.core.message.mime import (
     attachment_data,
@@ -27,6 +28,7 @@ from tui_mail.core.message.mime import (
 )
 from tui_mail.core.models import Flag
 from tui_mail.core.sending.draft import (
+    DRAFT_CRYPTO_HEADER,
     DRAFT_INFO_HEADER,
     LINE_BREAKS,
     Draft,
@@ -189,9 +191,19 @@ def compose_forward(
 
 
 def reopen_draft(account: AccountConfig, raw: bytes, *, folder: str, uid: int) -> Draft:
-    """Continue a draft postponed to the Drafts folder (by us or by another client)."""
-    message = BytesParser(policy=default_policy).parsebytes(raw)
+    """Continue a draft postponed to the Drafts folder (by us or by another client); one
+    postponed encrypted (to you) is decrypted here, in memory, by your gpg."""
     headers = _headers(raw)
+    crypto = headers.get(DRAFT_CRYPTO_HEADER.lower(), "")
+    if "encrypt" in crypto:
+        from tui_mail.core.crypto.reading import read_secured  # noqa: PLC0415
+
+        secured = read_secured(raw)
+        if secured.failed or secured.locked:
+            reason = secured.lines[0][1] if secured.lines else "it could not be decrypted"
+            raise UsageError(f"This draft is encrypted and cannot be opened: {reason}")
+        raw = secured.raw
+    message = BytesParser(policy=default_policy).parsebytes(raw)
     body_part = message.get_body(preferencelist=("plain",))
     try:
         body = body_part.get_content() if isinstance(body_part, EmailMessage) else ""
@@ -209,6 +221,8 @@ def reopen_draft(account: AccountConfig, raw: bytes, *, folder: str, uid: int) -
         message_id=_first_message_id(headers.get("message-id", "")) or new_message_id(account),
         origin=read_draft_info(headers.get(DRAFT_INFO_HEADER.lower(), "")),
         drafts_copy=(folder, uid),
+        sign="sign" in crypto,
+        encrypt="encrypt" in crypto,
     )
     for item in render_message(raw).attachments:
         if item.inline and item.content_type.startswith("text/"):

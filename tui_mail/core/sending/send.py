@@ -41,6 +41,7 @@ from tui_mail.core.sending.compose import (
     envelope,
     new_message_id,
 )
+from tui_mail.core.sending.draft import DRAFT_CRYPTO_HEADER
 from tui_mail.core.sending.outbox import Outbox, OutboxEntry
 from tui_mail.core.sending.smtp import Transport, TryLater, transport_for
 
@@ -107,8 +108,13 @@ class SendReport:
 async def send_draft(
     service: AccountService, draft: Draft, *, outbox: Outbox, transport: Transport | None = None
 ) -> SendReport:
-    """Build `draft` and `send` it; the replied-to message and the Drafts copy follow."""
-    message = build_message(service.account, draft)
+    """Build `draft` and `send` it; the replied-to message and the Drafts copy follow.
+    A draft to sign or encrypt is protected before it reaches the outbox, so the outbox
+    never holds the clear text of an encrypted message."""
+    built = build_message(service.account, draft)
+    message: EmailMessage | bytes = built
+    if draft.sign or draft.encrypt:
+        message = await asyncio.to_thread(_protected, built, draft.sign, draft.encrypt)
     return await send(
         service,
         message,
@@ -271,7 +277,14 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
         )
     if not draft.message_id:
         draft.message_id = new_message_id(service.account)
-    raw = build_message(service.account, draft, for_drafts=True).as_bytes(policy=SMTP)
+    built = build_message(service.account, draft, for_drafts=True)
+    if draft.encrypt:  # the Drafts folder never holds the clear text: encrypted to you
+        built[DRAFT_CRYPTO_HEADER] = "sign,encrypt" if draft.sign else "encrypt"
+        raw = await asyncio.to_thread(_protected, built, False, True, to_self_only=True)
+    else:
+        if draft.sign:
+            built[DRAFT_CRYPTO_HEADER] = "sign"
+        raw = built.as_bytes(policy=SMTP)
     uid = await service.append(folder, raw, (Flag.DRAFT, Flag.SEEN))
     if uid is None:  # no UIDPLUS: find it by its Message-ID, which no other draft has
         found = await service.find_by_message_id(folder, [draft.message_id])
@@ -280,6 +293,20 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
     if previous is not None and previous != draft.drafts_copy:
         await service.expunge(previous[0], [previous[1]])
     return uid
+
+
+def _protected(
+    message: EmailMessage, sign: bool, encrypt: bool, *, to_self_only: bool = False
+) -> bytes:
+    """`message` as PGP/MIME through the user's gpg (off the event loop: gpg runs)."""
+    from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
+    from tui_mail.core.crypto.protect import protect  # noqa: PLC0415
+
+    try:
+        gpg = user_gnupg()
+    except GnuPGMissing as missing:
+        raise UsageError(f"{missing} Nothing was sent.") from None
+    return protect(message, gpg, sign=sign, encrypt=encrypt, to_self_only=to_self_only)
 
 
 def report_sentence(report: SendReport) -> str:
