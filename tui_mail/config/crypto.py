@@ -1,4 +1,5 @@
-"""Reading the fields only signed and encrypted mail reads: the S/MIME key and certificate.
+"""Reading the fields only signed and encrypted mail reads: pgp_sign and pgp_encrypt (the
+defaults compose starts from), the S/MIME key and certificate.
 
 Apart from reading.py so each stays small; errors follow the same pattern (file, account,
 field, value, what was expected). PGP needs no setting: the user's own gpg, its
@@ -24,4 +25,8 @@ def parse_crypto(table: Table, base: Path) -> dict[str, Any]:
     for name, path in (("smime_key", key), ("smime_cert", cert)):
         if path is not None and not path.is_file():
             raise table.error(f"{name} is {path}, which is not a file; expected a PEM file")
-    return {"smime_key": key, "smime_cert": cert}
+    flags = {name: table.data.get(name, False) for name in ("pgp_sign", "pgp_encrypt")}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise table.wrong(name, f"true or false, e.g. {name} = true")
+    return {"smime_key": key, "smime_cert": cert, **flags}

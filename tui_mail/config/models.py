@@ -170,6 +170,11 @@ class AccountConfig:
     very end) or "above" it, right after your text (neomutt's sig_on_top)."""
     identities: tuple[IdentityConfig, ...] = ()
     """Other addresses with their own display name and signature ([[accounts.identities]])."""
+    pgp_sign: bool = False
+    """Sign new messages, replies and forwards with your PGP key (compose can turn it off)."""
+    pgp_encrypt: bool = False
+    """Encrypt new messages (to every recipient and you; refused when a key is missing).
+    Replies to encrypted mail, and inline forwards of it, are encrypted whatever this says."""
     smime_key: Path | None = None
     """PEM file of your S/MIME private key (unencrypted: keep it 0600), for reading S/MIME
     mail encrypted to you; with smime_cert."""

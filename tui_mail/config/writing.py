@@ -87,6 +87,8 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "signature_position": (
             account.signature_position if account.signature_position != "below" else None
         ),
+        "pgp_sign": True if account.pgp_sign else None,
+        "pgp_encrypt": True if account.pgp_encrypt else None,
         "smime_key": _home_relative(account.smime_key),
         "smime_cert": _home_relative(account.smime_cert),
         "address_book_command": account.address_book_command,

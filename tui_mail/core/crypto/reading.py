@@ -29,6 +29,9 @@ class SecureRead:
     """Encrypted data whose key needs its passphrase: `unlock` is then worth offering."""
     unlock: tuple[str, ...] = ()
     """The command that asks for that passphrase on the terminal (stdin: `locked`)."""
+    decrypted: bool = False
+    """Something in it was encrypted and is decrypted in `raw` (a reply to it or a
+    forward of it should be encrypted too)."""
 
 
 def read_secured(
@@ -64,4 +67,5 @@ def read_secured(
         failed=report.failed,
         locked=opened.locked,
         unlock=tuple(gpg.unlock_command()) if opened.locked and gpg is not None else (),
+        decrypted=any(f.decrypted for f in report.findings),
     )

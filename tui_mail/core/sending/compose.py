@@ -96,7 +96,18 @@ def compose_new(
         subject=subject,
         body=signed(text, account.every_identity[0]),
         message_id=new_message_id(account),
+        sign=account.pgp_sign,
+        encrypt=account.pgp_encrypt,
     )
+
+
+def _readable(raw: bytes) -> tuple[bytes, bool]:
+    """`raw` with its encrypted parts decrypted (in memory), and whether any were: what
+    a reply quotes and a forward carries, encrypted again when it goes."""
+    from tui_mail.core.crypto.reading import read_secured  # noqa: PLC0415
+
+    secured = read_secured(raw)
+    return secured.raw, secured.decrypted
 
 
 def compose_reply(
@@ -132,7 +143,8 @@ def compose_reply(
         ]
     if not primary:  # everyone was us: write to ourselves rather than to no one
         primary = from_list
-    rendered = render_message(raw)
+    readable, was_encrypted = _readable(raw)
+    rendered = render_message(readable)
     quote = _quote_block(rendered.body, rendered.links, _attribution(headers, from_list))
     message_id = _first_message_id(headers.get("message-id", ""))
     identity = reply_identity(account, raw)
@@ -146,6 +158,8 @@ def compose_reply(
         references=_references(headers, message_id),
         message_id=new_message_id(account),
         origin=Origin(folder, uid, Flag.ANSWERED),
+        sign=account.pgp_sign,
+        encrypt=account.pgp_encrypt or was_encrypted,
     )
 
 
@@ -170,6 +184,8 @@ def compose_forward(
         subject="Fwd: " + _FORWARD_PREFIX.sub("", _subject(headers)),
         message_id=new_message_id(account),
         origin=Origin(folder, uid, Flag.FORWARDED),
+        sign=account.pgp_sign,
+        encrypt=account.pgp_encrypt,
     )
     lead = text.strip("\n") + "\n" if text.strip() else ""
     if as_attachment:
@@ -177,6 +193,8 @@ def compose_forward(
         name = safe_filename(_subject(headers)[:60] + ".eml", "forwarded.eml")
         draft.attachments.append(FileAttachment(name, "message/rfc822", raw))
         return draft
+    raw, was_encrypted = _readable(raw)
+    draft.encrypt = draft.encrypt or was_encrypted  # its clear text never leaves in clear
     rendered = render_message(raw)
     shown = dict(rendered.headers)
     block = [FORWARD_MARKER]

@@ -39,6 +39,7 @@ from tui_mail.core.sending.send import (
 )
 from tui_mail.core.sending.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
+from tui_mail.ui.screens.compose_crypto import next_security, security_line, with_passphrase
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 from tui_mail.ui.screens.external_editor import run_editor
 from tui_mail.ui.widgets.address_input import (
@@ -68,6 +69,8 @@ class ComposeScreen(Screen[str | None]):
                 tooltip="Show the message as it will be sent"),
         Binding("ctrl+o", "edit_externally", "Editor", priority=True, id="compose.editor",
                 tooltip="Write the body in $VISUAL or $EDITOR"),
+        Binding("ctrl+g", "security", "PGP", priority=True, id="compose.security",
+                tooltip="Sign, encrypt, both, or neither (PGP/MIME, your gpg)"),
         Binding("delete", "remove_attachment", "Remove", show=False,
                 id="compose.remove_attachment", tooltip="Remove the highlighted attachment"),
         Binding("escape", "cancel", "Cancel", id="compose.cancel",
@@ -174,6 +177,7 @@ class ComposeScreen(Screen[str | None]):
             with Horizontal(classes="field"):
                 yield Label("Subject")
                 yield Input(draft.subject, compact=True, id="subject")
+            yield Static(security_line(draft), id="compose-security")
             yield OptionList(id="attachments")
             yield Input(
                 placeholder="File to attach (→ completes, Enter attaches, Esc closes)",
@@ -382,7 +386,9 @@ class ComposeScreen(Screen[str | None]):
     async def _send(self, draft: Draft) -> None:
         try:
             await asyncio.to_thread(self._drop_failed_entry)
-            report = await send_draft(self.service, draft, outbox=self.outbox)
+            report = await with_passphrase(
+                lambda: send_draft(self.service, draft, outbox=self.outbox), self.app.suspend
+            )
         except NotSent as error:
             if worth_retrying(error.cause) and not error.may_have_been_sent:
                 # Nothing to fix here: the outbox sends it when the server can take it.
@@ -418,6 +424,10 @@ class ComposeScreen(Screen[str | None]):
             pass
         self.failed_entry = None
 
+    def action_security(self) -> None:
+        next_security(self.draft)
+        self.query_one("#compose-security", Static).update(security_line(self.draft))
+
     def action_postpone(self) -> None:
         if self.busy:
             return
@@ -428,7 +438,7 @@ class ComposeScreen(Screen[str | None]):
     @work(group="compose-send", exclusive=True, exit_on_error=False)
     async def _postpone(self, draft: Draft) -> None:
         try:
-            await postpone(self.service, draft)
+            await with_passphrase(lambda: postpone(self.service, draft), self.app.suspend)
         except (TuiMailError, ValueError) as error:
             self.say(f"Not saved to Drafts: {error}", error=True)
             return

@@ -1,0 +1,64 @@
+"""Signing and encrypting from the compose screen, with the real gpg, aiosmtpd and Dovecot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.gnupg_keys import new_keyring, stop_agent
+from tests.support.smtp import SmtpServer
+from tests.ui.conftest import settled, wait_for
+from tests.ui.test_compose_screen import (  # noqa: F401 (fixtures)
+    AppMaker,
+    account,
+    make_app,
+    notice,
+    open_compose,
+    type_into,
+)
+from tui_mail.config import AccountConfig
+from tui_mail.core.crypto.reading import read_secured
+from tui_mail.core.message.mime import render_message
+from tui_mail.ui.main.screen import MainScreen
+
+
+async def test_ctrl_g_encrypts_and_a_missing_key_keeps_the_message_unsent(
+    smtp: SmtpServer,
+    account: AccountConfig,  # noqa: F811
+    make_app: AppMaker,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    me, bob = new_keyring(tmp_path / "me"), new_keyring(tmp_path / "bob")
+    try:
+        me.make_key(f"Me <{account.email}>")
+        bob.make_key("Bob <bob@example.net>")
+        me.import_keys(bob.export("bob@example.net"))
+        monkeypatch.setenv("GNUPGHOME", str(me.home))
+        app = make_app(account)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            screen = await open_compose(pilot, app, "c")
+            line = lambda: str(screen.query_one("#compose-security").render())  # noqa: E731
+            assert line().startswith("PGP: off")
+            await pilot.press("ctrl+g", "ctrl+g", "ctrl+g")
+            assert line().startswith("PGP: sign + encrypt")
+            await type_into(pilot, screen, "to", "carol@example.com")
+            await type_into(pilot, screen, "subject", "Plans")
+            await type_into(pilot, screen, "body", "Top secret.\n")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: "Not sent" in notice(screen))
+            assert "No usable key for carol@example.com" in notice(screen)
+            assert smtp.messages == []
+            screen.query_one("#to").value = "bob@example.net"  # type: ignore[attr-defined]
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        [received] = smtp.messages
+        assert b"Top secret" not in received.data
+        monkeypatch.setenv("GNUPGHOME", str(bob.home))
+        assert "Top secret." in render_message(read_secured(received.data).raw).body
+    finally:
+        stop_agent(me)
+        stop_agent(bob)
