@@ -208,3 +208,42 @@ def test_signed_inside_by_an_unknown_key_is_said(keys: tuple[Keyring, Keyring], 
     texts = [t for _s, t in lines(encrypted_message(armored, sender=ADA), gpg)]
     assert texts[0] == "Encrypted; decrypted for reading (not stored)."
     assert texts[1].startswith("Signed with a key you do not have")
+
+
+def test_a_changed_ciphertext_shows_no_clear_text(
+    keys: tuple[Keyring, Keyring], gpg: GnuPG
+) -> None:
+    """EFAIL's malleability: ciphertext changed on the way must not be shown decrypted."""
+    user, _ = keys
+    armored = user.encrypt(INNER * 40, "ada@example.org")
+    lines_of = armored.split(b"\n")
+    middle = len(lines_of) // 2
+    line = bytearray(lines_of[middle])
+    line[10] = ord("A") if line[10] != ord("A") else ord("B")
+    lines_of[middle] = bytes(line)
+    opened = open_secured(encrypted_message(b"\n".join(lines_of), sender=ADA), gpg)
+    assert opened.report.failed
+    assert b"patch series" not in opened.raw
+    assert "patch series" not in render_message(opened.raw).body
+
+
+def test_html_around_a_signed_part_is_not_covered(
+    keys: tuple[Keyring, Keyring], gpg: GnuPG
+) -> None:
+    user, _ = keys
+    signed_entity = signed_message(user, ADA, INNER, sender=ADA).split(b"MIME-Version: 1.0\r\n", 1)[
+        1
+    ]
+    raw = (
+        (
+            f"From: {ADA}\r\nSubject: html\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="h"\r\n\r\n--h\r\n'
+            "Content-Type: text/html\r\n\r\n<p style=color:green>&#10004; Good signature</p>"
+            "<p>Wire the money today.</p>\r\n--h\r\n"
+        ).encode()
+        + signed_entity
+        + b"\r\n--h--\r\n"
+    )
+    texts = [text for _s, text in lines(raw, gpg)]
+    assert texts[0].startswith("Part 2 only: Good signature")
+    assert texts[-1] == "The rest of the message is not signed or encrypted."
