@@ -62,3 +62,35 @@ async def test_ctrl_g_encrypts_and_a_missing_key_keeps_the_message_unsent(
     finally:
         stop_agent(me)
         stop_agent(bob)
+
+
+async def test_autocrypt_turns_encryption_on_for_a_peer_who_prefers_it(
+    account: AccountConfig,  # noqa: F811
+    make_app: AppMaker,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import dataclasses  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from tests.integration.test_autocrypt import header_for, mail_from  # noqa: PLC0415
+    from tui_mail.core.crypto.autocrypt import autocrypt_store  # noqa: PLC0415
+
+    bob = new_keyring(tmp_path / "bob")
+    try:
+        bob.make_key("Bob <bob@example.net>")
+        store = autocrypt_store(tmp_path / "data")
+        store.learn(
+            mail_from("bob@example.net", time.time() - 60, header_for(bob, "bob@example.net"))
+        )
+        app = make_app(dataclasses.replace(account, autocrypt_mutual=True))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            screen = await open_compose(pilot, app, "c")
+            line = lambda: str(screen.query_one("#compose-security").render())  # noqa: E731
+            await type_into(pilot, screen, "to", "bob@example.net")
+            assert line().startswith("PGP: encrypt")
+            assert "Autocrypt: encrypting (every recipient prefers it)" in line()
+            await type_into(pilot, screen, "to", ", carol@example.com")
+            assert line().startswith("PGP: off")  # Carol has no key: back off by itself
+    finally:
+        stop_agent(bob)

@@ -257,7 +257,12 @@ async def _finish(service: AccountService, draft: Draft, args: argparse.Namespac
         return 0
     outbox = Outbox.for_account(data_path(), service.account)
     try:
-        report = await _with_passphrase(lambda: send_draft(service, draft, outbox=outbox))
+        from tui_mail.core.crypto.autocrypt import autocrypt_store  # noqa: PLC0415
+
+        learnt = autocrypt_store(data_path())
+        report = await _with_passphrase(
+            lambda: send_draft(service, draft, outbox=outbox, autocrypt=learnt)
+        )
     except OutboxError:
         if args.body_file in (None, "-"):  # typed or piped text exists nowhere else
             print(

@@ -136,6 +136,10 @@ async def _read(service: AccountService, args: argparse.Namespace) -> int:
         # Even the raw source must not reach the terminal with escape sequences in it.
         sys.stdout.write(sanitize_text(raw.decode("utf-8", "replace")))
         return 0
+    from tui_mail.config import data_path  # noqa: PLC0415
+    from tui_mail.core.crypto.reading import learn_autocrypt  # noqa: PLC0415
+
+    learn_autocrypt(raw, data_path())
     return _print_secured(raw, full_headers=args.full_headers, account=service.account)
 
 

@@ -175,6 +175,12 @@ class AccountConfig:
     pgp_encrypt: bool = False
     """Encrypt new messages (to every recipient and you; refused when a key is missing).
     Replies to encrypted mail, and inline forwards of it, are encrypted whatever this says."""
+    autocrypt: bool = False
+    """Autocrypt Level 1: put your public key in a header of every message you send
+    (peers' keys are learnt from their mail whatever this says, into a keyring apart)."""
+    autocrypt_mutual: bool = False
+    """Tell peers you prefer encrypted mail (Autocrypt prefer-encrypt=mutual): between
+    two such users, encryption is then on by default."""
     smime_key: Path | None = None
     """PEM file of your S/MIME private key (unencrypted: keep it 0600), for reading S/MIME
     mail encrypted to you; with smime_cert."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 from pathlib import Path
@@ -118,11 +119,21 @@ class GnuPG:
         algo = _HASHES.get(str(getattr(result, "hash_algo", "") or ""), "sha256")
         return bytes(result.data), f"pgp-{algo}"
 
-    def encrypt(self, data: bytes, fingerprints: list[str], *, sign_as: str = "") -> bytes:
-        """`data` encrypted (armored) to these keys, signed by `sign_as` when given. The keys
-        were chosen by `encryption_keys` (valid, carrying the address), hence always_trust."""
+    def encrypt(
+        self,
+        data: bytes,
+        fingerprints: list[str],
+        *,
+        sign_as: str = "",
+        key_files: tuple[Path, ...] = (),
+    ) -> bytes:
+        """`data` encrypted (armored) to these keys and to the keys in `key_files` (learnt
+        by Autocrypt, kept out of the user's keyring), signed by `sign_as` when given. The
+        keys were chosen by `encryption_keys` (valid, carrying the address), hence
+        always_trust."""
+        files = [arg for path in key_files for arg in ("--recipient-file", str(path))]
         result = self._gpg.encrypt(data, fingerprints, sign=sign_as or None, always_trust=True,
-                                   armor=True, extra_args=_QUIET)  # fmt: skip
+                                   armor=True, extra_args=[*_QUIET, *files])  # fmt: skip
         status = str(getattr(result, "stderr", "") or "")
         if not result.ok or not result.data:
             raise self._failure(status, sign_as, "sign with" if sign_as else "encrypt to")
@@ -145,6 +156,27 @@ class GnuPG:
                     found[address] = str(key.get("fingerprint", ""))
                     break
         return found
+
+    def import_key(self, keydata: bytes) -> str:
+        """Import one public key; its fingerprint ("" when gpg took none)."""
+        result = self._gpg.import_keys(keydata, extra_args=["--import-options", "import-clean"])
+        fingerprints = [str(f) for f in getattr(result, "fingerprints", []) if f]
+        return fingerprints[0] if len(set(fingerprints)) == 1 else ""
+
+    def addresses_of(self, fingerprint: str) -> set[str]:
+        return set(self._emails(fingerprint))
+
+    def export_minimal(self, address: str, *, armor: bool = False) -> bytes:
+        """The public key for `address`, minimal (its own user ID only), or b""."""
+        fingerprint = self.encryption_keys([address]).get(address)
+        if not fingerprint:
+            return b""
+        home = ["--homedir", str(self.home)] if self.home else []
+        args = [self.binary, *home, "--batch", "--export-options", "export-minimal",
+                "--export-filter", f"keep-uid=mbox={address.lower()}",
+                *(["--armor"] if armor else []), "--export", fingerprint]  # fmt: skip
+        done = subprocess.run(args, capture_output=True, timeout=30, check=False)
+        return done.stdout if done.returncode == 0 else b""
 
     def prime_command(self, signer: str) -> list[str]:
         """A command that asks for `signer`'s passphrase on the terminal (by signing a

@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import re
 import secrets
+import tempfile
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import getaddresses, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_mail.core.crypto.entities import canonical
 from tui_mail.core.crypto.gnupg import CryptoFailed, GnuPG
 from tui_mail.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from tui_mail.core.crypto.autocrypt import AutocryptStore
 
 _CONTENT = re.compile(rb"^(content-[^:]*|mime-version):", re.IGNORECASE)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -48,12 +54,20 @@ def recipients_of(message: EmailMessage) -> list[str]:
 
 
 def protect(
-    message: EmailMessage, gpg: GnuPG, *, sign: bool, encrypt: bool, to_self_only: bool = False
+    message: EmailMessage,
+    gpg: GnuPG,
+    *,
+    sign: bool,
+    encrypt: bool,
+    to_self_only: bool = False,
+    autocrypt: AutocryptStore | None = None,
 ) -> bytes:
     """`message` signed and/or encrypted as PGP/MIME, as bytes ready for the outbox.
 
-    `to_self_only`: a postponed draft, encrypted to the sender alone. Raises MissingKeys,
-    UsageError (Bcc with encryption), KeyLocked or CryptoFailed; nothing is sent then."""
+    `to_self_only`: a postponed draft, encrypted to the sender alone. `autocrypt`: keys
+    learnt from peers' mail stand in for keys missing from the user's keyring. Raises
+    MissingKeys, UsageError (Bcc with encryption), KeyLocked or CryptoFailed; nothing is
+    sent then."""
     sender = parseaddr(str(message["From"]))[1].lower()
     if not sign and not encrypt:
         return message.as_bytes(policy=SMTP)
@@ -70,13 +84,37 @@ def protect(
     wanted = [sender] if to_self_only else [*recipients_of(message), sender]
     keys = gpg.encryption_keys(wanted)
     missing = [address for address, key in keys.items() if key is None]
-    if missing:
-        if missing == [sender]:
-            raise CryptoFailed(f"There is no key of yours ({sender}) to encrypt to.")
-        raise MissingKeys(missing)
-    fingerprints = [key for key in keys.values() if key]
-    armored = gpg.encrypt(canonical(inner), fingerprints, sign_as=sender if sign else "")
+    if sender in missing:
+        raise CryptoFailed(f"There is no key of yours ({sender}) to encrypt to.")
+    with tempfile.TemporaryDirectory(prefix="tui-mail-keys-") as directory:
+        files = _autocrypt_keys(autocrypt, missing, Path(directory))
+        missing = [address for address in missing if address not in files]
+        if missing:
+            raise MissingKeys(missing)
+        fingerprints = [key for key in keys.values() if key]
+        armored = gpg.encrypt(canonical(inner), fingerprints, sign_as=sender if sign else "",
+                              key_files=tuple(files.values()))  # fmt: skip
     return outer + _encrypted(armored)
+
+
+def _autocrypt_keys(
+    autocrypt: AutocryptStore | None, addresses: list[str], directory: Path
+) -> dict[str, Path]:
+    """address -> a file holding the key Autocrypt learnt for it (for --recipient-file)."""
+    if autocrypt is None or not addresses:
+        return {}
+    learnt = autocrypt.fingerprints(addresses)
+    if not learnt:
+        return {}
+    peers = autocrypt.gpg()
+    files: dict[str, Path] = {}
+    for address in learnt:
+        key = peers.export_minimal(address)
+        if key:
+            path = directory / f"{len(files)}.gpg"
+            path.write_bytes(key)
+            files[address] = path
+    return files
 
 
 def _seven_bit(message: EmailMessage) -> None:

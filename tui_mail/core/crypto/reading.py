@@ -69,3 +69,17 @@ def read_secured(
         unlock=tuple(gpg.unlock_command()) if opened.locked and gpg is not None else (),
         decrypted=any(f.decrypted for f in report.findings),
     )
+
+
+def learn_autocrypt(raw: bytes, data_dir: Path) -> None:
+    """Autocrypt: what the sender's message says about their key (never raises: a broken
+    header or a gpg that fails teaches nothing, and reading goes on)."""
+    if b"autocrypt:" not in raw[:262144].lower():
+        return
+    from tui_mail.core.crypto.autocrypt import autocrypt_store  # noqa: PLC0415
+    from tui_mail.core.crypto.gnupg import GnuPGMissing  # noqa: PLC0415
+
+    try:
+        autocrypt_store(data_dir).learn(raw)
+    except (GnuPGMissing, OSError, ValueError) as error:
+        log.warning("learning from an Autocrypt header failed: %s", type(error).__name__)

@@ -46,7 +46,9 @@ from tui_mail.core.sending.outbox import Outbox, OutboxEntry
 from tui_mail.core.sending.smtp import Transport, TryLater, transport_for
 
 if TYPE_CHECKING:
+    from tui_mail.config import AccountConfig
     from tui_mail.core.account.service import AccountService
+    from tui_mail.core.crypto.autocrypt import AutocryptStore
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id:", re.IGNORECASE | re.MULTILINE)
@@ -106,15 +108,25 @@ class SendReport:
 
 
 async def send_draft(
-    service: AccountService, draft: Draft, *, outbox: Outbox, transport: Transport | None = None
+    service: AccountService,
+    draft: Draft,
+    *,
+    outbox: Outbox,
+    transport: Transport | None = None,
+    autocrypt: AutocryptStore | None = None,
 ) -> SendReport:
     """Build `draft` and `send` it; the replied-to message and the Drafts copy follow.
     A draft to sign or encrypt is protected before it reaches the outbox, so the outbox
-    never holds the clear text of an encrypted message."""
+    never holds the clear text of an encrypted message; `autocrypt` lends the keys it
+    learnt (and the account's `autocrypt` setting adds our own header)."""
     built = build_message(service.account, draft)
     message: EmailMessage | bytes = built
+    if service.account.autocrypt:
+        await asyncio.to_thread(_add_autocrypt_header, built, service.account)
     if draft.sign or draft.encrypt:
-        message = await asyncio.to_thread(_protected, built, draft.sign, draft.encrypt)
+        message = await asyncio.to_thread(
+            _protected, built, draft.sign, draft.encrypt, autocrypt=autocrypt
+        )
     return await send(
         service,
         message,
@@ -296,7 +308,12 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
 
 
 def _protected(
-    message: EmailMessage, sign: bool, encrypt: bool, *, to_self_only: bool = False
+    message: EmailMessage,
+    sign: bool,
+    encrypt: bool,
+    *,
+    to_self_only: bool = False,
+    autocrypt: AutocryptStore | None = None,
 ) -> bytes:
     """`message` as PGP/MIME through the user's gpg (off the event loop: gpg runs)."""
     from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
@@ -306,7 +323,26 @@ def _protected(
         gpg = user_gnupg()
     except GnuPGMissing as missing:
         raise UsageError(f"{missing} Nothing was sent.") from None
-    return protect(message, gpg, sign=sign, encrypt=encrypt, to_self_only=to_self_only)
+    return protect(message, gpg, sign=sign, encrypt=encrypt, to_self_only=to_self_only,
+                   autocrypt=autocrypt)  # fmt: skip
+
+
+def _add_autocrypt_header(message: EmailMessage, account: AccountConfig) -> None:
+    """Autocrypt Level 1: our key in a header of every message we send (when we have a
+    key for the From address; without gpg or a key the message goes without it)."""
+    from email.utils import parseaddr  # noqa: PLC0415
+
+    from tui_mail.core.crypto.autocrypt import outgoing_header  # noqa: PLC0415
+    from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
+
+    try:
+        gpg = user_gnupg()
+    except GnuPGMissing:
+        return
+    address = parseaddr(str(message["From"]))[1].lower()
+    value = outgoing_header(gpg, address, mutual=account.autocrypt_mutual)
+    if value is not None:
+        message["Autocrypt"] = value
 
 
 def report_sentence(report: SendReport) -> str:

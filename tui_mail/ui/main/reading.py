@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.core.errors import TuiMailError
@@ -44,6 +45,7 @@ class Reading:
         counts_changed: Callable[[str], None],
         jump_unread: Callable[[int], bool],
         suspend: Callable[[], AbstractContextManager[None]],
+        data_dir: Path,
     ) -> None:
         """`load(ref)` starts the screen's "reader" worker (which awaits `load`) and
         `cancel_load` cancels it; `jump_unread(step)` moves the list to an unread message;
@@ -57,6 +59,7 @@ class Reading:
         self._counts_changed = counts_changed
         self._jump_unread = jump_unread
         self._suspend = suspend
+        self._data_dir = data_dir
         self.locked: SecureRead | None = None
         """The open message, when its key needs a passphrase (`:unlock` asks for it)."""
         self.wanted: MessageRef | None = None
@@ -71,7 +74,7 @@ class Reading:
 
     async def load(self, ref: MessageRef) -> None:
         """In the screen's "reader" worker: a newer `open` cancels this one."""
-        from tui_mail.core.crypto.reading import read_secured  # noqa: PLC0415
+        from tui_mail.core.crypto.reading import learn_autocrypt, read_secured  # noqa: PLC0415
         from tui_mail.core.crypto.verdict import Severity  # noqa: PLC0415
         from tui_mail.core.message.mime import render_message  # noqa: PLC0415
         from tui_mail.ui.main.reader import INITIAL_BODY_CHARS  # noqa: PLC0415
@@ -87,6 +90,7 @@ class Reading:
         # Checking signatures (gpg) and rendering a 10 MB message take a fraction of a
         # second each: keep them off the UI loop. A decrypted message stays in memory only.
         account = service.account
+        await asyncio.to_thread(learn_autocrypt, raw, self._data_dir)
         secured = await asyncio.to_thread(
             read_secured, raw, smime_key=account.smime_key, smime_cert=account.smime_cert
         )

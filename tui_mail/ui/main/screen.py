@@ -196,6 +196,7 @@ class MainScreen(Screen[None]):
             counts_changed=self.update_counts,
             jump_unread=self.triage.jump_unread,
             suspend=self.app.suspend,
+            data_dir=self.mail_app.data_dir,
         )
         self.outbox = OutboxRunner(
             services,

@@ -39,7 +39,7 @@ from tui_mail.core.sending.send import (
 )
 from tui_mail.core.sending.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
-from tui_mail.ui.screens.compose_crypto import next_security, security_line, with_passphrase
+from tui_mail.ui.screens.compose_crypto import ComposeCrypto, security_line, with_passphrase
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
 from tui_mail.ui.screens.external_editor import run_editor
 from tui_mail.ui.widgets.address_input import (
@@ -137,6 +137,7 @@ class ComposeScreen(Screen[str | None]):
         """Reopened from an autosave: the only copy, so cancelling always asks."""
         self.focus_body = focus_body
         self.outbox = Outbox.for_account(data_dir, self.account)
+        self.crypto = ComposeCrypto(data_dir, mutual=self.account.autocrypt_mutual)
         self.autosave = DraftAutosave(DraftAutosave.directory_for(data_dir, self.account), draft)
         self.address_suggester = AddressSuggester(lookup=self._addresses_for)
         self.busy = False
@@ -245,6 +246,8 @@ class ComposeScreen(Screen[str | None]):
     def _field_changed(self, event: Input.Changed) -> None:
         if event.input.id in (*_ADDRESS_FIELDS, "subject"):
             setattr(self.draft, event.input.id, event.value)
+        if event.input.id in _ADDRESS_FIELDS:  # what Autocrypt knows of the recipients
+            self._show_security(self.crypto.recipients_changed(self.draft))
 
     @on(Select.Changed, "#from")
     def _from_changed(self, event: Select.Changed) -> None:
@@ -387,8 +390,10 @@ class ComposeScreen(Screen[str | None]):
         try:
             await asyncio.to_thread(self._drop_failed_entry)
             report = await with_passphrase(
-                lambda: send_draft(self.service, draft, outbox=self.outbox), self.app.suspend
-            )
+                lambda: send_draft(self.service, draft, outbox=self.outbox,
+                                   autocrypt=self.crypto.autocrypt),
+                self.app.suspend,
+            )  # fmt: skip
         except NotSent as error:
             if worth_retrying(error.cause) and not error.may_have_been_sent:
                 # Nothing to fix here: the outbox sends it when the server can take it.
@@ -425,8 +430,10 @@ class ComposeScreen(Screen[str | None]):
         self.failed_entry = None
 
     def action_security(self) -> None:
-        next_security(self.draft)
-        self.query_one("#compose-security", Static).update(security_line(self.draft))
+        self._show_security(self.crypto.toggle(self.draft))
+
+    def _show_security(self, line: Text) -> None:
+        self.query_one("#compose-security", Static).update(line)
 
     def action_postpone(self) -> None:
         if self.busy:
