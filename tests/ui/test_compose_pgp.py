@@ -94,3 +94,30 @@ async def test_autocrypt_turns_encryption_on_for_a_peer_who_prefers_it(
             assert line().startswith("PGP: off")  # Carol has no key: back off by itself
     finally:
         stop_agent(bob)
+
+
+async def test_ctrl_b_attaches_my_public_key(
+    account: AccountConfig,  # noqa: F811
+    make_app: AppMaker,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    me = new_keyring(tmp_path / "me")
+    try:
+        me.make_key(f"Me <{account.email}>")
+        monkeypatch.setenv("GNUPGHOME", str(me.home))
+        app = make_app(account)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            screen = await open_compose(pilot, app, "c")
+            await pilot.press("ctrl+b")
+            await wait_for(pilot, lambda: "Attached your public key" in notice(screen))
+            [key] = screen.draft.attachments
+        assert key.filename == f"OpenPGP_0x{me.fingerprint(account.email)[-16:]}.asc"
+        assert key.content_type == "application/pgp-keys"
+        other = new_keyring(tmp_path / "other")
+        other.import_keys(key.data)
+        assert other.fingerprint(account.email) == me.fingerprint(account.email)
+        stop_agent(other)
+    finally:
+        stop_agent(me)

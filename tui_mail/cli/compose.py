@@ -316,6 +316,10 @@ def _apply_fields(account: AccountConfig, draft: Draft, args: argparse.Namespace
         use_identity(account, draft, args.from_addr)  # its name and signature too
     for path in args.attach or ():
         draft.attachments.append(FileAttachment.from_path(Path(path)))
+    if getattr(args, "attach_key", False):
+        from tui_mail.core.crypto.keys import public_key_file  # noqa: PLC0415
+
+        draft.attachments.append(FileAttachment(*public_key_file(draft.from_addr)))
     draft.sign = draft.sign or bool(getattr(args, "sign", False))
     draft.encrypt = draft.encrypt or bool(getattr(args, "encrypt", False))
 
@@ -383,6 +387,9 @@ def _message_options(parser: argparse.ArgumentParser, *, recipients_required: bo
     )
     parser.add_argument(
         "--sign", action="store_true", help="sign with your PGP key (PGP/MIME, your gpg)"
+    )
+    parser.add_argument(
+        "--attach-key", action="store_true", help="attach your PGP public key (From address)"
     )
     parser.add_argument(
         "--encrypt",

@@ -41,6 +41,7 @@ from tui_mail.core.sending.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
 from tui_mail.ui.screens.compose_crypto import ComposeCrypto, security_line, with_passphrase
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
+from tui_mail.ui.screens.compose_style import COMPOSE_CSS
 from tui_mail.ui.screens.external_editor import run_editor
 from tui_mail.ui.widgets.address_input import (
     AddressInput,
@@ -71,53 +72,15 @@ class ComposeScreen(Screen[str | None]):
                 tooltip="Write the body in $VISUAL or $EDITOR"),
         Binding("ctrl+g", "security", "PGP", priority=True, id="compose.security",
                 tooltip="Sign, encrypt, both, or neither (PGP/MIME, your gpg)"),
+        Binding("ctrl+b", "attach_key", "My key", priority=True, id="compose.attach_key",
+                tooltip="Attach your PGP public key (for the From address)"),
         Binding("delete", "remove_attachment", "Remove", show=False,
                 id="compose.remove_attachment", tooltip="Remove the highlighted attachment"),
         Binding("escape", "cancel", "Cancel", id="compose.cancel",
                 tooltip="Close without sending (asks before losing text)"),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    ComposeScreen #compose-headers {
-        height: auto;
-        padding: 0 1;
-        border-bottom: hkey $panel-lighten-2;
-    }
-    ComposeScreen .field {
-        height: 1;
-    }
-    ComposeScreen .field Label {
-        width: 9;
-        text-style: bold;
-    }
-    ComposeScreen .field Input, ComposeScreen .field Select {
-        width: 1fr;
-    }
-    ComposeScreen #attachments {
-        height: auto;
-        max-height: 6;
-        display: none;
-    }
-    ComposeScreen #attachments.-some {
-        display: block;
-    }
-    ComposeScreen #attach-path {
-        display: none;
-        margin-top: 1;
-    }
-    ComposeScreen #attach-path.-open {
-        display: block;
-    }
-    ComposeScreen #body {
-        height: 1fr;
-    }
-    ComposeScreen #compose-notice {
-        height: auto;
-        max-height: 4;
-        padding: 0 1;
-        background: $panel;
-    }
-    """
+    DEFAULT_CSS = COMPOSE_CSS
 
     def __init__(
         self,
@@ -303,6 +266,19 @@ class ComposeScreen(Screen[str | None]):
         path_input = self.query_one("#attach-path", Input)
         path_input.add_class("-open")
         path_input.focus()
+
+    @work(group="compose-key", exclusive=True, exit_on_error=False)
+    async def action_attach_key(self) -> None:
+        from tui_mail.core.crypto.keys import public_key_file  # noqa: PLC0415
+
+        try:
+            attachment = await asyncio.to_thread(public_key_file, self.draft.from_addr)
+        except UsageError as error:
+            self.say(str(error), error=True)
+            return
+        self.draft.attachments.append(FileAttachment(*attachment))
+        self._show_attachments()
+        self.say(f"Attached your public key as {attachment[0]}.")
 
     @on(Input.Submitted, "#attach-path")
     def _attach_path(self, event: Input.Submitted) -> None:
