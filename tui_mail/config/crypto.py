@@ -25,7 +25,7 @@ def parse_crypto(table: Table, base: Path) -> dict[str, Any]:
     for name, path in (("smime_key", key), ("smime_cert", cert)):
         if path is not None and not path.is_file():
             raise table.error(f"{name} is {path}, which is not a file; expected a PEM file")
-    names = ("pgp_sign", "pgp_encrypt", "autocrypt", "autocrypt_mutual")
+    names = ("pgp_sign", "pgp_encrypt", "autocrypt", "autocrypt_mutual", "wkd")
     flags = {name: table.data.get(name, False) for name in names}
     for name, value in flags.items():
         if not isinstance(value, bool):

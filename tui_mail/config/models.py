@@ -181,6 +181,9 @@ class AccountConfig:
     autocrypt_mutual: bool = False
     """Tell peers you prefer encrypted mail (Autocrypt prefer-encrypt=mutual): between
     two such users, encryption is then on by default."""
+    wkd: bool = False
+    """When encrypting to someone whose key you do not have, ask their domain's Web Key
+    Directory (HTTPS only). Off by default: the question tells that domain whom you write to."""
     smime_key: Path | None = None
     """PEM file of your S/MIME private key (unencrypted: keep it 0600), for reading S/MIME
     mail encrypted to you; with smime_cert."""

@@ -56,6 +56,9 @@ class Peer:
     autocrypt_timestamp: float = 0.0
     fingerprint: str = ""
     prefer_encrypt: str = "nopreference"
+    source: str = "autocrypt"
+    """"autocrypt" (a header) or "wkd" (the peer's domain published it; never more than
+    'available': it does not say the peer's client reads encrypted mail)."""
 
 
 def parse_header(value: str) -> Header | None:
@@ -155,11 +158,25 @@ class AutocryptStore:
         peer = self.peer(address)
         if peer is None or not peer.fingerprint:
             return Recommendation.DISABLE
+        if peer.source == "wkd":
+            return Recommendation.AVAILABLE
         if peer.autocrypt_timestamp < peer.last_seen - STALE_SECONDS:
             return Recommendation.ENCRYPT if replying else Recommendation.DISCOURAGE
         if replying or (own_mutual and peer.prefer_encrypt == "mutual"):
             return Recommendation.ENCRYPT
         return Recommendation.AVAILABLE
+
+    def remember_found(self, address: str, keydata: bytes) -> bool:
+        """A key found for `address` elsewhere (WKD): kept if it carries the address."""
+        address = address.strip().lower()
+        fingerprint = self._import(keydata, address)
+        if not fingerprint:
+            return False
+        peer = self.peers().setdefault(address, Peer(source="wkd"))
+        if not peer.fingerprint or peer.source == "wkd":
+            peer.fingerprint, peer.source = fingerprint, "wkd"
+        self._save()
+        return True
 
     def fingerprints(self, addresses: list[str]) -> dict[str, str]:
         """address -> the fingerprint learnt for it (only the addresses that have one)."""

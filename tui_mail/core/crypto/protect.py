@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import getaddresses, parseaddr
@@ -61,11 +62,13 @@ def protect(
     encrypt: bool,
     to_self_only: bool = False,
     autocrypt: AutocryptStore | None = None,
+    look_up: Callable[[str], bytes | None] | None = None,
 ) -> bytes:
     """`message` signed and/or encrypted as PGP/MIME, as bytes ready for the outbox.
 
     `to_self_only`: a postponed draft, encrypted to the sender alone. `autocrypt`: keys
-    learnt from peers' mail stand in for keys missing from the user's keyring. Raises
+    learnt from peers' mail stand in for keys missing from the user's keyring, and
+    `look_up(address)` (WKD, when the account allows it) is asked for the rest. Raises
     MissingKeys, UsageError (Bcc with encryption), KeyLocked or CryptoFailed; nothing is
     sent then."""
     sender = parseaddr(str(message["From"]))[1].lower()
@@ -86,6 +89,12 @@ def protect(
     missing = [address for address, key in keys.items() if key is None]
     if sender in missing:
         raise CryptoFailed(f"There is no key of yours ({sender}) to encrypt to.")
+    if autocrypt is not None and look_up is not None:
+        known = autocrypt.fingerprints(missing)
+        for address in missing:
+            keydata = None if address in known else look_up(address)
+            if keydata:
+                autocrypt.remember_found(address, keydata)
     with tempfile.TemporaryDirectory(prefix="tui-mail-keys-") as directory:
         files = _autocrypt_keys(autocrypt, missing, Path(directory))
         missing = [address for address in missing if address not in files]

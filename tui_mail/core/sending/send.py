@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -124,8 +125,9 @@ async def send_draft(
     if service.account.autocrypt:
         await asyncio.to_thread(_add_autocrypt_header, built, service.account)
     if draft.sign or draft.encrypt:
+        look_up = _wkd_for(service.account) if service.account.wkd else None
         message = await asyncio.to_thread(
-            _protected, built, draft.sign, draft.encrypt, autocrypt=autocrypt
+            _protected, built, draft.sign, draft.encrypt, autocrypt=autocrypt, look_up=look_up
         )
     return await send(
         service,
@@ -314,6 +316,7 @@ def _protected(
     *,
     to_self_only: bool = False,
     autocrypt: AutocryptStore | None = None,
+    look_up: Callable[[str], bytes | None] | None = None,
 ) -> bytes:
     """`message` as PGP/MIME through the user's gpg (off the event loop: gpg runs)."""
     from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
@@ -324,7 +327,17 @@ def _protected(
     except GnuPGMissing as missing:
         raise UsageError(f"{missing} Nothing was sent.") from None
     return protect(message, gpg, sign=sign, encrypt=encrypt, to_self_only=to_self_only,
-                   autocrypt=autocrypt)  # fmt: skip
+                   autocrypt=autocrypt, look_up=look_up)  # fmt: skip
+
+
+def _wkd_for(account: AccountConfig) -> Callable[[str], bytes | None]:
+    """WKD lookups trusting what the account's connections trust (system CAs, ca_file)."""
+    from functools import partial  # noqa: PLC0415
+
+    from tui_mail.core.crypto.wkd import fetch_wkd  # noqa: PLC0415
+    from tui_mail.core.net.tls import client_context  # noqa: PLC0415
+
+    return partial(fetch_wkd, context=client_context(account.ca_file))
 
 
 def _add_autocrypt_header(message: EmailMessage, account: AccountConfig) -> None:
