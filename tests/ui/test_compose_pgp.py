@@ -121,3 +121,17 @@ async def test_ctrl_b_attaches_my_public_key(
         stop_agent(other)
     finally:
         stop_agent(me)
+
+
+def test_a_draft_to_encrypt_is_not_autosaved_in_clear(tmp_path: Path) -> None:
+    from tui_mail.core.sending.draft import Draft  # noqa: PLC0415
+    from tui_mail.ui.draft_autosave import DraftAutosave  # noqa: PLC0415
+
+    draft = Draft(from_addr="me@example.org", to="bob@example.net", body="the plan\n",
+                  message_id="<1@x>")  # fmt: skip
+    autosave = DraftAutosave(tmp_path / "autosave", draft)
+    assert autosave.save(draft) and autosave.path.exists()
+    draft.encrypt = True
+    assert not autosave.save(draft)
+    assert not autosave.path.exists()  # the clear copy written before went too
+    assert list((tmp_path / "autosave").glob("*")) == []

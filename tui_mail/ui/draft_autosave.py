@@ -46,8 +46,13 @@ class DraftAutosave:
         return data_dir / "autosave" / f"{safe}-{digest}"
 
     def save(self, draft: Draft) -> bool:
-        """Write `draft` if it changed since the last save; True when written.
-        Raises OSError (the caller says so; typing goes on)."""
+        """Write `draft` if it changed since the last save; True when written. A draft to
+        be encrypted is never written in clear (an earlier file of it goes): ctrl+p keeps
+        it, encrypted, in Drafts. Raises OSError (the caller says so; typing goes on)."""
+        if draft.encrypt:
+            self.remove()
+            self._saved = None
+            return False
         if self._saved is not None and self._saved == draft:
             return False
         private_dir(self.directory)
