@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -44,10 +43,10 @@ from tui_mail.core.sending.compose import (
 )
 from tui_mail.core.sending.draft import DRAFT_CRYPTO_HEADER
 from tui_mail.core.sending.outbox import Outbox, OutboxEntry
+from tui_mail.core.sending.protection import add_autocrypt_header, protected, wkd_for
 from tui_mail.core.sending.smtp import Transport, TryLater, transport_for
 
 if TYPE_CHECKING:
-    from tui_mail.config import AccountConfig
     from tui_mail.core.account.service import AccountService
     from tui_mail.core.crypto.autocrypt import AutocryptStore
 
@@ -123,11 +122,11 @@ async def send_draft(
     built = build_message(service.account, draft)
     message: EmailMessage | bytes = built
     if service.account.autocrypt:
-        await asyncio.to_thread(_add_autocrypt_header, built, service.account)
+        await asyncio.to_thread(add_autocrypt_header, built, service.account)
     if draft.sign or draft.encrypt:
-        look_up = _wkd_for(service.account) if service.account.wkd else None
+        look_up = wkd_for(service.account) if service.account.wkd else None
         message = await asyncio.to_thread(
-            _protected, built, draft.sign, draft.encrypt, autocrypt=autocrypt, look_up=look_up
+            protected, built, draft.sign, draft.encrypt, autocrypt=autocrypt, look_up=look_up
         )
     return await send(
         service,
@@ -294,7 +293,7 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
     built = build_message(service.account, draft, for_drafts=True)
     if draft.encrypt:  # the Drafts folder never holds the clear text: encrypted to you
         built[DRAFT_CRYPTO_HEADER] = "sign,encrypt" if draft.sign else "encrypt"
-        raw = await asyncio.to_thread(_protected, built, False, True, to_self_only=True)
+        raw = await asyncio.to_thread(protected, built, False, True, to_self_only=True)
     else:
         if draft.sign:
             built[DRAFT_CRYPTO_HEADER] = "sign"
@@ -307,55 +306,6 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
     if previous is not None and previous != draft.drafts_copy:
         await service.expunge(previous[0], [previous[1]])
     return uid
-
-
-def _protected(
-    message: EmailMessage,
-    sign: bool,
-    encrypt: bool,
-    *,
-    to_self_only: bool = False,
-    autocrypt: AutocryptStore | None = None,
-    look_up: Callable[[str], bytes | None] | None = None,
-) -> bytes:
-    """`message` as PGP/MIME through the user's gpg (off the event loop: gpg runs)."""
-    from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
-    from tui_mail.core.crypto.protect import protect  # noqa: PLC0415
-
-    try:
-        gpg = user_gnupg()
-    except GnuPGMissing as missing:
-        raise UsageError(f"{missing} Nothing was sent.") from None
-    return protect(message, gpg, sign=sign, encrypt=encrypt, to_self_only=to_self_only,
-                   autocrypt=autocrypt, look_up=look_up)  # fmt: skip
-
-
-def _wkd_for(account: AccountConfig) -> Callable[[str], bytes | None]:
-    """WKD lookups trusting what the account's connections trust (system CAs, ca_file)."""
-    from functools import partial  # noqa: PLC0415
-
-    from tui_mail.core.crypto.wkd import fetch_wkd  # noqa: PLC0415
-    from tui_mail.core.net.tls import client_context  # noqa: PLC0415
-
-    return partial(fetch_wkd, context=client_context(account.ca_file))
-
-
-def _add_autocrypt_header(message: EmailMessage, account: AccountConfig) -> None:
-    """Autocrypt Level 1: our key in a header of every message we send (when we have a
-    key for the From address; without gpg or a key the message goes without it)."""
-    from email.utils import parseaddr  # noqa: PLC0415
-
-    from tui_mail.core.crypto.autocrypt import outgoing_header  # noqa: PLC0415
-    from tui_mail.core.crypto.gnupg import GnuPGMissing, user_gnupg  # noqa: PLC0415
-
-    try:
-        gpg = user_gnupg()
-    except GnuPGMissing:
-        return
-    address = parseaddr(str(message["From"]))[1].lower()
-    value = outgoing_header(gpg, address, mutual=account.autocrypt_mutual)
-    if value is not None:
-        message["Autocrypt"] = value
 
 
 def report_sentence(report: SendReport) -> str:
