@@ -816,3 +816,21 @@ def test_bad_sending_settings_say_what_is_expected(
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text))
     assert expected in str(caught.value)
+
+
+def test_smime_key_and_cert_come_as_a_pair_of_files(tmp_path: Path) -> None:
+    (tmp_path / "me.key").write_text("key")
+    (tmp_path / "me.pem").write_text("cert")
+
+    def account(lines: str) -> str:
+        return with_imap('host = "imap.example.org"').replace(
+            "\n\n[accounts.imap]", f"\n{lines}\n\n[accounts.imap]"
+        )
+
+    config = load_config(write(tmp_path, account('smime_key = "me.key"\nsmime_cert = "me.pem"')))
+    found = config.accounts[0]
+    assert (found.smime_key, found.smime_cert) == (tmp_path / "me.key", tmp_path / "me.pem")
+    lonely = error_for(tmp_path, account('smime_key = "me.key"'))
+    assert "smime_key is set but smime_cert is not; S/MIME needs both PEM files" in lonely
+    missing = error_for(tmp_path, account('smime_key = "me.key"\nsmime_cert = "gone.pem"'))
+    assert f"smime_cert is {tmp_path / 'gone.pem'}, which is not a file" in missing

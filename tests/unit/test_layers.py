@@ -34,6 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "discovery": {"net", "message", "auth"},
     "doctor": {"net", "message", "auth", "discovery", "imap", "pop3"},
     "demo": {"message", "maildir"},
+    # The user's gpg (and openssl) for signed and encrypted mail; sanitises what they say.
+    "crypto": {"message"},
     "account": {
         "net",
         "message",
@@ -45,7 +47,7 @@ ALLOWED: dict[str, set[str]] = {
         "maildir",
     },
     # Sending files the Sent copy and reopens drafts through the account's service.
-    "sending": {"net", "message", "folders", "auth", "account"},
+    "sending": {"net", "message", "folders", "auth", "account", "crypto"},
 }
 """Which core package may import which: protocols never import each other (POP3's local
 Maildir aside), nothing below `account` imports it, and only `account` knows every backend."""

@@ -587,7 +587,7 @@ hQEMA
 """)
     )
     assert rendered.body == ""
-    assert rendered.notes == ("This message is encrypted (OpenPGP); tui-mail does not decrypt it",)
+    assert rendered.notes == ("This message is encrypted (OpenPGP) and was not decrypted",)
     assert [a.filename for a in rendered.attachments] == ["encrypted.asc"]
 
 
@@ -600,7 +600,7 @@ Content-Transfer-Encoding: base64
 MIAGCSqGSIb3DQEHA6CAMIACAQAx
 """)
     )
-    assert rendered.notes == ("This message is encrypted (S/MIME); tui-mail does not decrypt it",)
+    assert rendered.notes == ("This message is encrypted (S/MIME) and was not decrypted",)
     assert [a.filename for a in rendered.attachments] == ["smime.p7m"]
 
 

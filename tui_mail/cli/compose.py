@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.cli.common import Parents, add_command, run_with_service
 from tui_mail.core.errors import UsageError
@@ -246,7 +249,7 @@ async def _finish(service: AccountService, draft: Draft, args: argparse.Namespac
     if args.dry_run:
         return _print_message(service.account, draft)
     if args.postpone:
-        uid = await postpone(service, draft)
+        uid = await _with_passphrase(lambda: postpone(service, draft))
         where = draft.drafts_copy[0] if draft.drafts_copy else "Drafts"
         print(f"Saved to {where}" + (f" as UID {uid}." if uid else "."), file=sys.stderr)
         if uid is not None:
@@ -254,7 +257,12 @@ async def _finish(service: AccountService, draft: Draft, args: argparse.Namespac
         return 0
     outbox = Outbox.for_account(data_path(), service.account)
     try:
-        report = await send_draft(service, draft, outbox=outbox)
+        from tui_mail.core.crypto.autocrypt import autocrypt_store  # noqa: PLC0415
+
+        learnt = autocrypt_store(data_path())
+        report = await _with_passphrase(
+            lambda: send_draft(service, draft, outbox=outbox, autocrypt=learnt)
+        )
     except OutboxError:
         if args.body_file in (None, "-"):  # typed or piped text exists nowhere else
             print(
@@ -265,6 +273,26 @@ async def _finish(service: AccountService, draft: Draft, args: argparse.Namespac
         raise
     _report(report)
     return 0
+
+
+T = TypeVar("T")
+
+
+async def _with_passphrase(job: Callable[[], Awaitable[T]]) -> T:
+    """`job()`; when it needs a PGP key's passphrase and a terminal is here, gpg's own
+    pinentry asks for it (the agent keeps it), and the job runs once more."""
+    from tui_mail.core.crypto.gnupg import KeyLocked  # noqa: PLC0415
+
+    try:
+        return await job()
+    except KeyLocked as locked:
+        if not sys.stdin.isatty():
+            raise
+        print(f"tui-mail: {locked}", file=sys.stderr)
+        # pinentry draws on the terminal GPG_TTY names (gpg passes it on to the agent).
+        env = dict(os.environ, GPG_TTY=os.environ.get("GPG_TTY") or os.ttyname(0))
+        subprocess.run(locked.command, input=b"\n", env=env, check=False)
+        return await job()
 
 
 def _report(report: SendReport) -> None:
@@ -288,6 +316,12 @@ def _apply_fields(account: AccountConfig, draft: Draft, args: argparse.Namespace
         use_identity(account, draft, args.from_addr)  # its name and signature too
     for path in args.attach or ():
         draft.attachments.append(FileAttachment.from_path(Path(path)))
+    if getattr(args, "attach_key", False):
+        from tui_mail.core.crypto.keys import public_key_file  # noqa: PLC0415
+
+        draft.attachments.append(FileAttachment(*public_key_file(draft.from_addr)))
+    draft.sign = draft.sign or bool(getattr(args, "sign", False))
+    draft.encrypt = draft.encrypt or bool(getattr(args, "encrypt", False))
 
 
 def _print_message(account: AccountConfig, draft: Draft) -> int:
@@ -350,6 +384,18 @@ def _message_options(parser: argparse.ArgumentParser, *, recipients_required: bo
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="print the message instead of sending it"
+    )
+    parser.add_argument(
+        "--sign", action="store_true", help="sign with your PGP key (PGP/MIME, your gpg)"
+    )
+    parser.add_argument(
+        "--attach-key", action="store_true", help="attach your PGP public key (From address)"
+    )
+    parser.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt to every recipient and yourself; refused (nothing sent) when a "
+        "recipient has no key in your keyring",
     )
 
 

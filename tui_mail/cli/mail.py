@@ -18,7 +18,7 @@ from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.query import SEARCH_HELP
 
 if TYPE_CHECKING:
-    from tui_mail.config import AppConfig
+    from tui_mail.config import AccountConfig, AppConfig
     from tui_mail.core.account.service import AccountService
     from tui_mail.core.models import MessageSummary
 
@@ -136,10 +136,37 @@ async def _read(service: AccountService, args: argparse.Namespace) -> int:
         # Even the raw source must not reach the terminal with escape sequences in it.
         sys.stdout.write(sanitize_text(raw.decode("utf-8", "replace")))
         return 0
+    from tui_mail.config import data_path  # noqa: PLC0415
+    from tui_mail.core.crypto.reading import learn_autocrypt  # noqa: PLC0415
+
+    learn_autocrypt(raw, data_path())
+    return _print_secured(raw, full_headers=args.full_headers, account=service.account)
+
+
+_LABELS = {"ok": "ok", "warn": "WARNING"}
+SECURITY_FAILED = 6
+"""Exit status of `read`/`render` when a signature is bad or decryption failed."""
+
+
+def _print_secured(
+    raw: bytes,
+    *,
+    full_headers: bool,
+    prefer_html: bool = False,
+    account: AccountConfig | None = None,
+) -> int:
+    """The message as the reader shows it, after what is true about its signatures and
+    encryption (first, before any text of the message, so the body cannot pose as it)."""
+    from tui_mail.core.crypto.reading import read_secured  # noqa: PLC0415
     from tui_mail.core.message.mime import format_rendered, render_message  # noqa: PLC0415
 
-    print(format_rendered(render_message(raw), full_headers=args.full_headers))
-    return 0
+    key, cert = (account.smime_key, account.smime_cert) if account else (None, None)
+    secured = read_secured(raw, smime_key=key, smime_cert=cert)
+    for severity, line in secured.lines:
+        print(f"Security ({_LABELS.get(severity, 'BAD')}): {line}")
+    rendered = render_message(secured.raw, prefer_html=prefer_html)
+    print(format_rendered(rendered, full_headers=full_headers))
+    return SECURITY_FAILED if secured.failed else 0
 
 
 def _save_attachment(config: AppConfig, args: argparse.Namespace) -> int:
@@ -174,15 +201,11 @@ def _save_attachment(config: AppConfig, args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from tui_mail.core.message.mime import format_rendered, render_message  # noqa: PLC0415
-
     try:
         raw = args.file.read_bytes()
     except OSError as error:
         raise UsageError(f"Cannot read {args.file}: {error.strerror}.") from None
-    rendered = render_message(raw, prefer_html=args.html)
-    print(format_rendered(rendered, full_headers=args.full_headers))
-    return 0
+    return _print_secured(raw, full_headers=args.full_headers, prefer_html=args.html)
 
 
 async def _search(service: AccountService, args: argparse.Namespace) -> int:

@@ -180,6 +180,25 @@ class AccountConfig:
     very end) or "above" it, right after your text (neomutt's sig_on_top)."""
     identities: tuple[IdentityConfig, ...] = ()
     """Other addresses with their own display name and signature ([[accounts.identities]])."""
+    pgp_sign: bool = False
+    """Sign new messages, replies and forwards with your PGP key (compose can turn it off)."""
+    pgp_encrypt: bool = False
+    """Encrypt new messages (to every recipient and you; refused when a key is missing).
+    Replies to encrypted mail, and inline forwards of it, are encrypted whatever this says."""
+    autocrypt: bool = False
+    """Autocrypt Level 1: put your public key in a header of every message you send
+    (peers' keys are learnt from their mail whatever this says, into a keyring apart)."""
+    autocrypt_mutual: bool = False
+    """Tell peers you prefer encrypted mail (Autocrypt prefer-encrypt=mutual): between
+    two such users, encryption is then on by default."""
+    wkd: bool = False
+    """When encrypting to someone whose key you do not have, ask their domain's Web Key
+    Directory (HTTPS only). Off by default: the question tells that domain whom you write to."""
+    smime_key: Path | None = None
+    """PEM file of your S/MIME private key (unencrypted: keep it 0600), for reading S/MIME
+    mail encrypted to you; with smime_cert."""
+    smime_cert: Path | None = None
+    """PEM file of your S/MIME certificate (the one mail to you is encrypted to)."""
     address_book_command: str | None = None
     """Command that looks up addresses for completion, khard/abook style (e.g. "khard email
     --parsable %s"): %s becomes what was typed; it prints one address<TAB>name per line."""

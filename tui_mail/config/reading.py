@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tui_mail.config.crypto import parse_crypto
 from tui_mail.config.models import (
     AUTH_CHOICES,
     DEFAULT_BODY_CACHE_MAX_BYTES,
@@ -211,6 +212,7 @@ def _parse_account(table: Table, base: Path) -> AccountConfig:
         offline_days=offline_days,
         offline_max_mb=offline_mb,
         **parse_sending(table, email),
+        **parse_crypto(table, base),
         **_parse_watching(table),
     )
 

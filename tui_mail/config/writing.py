@@ -92,6 +92,13 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "signature_position": (
             account.signature_position if account.signature_position != "below" else None
         ),
+        "pgp_sign": True if account.pgp_sign else None,
+        "pgp_encrypt": True if account.pgp_encrypt else None,
+        "autocrypt": True if account.autocrypt else None,
+        "autocrypt_mutual": True if account.autocrypt_mutual else None,
+        "wkd": True if account.wkd else None,
+        "smime_key": _home_relative(account.smime_key),
+        "smime_cert": _home_relative(account.smime_cert),
         "address_book_command": account.address_book_command,
         "idle_folders": list(account.idle_folders) or None,
         "idle_interval_minutes": (

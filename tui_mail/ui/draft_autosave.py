@@ -46,8 +46,13 @@ class DraftAutosave:
         return data_dir / "autosave" / f"{safe}-{digest}"
 
     def save(self, draft: Draft) -> bool:
-        """Write `draft` if it changed since the last save; True when written.
-        Raises OSError (the caller says so; typing goes on)."""
+        """Write `draft` if it changed since the last save; True when written. A draft to
+        be encrypted is never written in clear (an earlier file of it goes): ctrl+p keeps
+        it, encrypted, in Drafts. Raises OSError (the caller says so; typing goes on)."""
+        if draft.encrypt:
+            self.remove()
+            self._saved = None
+            return False
         if self._saved is not None and self._saved == draft:
             return False
         private_dir(self.directory)
@@ -122,6 +127,8 @@ def draft_from_json(data: dict[str, Any]) -> Draft:
         if origin is None
         else Origin(str(origin["folder"]), int(origin["uid"]), Flag[origin["flag"]]),
         drafts_copy=None if copy is None else (str(copy[0]), int(copy[1])),
+        sign=bool(data.get("sign", False)),
+        encrypt=bool(data.get("encrypt", False)),
     )
 
 
@@ -134,4 +141,6 @@ def _fields(draft: Draft) -> dict[str, Any]:
         **{name: getattr(draft, name) for name in _TEXT_FIELDS},
         "origin": draft.origin,
         "drafts_copy": draft.drafts_copy,
+        "sign": draft.sign,
+        "encrypt": draft.encrypt,
     }

@@ -222,7 +222,7 @@ class _Renderer:
         self.entity(msg, 0)
         body = "\n\n".join(chunk for chunk in self.chunks if chunk)
         if "-----BEGIN PGP MESSAGE-----" in body:
-            self.note("This message contains OpenPGP-encrypted text; tui-mail does not decrypt it")
+            self.note("This message contains OpenPGP-encrypted text that was not decrypted")
         elif "-----BEGIN PGP SIGNED MESSAGE-----" in body:
             self.note("This message has an inline OpenPGP signature; it was not verified")
         if self.truncated:
@@ -264,7 +264,7 @@ class _Renderer:
             elif subtype == "signed":
                 self.signed(part, children, depth)
             elif subtype == "encrypted":
-                self.note("This message is encrypted (OpenPGP); tui-mail does not decrypt it")
+                self.note("This message is encrypted (OpenPGP) and was not decrypted")
                 for child in children:
                     if child.get_content_type() != "application/pgp-encrypted":
                         self.attach(child)
@@ -351,7 +351,7 @@ class _Renderer:
             if part_param(part, "smime-type").lower() == "signed-data":
                 self.note("This message is signed (S/MIME); tui-mail cannot show its content")
             else:
-                self.note("This message is encrypted (S/MIME); tui-mail does not decrypt it")
+                self.note("This message is encrypted (S/MIME) and was not decrypted")
             self.attach(part)
             return
         disposition = part.get_content_disposition()

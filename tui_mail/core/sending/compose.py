@@ -17,6 +17,7 @@ from email.policy import default as default_policy
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from tui_mail.core.errors import UsageError
 from tui_mail.core.message.correspondents import own_addresses
 from tui_mail.core.message.mime import (
     attachment_data,
@@ -27,6 +28,7 @@ from tui_mail.core.message.mime import (
 )
 from tui_mail.core.models import Flag
 from tui_mail.core.sending.draft import (
+    DRAFT_CRYPTO_HEADER,
     DRAFT_INFO_HEADER,
     LINE_BREAKS,
     Draft,
@@ -94,7 +96,18 @@ def compose_new(
         subject=subject,
         body=signed(text, account.every_identity[0]),
         message_id=new_message_id(account),
+        sign=account.pgp_sign,
+        encrypt=account.pgp_encrypt,
     )
+
+
+def _readable(raw: bytes) -> tuple[bytes, bool]:
+    """`raw` with its encrypted parts decrypted (in memory), and whether any were: what
+    a reply quotes and a forward carries, encrypted again when it goes."""
+    from tui_mail.core.crypto.reading import read_secured  # noqa: PLC0415
+
+    secured = read_secured(raw)
+    return secured.raw, secured.decrypted
 
 
 def compose_reply(
@@ -130,7 +143,8 @@ def compose_reply(
         ]
     if not primary:  # everyone was us: write to ourselves rather than to no one
         primary = from_list
-    rendered = render_message(raw)
+    readable, was_encrypted = _readable(raw)
+    rendered = render_message(readable)
     quote = _quote_block(rendered.body, rendered.links, _attribution(headers, from_list))
     message_id = _first_message_id(headers.get("message-id", ""))
     identity = reply_identity(account, raw)
@@ -144,6 +158,8 @@ def compose_reply(
         references=_references(headers, message_id),
         message_id=new_message_id(account),
         origin=Origin(folder, uid, Flag.ANSWERED),
+        sign=account.pgp_sign,
+        encrypt=account.pgp_encrypt or was_encrypted,
     )
 
 
@@ -168,6 +184,8 @@ def compose_forward(
         subject="Fwd: " + _FORWARD_PREFIX.sub("", _subject(headers)),
         message_id=new_message_id(account),
         origin=Origin(folder, uid, Flag.FORWARDED),
+        sign=account.pgp_sign,
+        encrypt=account.pgp_encrypt,
     )
     lead = text.strip("\n") + "\n" if text.strip() else ""
     if as_attachment:
@@ -175,6 +193,8 @@ def compose_forward(
         name = safe_filename(_subject(headers)[:60] + ".eml", "forwarded.eml")
         draft.attachments.append(FileAttachment(name, "message/rfc822", raw))
         return draft
+    raw, was_encrypted = _readable(raw)
+    draft.encrypt = draft.encrypt or was_encrypted  # its clear text never leaves in clear
     rendered = render_message(raw)
     shown = dict(rendered.headers)
     block = [FORWARD_MARKER]
@@ -189,9 +209,19 @@ def compose_forward(
 
 
 def reopen_draft(account: AccountConfig, raw: bytes, *, folder: str, uid: int) -> Draft:
-    """Continue a draft postponed to the Drafts folder (by us or by another client)."""
-    message = BytesParser(policy=default_policy).parsebytes(raw)
+    """Continue a draft postponed to the Drafts folder (by us or by another client); one
+    postponed encrypted (to you) is decrypted here, in memory, by your gpg."""
     headers = _headers(raw)
+    crypto = headers.get(DRAFT_CRYPTO_HEADER.lower(), "")
+    if "encrypt" in crypto:
+        from tui_mail.core.crypto.reading import read_secured  # noqa: PLC0415
+
+        secured = read_secured(raw)
+        if secured.failed or secured.locked:
+            reason = secured.lines[0][1] if secured.lines else "it could not be decrypted"
+            raise UsageError(f"This draft is encrypted and cannot be opened: {reason}")
+        raw = secured.raw
+    message = BytesParser(policy=default_policy).parsebytes(raw)
     body_part = message.get_body(preferencelist=("plain",))
     try:
         body = body_part.get_content() if isinstance(body_part, EmailMessage) else ""
@@ -209,6 +239,8 @@ def reopen_draft(account: AccountConfig, raw: bytes, *, folder: str, uid: int) -
         message_id=_first_message_id(headers.get("message-id", "")) or new_message_id(account),
         origin=read_draft_info(headers.get(DRAFT_INFO_HEADER.lower(), "")),
         drafts_copy=(folder, uid),
+        sign="sign" in crypto,
+        encrypt="encrypt" in crypto,
     )
     for item in render_message(raw).attachments:
         if item.inline and item.content_type.startswith("text/"):

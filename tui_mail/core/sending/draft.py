@@ -46,6 +46,11 @@ LINE_BREAKS = re.compile(r"[\r\n]+\s*")
 _HARMLESS_DEFECTS = frozenset({"empty element in address-list"})
 
 
+DRAFT_CRYPTO_HEADER = "X-TUI-Mail-Draft-Crypto"
+"""In a postponed draft: the sign/encrypt choice to restore ("sign", "encrypt",
+"sign,encrypt"); outside the encryption, like the other headers, so it says only that."""
+
+
 @dataclass(slots=True)
 class FileAttachment:
     """A file going out with a message, held in memory (a draft must survive its file)."""
@@ -111,6 +116,11 @@ class Draft:
     origin: Origin | None = None
     drafts_copy: tuple[str, int] | None = None
     """(folder, UID) of the version last postponed to the server, replaced or removed later."""
+    sign: bool = False
+    """Sign with the sender's PGP key (PGP/MIME; core/crypto/protect.py)."""
+    encrypt: bool = False
+    """Encrypt to every recipient and the sender; refused, not sent in clear, when a
+    recipient has no key. A postponed copy is encrypted to the sender alone."""
 
 
 class OutgoingMessage(EmailMessage):

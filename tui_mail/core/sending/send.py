@@ -41,11 +41,14 @@ from tui_mail.core.sending.compose import (
     envelope,
     new_message_id,
 )
+from tui_mail.core.sending.draft import DRAFT_CRYPTO_HEADER
 from tui_mail.core.sending.outbox import Outbox, OutboxEntry
+from tui_mail.core.sending.protection import add_autocrypt_header, protected, wkd_for
 from tui_mail.core.sending.smtp import Transport, TryLater, transport_for
 
 if TYPE_CHECKING:
     from tui_mail.core.account.service import AccountService
+    from tui_mail.core.crypto.autocrypt import AutocryptStore
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id:", re.IGNORECASE | re.MULTILINE)
@@ -105,10 +108,26 @@ class SendReport:
 
 
 async def send_draft(
-    service: AccountService, draft: Draft, *, outbox: Outbox, transport: Transport | None = None
+    service: AccountService,
+    draft: Draft,
+    *,
+    outbox: Outbox,
+    transport: Transport | None = None,
+    autocrypt: AutocryptStore | None = None,
 ) -> SendReport:
-    """Build `draft` and `send` it; the replied-to message and the Drafts copy follow."""
-    message = build_message(service.account, draft)
+    """Build `draft` and `send` it; the replied-to message and the Drafts copy follow.
+    A draft to sign or encrypt is protected before it reaches the outbox, so the outbox
+    never holds the clear text of an encrypted message; `autocrypt` lends the keys it
+    learnt (and the account's `autocrypt` setting adds our own header)."""
+    built = build_message(service.account, draft)
+    message: EmailMessage | bytes = built
+    if service.account.autocrypt:
+        await asyncio.to_thread(add_autocrypt_header, built, service.account)
+    if draft.sign or draft.encrypt:
+        look_up = wkd_for(service.account) if service.account.wkd else None
+        message = await asyncio.to_thread(
+            protected, built, draft.sign, draft.encrypt, autocrypt=autocrypt, look_up=look_up
+        )
     return await send(
         service,
         message,
@@ -271,7 +290,14 @@ async def postpone(service: AccountService, draft: Draft) -> int | None:
         )
     if not draft.message_id:
         draft.message_id = new_message_id(service.account)
-    raw = build_message(service.account, draft, for_drafts=True).as_bytes(policy=SMTP)
+    built = build_message(service.account, draft, for_drafts=True)
+    if draft.encrypt:  # the Drafts folder never holds the clear text: encrypted to you
+        built[DRAFT_CRYPTO_HEADER] = "sign,encrypt" if draft.sign else "encrypt"
+        raw = await asyncio.to_thread(protected, built, False, True, to_self_only=True)
+    else:
+        if draft.sign:
+            built[DRAFT_CRYPTO_HEADER] = "sign"
+        raw = built.as_bytes(policy=SMTP)
     uid = await service.append(folder, raw, (Flag.DRAFT, Flag.SEEN))
     if uid is None:  # no UIDPLUS: find it by its Message-ID, which no other draft has
         found = await service.find_by_message_id(folder, [draft.message_id])

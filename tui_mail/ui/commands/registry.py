@@ -71,6 +71,8 @@ ARGUMENTS: tuple[CommandSpec, ...] = (
                 "[-f] [-m] [PATH] | -a [DIR]", "path"),
     CommandSpec("reply_list", "Reply to the mailing list (List-Post)"),
     CommandSpec("unsubscribe", "Leave the mailing list (List-Unsubscribe), after asking"),
+    CommandSpec("unlock", "Ask for the passphrase of the key an encrypted message needs "
+                "(on the terminal, by gpg's pinentry), then open it again"),
 )  # fmt: skip
 """Commands beyond the key bindings', and binding ids whose command takes arguments."""
 

@@ -233,6 +233,7 @@ class CommandRunner:
             "reader.next_unread": lambda _: parts.reading.unread(1),
             "reader.previous_unread": lambda _: parts.reading.unread(-1),
             "reader.open_current": lambda _: parts.reading.open_current(),
+            "unlock": lambda _: parts.reading.unlock(),
             "headers": lambda _: parts.reading.toggle_headers(),
             "source": lambda _: parts.reading.toggle_raw(),
             "reader.open": lambda _: reader().open_item(),

@@ -101,6 +101,10 @@ class Reader(VerticalScroll, can_focus=True):
     """Every header or the usual few (h): kept from one message to the next."""
     list_hint = ""
     """One line for a mailing-list message saying what P and :unsubscribe do ('' else)."""
+    security: tuple[tuple[str, str], ...] = ()
+    """(severity: ok/warn/bad, sentence) about the open message's signatures and
+    encryption (core/crypto), shown under the headers in reverse video, which no text from
+    a message can produce."""
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="reader-body")
@@ -141,17 +145,26 @@ class Reader(VerticalScroll, can_focus=True):
         self.show_text(EMPTY)
         self.add_class("-empty")
 
-    def show_open(self, ref: MessageRef, raw: bytes, message: RenderedMessage) -> None:
-        """`message`, rendered from `raw`, is now the open message."""
+    def show_open(
+        self,
+        ref: MessageRef,
+        raw: bytes,
+        message: RenderedMessage,
+        security: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """`message`, rendered from `raw`, is now the open message; `security` says what
+        is true about its signatures and encryption."""
         from tui_mail.ui.main.lists import list_hint  # noqa: PLC0415
 
         self.ref, self.raw, self.list_hint = ref, raw, list_hint(raw)
+        self.security = security
         self.show_message(message, full_headers=self.full_headers)
 
     def close(self) -> None:
         """Nothing open any more (see show_empty)."""
         self.ref = self.raw = None
         self.list_hint = ""
+        self.security = ()
         self.show_empty()
 
     def toggle_headers(self) -> bool:
@@ -174,7 +187,9 @@ class Reader(VerticalScroll, can_focus=True):
         return True
 
     def show_message(self, message: RenderedMessage, *, full_headers: bool = False) -> None:
-        pieces = message_pieces(message, full_headers=full_headers, hint=self.list_hint)
+        pieces = message_pieces(
+            message, full_headers=full_headers, hint=self.list_hint, security=self.security
+        )
         self._show_pieces(pieces)
         self.message = self.rendered = message
 
@@ -203,10 +218,18 @@ class Reader(VerticalScroll, can_focus=True):
 
 
 def message_pieces(
-    message: RenderedMessage, *, full_headers: bool = False, hint: str = ""
+    message: RenderedMessage,
+    *,
+    full_headers: bool = False,
+    hint: str = "",
+    security: tuple[tuple[str, str], ...] = (),
 ) -> list[Text]:
     """The reader's content as Rich Texts of at most about `CHUNK_CHARS` characters."""
-    return _split(message_text(message, full_headers=full_headers, hint=hint))
+    text = message_text(message, full_headers=full_headers, hint=hint, security=security)
+    return _split(text)
+
+
+_SECURITY_STYLES = {"ok": "bold reverse green", "warn": "bold reverse yellow"}
 
 
 def _split(text: Text) -> list[Text]:
@@ -227,13 +250,22 @@ def _split(text: Text) -> list[Text]:
     return pieces
 
 
-def message_text(message: RenderedMessage, *, full_headers: bool = False, hint: str = "") -> Text:
+def message_text(
+    message: RenderedMessage,
+    *,
+    full_headers: bool = False,
+    hint: str = "",
+    security: tuple[tuple[str, str], ...] = (),
+) -> Text:
     """The reader's content as a Rich Text built from plain strings (no markup parsing);
-    `hint` (a mailing list's keys) goes under the headers."""
+    `hint` (a mailing list's keys) goes under the headers, then `security`'s lines."""
     text = Text()
     for name, value in message.all_headers if full_headers else message.headers:
         text.append(f"{name}: ", style="bold")
         text.append(f"{value}\n")
+    for severity, line in security:
+        text.append(f" {line} ", style=_SECURITY_STYLES.get(severity, "bold reverse red"))
+        text.append("\n")
     if hint:
         text.append(f"[{hint}]\n", style="italic")
     text.append("\n")

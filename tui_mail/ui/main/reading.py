@@ -11,7 +11,12 @@ pager.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import contextlib
+import os
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.core.errors import TuiMailError
@@ -19,6 +24,7 @@ from tui_mail.core.errors import TuiMailError
 if TYPE_CHECKING:
     from tui_mail.core.account.message_index import MessageRef
     from tui_mail.core.account.service import AccountService
+    from tui_mail.core.crypto.reading import SecureRead
     from tui_mail.ui.main.message_list import MessageList
     from tui_mail.ui.main.reader import Reader
     from tui_mail.ui.main.status import StatusBar
@@ -38,9 +44,12 @@ class Reading:
         cancel_load: Callable[[], None],
         counts_changed: Callable[[str], None],
         jump_unread: Callable[[int], bool],
+        suspend: Callable[[], AbstractContextManager[None]],
+        data_dir: Path,
     ) -> None:
         """`load(ref)` starts the screen's "reader" worker (which awaits `load`) and
-        `cancel_load` cancels it; `jump_unread(step)` moves the list to an unread message."""
+        `cancel_load` cancels it; `jump_unread(step)` moves the list to an unread message;
+        `suspend` is App.suspend (a passphrase is asked for on the real terminal)."""
         self.services = services
         self.messages = messages
         self.reader = reader
@@ -49,6 +58,10 @@ class Reading:
         self._cancel_load = cancel_load
         self._counts_changed = counts_changed
         self._jump_unread = jump_unread
+        self._suspend = suspend
+        self._data_dir = data_dir
+        self.locked: SecureRead | None = None
+        """The open message, when its key needs a passphrase (`:unlock` asks for it)."""
         self.wanted: MessageRef | None = None
         """The message asked for (loading or shown); None when the reader is empty."""
 
@@ -61,6 +74,8 @@ class Reading:
 
     async def load(self, ref: MessageRef) -> None:
         """In the screen's "reader" worker: a newer `open` cancels this one."""
+        from tui_mail.core.crypto.reading import learn_autocrypt, read_secured  # noqa: PLC0415
+        from tui_mail.core.crypto.verdict import Severity  # noqa: PLC0415
         from tui_mail.core.message.mime import render_message  # noqa: PLC0415
         from tui_mail.ui.main.reader import INITIAL_BODY_CHARS  # noqa: PLC0415
 
@@ -72,17 +87,29 @@ class Reading:
             if self.wanted == ref:
                 self.reader.show_notice(str(error), error=True)
             return
-        # Rendering a 10 MB message takes a fraction of a second: keep it off the UI loop.
-        rendered = await asyncio.to_thread(render_message, raw, max_body_chars=INITIAL_BODY_CHARS)
+        # Checking signatures (gpg) and rendering a 10 MB message take a fraction of a
+        # second each: keep them off the UI loop. A decrypted message stays in memory only.
+        account = service.account
+        await asyncio.to_thread(learn_autocrypt, raw, self._data_dir)
+        secured = await asyncio.to_thread(
+            read_secured, raw, smime_key=account.smime_key, smime_cert=account.smime_cert
+        )
+        rendered = await asyncio.to_thread(
+            render_message, secured.raw, max_body_chars=INITIAL_BODY_CHARS
+        )
         if self.wanted != ref:  # the list moved on meanwhile
             return
-        self.reader.show_open(ref, raw, rendered)
+        self.locked = secured if secured.locked else None
+        security = secured.lines
+        if secured.locked:
+            security = (*security, (Severity.WARN, ":unlock asks for the passphrase."))
+        self.reader.show_open(ref, secured.raw, rendered, security)
         self.messages.redraw_rows()
         self._counts_changed(ref.account)
 
     def clear(self) -> None:
         """Nothing open: the reader says so instead of showing a message that left."""
-        self.wanted = None
+        self.wanted = self.locked = None
         self._cancel_load()
         self.reader.close()
 
@@ -124,6 +151,36 @@ class Reading:
             reader.action_page_down()
 
     # -- views of the open message -----------------------------------------------------
+
+    def unlock(self) -> Awaitable[None] | None:
+        """`:unlock`: ask for the open message's key passphrase on the terminal (the app
+        is suspended; gpg's own pinentry asks, so the agent keeps it), then open it again.
+        Returns the work for the screen's "command" worker."""
+        locked, ref = self.locked, self.wanted
+        if locked is None or ref is None:
+            self.status.say("The open message needs no passphrase.")
+            return None
+        return self._unlock(locked, ref)
+
+    async def _unlock(self, locked: SecureRead, ref: MessageRef) -> None:
+        from textual.app import SuspendNotSupported  # noqa: PLC0415
+
+        from tui_mail.ui.main.export import run_in_terminal  # noqa: PLC0415
+
+        # pinentry-curses draws on the terminal GPG_TTY names (gpg passes it to the agent).
+        with contextlib.suppress(OSError):
+            os.environ.setdefault("GPG_TTY", os.ttyname(sys.stdin.fileno()))
+        try:
+            with self._suspend():
+                ended = run_in_terminal(list(locked.unlock), locked.locked, "the message")
+        except SuspendNotSupported:
+            self.status.say("This terminal cannot be handed over for the passphrase; run "
+                            "`gpg --decrypt` once in a shell, then open the message again.",
+                            error=True)  # fmt: skip
+            return
+        self.status.say(ended, error=not ended.endswith("status 0."))
+        if self.wanted == ref:
+            self.open(ref)
 
     def toggle_raw(self) -> None:
         """U: the raw source, and back to the message."""

@@ -195,6 +195,8 @@ class MainScreen(Screen[None]):
             cancel_load=self._cancel_loading,
             counts_changed=self.update_counts,
             jump_unread=self.triage.jump_unread,
+            suspend=self.app.suspend,
+            data_dir=self.mail_app.data_dir,
         )
         self.outbox = OutboxRunner(
             services,

@@ -39,7 +39,9 @@ from tui_mail.core.sending.send import (
 )
 from tui_mail.core.sending.smtp import transport_for
 from tui_mail.ui.draft_autosave import AUTOSAVE_SECONDS, DraftAutosave, draft_copy
+from tui_mail.ui.screens.compose_crypto import ComposeCrypto, security_line, with_passphrase
 from tui_mail.ui.screens.compose_dialogs import ConfirmDiscard, PreviewScreen
+from tui_mail.ui.screens.compose_style import COMPOSE_CSS
 from tui_mail.ui.screens.external_editor import run_editor
 from tui_mail.ui.widgets.address_input import (
     AddressInput,
@@ -68,53 +70,17 @@ class ComposeScreen(Screen[str | None]):
                 tooltip="Show the message as it will be sent"),
         Binding("ctrl+o", "edit_externally", "Editor", priority=True, id="compose.editor",
                 tooltip="Write the body in $VISUAL or $EDITOR"),
+        Binding("ctrl+g", "security", "PGP", priority=True, id="compose.security",
+                tooltip="Sign, encrypt, both, or neither (PGP/MIME, your gpg)"),
+        Binding("ctrl+b", "attach_key", "My key", priority=True, id="compose.attach_key",
+                tooltip="Attach your PGP public key (for the From address)"),
         Binding("delete", "remove_attachment", "Remove", show=False,
                 id="compose.remove_attachment", tooltip="Remove the highlighted attachment"),
         Binding("escape", "cancel", "Cancel", id="compose.cancel",
                 tooltip="Close without sending (asks before losing text)"),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    ComposeScreen #compose-headers {
-        height: auto;
-        padding: 0 1;
-        border-bottom: hkey $panel-lighten-2;
-    }
-    ComposeScreen .field {
-        height: 1;
-    }
-    ComposeScreen .field Label {
-        width: 9;
-        text-style: bold;
-    }
-    ComposeScreen .field Input, ComposeScreen .field Select {
-        width: 1fr;
-    }
-    ComposeScreen #attachments {
-        height: auto;
-        max-height: 6;
-        display: none;
-    }
-    ComposeScreen #attachments.-some {
-        display: block;
-    }
-    ComposeScreen #attach-path {
-        display: none;
-        margin-top: 1;
-    }
-    ComposeScreen #attach-path.-open {
-        display: block;
-    }
-    ComposeScreen #body {
-        height: 1fr;
-    }
-    ComposeScreen #compose-notice {
-        height: auto;
-        max-height: 4;
-        padding: 0 1;
-        background: $panel;
-    }
-    """
+    DEFAULT_CSS = COMPOSE_CSS
 
     def __init__(
         self,
@@ -134,6 +100,7 @@ class ComposeScreen(Screen[str | None]):
         """Reopened from an autosave: the only copy, so cancelling always asks."""
         self.focus_body = focus_body
         self.outbox = Outbox.for_account(data_dir, self.account)
+        self.crypto = ComposeCrypto(data_dir, mutual=self.account.autocrypt_mutual)
         self.autosave = DraftAutosave(DraftAutosave.directory_for(data_dir, self.account), draft)
         self.address_suggester = AddressSuggester(lookup=self._addresses_for)
         self.busy = False
@@ -174,6 +141,7 @@ class ComposeScreen(Screen[str | None]):
             with Horizontal(classes="field"):
                 yield Label("Subject")
                 yield Input(draft.subject, compact=True, id="subject")
+            yield Static(security_line(draft), id="compose-security")
             yield OptionList(id="attachments")
             yield Input(
                 placeholder="File to attach (→ completes, Enter attaches, Esc closes)",
@@ -241,6 +209,8 @@ class ComposeScreen(Screen[str | None]):
     def _field_changed(self, event: Input.Changed) -> None:
         if event.input.id in (*_ADDRESS_FIELDS, "subject"):
             setattr(self.draft, event.input.id, event.value)
+        if event.input.id in _ADDRESS_FIELDS:  # what Autocrypt knows of the recipients
+            self._show_security(self.crypto.recipients_changed(self.draft))
 
     @on(Select.Changed, "#from")
     def _from_changed(self, event: Select.Changed) -> None:
@@ -296,6 +266,19 @@ class ComposeScreen(Screen[str | None]):
         path_input = self.query_one("#attach-path", Input)
         path_input.add_class("-open")
         path_input.focus()
+
+    @work(group="compose-key", exclusive=True, exit_on_error=False)
+    async def action_attach_key(self) -> None:
+        from tui_mail.core.crypto.keys import public_key_file  # noqa: PLC0415
+
+        try:
+            attachment = await asyncio.to_thread(public_key_file, self.draft.from_addr)
+        except UsageError as error:
+            self.say(str(error), error=True)
+            return
+        self.draft.attachments.append(FileAttachment(*attachment))
+        self._show_attachments()
+        self.say(f"Attached your public key as {attachment[0]}.")
 
     @on(Input.Submitted, "#attach-path")
     def _attach_path(self, event: Input.Submitted) -> None:
@@ -382,7 +365,11 @@ class ComposeScreen(Screen[str | None]):
     async def _send(self, draft: Draft) -> None:
         try:
             await asyncio.to_thread(self._drop_failed_entry)
-            report = await send_draft(self.service, draft, outbox=self.outbox)
+            report = await with_passphrase(
+                lambda: send_draft(self.service, draft, outbox=self.outbox,
+                                   autocrypt=self.crypto.autocrypt),
+                self.app.suspend,
+            )  # fmt: skip
         except NotSent as error:
             if worth_retrying(error.cause) and not error.may_have_been_sent:
                 # Nothing to fix here: the outbox sends it when the server can take it.
@@ -418,6 +405,12 @@ class ComposeScreen(Screen[str | None]):
             pass
         self.failed_entry = None
 
+    def action_security(self) -> None:
+        self._show_security(self.crypto.toggle(self.draft))
+
+    def _show_security(self, line: Text) -> None:
+        self.query_one("#compose-security", Static).update(line)
+
     def action_postpone(self) -> None:
         if self.busy:
             return
@@ -428,7 +421,7 @@ class ComposeScreen(Screen[str | None]):
     @work(group="compose-send", exclusive=True, exit_on_error=False)
     async def _postpone(self, draft: Draft) -> None:
         try:
-            await postpone(self.service, draft)
+            await with_passphrase(lambda: postpone(self.service, draft), self.app.suspend)
         except (TuiMailError, ValueError) as error:
             self.say(f"Not saved to Drafts: {error}", error=True)
             return
