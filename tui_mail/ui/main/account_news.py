@@ -162,7 +162,9 @@ class AccountNews:
         self.tree.show_folders(
             accounts, unified=len(self.services) > 1, outbox=outbox, saved=self.saved.entries()
         )
-        self.saved.tell_problems()
+        for problem in self.saved.take_problems():  # a notification: it outlasts the syncs'
+            self.status.say(problem, error=True)
+            self._alerts.notify(problem, title="Saved searches", severity="warning")
         self.saved.changed()
 
     def update_counts(self, account: str) -> None:

@@ -79,11 +79,10 @@ class SavedSearches:
         """What the tree's section shows: (name, unread count or None) in config order."""
         return [(s.name, self.counts.get(s.name)) for s in self.searches]
 
-    def tell_problems(self) -> None:
-        """Say once what in the config was left out (the rest works)."""
-        for problem in self._problems:
-            self.status.say(problem, error=True)
-        self._problems = []
+    def take_problems(self) -> list[str]:
+        """What in the config was left out (the rest works), once: to be said."""
+        problems, self._problems = self._problems, []
+        return problems
 
     def named(self, name: str) -> SavedSearch | None:
         return next((s for s in self.searches if s.name == name), None)
