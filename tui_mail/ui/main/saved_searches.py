@@ -70,6 +70,8 @@ class SavedSearches:
         self._wanted = False
         self._counting = False
         self._last = 0.0
+        self._opened: str | None = None
+        """A saved search just chosen: its first results are told in the status bar."""
 
     @property
     def caches(self) -> dict[str, CacheView]:
@@ -98,6 +100,7 @@ class SavedSearches:
     def source(self, key: FolderKey) -> FoundMessages:
         """The list of `key` (a saved search) as last found; found again at once."""
         name = key.saved_search or ""
+        self._opened = name
         self.changed()
         return FoundMessages(self.caches, self._hits.get(name, []))
 
@@ -146,6 +149,9 @@ class SavedSearches:
         if self._shown().saved_search != shown.name:
             return  # another list was chosen meanwhile
         self.messages.set_source(FoundMessages(self.caches, hits), keep=self.messages.current)
+        if self._opened == shown.name:
+            self._opened = None
+            self.status.say(f"Saved search {shown.name!r} ({shown.text}): {len(hits)} messages.")
 
     # -- the `:` commands ------------------------------------------------------------
 
