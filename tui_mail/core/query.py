@@ -130,9 +130,9 @@ _STATES: dict[str, HasFlag | LacksFlag] = {
 
 SEARCH_HELP = (
     "Search (/): words are ANDed. from:alice to: cc: subject: body: match those parts; "
-    "since:2026-01-31 and before:2026-02-28 (or since:7d, 2w, 3m, 1y back from today) "
-    "compare the day in the Date header (the date the list shows), not when the message "
-    'arrived; is:unread is:read is:flagged is:answered; other words or "quoted phrases" '
+    "since:2026-01-31 and before:2026-02-28 compare the day in the Date header (the date "
+    "the list shows), not when the message arrived (since:7d, 2w, 3m, 1y: back from "
+    'today); is:unread is:read is:flagged is:answered; other words or "quoted phrases" '
     "match anywhere in the message."
 )
 """The search language in one paragraph, for the help screen and `tui-mail search --help`."""
