@@ -3,7 +3,7 @@ IMAP criteria the tree becomes (the same criteria the server was always sent).""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -22,6 +22,7 @@ from tui_mail.core.query import (
     SentSince,
     Text,
     UidIn,
+    _day,
     parse_query,
 )
 
@@ -120,3 +121,25 @@ def test_what_the_core_asks_itself_in_imap_terms() -> None:
         "UNDRAFT",
     ]
     assert criteria(Query.of(HasFlag(Flag.SEEN | Flag.DELETED))) == ["SEEN", "DELETED"]
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [("7d", date(2026, 3, 24)), ("2w", date(2026, 3, 17)), ("0d", date(2026, 3, 31)),
+     ("1m", date(2026, 2, 28)), ("3M", date(2025, 12, 31)), ("1y", date(2025, 3, 31)),
+     ("2026-01-05", date(2026, 1, 5))],
+)  # fmt: skip
+def test_a_span_back_from_today_is_a_day(value: str, day: date) -> None:
+    assert _day(value, today=date(2026, 3, 31)) == day
+
+
+def test_since_a_span_is_counted_from_today() -> None:
+    assert parse_query("since:7d before:1d") == Query.of(
+        SentSince(date.today() - timedelta(days=7)), SentBefore(date.today() - timedelta(days=1))
+    )
+
+
+def test_a_span_that_is_not_one_is_refused() -> None:
+    for word in ("since:7x", "since:d", "since:99999d", "since:3000y"):
+        with pytest.raises(UsageError, match="YYYY-MM-DD"):
+            parse_query(word)

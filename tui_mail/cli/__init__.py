@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "tui_mail.cli.compose",
     "tui_mail.cli.lists",
     "tui_mail.cli.accounts",
+    "tui_mail.cli.saved",
 )
 
 

@@ -10,7 +10,8 @@ Relative `ca_file` and `path` values are relative to the directory holding the f
 The package's parts: `models` (the dataclasses and constants), `paths` (where files live),
 `reading` (load_config and its checks, with `table` and `wording` for the error messages,
 and `sending` for the fields only sending reads: aliases, identities, signatures) and
-`writing` (save_config). Import from `tui_mail.config` itself; the parts may move.
+`writing` (save_config), `saved_searches` (a saved search added or removed, the rest
+of the file kept as written). Import from `tui_mail.config` itself; the parts may move.
 """
 
 from tui_mail.config.models import (
@@ -34,12 +35,14 @@ from tui_mail.config.models import (
     OAuth2Config,
     OAuth2Provider,
     Pop3Config,
+    SavedSearchConfig,
     Security,
     ServerConfig,
     SignaturePosition,
 )
 from tui_mail.config.paths import config_path, data_path
 from tui_mail.config.reading import load_config
+from tui_mail.config.saved_searches import forget_saved_search, store_saved_search
 from tui_mail.config.writing import save_config
 
 __all__ = [
@@ -63,11 +66,14 @@ __all__ = [
     "OAuth2Config",
     "OAuth2Provider",
     "Pop3Config",
+    "SavedSearchConfig",
     "Security",
     "ServerConfig",
     "SignaturePosition",
     "config_path",
     "data_path",
+    "forget_saved_search",
     "load_config",
     "save_config",
+    "store_saved_search",
 ]

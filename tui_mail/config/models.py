@@ -252,6 +252,18 @@ class AccountConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedSearchConfig:
+    """One `[[saved_searches]]` table: a search shown as a folder in the tree."""
+
+    name: str
+    """What the tree shows; unique among the saved searches."""
+    query: str
+    """In the search language of `/` (e.g. "is:flagged", "from:team@example.org since:7d")."""
+    accounts: tuple[str, ...] = ()
+    """The accounts searched; empty: every account."""
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     """The whole configuration file."""
 
@@ -268,6 +280,8 @@ class AppConfig:
     """Name of the Textual theme to start with; None for the default."""
     download_dir: Path | None = None
     """Where attachments are saved ([ui] download_dir); None: ~/Downloads, else the data dir's."""
+    saved_searches: tuple[SavedSearchConfig, ...] = ()
+    """Searches shown as folders ([[saved_searches]]), in file order."""
 
     def account(self, name: str | None) -> AccountConfig:
         """The account called `name`, or the first one when `name` is None."""

@@ -31,6 +31,7 @@ from tui_mail.config.models import (
     AppConfig,
     OAuth2Config,
     Pop3Config,
+    SavedSearchConfig,
     Security,
     ServerConfig,
 )
@@ -85,7 +86,7 @@ def parse_document(document: Mapping[str, Any], file: Path) -> AppConfig:
     """Validate a parsed TOML `document` read from `file` (save_config checks with it too)."""
     top = Table(file, None, "", document)
     top.refuse_secrets("NAME")
-    top.check_keys(("accounts", "keymap", "bind", "ui"))
+    top.check_keys(("accounts", "keymap", "bind", "ui", "saved_searches"))
     if "accounts" not in document:
         raise top.error(f"no accounts configured; add one, for example:\n\n{MINIMAL_EXAMPLE}")
     raw_accounts = document["accounts"]
@@ -137,8 +138,53 @@ def parse_document(document: Mapping[str, Any], file: Path) -> AppConfig:
         download_dir = ui_table.path("download_dir", file.parent)
 
     return AppConfig(
-        file, tuple(accounts), MappingProxyType(keymap), MappingProxyType(bind), theme, download_dir
+        file,
+        tuple(accounts),
+        MappingProxyType(keymap),
+        MappingProxyType(bind),
+        theme,
+        download_dir,
+        _parse_saved_searches(top, [account.name for account in accounts]),
     )
+
+
+def _parse_saved_searches(top: Table, accounts: list[str]) -> tuple[SavedSearchConfig, ...]:
+    """The [[saved_searches]] tables. Their queries are read by the search language when
+    used (config needs nothing of core but its errors): a bad one is said then, once."""
+    raw = top.data.get("saved_searches", [])
+    if not isinstance(raw, list):
+        raise top.wrong("saved_searches", "[[saved_searches]] tables (note the double brackets)")
+    found: list[SavedSearchConfig] = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            expected = "expected a [[saved_searches]] table"
+            raise top.error(f"saved_searches[{index}] is {describe(entry)}; {expected}")
+        name = entry.get("name")
+        label = (
+            f"saved search {quote(name)}"
+            if isinstance(name, str) and name.strip()
+            else f"saved_searches[{index}] (the {ordinal(index + 1)} [[saved_searches]] table)"
+        )
+        table = Table(top.file, label, "", entry)
+        table.check_keys(("name", "query", "accounts"))
+        name = table.required_string("name", 'what the folder tree shows, e.g. "Flagged"')
+        if not name.isprintable() or name != name.strip():
+            raise table.wrong("name", "a name of printable characters, without spaces around it")
+        if any(search.name == name for search in found):
+            raise table.error(f"name {quote(name)} is already used by another saved search")
+        query = table.required_string("query", 'a search, e.g. query = "is:flagged"')
+        scope = entry.get("accounts", [])
+        if not isinstance(scope, list) or not all(isinstance(a, str) for a in scope):
+            raise table.wrong("accounts", 'a list of account names, e.g. ["work"]')
+        for account in scope:
+            if account not in accounts:
+                known = ", ".join(quote(a) for a in accounts)
+                raise table.error(
+                    f"accounts names {quote(account)}, which is not an account here; "
+                    f"known accounts: {known} (leave accounts out to search every account)"
+                )
+        found.append(SavedSearchConfig(name, query, tuple(scope)))
+    return tuple(found)
 
 
 def _parse_account(table: Table, base: Path) -> AccountConfig:

@@ -18,6 +18,7 @@ from tui_mail.config.models import (
     AccountConfig,
     AppConfig,
     OAuth2Config,
+    SavedSearchConfig,
 )
 from tui_mail.config.private import private_dir
 from tui_mail.config.reading import parse_document
@@ -62,7 +63,16 @@ def _render(config: AppConfig) -> str:
         ui["download_dir"] = _home_relative(config.download_dir) or str(config.download_dir)
     if ui:
         chunks.append("\n[ui]\n" + tomli_w.dumps(ui))
+    chunks += [saved_search_block(search) for search in config.saved_searches]
     return "".join(chunks)
+
+
+def saved_search_block(search: SavedSearchConfig) -> str:
+    """One [[saved_searches]] table as the file holds it, with a blank line before."""
+    table: dict[str, Any] = {"name": search.name, "query": search.query}
+    if search.accounts:
+        table["accounts"] = list(search.accounts)
+    return "\n[[saved_searches]]\n" + tomli_w.dumps(table)
 
 
 def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:

@@ -1,7 +1,9 @@
 """The search language shared by `/` in the TUI and `tui-mail search`, as a typed tree.
 
 Words are ANDed. `from:`, `to:`, `cc:`, `subject:`, `body:` match those parts; `since:` and
-`before:` take YYYY-MM-DD and compare the day written in the Date header, the date the list
+`before:` take YYYY-MM-DD, or a span back from today (`7d`, `2w`, `3m`, `1y`: days,
+weeks, months, years; what a saved search "from my team this week" needs, counted when
+the query is read), and compare the day written in the Date header, the date the list
 shows (IMAP SENTSINCE/SENTBEFORE), not the day the message arrived (SINCE/BEFORE), which
 the list never shows; `is:unread`, `is:read`, `is:flagged`, `is:answered` filter by flag;
 any other word (or "quoted phrase") matches anywhere in the message (IMAP TEXT).
@@ -16,10 +18,12 @@ Besides the terms the language has, `Header` and `UidIn` are what the core itsel
 
 from __future__ import annotations
 
+import calendar
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal, Protocol
 
 from tui_mail.core.errors import UsageError
@@ -127,8 +131,9 @@ _STATES: dict[str, HasFlag | LacksFlag] = {
 SEARCH_HELP = (
     "Search (/): words are ANDed. from:alice to: cc: subject: body: match those parts; "
     "since:2026-01-31 and before:2026-02-28 compare the day in the Date header (the date "
-    "the list shows), not when the message arrived; is:unread is:read is:flagged "
-    'is:answered; other words or "quoted phrases" match anywhere in the message.'
+    "the list shows), not when the message arrived (since:7d, 2w, 3m, 1y: back from "
+    'today); is:unread is:read is:flagged is:answered; other words or "quoted phrases" '
+    "match anywhere in the message."
 )
 """The search language in one paragraph, for the help screen and `tui-mail search --help`."""
 
@@ -149,7 +154,7 @@ def _term(word: str) -> Term:
         return FieldContains(_FIELDS[key], value)
     if sep and key in _DATES:
         try:
-            return _DATES[key](date.fromisoformat(value))
+            return _DATES[key](_day(value))
         except ValueError:
             raise UsageError(f"{key}: takes a date as YYYY-MM-DD, not {value!r}.") from None
     if sep and key == "is":
@@ -159,6 +164,26 @@ def _term(word: str) -> Term:
             raise UsageError(f"is:{value} is not a known state; use one of {known}.")
         return state
     return Text(word)
+
+
+_SPAN = re.compile(r"(\d{1,4})([dwmy])")
+
+
+def _day(value: str, today: date | None = None) -> date:
+    """YYYY-MM-DD, or `value` (7d, 2w, 3m, 1y) back from `today`; ValueError otherwise."""
+    span = _SPAN.fullmatch(value.lower())
+    if span is None:
+        return date.fromisoformat(value)
+    count, unit = int(span[1]), span[2]
+    today = today or date.today()
+    if unit in "dw":
+        return today - timedelta(days=count * (7 if unit == "w" else 1))
+    months = today.year * 12 + today.month - 1 - count * (12 if unit == "y" else 1)
+    year, month = divmod(months, 12)
+    if year < 1:
+        raise ValueError(value)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(today.day, last))
 
 
 # -- evaluating a query where the messages are at hand -----------------------------------

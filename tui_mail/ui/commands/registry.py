@@ -73,6 +73,11 @@ ARGUMENTS: tuple[CommandSpec, ...] = (
     CommandSpec("unsubscribe", "Leave the mailing list (List-Unsubscribe), after asking"),
     CommandSpec("unlock", "Ask for the passphrase of the key an encrypted message needs "
                 "(on the terminal, by gpg's pinentry), then open it again"),
+    CommandSpec("save_search", "Keep the search on screen (or QUERY) as a folder in the tree, "
+                "across every account or those given", "[--query QUERY] [--account NAME] NAME",
+                "query", needs_args=True),
+    CommandSpec("forget_search", "Remove the saved search NAME from the tree and the config",
+                "NAME", needs_args=True),
 )  # fmt: skip
 """Commands beyond the key bindings', and binding ids whose command takes arguments."""
 

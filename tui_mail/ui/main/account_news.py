@@ -10,7 +10,7 @@ it about syncs; the screen's handlers hand it the events the service posted.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -28,8 +28,10 @@ from tui_mail.core.account.message_index import MessageRef, Row
 from tui_mail.core.message.correspondents import own_addresses
 from tui_mail.core.models import Folder, FolderRole
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
+from tui_mail.ui.main.saved_searches import SavedSearches
 
 if TYPE_CHECKING:
+    from tui_mail.config import AppConfig
     from tui_mail.core.account.service import AccountService
     from tui_mail.ui.main.folder_tree import FolderTree
     from tui_mail.ui.main.message_list import MessageList
@@ -51,10 +53,13 @@ class AccountNews:
         folder: Callable[[], FolderKey],
         searching: Callable[[], bool],
         sync_in_background: Callable[[str, str], object],
+        config: AppConfig,
+        run: Callable[[Awaitable[None]], object],
     ) -> None:
         """`folder()` is the folder the list shows, `searching()` whether it shows search
         results instead; `sync_in_background(account, folder)` starts a sync in the
-        screen's "sync" worker group."""
+        screen's "sync" worker group; `run(job)` awaits a job in a worker of the screen's
+        (the saved searches' counts)."""
         self.services = services
         self.tree = tree
         self.messages = messages
@@ -66,6 +71,16 @@ class AccountNews:
         self._pending: dict[str, frozenset[MessageRef]] = {}
         self._own: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         """Account -> (its Sent and Drafts folders, its addresses), for `own_mail`."""
+        self.saved = SavedSearches(
+            services,
+            tree,
+            messages,
+            status,
+            configs=config.saved_searches,
+            config_path=config.path,
+            shown=folder,
+            run=run,
+        )
 
     def shows(self, account: str, folder: str) -> bool:
         """Whether the message list shows `folder` of `account` (no search covering it)."""
@@ -98,6 +113,7 @@ class AccountNews:
             if event.account in self.services:
                 self.update_counts(event.account)
         elif isinstance(event, NewMail):
+            self.saved.changed()
             newest = event.messages[0]
             self.status.say(
                 f"{event.account}: new mail in {event.folder} from {newest.sender}: "
@@ -108,7 +124,7 @@ class AccountNews:
         elif isinstance(event, CacheProblem):
             self.tell_cache(event.account, event.detail)
             shown = self._folder()
-            if "damaged" in event.detail and not shown.unified:
+            if "damaged" in event.detail and shown.account in self.services:
                 # Rebuilt at the store's next access: refill what is on screen.
                 self._sync_in_background(shown.account, shown.folder)
         elif isinstance(event, OfflineProgress):  # every few seconds while downloading ahead
@@ -146,7 +162,13 @@ class AccountNews:
         for name, folders in accounts.items():
             if not folders:  # never connected: at least the inbox, from the cache
                 accounts[name] = [Folder("INBOX", "/", FolderRole.INBOX)]
-        self.tree.show_folders(accounts, unified=len(self.services) > 1, outbox=outbox)
+        self.tree.show_folders(
+            accounts, unified=len(self.services) > 1, outbox=outbox, saved=self.saved.entries()
+        )
+        for problem in self.saved.take_problems():  # a notification: it outlasts the syncs'
+            self.status.say(problem, error=True)
+            self._alerts.notify(problem, title="Saved searches", severity="warning")
+        self.saved.changed()
 
     def update_counts(self, account: str) -> None:
         """Show the cache's counts of `account`'s folders (kept by the service: shifted by
@@ -171,6 +193,7 @@ class AccountNews:
                 if f.role is FolderRole.INBOX
             )
             tree.update_count(FolderKey("", UNIFIED), "All inboxes", inboxes)
+        self.saved.changed()  # the saved searches' counts, once for a burst of changes
 
     def own_mail(self, row: Row) -> bool:
         """Whether the list shows `row` with its recipients: in Sent or Drafts (by role),

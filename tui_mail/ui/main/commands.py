@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.limit import Limit
     from tui_mail.ui.main.pane_layout import PaneLayout
     from tui_mail.ui.main.reading import Reading
+    from tui_mail.ui.main.saved_searches import SavedSearches
     from tui_mail.ui.main.search import Search
     from tui_mail.ui.main.sorting import Sorting
     from tui_mail.ui.main.status import StatusBar
@@ -196,6 +197,7 @@ class Parts:
     export: Export
     limit: Limit
     sorting: Sorting
+    saved: SavedSearches
 
 
 class CommandRunner:
@@ -244,9 +246,11 @@ class CommandRunner:
             "folders.wider": lambda _: parts.panes.resize_folders(2),
             "pipe": lambda invocation: parts.export.pipe(invocation.args),
             "save": lambda invocation: parts.export.save(invocation.args),
-            "limit": lambda invocation: parts.limit.apply(invocation.args),
+            "limit": self._limit,
             "mark_all": lambda _: parts.limit.mark_all(),
-            "sort": lambda invocation: parts.sorting.apply(invocation.args),
+            "sort": self._sort,
+            "save_search": self._save_search,
+            "forget_search": lambda invocation: parts.saved.forget(invocation.rest),
         }
         for name, action in parts.screen_actions.items():
             self.handlers[name] = lambda _, action=action: action()  # type: ignore[misc]
@@ -307,7 +311,35 @@ class CommandRunner:
         else:
             self.parts.triage.move()
 
+    def _one_folder(self, what: str) -> None:
+        """A saved search's list is its own: no search in it, no limit, no other order."""
+        if self.parts.folder().saved_search is not None:
+            raise UsageError(f":{what} works in a folder; a saved search shows its own list.")
+
+    def _limit(self, invocation: Invocation) -> None:
+        self._one_folder("limit")
+        self.parts.limit.apply(invocation.args)
+
+    def _sort(self, invocation: Invocation) -> None:
+        self._one_folder("sort")
+        self.parts.sorting.apply(invocation.args)
+
+    def _save_search(self, invocation: Invocation) -> object:
+        parser = _Parser(prog=":save-search", add_help=False)
+        parser.add_argument("--query", default="")
+        parser.add_argument("--account", action="append", default=[])
+        parser.add_argument("name", nargs="+")
+        options = parser.parse(invocation.args)
+        query = options.query or self.parts.search.query or self.parts.limit.query
+        if not query:
+            raise UsageError(
+                "No search on screen to save: search with / or :limit first, "
+                "or give one with --query."
+            )
+        return self.parts.saved.save(" ".join(options.name), query, options.account)
+
     def _search(self, invocation: Invocation) -> None:
+        self._one_folder("search")
         if not invocation.args:
             self.parts.search.open()
         elif self.parts.folder().unified:

@@ -1,10 +1,13 @@
 """FolderTree: every account as a root, special-use folders first, then the hierarchy.
 
-A "All inboxes" entry at the top merges every account's INBOX by date.
+A "All inboxes" entry at the top merges every account's INBOX by date; under it, when
+the config has any, a "Saved searches" section lists each saved search with its unread
+count (ui/main/saved_searches.py keeps them current).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.core.models import Folder, FolderRole
 
 _ROLE_LABELS = {
@@ -30,6 +34,9 @@ UNIFIED = "\x00unified"
 """The folder name of the unified inbox entry (no real folder can contain NUL)."""
 OUTBOX = "\x00outbox"
 """The folder name of an account's Outbox entry: messages waiting to be sent."""
+SAVED = "\x00saved:"
+"""The folder name of a saved search's entry starts with this; its name follows."""
+SAVED_SECTION = "Saved searches"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,31 @@ class FolderKey:
     @property
     def outbox(self) -> bool:
         return self.folder == OUTBOX
+
+    @classmethod
+    def saved(cls, name: str) -> FolderKey:
+        """The entry of the saved search `name`."""
+        return cls("", SAVED + name)
+
+    @property
+    def saved_search(self) -> str | None:
+        """The name of the saved search this stands for; None for any other entry."""
+        return self.folder.removeprefix(SAVED) if self.folder.startswith(SAVED) else None
+
+    @property
+    def across(self) -> bool:
+        """Whether the list shows messages of several folders (all inboxes, a saved
+        search): rows name their account; no threads, no other order than by date."""
+        return self.unified or self.saved_search is not None
+
+    @property
+    def label(self) -> str:
+        """What the screen's title says for it."""
+        if self.unified:
+            return "All inboxes"
+        if self.saved_search is not None:
+            return f"Saved search: {sanitize_line(self.saved_search)}"
+        return f"{self.account}: {sanitize_line(self.folder)}"
 
 
 class FolderTree(Tree[FolderKey | None]):
@@ -79,6 +111,7 @@ class FolderTree(Tree[FolderKey | None]):
         self.show_root = False
         self.guide_depth = 2
         self._by_key: dict[FolderKey, TreeNode[FolderKey | None]] = {}
+        self._saved_section: TreeNode[FolderKey | None] | None = None
 
     def show_folders(
         self,
@@ -86,9 +119,11 @@ class FolderTree(Tree[FolderKey | None]):
         *,
         unified: bool,
         outbox: dict[str, int] | None = None,
+        saved: Sequence[tuple[str, int | None]] = (),
     ) -> None:
         """Rebuild the tree; `accounts` maps account name -> folders in display order,
-        `outbox` account name -> messages waiting to be sent (an Outbox entry when any)."""
+        `outbox` account name -> messages waiting to be sent (an Outbox entry when any),
+        `saved` the saved searches with their unread counts (None: not counted yet)."""
         current = self.cursor_node.data if self.cursor_node is not None else None
         self.clear()
         self._by_key.clear()
@@ -101,6 +136,8 @@ class FolderTree(Tree[FolderKey | None]):
                 if f.role is FolderRole.INBOX
             )
             self._by_key[key] = self.root.add_leaf(_label("All inboxes", unread), data=key)
+        self._saved_section = None
+        self.show_saved(saved)
         for account, folders in accounts.items():
             root = self.root.add(Text(account, style="bold"), data=None, expand=True)
             parents: dict[str, TreeNode[FolderKey | None]] = {}
@@ -125,6 +162,29 @@ class FolderTree(Tree[FolderKey | None]):
                     node.allow_expand = False
         if current is not None and current in self._by_key:
             self._move_cursor_to(self._by_key[current])
+
+    def show_saved(self, saved: Sequence[tuple[str, int | None]]) -> None:
+        """The "Saved searches" section anew: (name, unread count) in order; none, no
+        section (the tree then looks as it always did)."""
+        for key in [key for key in self._by_key if key.saved_search is not None]:
+            del self._by_key[key]
+        section = self._saved_section
+        if section is not None:
+            section.remove_children()
+        if not saved:
+            if section is not None:
+                section.remove()
+            self._saved_section = None
+            return
+        if section is None:
+            # Right after "All inboxes" (when there is one), before the accounts.
+            first_account = next((n for n in self.root.children if n.data is None), None)
+            label = Text(SAVED_SECTION, style="bold")
+            section = self.root.add(label, data=None, before=first_account, expand=True)
+            self._saved_section = section
+        for name, unread in saved:
+            key = FolderKey.saved(name)
+            self._by_key[key] = section.add_leaf(_label(sanitize_line(name), unread or 0), data=key)
 
     def _add_outbox(self, root: TreeNode[FolderKey | None], account: str, waiting: int) -> None:
         """Right under the inbox, where it is seen: messages that have not left yet."""

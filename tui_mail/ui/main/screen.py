@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from tui_mail.core.account.message_index import MessageRef, MessageSource
-from tui_mail.core.message.sanitize import sanitize_line
 from tui_mail.ui.commands.history import History
 from tui_mail.ui.commands.registry import build
 from tui_mail.ui.main.account_news import AccountNews
@@ -133,7 +132,7 @@ class MainScreen(Screen[None]):
                                "reader.back": messages.focus, "doctor": lambda: open_doctor(
                                    self.app.push_screen, self.services, self.current),
                                "unsubscribe": lambda: self.action_compose("unsubscribe")},
-            self.export, self.limit, self.sorting,
+            self.export, self.limit, self.sorting, self.account_news.saved,
         ))  # fmt: skip
         with Horizontal(id="panes"):
             yield tree
@@ -167,6 +166,8 @@ class MainScreen(Screen[None]):
             folder=lambda: self.current,
             searching=lambda: self.searching is not None,
             sync_in_background=self.sync_in_background,
+            config=self.mail_app.config,
+            run=lambda job: self.run_worker(job, group="saved-searches", exit_on_error=False),
         )
         self.account_sync = AccountSync(
             services,
@@ -277,6 +278,8 @@ class MainScreen(Screen[None]):
         self.account_news.show_tree(self.outbox.counts_for_tree())
 
     def _source_for(self, key: FolderKey) -> MessageSource:
+        if key.saved_search is not None:
+            return self.account_news.saved.source(key)  # found again on a thread
         return self.sorting.source_for(key)  # in the order chosen for it (O, :sort)
 
     def show_folder(self, key: FolderKey) -> None:
@@ -284,9 +287,8 @@ class MainScreen(Screen[None]):
         self.search.reset()
         self.messages.clear_marks()
         self.reading.clear()
-        self.messages.show_from_top(self._source_for(key), show_account=key.unified)
-        label = "All inboxes" if key.unified else f"{key.account}: {sanitize_line(key.folder)}"
-        self.sub_title = label
+        self.messages.show_from_top(self._source_for(key), show_account=key.across)
+        self.sub_title = label = key.label
         self.sorting.shown(key)
         self.status.say(f"{label}: {len(self.messages.source)} messages")
 
@@ -432,8 +434,8 @@ class MainScreen(Screen[None]):
     def action_refresh(self) -> None:
         """Sync what the list shows: the folder, or every inbox of the unified view."""
         self.status.say(f"Syncing {self.sub_title}…")
-        if self.current.unified:
-            for name in self.services:
+        if self.current.across:  # all inboxes, a saved search: the inboxes of its accounts
+            for name in self.account_news.saved.accounts(self.current):
                 self.sync_in_background(name, "INBOX", asked=True)
         else:
             self.sync_in_background(self.current.account, self.current.folder, asked=True)
@@ -444,7 +446,7 @@ class MainScreen(Screen[None]):
         self.threaded = not self.threaded
         self.mail_app.remember_view(threaded=self.threaded)
         view = "threads" if self.threaded else "by date"
-        if self.searching is not None or self.current.unified:
+        if self.searching is not None or self.current.across:
             self.status.say(
                 f"Folders now open {view}; search results and all inboxes stay by date."
             )
