@@ -174,6 +174,7 @@ def dovecot_factory(
         separator: str = "/",
         prefix: str = "",
         max_connections_per_user: int = 100,
+        compress: bool = False,
     ) -> DovecotServer:
         name = name or f"extra{len(servers) + 1}"
         base_dir = tmp_path_factory.mktemp(f"dovecot-{name}")
@@ -187,6 +188,7 @@ def dovecot_factory(
             prefix=prefix,
             max_connections_per_user=max_connections_per_user,
             mail_root=_mail_root(_mail_scratch, base_dir.name),
+            compress=compress,
         )
         servers.append(server)
         return _start(server)
