@@ -198,6 +198,23 @@ def dovecot_factory(
         server.close()
 
 
+@pytest.fixture(scope="session")
+def dovecot_deflate(
+    tmp_path_factory: pytest.TempPathFactory, _mail_scratch: Path | None
+) -> Iterator[DovecotServer]:
+    """A server like ``dovecot`` that offers COMPRESS=DEFLATE (its imap_zlib plugin loaded),
+    started on first use. A test file runs whole against both by overriding ``dovecot``
+    with a parametrized fixture that returns one or the other (test_actions.py)."""
+    server = DovecotServer(
+        tmp_path_factory.mktemp("dovecot-deflate"),
+        name="deflate",
+        mail_root=_mail_root(_mail_scratch, "deflate"),
+        compress=True,
+    )
+    yield _start(server)
+    server.close()
+
+
 @pytest.fixture
 def mail_user(dovecot: DovecotServer) -> MailUser:
     return dovecot.add_user()
