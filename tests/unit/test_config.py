@@ -799,3 +799,16 @@ def test_bad_sending_settings_say_what_is_expected(
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text))
     assert expected in str(caught.value)
+
+
+def test_compression_is_on_unless_turned_off_and_stays_off_after_a_save(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, WORK)).accounts[0].compress is True
+    off = load_config(
+        write(tmp_path, WORK.replace("[accounts.imap]", "compress = false\n[accounts.imap]"))
+    )
+    assert off.accounts[0].compress is False
+    save_config(off)
+    assert "compress = false" in off.path.read_text()
+    assert load_config(off.path) == off
+    quoted = WORK.replace("[accounts.imap]", 'compress = "no"\n[accounts.imap]')
+    assert 'compress is "no"; expected true or false' in error_for(tmp_path, quoted)
