@@ -160,15 +160,20 @@ def start_deflate(
                     break
         status = line[len(tag) + 1 :].strip()
     except BaseException:
+        imap.file.close()
         imap.file = buffered
         raise
     if not status.startswith(b"OK"):
+        imap.file.close()
         imap.file = buffered
         said = status.decode("utf-8", "replace")[:200]
         log.warning("%s refused COMPRESS DEFLATE (%s): going on uncompressed", host, said)
         return None
     counts = Deflate()
-    imap.file = io.BufferedReader(_Inflating(sock, counts), _BUFFER)
+    unbuffered, imap.file = imap.file, io.BufferedReader(_Inflating(sock, counts), _BUFFER)
+    # Each makefile() holds a reference that keeps the socket open past imaplib's close().
+    unbuffered.close()
+    buffered.close()
     imap.send = _Deflating(sock, counts).send
     log.info("%s: COMPRESS=DEFLATE in use", host)
     return counts
