@@ -192,3 +192,25 @@ def test_the_doctor_says_whether_compression_is_in_use(
 
     absent = compression_step(imap_account(dovecot, mail_user), mail_user)
     assert (absent.status, absent.detail) == ("ok", "not offered: mail arrives uncompressed")
+
+
+async def test_new_mail_is_announced_while_the_command_connection_is_compressed(
+    zlib_dovecot: DovecotServer, zlib_user: MailUser, make_service: ServiceFactory
+) -> None:
+    from tests.integration.test_idle import (  # noqa: PLC0415
+        Recorder,
+        append_from_other_client,
+        new_mail_with,
+        state_is,
+    )
+
+    service = make_service(imap_account(zlib_dovecot, zlib_user), zlib_user)
+    await service.sync("INBOX")
+    events = Recorder(service)
+    service.start_watching()
+    await events.wait(state_is("idling"))
+    append_from_other_client(zlib_dovecot, zlib_user, "Fresh over deflate")
+    await events.wait(new_mail_with("Fresh over deflate"), timeout=5.0)
+    backend = service.link.backend
+    assert isinstance(backend, ImapBackend) and backend.session.compression is not None
+    assert any(m.subject == "Fresh over deflate" for m in service.messages("INBOX"))
