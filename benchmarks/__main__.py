@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a client may take to show the newest rows (default 30; smoke 8)",
     )
     parser.add_argument(
+        "--no-compress",
+        action="store_true",
+        help="tui-mail without COMPRESS=DEFLATE (compress = false): the figures before it",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the scratch directory (configs, caches, logs)"
     )
     return parser
@@ -82,6 +87,7 @@ def options_from(args: argparse.Namespace) -> Options:
             first_rows=first_rows, settle=20.0 if smoke else 60.0, idle=3.0 if smoke else 10.0
         ),
         keep=args.keep,
+        compress=not args.no_compress,
     )
 
 

@@ -74,6 +74,10 @@ class TuiMail(Client):
     program = "tui-mail"
     quit_keys = ("q",)
 
+    def __init__(self, work_dir: Path, ca_pem: Path, *, compress: bool = True) -> None:
+        super().__init__(work_dir, ca_pem)
+        self.compress = compress
+
     def installed(self) -> bool:
         return True  # run from this checkout with the benchmark's own interpreter
 
@@ -90,7 +94,8 @@ class TuiMail(Client):
             f'username = "{mailbox.user.name}"\n'
             f"password_command = {_toml_string('cat ' + shlex.quote(str(secret)))}\n"
             f"ca_file = {_toml_string(str(self.ca_pem))}\n"
-            "\n[accounts.imap]\n"
+            + ("" if self.compress else "compress = false\n")
+            + "\n[accounts.imap]\n"
             f'host = "{HOST}"\n'
             f"port = {port}\n"
             'security = "tls"\n'

@@ -44,6 +44,8 @@ class Options:
     scroll_presses: int
     timeouts: Timeouts
     keep: bool = False
+    compress: bool = True
+    """tui-mail asks for COMPRESS=DEFLATE (its default); False: the figures without it."""
 
 
 _STARTED = time.monotonic()
@@ -83,7 +85,7 @@ class Suite:
             server.fill(size)
             log(f"INBOX of {size:,} messages written in {time.perf_counter() - started:.1f} s")
         self.tmux = Tmux(self.work)
-        self.clients = [TuiMail(self.work, server.ca_pem)]
+        self.clients = [TuiMail(self.work, server.ca_pem, compress=self.options.compress)]
         if self.options.peers:
             for peer in (Aerc(self.work, server.ca_pem), Neomutt(self.work, server.ca_pem)):
                 if peer.installed():

@@ -174,6 +174,7 @@ def dovecot_factory(
         separator: str = "/",
         prefix: str = "",
         max_connections_per_user: int = 100,
+        compress: bool = False,
     ) -> DovecotServer:
         name = name or f"extra{len(servers) + 1}"
         base_dir = tmp_path_factory.mktemp(f"dovecot-{name}")
@@ -187,6 +188,7 @@ def dovecot_factory(
             prefix=prefix,
             max_connections_per_user=max_connections_per_user,
             mail_root=_mail_root(_mail_scratch, base_dir.name),
+            compress=compress,
         )
         servers.append(server)
         return _start(server)
@@ -194,6 +196,23 @@ def dovecot_factory(
     yield make
     for server in servers:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def dovecot_deflate(
+    tmp_path_factory: pytest.TempPathFactory, _mail_scratch: Path | None
+) -> Iterator[DovecotServer]:
+    """A server like ``dovecot`` that offers COMPRESS=DEFLATE (its imap_zlib plugin loaded),
+    started on first use. A test file runs whole against both by overriding ``dovecot``
+    with a parametrized fixture that returns one or the other (test_actions.py)."""
+    server = DovecotServer(
+        tmp_path_factory.mktemp("dovecot-deflate"),
+        name="deflate",
+        mail_root=_mail_root(_mail_scratch, "deflate"),
+        compress=True,
+    )
+    yield _start(server)
+    server.close()
 
 
 @pytest.fixture

@@ -21,6 +21,22 @@ from tui_mail.core.errors import UsageError
 from tui_mail.core.models import Flag
 
 
+@pytest.fixture(params=["plain", "deflate"])
+def wire(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def dovecot(request: pytest.FixtureRequest, wire: str, dovecot: DovecotServer) -> DovecotServer:
+    """Each test runs on the plain server and on one that compresses (COMPRESS=DEFLATE).
+    (The parameter has a name of its own: on `dovecot` itself pytest would start the
+    session's server anew for each value.)"""
+    if wire == "plain":
+        return dovecot
+    server: DovecotServer = request.getfixturevalue("dovecot_deflate")
+    return server
+
+
 async def synced(service: AccountService, server: DovecotServer, user: MailUser,
                  count: int = 5) -> list[int]:  # fmt: skip
     server.deliver(user, [make_message(i, subject=f"Message {i}") for i in range(count)])

@@ -48,7 +48,7 @@ def test_everything_passes(account: AccountConfig, mail_user: MailUser) -> None:
     assert rows(report) == [
         ("IMAP", "DNS", "ok"), ("IMAP", "connect", "ok"), ("IMAP", "TLS", "ok"),
         ("IMAP", "certificate", "ok"), ("IMAP", "capabilities", "ok"), ("IMAP", "login", "ok"),
-        ("IMAP", "folders", "ok"), ("IMAP", "IDLE", "ok"),
+        ("IMAP", "folders", "ok"), ("IMAP", "compression", "ok"), ("IMAP", "IDLE", "ok"),
         ("SMTP", "DNS", "ok"), ("SMTP", "connect", "ok"), ("SMTP", "STARTTLS", "ok"),
         ("SMTP", "TLS", "ok"), ("SMTP", "certificate", "ok"), ("SMTP", "capabilities", "ok"),
         ("SMTP", "login", "ok"),

@@ -15,7 +15,7 @@ API::
     DovecotServer(base_dir: Path, *, name: str = "main", capabilities: str | None = None,
                   ssl: bool = True, idle: bool = True, separator: str = "/", prefix: str = "",
                   max_connections_per_user: int = 100, mail_root: Path | None = None,
-                  oauth2_introspection_url: str | None = None)
+                  oauth2_introspection_url: str | None = None, compress: bool = False)
         host = "127.0.0.1"           alt_host = "127.0.0.2" (listened on, not in the cert)
         imap_port: int               cleartext; offers STARTTLS when ssl=True
         imaps_port: int              implicit TLS (RuntimeError when ssl=False)
@@ -87,6 +87,8 @@ Things worth knowing (measured on Dovecot 2.3.19):
   flag in Dovecot, so it is refused here).
 * Stopping signals the whole process group: a SIGTERM to the master alone leaves IMAP
   sessions running for ~10 s and unauthenticated login processes for 30 s.
+* ``compress=True`` (opt-in) loads the ``imap_zlib`` plugin: COMPRESS=DEFLATE (RFC 4978)
+  is then advertised after login (also with ``capabilities``: the plugin appends it).
 * ``oauth2_introspection_url`` (opt-in) adds Dovecot's oauth2 passdb for the XOAUTH2 and
   OAUTHBEARER mechanisms (``auth_mechanisms = plain login xoauth2 oauthbearer``; the
   passwd-file passdb keeps PLAIN/LOGIN).  Dovecot POSTs ``token=...&client_id=&client_secret=``
@@ -216,6 +218,7 @@ class DovecotFactory(Protocol):
         separator: str = "/",
         prefix: str = "",
         max_connections_per_user: int = 100,
+        compress: bool = False,
     ) -> DovecotServer: ...
 
 
@@ -364,6 +367,7 @@ class DovecotServer:
         max_connections_per_user: int = 100,
         mail_root: Path | None = None,
         oauth2_introspection_url: str | None = None,
+        compress: bool = False,
     ) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
             raise ValueError(f"server name must be [A-Za-z0-9_-]+, got {name!r}")
@@ -386,6 +390,7 @@ class DovecotServer:
         if oauth2_introspection_url is not None and re.search(r"\s", oauth2_introspection_url):
             raise ValueError("oauth2_introspection_url must not contain white space")
         self.oauth2_introspection_url = oauth2_introspection_url
+        self.compress = compress
         caps = capabilities
         if not idle:
             caps = " ".join(c for c in (caps or DEFAULT_CAPABILITIES).split() if c != "IDLE")
@@ -572,6 +577,9 @@ class DovecotServer:
         ]
         if self.capabilities is not None:
             lines.append(f'imap_capability = "{self.capabilities}"')
+        if self.compress:
+            # The imap_zlib plugin adds COMPRESS=DEFLATE to the capabilities after login.
+            lines += ["protocol imap {", "  mail_plugins = $mail_plugins imap_zlib", "}"]
         lines += ["namespace inbox {", "  inbox = yes", f"  separator = {self.separator}"]
         if self.prefix:
             lines.append(f"  prefix = {self.prefix}")

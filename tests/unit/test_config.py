@@ -834,3 +834,16 @@ def test_smime_key_and_cert_come_as_a_pair_of_files(tmp_path: Path) -> None:
     assert "smime_key is set but smime_cert is not; S/MIME needs both PEM files" in lonely
     missing = error_for(tmp_path, account('smime_key = "me.key"\nsmime_cert = "gone.pem"'))
     assert f"smime_cert is {tmp_path / 'gone.pem'}, which is not a file" in missing
+
+
+def test_compression_is_on_unless_turned_off_and_stays_off_after_a_save(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, WORK)).accounts[0].compress is True
+    off = load_config(
+        write(tmp_path, WORK.replace("[accounts.imap]", "compress = false\n[accounts.imap]"))
+    )
+    assert off.accounts[0].compress is False
+    save_config(off)
+    assert "compress = false" in off.path.read_text()
+    assert load_config(off.path) == off
+    quoted = WORK.replace("[accounts.imap]", 'compress = "no"\n[accounts.imap]')
+    assert 'compress is "no"; expected true or false' in error_for(tmp_path, quoted)

@@ -211,6 +211,9 @@ class AccountConfig:
     idle_recheck_seconds: int = 60
     """How often IDLE is ended and NOOP asked, until the server has shown that it announces
     new mail during IDLE (GNU Mailutils never does, Courier only every 60 s); 0: never."""
+    compress: bool = True
+    """Ask the IMAP server to compress the command connection (COMPRESS=DEFLATE, RFC 4978)
+    where it offers it: a folder's headers arrive several times smaller. False: never."""
     server_timeout_seconds: int = 60
     """How long the IMAP, POP3 or SMTP server may take over one command (a big FETCH: over
     each message; a RETR: over each MiB; DATA: one more second per 32 KiB) before the

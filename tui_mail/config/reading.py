@@ -289,6 +289,8 @@ def _parse_watching(table: Table) -> dict[str, Any]:
     deadline = table.integer("server_timeout_seconds", 1, 3600)
     if deadline is not None:
         values["server_timeout_seconds"] = deadline
+    if "compress" in table.data:
+        values["compress"] = table.boolean("compress", default=True)
     command = table.string("new_mail_command")
     if command is not None:
         values["new_mail_command"] = command

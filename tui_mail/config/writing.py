@@ -123,6 +123,7 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "server_timeout_seconds": (
             account.server_timeout_seconds if account.server_timeout_seconds != 60 else None
         ),
+        "compress": False if not account.compress else None,
         "new_mail_command": account.new_mail_command,
         "notify": list(account.notify) if account.notify != ("bell", "desktop") else None,
     }

@@ -3,9 +3,10 @@ in order, each failure with its likely cause and the fix.
 
 IMAP and SMTP each get: DNS, TCP connect (timed), TLS handshake (version, cipher) or
 STARTTLS (offered? then the handshake), the certificate (subject, issuer, expiry, name),
-capabilities, then login (through the same ImapSession the app uses), the folder list and
-IDLE, and (doctor only) how soon new mail is really announced. A POP3 account's server is
-checked by logging in through the same Pop3Session the app uses, then counting messages.
+capabilities, then login (through the same ImapSession the app uses), the folder list,
+compression (COMPRESS=DEFLATE in use, turned off or not offered) and IDLE, and (doctor
+only) how soon new mail is really announced. A POP3 account's server is checked by
+logging in through the same Pop3Session the app uses, then counting messages.
 The wizard's "test settings" is the same run without the IDLE measurement. No secret is
 ever part of a result.
 """

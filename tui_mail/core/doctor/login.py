@@ -10,6 +10,7 @@ from typing import Any
 from tui_mail.config import AccountConfig, ServerConfig
 from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.doctor.advice import describe_error, login_fix
+from tui_mail.core.doctor.compression import compression_check
 from tui_mail.core.doctor.report import Check, CheckListener
 from tui_mail.core.doctor.transport import StepFailed, check_transport, open_client
 from tui_mail.core.errors import AuthenticationFailed, TuiMailError
@@ -33,7 +34,9 @@ def check_imap_login(
         return
     from tui_mail.core.imap.session import ImapSession  # noqa: PLC0415 -- imapclient is slow to import
 
-    session = ImapSession(account, secret, connect_timeout=timeout, read_timeout=timeout)
+    session = ImapSession(
+        account, secret, connect_timeout=timeout, read_timeout=timeout, compress=True
+    )
     started = time.perf_counter()
     try:
         session.connect()
@@ -69,6 +72,7 @@ def check_imap_login(
             )
         except TuiMailError as error:
             emit(Check("IMAP", "folders", "fail", str(error)))
+        emit(compression_check(session))
         idle = session.has("IDLE")
         if idle:
             # Whether the server really announces new mail is the next step's to say.

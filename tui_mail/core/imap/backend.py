@@ -39,7 +39,8 @@ class ImapBackend:
         return self._session is not None and self._session.connected
 
     def connect(self) -> None:
-        session = self._opening = ImapSession(self.account, self._secret)
+        # The command connection carries the big FETCHes: the one worth compressing.
+        session = self._opening = ImapSession(self.account, self._secret, compress=True)
         try:
             session.connect()
         finally:

@@ -28,6 +28,7 @@ from tui_mail.core.errors import (
     TuiMailError,
     UsageError,
 )
+from tui_mail.core.imap.compress import COMPRESS_DEFLATE, Deflate, start_deflate
 from tui_mail.core.imap.fetch_stream import FetchStream
 from tui_mail.core.imap.folders import folder_name, folders_from_list, parse_list_status
 from tui_mail.core.imap.guard import (
@@ -60,6 +61,7 @@ class ImapSession:
         *,
         connect_timeout: float = CONNECT_TIMEOUT,
         read_timeout: float | None = None,
+        compress: bool = False,
     ) -> None:
         if account.imap is None:
             raise UsageError(f'Account "{account.name}" has no [accounts.imap] settings.')
@@ -75,6 +77,10 @@ class ImapSession:
         self._client: Any = None
         self.capabilities: frozenset[str] = frozenset()
         self.selected: str | None = None
+        # Only connections that ask: see core/imap/compress.py for why IDLE ones do not.
+        self.compress = compress and account.compress
+        self.compression: Deflate | None = None
+        """The counts of COMPRESS=DEFLATE while in use; None when not (or refused)."""
 
     # -- connection --------------------------------------------------------------------
 
@@ -102,6 +108,8 @@ class ImapSession:
             self._login()
             with self.guard("CAPABILITY"):
                 self.capabilities = self._read_capabilities()  # may grow after login
+            if self.compress and self.has(COMPRESS_DEFLATE):
+                self.compression = start_deflate(self.client._imap, self.guard, server.host)
             enable = [c for c in ("QRESYNC", "CONDSTORE") if c in self.capabilities]
             if "ENABLE" in self.capabilities and enable:
                 # QRESYNC implies CONDSTORE; enabling it lets UID FETCH ask for VANISHED.
@@ -219,6 +227,7 @@ class ImapSession:
         self._watchdog.kill()
         self._client = None
         self.selected = None
+        self.compression = None
 
     def _parsing(self, what: str) -> contextlib.AbstractContextManager[None]:
         return parsing(self.server.host, what, self._abandon)
