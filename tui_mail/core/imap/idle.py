@@ -83,6 +83,10 @@ class ConnectionDead(Exception):
     """The watcher's connection is gone (EOF, BYE, the machine slept)."""
 
 
+class StandDown(Exception):
+    """Another watcher covers this folder on this server (see `unless_server_has`)."""
+
+
 class IdleWatcher:
     """Watches one folder; calls `on_change(folder)` when its messages change.
 
@@ -106,8 +110,12 @@ class IdleWatcher:
         check_every: float = CHECK_EVERY,
         backoff: Backoff | None = None,
         wall_clock: Callable[[], float] = time.time,
+        unless_server_has: str | None = None,
     ) -> None:
+        """`unless_server_has`: a capability (NOTIFY) under which another watcher covers
+        this folder: the watcher then ends after its first login, holding no connection."""
         self.account = account
+        self.unless_server_has = unless_server_has
         self.folder = folder
         self._secret = secret
         self._on_change = on_change
@@ -205,6 +213,8 @@ class IdleWatcher:
                     self._idle_loop(session)
                 else:
                     self._poll_loop(session)
+            except StandDown:
+                self._stop.set()
             except AuthenticationFailed as error:
                 # Retrying a rejected password quickly can lock the account: wait long.
                 self._report("auth failed", str(error))
@@ -245,10 +255,17 @@ class IdleWatcher:
         session.connect()
         if self._stop.is_set():
             raise ConnectionDead("stopping")
+        if self.unless_server_has and session.has(self.unless_server_has):
+            session.close()
+            raise StandDown
         session.select(self.folder, readonly=True)
         self.using_idle = session.has("IDLE")
+        self._prepare(session)
         self._report("idling" if self.using_idle else "polling")
         return session
+
+    def _prepare(self, session: ImapSession) -> None:
+        """After SELECT, before the state is reported: a subclass's setup (NOTIFY SET)."""
 
     def _drop(self) -> None:
         session, self._session = self._session, None
@@ -258,25 +275,39 @@ class IdleWatcher:
     def _idle_loop(self, session: ImapSession) -> None:
         client = session.client
         while not self._stop.is_set():
-            client.idle()
+            changed = self._take(self._begin_idle(session))
             renew_at = time.monotonic() + self._idle_period()
-            changed = False
             # On a dead connection _check raises, and DONE is never sent: idle_done()
             # could hang there (imapclient #449).
-            while not self._stop.is_set() and time.monotonic() < renew_at:
-                if _changes(self._check(client)):
+            while not changed and not self._stop.is_set() and time.monotonic() < renew_at:
+                if self._take(self._check(client)):
                     changed = self.server_announces = True
-                    break
             if self._stop.is_set():
                 return
             with session.guard("DONE"):  # a cut network must not hang it (imapclient #449)
                 _text, more = client.idle_done()
-            quiet = not changed and not _changes(more)
+            announced = self._take(more)  # taken even after a change: NOTIFY's news
+            quiet = not changed and not announced
             if quiet and not self.server_announces and self.recheck_interval:
                 with session.guard("NOOP"):
-                    more = [*more, *self._noop(client)]
-            if changed or _changes(more):
+                    more = self._noop(client)
+                quiet = not self._take(more)
+            if not quiet:
                 self._changed()
+            self._between_idles(session)
+
+    def _begin_idle(self, session: ImapSession) -> list[Any]:
+        """Start IDLE; returns what the server said before accepting it (nothing here)."""
+        session.client.idle()
+        return []
+
+    def _take(self, responses: list[Any]) -> bool:
+        """Whether these responses say the watched folder changed. A subclass hears more
+        in them (NOTIFY's STATUS of other folders)."""
+        return _changes(responses)
+
+    def _between_idles(self, session: ImapSession) -> None:
+        """After each IDLE (and each poll): room for other commands on this connection."""
 
     def _idle_period(self) -> float:
         if self.server_announces or not self.recheck_interval:
@@ -316,11 +347,9 @@ class IdleWatcher:
                 return
             if (self._wall_clock() - wall) - (time.monotonic() - mono) > CLOCK_JUMP:
                 raise ConnectionDead("slept")
-            _text, responses = client.noop()
-            if any(_is_bye(response) for response in responses):
-                raise ConnectionDead("The server closed the connection (BYE).")
-            if _changes(responses):
+            if self._take(self._noop(client)):
                 self._changed()
+            self._between_idles(session)
 
 
 def _changes(responses: list[Any]) -> bool:
