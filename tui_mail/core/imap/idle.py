@@ -280,7 +280,7 @@ class IdleWatcher:
             # On a dead connection _check raises, and DONE is never sent: idle_done()
             # could hang there (imapclient #449).
             while not changed and not self._stop.is_set() and time.monotonic() < renew_at:
-                if self._take(self._check(client)):
+                if self._take(self._check(client, renew_at - time.monotonic())):
                     changed = self.server_announces = True
             if self._stop.is_set():
                 return
@@ -321,10 +321,11 @@ class IdleWatcher:
             raise ConnectionDead("The server closed the connection (BYE).")
         return list(responses)
 
-    def _check(self, client: Any) -> list[Any]:
-        """One idle_check, turning the ways a connection dies into ConnectionDead."""
+    def _check(self, client: Any, limit: float = CHECK_EVERY) -> list[Any]:
+        """One idle_check (at most `limit` s), turning the ways a connection dies into
+        ConnectionDead."""
         wall, mono = self._wall_clock(), time.monotonic()
-        wait = min(self._check_every, self.idle_interval)
+        wait = max(0.05, min(self._check_every, self.idle_interval, limit))
         responses: list[Any] = client.idle_check(timeout=wait)
         elapsed = time.monotonic() - mono
         if self._stop.is_set():
