@@ -9,7 +9,7 @@ import pytest
 from imapclient.imapclient import _parse_untagged_response
 
 from tui_mail.config import AccountConfig, ServerConfig, load_config, save_config
-from tui_mail.core.errors import ConfigError
+from tui_mail.core.errors import ConfigError, ServerError
 from tui_mail.core.imap.notify_watch import AccountWatcher, notify_command, status_response
 
 
@@ -92,3 +92,51 @@ def test_status_interval_is_read_saved_and_bounded(tmp_path: Path) -> None:
     path.write_text(base + "status_interval_seconds = 1\n" + imap)
     with pytest.raises(ConfigError, match=r"status_interval_seconds .* from 5 to 86400"):
         load_config(path)
+
+
+class FakeSession:
+    """What _prepare and _status_round use of ImapSession, with a scripted server."""
+
+    def __init__(self, capabilities: str, answers: dict[bytes, list[bytes] | Exception]) -> None:
+        self.capabilities = frozenset(capabilities.split())
+        self.answers = answers
+        self.sent: list[bytes] = []
+        self.server = ServerConfig(host="imap.example.org", port=993, security="tls")
+
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def raw_command(self, command: bytes) -> list[bytes]:
+        self.sent.append(command)
+        verb = command.split(b" ", 1)[0]
+        answer = self.answers.get(verb, [])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_a_refused_notify_falls_back_to_list_status_on_the_same_connection() -> None:
+    changes: list[str] = []
+    seen = watcher(changes)
+    session = FakeSession(
+        "IMAP4rev1 IDLE NOTIFY LIST-STATUS CONDSTORE",
+        {
+            b"NOTIFY": ServerError("NOTIFY refused: NO [NOTIFICATIONOVERFLOW]"),
+            b"LIST": [
+                b'* LIST (\\Subscribed) "/" Lists',
+                b"* STATUS Lists (MESSAGES 2 UNSEEN 1 UIDNEXT 3 HIGHESTMODSEQ 9)",
+            ],
+        },
+    )
+    seen._prepare(session)  # type: ignore[arg-type]
+    assert seen.notifying is False
+    assert session.sent[1] == (
+        b'LIST (SUBSCRIBED) "" "*" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT HIGHESTMODSEQ))'
+    )
+    assert changes == []  # the first round is remembered only
+    session.answers[b"LIST"] = [b"* STATUS Lists (MESSAGES 3 UNSEEN 2 UIDNEXT 4 HIGHESTMODSEQ 10)"]
+    seen._between_idles(session)  # type: ignore[arg-type]
+    assert changes == []  # not due yet: one round per status_interval
+    seen._next_round = 0.0
+    seen._between_idles(session)  # type: ignore[arg-type]
+    assert changes == ["Lists"]

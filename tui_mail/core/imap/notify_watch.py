@@ -86,11 +86,18 @@ class AccountWatcher(IdleWatcher):
     def _prepare(self, session: ImapSession) -> None:
         self.notifying = session.has("NOTIFY")
         if self.notifying:
-            # A NOTIFY server tells during IDLE by design: no NOOP rechecks needed.
-            self.server_announces = True
-            lines = session.raw_command(notify_command(self.account.idle_folders).encode())
-            self._take_lines(lines)
-        else:
+            try:
+                lines = session.raw_command(notify_command(self.account.idle_folders).encode())
+            except ServerError as error:  # advertised, yet refused (a proxy, a limit)
+                log.info(
+                    "NOTIFY refused by %s, asking STATUS instead: %s", session.server.host, error
+                )
+                self.notifying = False
+            else:
+                # A NOTIFY server tells during IDLE by design: no NOOP rechecks needed.
+                self.server_announces = True
+                self._take_lines(lines)
+        if not self.notifying:
             self._status_round(session)
         self._primed = True
 
