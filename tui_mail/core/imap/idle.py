@@ -4,6 +4,9 @@ One watcher per folder, each with its own connection (ImapSession: the same TLS 
 policy as the command connection) on its own thread, because an IMAP connection in IDLE
 can do nothing else. RFC 2177 asks clients to renew IDLE before 29 minutes; NAT boxes drop
 quiet connections sooner, so the default is 9. A server without IDLE is polled with NOOP.
+AccountWatcher (notify_watch.py) is the INBOX's watcher that also hears of other folders
+on the same connection, through the hooks `_prepare`, `_begin_idle`, `_take` and
+`_between_idles`.
 
 Some servers say nothing during IDLE (GNU Mailutils) or look for new mail only now and then
 (Courier as Debian ships it): they tell on DONE or NOOP. So until the server has announced a
