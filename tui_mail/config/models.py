@@ -203,11 +203,15 @@ class AccountConfig:
     """Command that looks up addresses for completion, khard/abook style (e.g. "khard email
     --parsable %s"): %s becomes what was typed; it prints one address<TAB>name per line."""
     idle_folders: tuple[str, ...] = ()
-    """Folders besides INBOX watched for new mail (one connection each; at most 5)."""
+    """Folders besides INBOX watched for new mail, subscribed or not: through NOTIFY where
+    the server offers it, else with IDLE on a connection each (at most 5)."""
     idle_interval_minutes: int = 9
     """How long one IDLE lasts before it is renewed (RFC 2177: under 29 minutes)."""
     poll_interval_seconds: int = 60
     """How often a server without IDLE is checked for new mail."""
+    status_interval_seconds: int = 60
+    """How often the subscribed folders' counts are asked for (one LIST-STATUS, or a
+    STATUS each) on a server without NOTIFY; with NOTIFY the server tells at once."""
     idle_recheck_seconds: int = 60
     """How often IDLE is ended and NOOP asked, until the server has shown that it announces
     new mail during IDLE (GNU Mailutils never does, Courier only every 60 s); 0: never."""

@@ -283,6 +283,9 @@ def _parse_watching(table: Table) -> dict[str, Any]:
     seconds = table.integer("poll_interval_seconds", 5, 86400)
     if seconds is not None:
         values["poll_interval_seconds"] = seconds
+    status_seconds = table.integer("status_interval_seconds", 5, 86400)
+    if status_seconds is not None:
+        values["status_interval_seconds"] = status_seconds
     recheck = table.integer("idle_recheck_seconds", 0, 1740)
     if recheck is not None:
         values["idle_recheck_seconds"] = recheck

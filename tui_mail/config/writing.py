@@ -117,6 +117,9 @@ def _account_document(account: AccountConfig) -> tuple[dict[str, Any], dict[str,
         "poll_interval_seconds": (
             account.poll_interval_seconds if account.poll_interval_seconds != 60 else None
         ),
+        "status_interval_seconds": (
+            account.status_interval_seconds if account.status_interval_seconds != 60 else None
+        ),
         "idle_recheck_seconds": (
             account.idle_recheck_seconds if account.idle_recheck_seconds != 60 else None
         ),

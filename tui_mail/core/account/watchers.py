@@ -1,4 +1,5 @@
-"""Which watchers an account gets: IDLE per watched IMAP folder, a file watcher for local
+"""Which watchers an account gets: for IMAP one connection that hears of every subscribed
+folder (NOTIFY, else IDLE on the INBOX and STATUS now and then), a file watcher for local
 mail, a periodic check for POP3 (which has no push at all).
 
 Kept apart from the protocols so that none of them needs to know another: the account is
@@ -65,15 +66,20 @@ def watchers_for(
     on_change: Callable[[str], None],
     on_state: StateCallback,
 ) -> list[Watcher]:
-    """The watchers an account needs (not started): IDLE (or polling) per watched IMAP
-    folder; for local mail the backend's file watcher, plus a periodic check for POP3."""
+    """The watchers an account needs (not started). IMAP: one AccountWatcher (the INBOX by
+    IDLE, every subscribed folder by NOTIFY, or by a periodic STATUS where the server has
+    no NOTIFY), plus an IDLE connection per idle_folder that stands down on a NOTIFY
+    server (NOTIFY covers it there). Local mail: the backend's file watcher, plus a
+    periodic check for POP3."""
     if account.type == "imap":
         from tui_mail.core.imap.idle import IdleWatcher, watched_folders  # noqa: PLC0415
+        from tui_mail.core.imap.notify_watch import AccountWatcher  # noqa: PLC0415
 
-        return [
-            IdleWatcher(account, secret, folder, on_change, on_state)
-            for folder in watched_folders(account)
+        extra: list[Watcher] = [
+            IdleWatcher(account, secret, folder, on_change, on_state, unless_server_has="NOTIFY")
+            for folder in watched_folders(account)[1:]
         ]
+        return [AccountWatcher(account, secret, on_change, on_state), *extra]
     found: list[Watcher] = []
     make_file_watcher = getattr(backend, "watcher", None)
     if make_file_watcher is not None:

@@ -1,8 +1,10 @@
 """An account's watching: new mail and changes pushed by the server, and reconnects.
 
-An object the AccountService holds (self.watching). `start()` runs an IdleWatcher per
-watched IMAP folder (a Maildir watcher, or a periodic check for POP3); each change syncs
-the folder on the worker thread and reaches the UI as an event through `on_event`. The
+An object the AccountService holds (self.watching). `start()` runs the watchers of
+watchers.py (for IMAP one connection hearing of every subscribed folder; a Maildir
+watcher, or a periodic check for POP3); each change syncs the folder on the worker thread
+(or, for a folder never opened, only asks for its counts) and reaches the UI as an event
+through `on_event`. The
 INBOX watcher speaks for the account's connection: its states are announced and passed on
 to the service (which replays the offline queue when the server answers again), and
 `on_reconnected` is called. `interrupt()` stops all of it at once, whatever the server is
@@ -172,6 +174,8 @@ class Watching:
             # A folder's first sync belongs to whoever opens it, with progress and the
             # newest rows first; done here it would hold the worker for the whole folder
             # (4 s of a blank list for 100,000 messages) before the UI's sync could start.
+            # Its counts in the folder tree still follow the server (NOTIFY, STATUS).
+            self._confirm_counts([folder])
             return
         try:
             sync: Callable[[MailBackend], SyncResult] = lambda b: b.sync_folder(  # noqa: E731

@@ -4,6 +4,9 @@ One watcher per folder, each with its own connection (ImapSession: the same TLS 
 policy as the command connection) on its own thread, because an IMAP connection in IDLE
 can do nothing else. RFC 2177 asks clients to renew IDLE before 29 minutes; NAT boxes drop
 quiet connections sooner, so the default is 9. A server without IDLE is polled with NOOP.
+AccountWatcher (notify_watch.py) is the INBOX's watcher that also hears of other folders
+on the same connection, through the hooks `_prepare`, `_begin_idle`, `_take` and
+`_between_idles`.
 
 Some servers say nothing during IDLE (GNU Mailutils) or look for new mail only now and then
 (Courier as Debian ships it): they tell on DONE or NOOP. So until the server has announced a
@@ -83,6 +86,10 @@ class ConnectionDead(Exception):
     """The watcher's connection is gone (EOF, BYE, the machine slept)."""
 
 
+class StandDown(Exception):
+    """Another watcher covers this folder on this server (see `unless_server_has`)."""
+
+
 class IdleWatcher:
     """Watches one folder; calls `on_change(folder)` when its messages change.
 
@@ -106,8 +113,12 @@ class IdleWatcher:
         check_every: float = CHECK_EVERY,
         backoff: Backoff | None = None,
         wall_clock: Callable[[], float] = time.time,
+        unless_server_has: str | None = None,
     ) -> None:
+        """`unless_server_has`: a capability (NOTIFY) under which another watcher covers
+        this folder: the watcher then ends after its first login, holding no connection."""
         self.account = account
+        self.unless_server_has = unless_server_has
         self.folder = folder
         self._secret = secret
         self._on_change = on_change
@@ -205,6 +216,8 @@ class IdleWatcher:
                     self._idle_loop(session)
                 else:
                     self._poll_loop(session)
+            except StandDown:
+                self._stop.set()
             except AuthenticationFailed as error:
                 # Retrying a rejected password quickly can lock the account: wait long.
                 self._report("auth failed", str(error))
@@ -245,10 +258,17 @@ class IdleWatcher:
         session.connect()
         if self._stop.is_set():
             raise ConnectionDead("stopping")
+        if self.unless_server_has and session.has(self.unless_server_has):
+            session.close()
+            raise StandDown
         session.select(self.folder, readonly=True)
         self.using_idle = session.has("IDLE")
+        self._prepare(session)
         self._report("idling" if self.using_idle else "polling")
         return session
+
+    def _prepare(self, session: ImapSession) -> None:
+        """After SELECT, before the state is reported: a subclass's setup (NOTIFY SET)."""
 
     def _drop(self) -> None:
         session, self._session = self._session, None
@@ -258,25 +278,39 @@ class IdleWatcher:
     def _idle_loop(self, session: ImapSession) -> None:
         client = session.client
         while not self._stop.is_set():
-            client.idle()
+            changed = self._take(self._begin_idle(session))
             renew_at = time.monotonic() + self._idle_period()
-            changed = False
             # On a dead connection _check raises, and DONE is never sent: idle_done()
             # could hang there (imapclient #449).
-            while not self._stop.is_set() and time.monotonic() < renew_at:
-                if _changes(self._check(client)):
+            while not changed and not self._stop.is_set() and time.monotonic() < renew_at:
+                if self._take(self._check(client, renew_at - time.monotonic())):
                     changed = self.server_announces = True
-                    break
             if self._stop.is_set():
                 return
             with session.guard("DONE"):  # a cut network must not hang it (imapclient #449)
                 _text, more = client.idle_done()
-            quiet = not changed and not _changes(more)
+            announced = self._take(more)  # taken even after a change: NOTIFY's news
+            quiet = not changed and not announced
             if quiet and not self.server_announces and self.recheck_interval:
                 with session.guard("NOOP"):
-                    more = [*more, *self._noop(client)]
-            if changed or _changes(more):
+                    more = self._noop(client)
+                quiet = not self._take(more)
+            if not quiet:
                 self._changed()
+            self._between_idles(session)
+
+    def _begin_idle(self, session: ImapSession) -> list[Any]:
+        """Start IDLE; returns what the server said before accepting it (nothing here)."""
+        session.client.idle()
+        return []
+
+    def _take(self, responses: list[Any]) -> bool:
+        """Whether these responses say the watched folder changed. A subclass hears more
+        in them (NOTIFY's STATUS of other folders)."""
+        return _changes(responses)
+
+    def _between_idles(self, session: ImapSession) -> None:
+        """After each IDLE (and each poll): room for other commands on this connection."""
 
     def _idle_period(self) -> float:
         if self.server_announces or not self.recheck_interval:
@@ -290,10 +324,11 @@ class IdleWatcher:
             raise ConnectionDead("The server closed the connection (BYE).")
         return list(responses)
 
-    def _check(self, client: Any) -> list[Any]:
-        """One idle_check, turning the ways a connection dies into ConnectionDead."""
+    def _check(self, client: Any, limit: float = CHECK_EVERY) -> list[Any]:
+        """One idle_check (at most `limit` s), turning the ways a connection dies into
+        ConnectionDead."""
         wall, mono = self._wall_clock(), time.monotonic()
-        wait = min(self._check_every, self.idle_interval)
+        wait = max(0.05, min(self._check_every, self.idle_interval, limit))
         responses: list[Any] = client.idle_check(timeout=wait)
         elapsed = time.monotonic() - mono
         if self._stop.is_set():
@@ -316,11 +351,9 @@ class IdleWatcher:
                 return
             if (self._wall_clock() - wall) - (time.monotonic() - mono) > CLOCK_JUMP:
                 raise ConnectionDead("slept")
-            _text, responses = client.noop()
-            if any(_is_bye(response) for response in responses):
-                raise ConnectionDead("The server closed the connection (BYE).")
-            if _changes(responses):
+            if self._take(self._noop(client)):
                 self._changed()
+            self._between_idles(session)
 
 
 def _changes(responses: list[Any]) -> bool:
