@@ -5,13 +5,20 @@ marked, and with the server gone the cache still answers."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.accounts import server_subjects
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
 from tests.ui.conftest import AppFactory, settled, visible_rows, wait_for
+from tui_mail.core.account.local_search import Hit, search_local
+from tui_mail.core.demo import demo_config
+from tui_mail.core.query import parse_query
+from tui_mail.ui.app import MailApp
+from tui_mail.ui.main import search
 from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.main.search import SERVER_MARK, SearchBar
 
@@ -188,3 +195,30 @@ async def test_with_the_server_gone_the_cache_answers_and_enter_says_why_not_mor
         assert "refused the connection" in sentence
         await pilot.pause(0.5)
         assert len(visible_rows(screen)) == 3  # the cache's answer stays
+
+
+async def test_an_older_keys_answer_is_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "bud" is matched slowly; the line is back to "bu" before its answer comes.
+    def slow_for_bud(*args: Any, **kwargs: Any) -> list[Hit]:
+        if args[1] == parse_query("bud"):
+            time.sleep(1.0)
+        return search_local(*args, **kwargs)
+
+    monkeypatch.setattr(search, "search_local", slow_for_bud)
+    app = MailApp(demo_config(tmp_path), data_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settled(pilot, app)
+        await pilot.press("slash", *"bu")
+        await wait_for(pilot, lambda: "'bu': " in status_text(screen))
+        shown = visible_rows(screen)
+        assert any("Build" in row for row in shown)
+        await pilot.press("d", "backspace")
+        await pilot.pause(1.5)
+        await settled(pilot, app)
+        assert visible_rows(screen) == shown
+        assert "'bud'" not in status_text(screen)
+        await pilot.press("d")  # asked again, it is shown
+        await wait_for(pilot, lambda: "'bud': " in status_text(screen))
+        assert all("Build" not in row for row in visible_rows(screen))

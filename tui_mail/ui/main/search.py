@@ -35,14 +35,6 @@ if TYPE_CHECKING:
 SERVER_MARK = "server"
 """In the place column of a row only the server's search found (its body is not cached)."""
 
-TYPEAHEAD_HELP = (
-    "Search as you type (/): each key shows the cached messages matching the line; Tab "
-    "in the line looks in this folder, every folder of the account, or everywhere. "
-    "Enter asks the server too (this folder): rows only it found are marked "
-    f"{SERVER_MARK!r}. Esc returns to the folder."
-)
-"""For the help screen and the README."""
-
 
 class SearchBar(Input):
     """The search line, hidden until `/` opens it; its border says where it looks."""
@@ -196,7 +188,8 @@ class Search:
         """A key in the open line: the cached matches of what it says now."""
         text = text.strip()
         if text == (self.query or ""):
-            return  # what the list shows already (the line opened with it)
+            self._asked += 1  # what the list shows already: an older key's answer is stale
+            return
         if not text:
             self._back_to_folder()  # an emptied line shows the folder
             return
@@ -218,7 +211,8 @@ class Search:
         self._asked += 1
         asked = self._asked
         found = await self._local(text)
-        if found is None or asked != self._asked or not self.bar.is_open:
+        stale = asked != self._asked or self.bar.value.strip() != text
+        if found is None or stale or not self.bar.is_open:
             return  # a newer key, Escape or Enter came first: this answer is stale
         hits, uncached = found
         self._show(text, hits, frozenset())
