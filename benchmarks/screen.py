@@ -184,7 +184,7 @@ def _resort(pane: Pane, word: str, timeouts: Timeouts) -> float | None:
     return None if seen is None else seen.seconds
 
 
-TYPEAHEAD_WORDS = ("quarterly", "invoice", "roadmap")
+TYPEAHEAD_WORDS = ("quarterly", "lunch", "roadmap")
 """Typed into tui-mail's search line a key at a time (subjects of the suite's mail)."""
 
 
