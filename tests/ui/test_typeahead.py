@@ -19,6 +19,7 @@ from tui_mail.core.demo import demo_config
 from tui_mail.core.query import parse_query
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.main import search
+from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 from tui_mail.ui.main.screen import MainScreen
 from tui_mail.ui.main.search import SERVER_MARK, SearchBar
 
@@ -116,6 +117,14 @@ async def test_typing_narrows_key_by_key_and_tab_looks_further(
         await pilot.press("escape")  # back to the folder, as before
         await wait_for(pilot, lambda: len(visible_rows(screen)) == 6)
         assert not bar.is_open and screen.searching is None
+
+        # From all inboxes the line looks everywhere (`:search` too).
+        screen.folder_tree.post_message(screen.folder_tree.FolderChosen(FolderKey("", UNIFIED)))
+        await settled(pilot, app)
+        await pilot.press("slash", *"budget")
+        await wait_for(pilot, lambda: len(visible_rows(screen)) == 5)
+        assert bar.border_title == "Search everywhere"
+        assert "work:Projects" in shown_line(screen, "Budget plan 2027")
 
 
 async def test_archive_on_a_result_row_moves_that_rows_message(

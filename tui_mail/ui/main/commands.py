@@ -309,9 +309,7 @@ class CommandRunner:
     def _search(self, invocation: Invocation) -> None:
         if not invocation.args:
             self.parts.search.open()
-        elif self.parts.folder().unified:
-            raise UsageError("Search works in one folder; pick an account's folder first.")
-        else:
+        else:  # from all inboxes: the cache of every account (the search line's scope)
             self.parts.run_search(invocation.rest)
 
     def _compose(self, invocation: Invocation) -> object:

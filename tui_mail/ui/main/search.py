@@ -254,7 +254,7 @@ class Search:
             return
         known = {hit.uid for hit in hits}
         extra = [uid for uid in uids if uid not in known]
-        dates = service.cache.summaries(key.folder, extra)
+        dates = await asyncio.to_thread(service.cache.summaries, key.folder, extra)
         more = [Hit(key.account, key.folder, uid, s.date) for uid, s in dates.items()]
         merged = sorted([*hits, *more], key=lambda hit: (-hit.date, -hit.uid))
         self._show(query, merged, frozenset(MessageRef(h.account, h.folder, h.uid) for h in more))
