@@ -84,8 +84,8 @@ class Columns:
     account: int
 
     @classmethod
-    def fit(cls, width: int, *, show_account: bool) -> Columns:
-        date, sender, account = 10, (14 if width < 90 else 22), (11 if show_account else 0)
+    def fit(cls, width: int, *, account: int) -> Columns:
+        date, sender = 10, (14 if width < 90 else 22)
 
         def subject() -> int:
             return width - MARKS_WIDTH - (date + 2) - (sender + 2) - account
@@ -457,11 +457,11 @@ class MessageList(ScrollView, can_focus=True):
             + ("@" if summary.has_attachment else " ")
             + ("*" if row.ref in self.marked else " ")
         )  # fmt: skip
-        columns = Columns.fit(width, show_account=self.show_account or self.place is not None)
+        columns = Columns.fit(width, account=17 if self.place else 11 if self.show_account else 0)
         date = format_date(summary.date, self._now, short=columns.date < 10)
         sender_width = columns.sender
         where = self.place(row.ref) if self.place is not None else row.ref.account
-        account = f"{where[:10]:<10} " if columns.account else ""
+        account = _fit_cells(where, columns.account - 1) + " " if columns.account else ""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         flagged = self.get_component_rich_style("message-list--flagged", partial=True)
         text.append(marks[:2], flagged if summary.flagged else Style())
