@@ -82,6 +82,7 @@ def options_from(args: argparse.Namespace) -> Options:
             first_rows=first_rows, settle=20.0 if smoke else 60.0, idle=3.0 if smoke else 10.0
         ),
         keep=args.keep,
+        search_words=1 if smoke else 3,
     )
 
 

@@ -189,7 +189,12 @@ TYPEAHEAD_WORDS = ("quarterly", "lunch", "roadmap")
 
 
 def typeahead_latencies(
-    tmux: Tmux, client: Client, mailbox: Mailbox, port: int, timeouts: Timeouts
+    tmux: Tmux,
+    client: Client,
+    mailbox: Mailbox,
+    port: int,
+    timeouts: Timeouts,
+    words: tuple[str, ...] = TYPEAHEAD_WORDS,
 ) -> list[float] | None:
     """Seconds from each key typed into the `/` line until the status line shows that
     text's count of cached matches ("'qua': 7,143 in the cache ..."), drawn in the same
@@ -201,7 +206,7 @@ def typeahead_latencies(
         if pane.wait_for_text(mailbox.marker, timeouts.first_rows) is None:
             return None
         wait_idle(pane.pid, timeout=timeouts.settle)
-        for word in TYPEAHEAD_WORDS:
+        for word in words:
             pane.send_keys("/")
             if pane.wait_for(_shows("Search in INBOX"), timeouts.idle) is None:
                 return None

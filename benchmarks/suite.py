@@ -26,6 +26,7 @@ from benchmarks.fixture import (
 )
 from benchmarks.results import IDLE_SIZE, NOT_AVAILABLE, Results
 from benchmarks.screen import (
+    TYPEAHEAD_WORDS,
     Timeouts,
     first_rows,
     idle_latencies,
@@ -51,6 +52,8 @@ class Options:
     scroll_presses: int
     timeouts: Timeouts
     keep: bool = False
+    search_words: int = 3
+    """How many of TYPEAHEAD_WORDS are typed into the search line (smoke: one)."""
 
 
 _STARTED = time.monotonic()
@@ -263,8 +266,9 @@ class Suite:
 
     def _typeahead(self, client: TuiMail, mailbox: Mailbox) -> None:
         """Search as you type in the biggest folder from a warm cache (tui-mail only)."""
+        words = TYPEAHEAD_WORDS[: self.options.search_words]
         found = typeahead_latencies(
-            self._tmux, client, mailbox, self._server.port, self.options.timeouts
+            self._tmux, client, mailbox, self._server.port, self.options.timeouts, words
         )
         if not found:
             self.results.mark_missing("typeahead", client.name, mailbox.size, "no result showed")
