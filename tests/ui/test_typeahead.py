@@ -170,6 +170,9 @@ async def test_enter_adds_the_servers_hits_marked(
         await pilot.press("slash", *"pizza")
         await wait_for(pilot, lambda: visible_rows(screen) == ["Pizza night"])
         await wait_for(pilot, lambda: "'pizza': 1 in the cache" in status_text(screen))
+        # The bodies the cache lacks are said (with their count once the cache can tell).
+        assert "not cached" in status_text(screen)
+        assert "Enter asks the server" in status_text(screen)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "found" in status_text(screen))
         assert visible_rows(screen) == ["Lunch", "Pizza night"]  # the first step's row stays

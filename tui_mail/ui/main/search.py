@@ -220,6 +220,8 @@ class Search:
         said = f"{text!r}: {len(hits):,} in the cache {where}"
         if self._scope() is not Scope.FOLDER:
             self.status.say(f"{said}. Enter keeps them; the server is asked only in a folder.")
+        elif uncached is None:
+            self.status.say(f"{said} · bodies not cached are not searched: Enter asks the server")
         elif uncached:
             self.status.say(f"{said} · bodies of {uncached:,} messages not cached: "
                             "Enter asks the server")  # fmt: skip
