@@ -88,6 +88,7 @@ def options_from(args: argparse.Namespace) -> Options:
         ),
         keep=args.keep,
         compress=not args.no_compress,
+        search_words=1 if smoke else 3,
     )
 
 

@@ -46,6 +46,7 @@ METRICS: dict[str, Metric] = {
         Metric("scroll", "TUI: PageDown -> repaint", Unit.SECONDS, summary="p50/p95"),
         Metric("resort", "TUI: re-sort (:sort KEY, Enter) -> sorted rows", Unit.SECONDS),
         Metric("resort_first", "TUI: re-sort, first use of a key (index made)", Unit.SECONDS),
+        Metric("typeahead", "TUI: a key in the / line -> its cached matches", Unit.SECONDS),
         Metric("rss_open", "TUI: peak RSS, folder open and settled", Unit.BYTES),
         Metric("bytes_open_empty", "TUI: bytes from server to open, empty cache", Unit.BYTES),
         Metric("bytes_open_warm", "TUI: bytes from server to open, warm cache", Unit.BYTES),
@@ -212,6 +213,14 @@ TARGETS: tuple[Target, ...] = (
         0.1,
         Unit.SECONDS,
         _missing("resort"),
+    ),
+    Target(
+        "search as you type in 100k, key -> results (median)",
+        "<= 50 ms",
+        _median("typeahead"),
+        0.050,
+        Unit.SECONDS,
+        _missing("typeahead"),
     ),
     Target(
         "peak RSS with the 100k folder open",

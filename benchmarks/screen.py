@@ -182,3 +182,47 @@ def _resort(pane: Pane, word: str, timeouts: Timeouts) -> float | None:
     pane.send_keys("Enter")
     seen = pane.wait_for(_shows(f"Sorted by {word}."), timeouts.idle, sent)
     return None if seen is None else seen.seconds
+
+
+TYPEAHEAD_WORDS = ("quarterly", "lunch", "roadmap")
+"""Typed into tui-mail's search line a key at a time (subjects of the suite's mail)."""
+
+
+def typeahead_latencies(
+    tmux: Tmux,
+    client: Client,
+    mailbox: Mailbox,
+    port: int,
+    timeouts: Timeouts,
+    words: tuple[str, ...] = TYPEAHEAD_WORDS,
+) -> list[float] | None:
+    """Seconds from each key typed into the `/` line until the status line shows that
+    text's count of cached matches ("'qua': 7,143 in the cache ..."), drawn in the same
+    frame as the rows; each key from a still screen. None if the folder never showed or a
+    result never did."""
+    pane = tmux.launch(client.pane_command(mailbox, port))
+    latencies: list[float] = []
+    try:
+        if pane.wait_for_text(mailbox.marker, timeouts.first_rows) is None:
+            return None
+        wait_idle(pane.pid, timeout=timeouts.settle)
+        for word in words:
+            pane.send_keys("/")
+            if pane.wait_for(_shows("Search in INBOX"), timeouts.idle) is None:
+                return None
+            for end in range(1, len(word) + 1):
+                pane.wait_still()
+                sent = time.perf_counter()
+                pane.send_keys("-l", word[end - 1])
+                seen = pane.wait_for(_shows(f"'{word[:end]}': "), timeouts.idle, sent)
+                if seen is None:
+                    return None
+                latencies.append(seen.seconds)
+            # A lone ESC waits for Textual's escape-sequence timeout: the next "/" must
+            # not follow before the line has closed (it would be read as alt+/).
+            pane.send_keys("Escape")
+            if pane.wait_for(lambda screen: "Search in INBOX" not in screen, timeouts.idle) is None:
+                return None
+        return latencies
+    finally:
+        pane.close(client.quit_keys)

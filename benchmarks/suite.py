@@ -25,7 +25,15 @@ from benchmarks.fixture import (
     size_label,
 )
 from benchmarks.results import IDLE_SIZE, NOT_AVAILABLE, Results
-from benchmarks.screen import Timeouts, first_rows, idle_latencies, open_settled, resort_latencies
+from benchmarks.screen import (
+    TYPEAHEAD_WORDS,
+    Timeouts,
+    first_rows,
+    idle_latencies,
+    open_settled,
+    resort_latencies,
+    typeahead_latencies,
+)
 from benchmarks.tmux import PaneExitedError, Tmux
 from benchmarks.wire import Appender, wire_fetch
 
@@ -46,6 +54,8 @@ class Options:
     keep: bool = False
     compress: bool = True
     """tui-mail asks for COMPRESS=DEFLATE (its default); False: the figures without it."""
+    search_words: int = 3
+    """How many of TYPEAHEAD_WORDS are typed into the search line (smoke: one)."""
 
 
 _STARTED = time.monotonic()
@@ -233,6 +243,7 @@ class Suite:
                     self.results.mark_missing(metric, client.name, size, reason or "no figure")
                 if isinstance(client, TuiMail) and reason is None:
                     self._resort(client, mailbox)
+                    self._typeahead(client, mailbox)
 
     def _resort(self, client: TuiMail, mailbox: Mailbox) -> None:
         """Re-sorting the biggest folder from a warm cache (tui-mail only: the peers sort
@@ -253,6 +264,23 @@ class Suite:
         log(
             f"  {client.name}: re-sort {statistics.median(found.again) * 1000:.0f} ms median, "
             f"first use of a key {statistics.median(found.first) * 1000:.0f} ms median"
+        )
+
+    def _typeahead(self, client: TuiMail, mailbox: Mailbox) -> None:
+        """Search as you type in the biggest folder from a warm cache (tui-mail only)."""
+        words = TYPEAHEAD_WORDS[: self.options.search_words]
+        found = typeahead_latencies(
+            self._tmux, client, mailbox, self._server.port, self.options.timeouts, words
+        )
+        if not found:
+            self.results.mark_missing("typeahead", client.name, mailbox.size, "no result showed")
+            log(f"  {client.name}: search as you type: no result showed")
+            return
+        for latency in found:
+            self.results.add("typeahead", client.name, mailbox.size, latency)
+        log(
+            f"  {client.name}: search as you type {statistics.median(found) * 1000:.0f} ms "
+            f"median, {max(found) * 1000:.0f} ms at most (n={len(found)})"
         )
 
     def _open_one(self, client: Client, mailbox: Mailbox, proxy: ByteCountingProxy) -> None:

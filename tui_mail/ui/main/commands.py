@@ -342,9 +342,7 @@ class CommandRunner:
         self._one_folder("search")
         if not invocation.args:
             self.parts.search.open()
-        elif self.parts.folder().unified:
-            raise UsageError("Search works in one folder; pick an account's folder first.")
-        else:
+        else:  # from all inboxes: the cache of every account (the search line's scope)
             self.parts.run_search(invocation.rest)
 
     def _compose(self, invocation: Invocation) -> object:

@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_mail.core.account.limited import every_ref
+from tui_mail.core.account.local_search import FoundMessages
 from tui_mail.core.account.message_index import FolderMessages, MessageRef, MessageSource, Row
 from tui_mail.core.message.correspondents import recipients_label
 from tui_mail.core.message.headers import strip_reply_prefix
@@ -83,8 +84,8 @@ class Columns:
     account: int
 
     @classmethod
-    def fit(cls, width: int, *, show_account: bool) -> Columns:
-        date, sender, account = 10, (14 if width < 90 else 22), (11 if show_account else 0)
+    def fit(cls, width: int, *, account: int) -> Columns:
+        date, sender = 10, (14 if width < 90 else 22)
 
         def subject() -> int:
             return width - MARKS_WIDTH - (date + 2) - (sender + 2) - account
@@ -210,6 +211,8 @@ class MessageList(ScrollView, can_focus=True):
         self.pending: frozenset[MessageRef] = frozenset()
         """Messages with a change queued for the server; shown with PENDING_MARK."""
         self.show_account = False
+        self.place: Callable[[MessageRef], str] | None = None
+        """What the account column shows instead (search results: each row's folder)."""
         self._own_mail: Callable[[Row], bool] | None = None
         """Whether a row is the user's own mail (Sent, Drafts, from one of the account's
         addresses): such rows show their recipients where others show the sender."""
@@ -221,11 +224,18 @@ class MessageList(ScrollView, can_focus=True):
         """How to tell the user's own mail (its rows show the recipients)."""
         self._own_mail = own_mail
 
-    def show_from_top(self, source: MessageSource, *, show_account: bool | None = None) -> None:
-        """Show another list (a folder, a search's results) from its first message;
-        `show_account`: its rows name their account (the unified inbox)."""
+    def show_from_top(
+        self,
+        source: MessageSource,
+        *,
+        show_account: bool | None = None,
+        place: Callable[[MessageRef], str] | None = None,
+    ) -> None:
+        """Show another list from its first message; `show_account`: rows name their
+        account (the unified inbox); `place`: what that column says instead."""
         if show_account is not None:
             self.show_account = show_account
+        self.place = place
         self.set_source(source)
         self.cursor = 0
 
@@ -388,16 +398,19 @@ class MessageList(ScrollView, can_focus=True):
 
     def forget(self, account: str, folder: str, uids: list[int]) -> bool:
         """Drop rows that left (moved, deleted) at once, without a re-read; False when the
-        list does not show that one folder (the caller reloads instead)."""
-        source = self.source
-        if not isinstance(source, FolderMessages) or (source.account, source.folder) != (
+        list shows neither that folder nor search results (the caller reloads instead)."""
+        source, gone = self.source, [MessageRef(account, folder, uid) for uid in uids]
+        current, position = self.current, self.cursor
+        if isinstance(source, FoundMessages):  # search results, from many folders
+            source.forget(gone)
+        elif isinstance(source, FolderMessages) and (source.account, source.folder) == (
             account,
             folder,
         ):
+            source.forget(uids)
+        else:
             return False
-        current, position = self.current, self.cursor
-        leaving = current is not None and current.uid in uids
-        source.forget(uids)
+        leaving = current in gone
         # The cursor stays on its message; when that one left, on the row now there.
         self.set_source(source, keep=None if leaving else current)
         if leaving:
@@ -444,10 +457,11 @@ class MessageList(ScrollView, can_focus=True):
             + ("@" if summary.has_attachment else " ")
             + ("*" if row.ref in self.marked else " ")
         )  # fmt: skip
-        columns = Columns.fit(width, show_account=self.show_account)
+        columns = Columns.fit(width, account=17 if self.place else 11 if self.show_account else 0)
         date = format_date(summary.date, self._now, short=columns.date < 10)
         sender_width = columns.sender
-        account = f"{row.ref.account[:10]:<10} " if columns.account else ""
+        where = self.place(row.ref) if self.place is not None else row.ref.account
+        account = _fit_cells(where, columns.account - 1) + " " if columns.account else ""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         flagged = self.get_component_rich_style("message-list--flagged", partial=True)
         text.append(marks[:2], flagged if summary.flagged else Style())

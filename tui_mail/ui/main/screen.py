@@ -214,6 +214,7 @@ class MainScreen(Screen[None]):
             status,
             folder=lambda: self.current,
             run=self.run_search,
+            typed=self.search_typed,
             back_to_folder=lambda: self.show_folder(self.current),
         )
         self.export = Export(services, messages, status, run=self.in_background,
@@ -323,6 +324,10 @@ class MainScreen(Screen[None]):
     @work(group="search", exclusive=True, exit_on_error=False)
     async def run_search(self, query: str) -> None:
         await self.search.run(query)
+
+    @work(group="typeahead", exclusive=True, exit_on_error=False)
+    async def search_typed(self, text: str) -> None:
+        await self.search.typed(text)
 
     def send_outbox(self, job: Awaitable[None], account: str) -> None:
         # One group per account (a name @work cannot take): each account's courier alone.

@@ -1,27 +1,57 @@
-"""Search on the main screen: cached results at once, then the server's answer.
+"""Search on the main screen: results as you type from the cache, then the server's answer.
 
-A helper of the main screen, like Triage; the screen runs its worker. It keeps the query
-whose results the list shows (None: the list shows the folder).
+A helper of the main screen, like Triage; the screen runs its workers. Each key in the
+search line matches the caches again (core/account/local_search.py) in the screen's
+exclusive "typeahead" worker, on a thread (the threading rule, docs/ARCHITECTURE.md): a
+newer key supersedes an older search, whose answer is never shown. Tab in the line cycles
+how far it looks: this folder, every folder of the account, every account. Enter asks the
+server too (this folder only) and adds what the cache could not find, marked "server" in
+the list's place column. It keeps the query whose results the list shows (None: the list
+shows the folder).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
+from tui_mail.core.account.local_search import FoundMessages, Hit, Scope, search_local
+from tui_mail.core.account.message_index import MessageRef
 from tui_mail.core.errors import TuiMailError
+from tui_mail.core.message.sanitize import sanitize_line
+from tui_mail.core.query import parse_query
 
 if TYPE_CHECKING:
+    from tui_mail.core.account.cache_view import CacheView
     from tui_mail.core.account.service import AccountService
     from tui_mail.ui.main.folder_tree import FolderKey
     from tui_mail.ui.main.message_list import MessageList
     from tui_mail.ui.main.status import StatusBar
 
+SERVER_MARK = "server"
+"""In the place column of a row only the server's search found (its body is not cached)."""
+
 
 class SearchBar(Input):
-    """The search line, hidden until `/` opens it; Enter posts Input.Submitted."""
+    """The search line, hidden until `/` opens it; its border says where it looks."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "cycle_scope", "Scope", show=False, id="search.scope",
+                tooltip="Search this folder, all folders of the account, or everywhere"),
+    ]  # fmt: skip
+
+    def __init__(self, *, placeholder: str, id: str) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self._changed: Callable[[str], None] | None = None
+        self._cycled: Callable[[], None] | None = None
+
+    def listen(self, *, changed: Callable[[str], None], cycled: Callable[[], None]) -> None:
+        """`changed(text)` after each edit while open; `cycled()` on Tab."""
+        self._changed, self._cycled = changed, cycled
 
     @property
     def is_open(self) -> bool:
@@ -37,9 +67,20 @@ class SearchBar(Input):
     def close(self) -> None:
         self.remove_class("-open")
 
+    def show_scope(self, where: str, then: str | None) -> None:
+        self.border_title = f"Search {where}" + (f" · Tab: {then}" if then else "")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.is_open and self._changed is not None:
+            self._changed(event.value)
+
+    def action_cycle_scope(self) -> None:
+        if self._cycled is not None:
+            self._cycled()
+
 
 class Search:
-    """Searches the folder on screen: the search line, the list, the status bar."""
+    """Searches the caches as the line is typed, and the server on Enter."""
 
     def __init__(
         self,
@@ -50,23 +91,34 @@ class Search:
         *,
         folder: Callable[[], FolderKey],
         run: Callable[[str], object],
+        typed: Callable[[str], object],
         back_to_folder: Callable[[], None],
     ) -> None:
         """`folder()` is what the list shows; `run(query)` starts the screen's "search"
-        worker (which awaits `run`); `back_to_folder` shows the folder again."""
+        worker (which awaits `run`), `typed(text)` its exclusive "typeahead" worker (which
+        awaits `typed`); `back_to_folder` shows the folder again."""
         self.services = services
         self.bar = bar
         self.messages = messages
         self.status = status
         self._folder = folder
         self._run = run
+        self._typed = typed
         self._back_to_folder = back_to_folder
         self.query: str | None = None
         """The search whose results the list shows; None while it shows the folder."""
+        self.scope = Scope.FOLDER
+        """How far the line looks (Tab cycles); kept for the next search."""
+        self._asked = 0
+        """Counts searches asked for: an answer to an older one is dropped."""
+        self._matching: asyncio.Future[tuple[list[Hit], int | None]] | None = None
+        self._from_server: frozenset[MessageRef] = frozenset()
+        bar.listen(changed=self.changed, cycled=self.cycle_scope)
 
     def reset(self) -> None:
-        """The list shows a folder again."""
+        """The list shows a folder again: a search still running is not shown."""
         self.query = None
+        self._asked += 1
 
     @property
     def shown(self) -> FolderKey:
@@ -77,12 +129,71 @@ class Search:
         """Show the whole folder again, from its first message (the screen's show_folder)."""
         self._back_to_folder()
 
-    def open(self) -> None:
+    # -- scope -------------------------------------------------------------------------
+
+    def _scopes(self) -> list[Scope]:
         if self._folder().unified:
-            self.status.say("Search works in one folder; pick an account's folder first.")
-            return
+            return [Scope.ALL]
+        return [Scope.FOLDER, Scope.ACCOUNT] + ([Scope.ALL] if len(self.services) > 1 else [])
+
+    def _scope(self) -> Scope:
+        scopes = self._scopes()
+        return self.scope if self.scope in scopes else scopes[0]
+
+    def _where(self, scope: Scope) -> str:
+        key = self._folder()
+        if scope is Scope.FOLDER:
+            return f"in {sanitize_line(key.folder)}"
+        if scope is Scope.ACCOUNT:
+            return f"in {key.account} (all folders)"
+        return "everywhere"
+
+    def _show_scope(self) -> None:
+        scopes, scope = self._scopes(), self._scope()
+        then = scopes[(scopes.index(scope) + 1) % len(scopes)]
+        self.bar.show_scope(self._where(scope), self._where(then) if then != scope else None)
+
+    def cycle_scope(self) -> None:
+        """Tab in the line: look further (folder, account, everywhere), then back."""
+        scopes = self._scopes()
+        self.scope = scopes[(scopes.index(self._scope()) + 1) % len(scopes)]
+        self._show_scope()
+        text = self.bar.value.strip()
+        if text:
+            self._typed(text)
+
+    def _place(self, scope: Scope) -> Callable[[MessageRef], str] | None:
+        """What the list's place column shows for a row: its folder (and account) when
+        the results span folders; SERVER_MARK for a row only the server found."""
+        from_server = self._from_server
+        if scope is Scope.FOLDER and not from_server:
+            return None
+
+        def place(ref: MessageRef) -> str:
+            if ref in from_server:
+                return SERVER_MARK
+            folder = sanitize_line(ref.folder)
+            return {Scope.FOLDER: "", Scope.ACCOUNT: folder}.get(scope, f"{ref.account}:{folder}")
+
+        return place
+
+    # -- the line ----------------------------------------------------------------------
+
+    def open(self) -> None:
+        self._show_scope()
         # The query on screen, selected so that typing replaces it; empty otherwise.
         self.bar.open(self.query or "")
+
+    def changed(self, text: str) -> None:
+        """A key in the open line: the cached matches of what it says now."""
+        text = text.strip()
+        if text == (self.query or ""):
+            self._asked += 1  # what the list shows already: an older key's answer is stale
+            return
+        if not text:
+            self._back_to_folder()  # an emptied line shows the folder
+            return
+        self._typed(text)
 
     def submitted(self, event: Input.Submitted) -> None:
         query = event.value.strip()
@@ -93,22 +204,101 @@ class Search:
             return
         self._run(query)
 
+    # -- the work (in the screen's workers) ----------------------------------------------
+
+    async def typed(self, text: str) -> None:
+        """In the screen's exclusive "typeahead" worker: the cache's matches of `text`."""
+        self._asked += 1
+        asked = self._asked
+        found = await self._local(text)
+        stale = asked != self._asked or self.bar.value.strip() != text
+        if found is None or stale or not self.bar.is_open:
+            return  # a newer key, Escape or Enter came first: this answer is stale
+        hits, uncached = found
+        self._show(text, hits, frozenset())
+        where = self._where(self._scope())
+        said = f"{text!r}: {len(hits):,} in the cache {where}"
+        if self._scope() is not Scope.FOLDER:
+            self.status.say(f"{said}. Enter keeps them; the server is asked only in a folder.")
+        elif uncached is None:
+            self.status.say(f"{said} · bodies not cached are not searched: Enter asks the server")
+        elif uncached:
+            self.status.say(f"{said} · bodies of {uncached:,} messages not cached: "
+                            "Enter asks the server")  # fmt: skip
+        else:
+            self.status.say(f"{said} · Enter asks the server too")
+
     async def run(self, query: str) -> None:
-        """In the screen's "search" worker: a newer search cancels this one."""
-        key = self._folder()
+        """In the screen's "search" worker (Enter, `:search QUERY`): the cache's matches
+        at once, then the server's, added to them and marked."""
+        self._asked += 1
+        asked = self._asked
+        scope, key = self._scope(), self._folder()
+        found = await self._local(query)
+        if found is None or asked != self._asked:
+            return
+        hits = found[0]
+        self._show(query, hits, frozenset())
+        if scope is not Scope.FOLDER:
+            self.status.say(f"Search {query!r}: {len(hits):,} found in the cache "
+                            f"{self._where(scope)}. Escape returns to the folder.")  # fmt: skip
+            return
+        self.status.say(f"Search {query!r}: {len(hits):,} in the cache; asking the server…")
         service = self.services[key.account]
-        words = [w for w in query.split() if ":" not in w]
-        self.query = query
-        cached = service.cache.search(key.folder, words) if words else None
-        if cached is not None:
-            self.messages.set_source(service.cache.folder_messages(key.folder, only_uids=cached))
-            self.status.say(f"Search {query!r}: {len(cached)} in the cache; asking the server…")
         try:
-            found = await service.search_uids(key.folder, query)
+            uids = await service.search_uids(key.folder, query)
         except TuiMailError as error:
-            self.status.say(str(error), error=True)
+            if asked == self._asked:
+                self.status.say(f"Search {query!r}: {len(hits):,} found in the cache; the "
+                                f"server's search did not answer: {error}", error=True)  # fmt: skip
             return
-        if self.query != query:
+        if asked != self._asked:
             return
-        self.messages.show_from_top(service.cache.folder_messages(key.folder, only_uids=found))
-        self.status.say(f"Search {query!r}: {len(found)} found. Escape returns to the folder.")
+        known = {hit.uid for hit in hits}
+        extra = [uid for uid in uids if uid not in known]
+        dates = await asyncio.to_thread(service.cache.summaries, key.folder, extra)
+        more = [Hit(key.account, key.folder, uid, s.date) for uid, s in dates.items()]
+        merged = sorted([*hits, *more], key=lambda hit: (-hit.date, -hit.uid))
+        self._show(query, merged, frozenset(MessageRef(h.account, h.folder, h.uid) for h in more))
+        added = f"; {len(more):,} more from the server, marked {SERVER_MARK!r}" if more else ""
+        self.status.say(f"Search {query!r}: {len(merged):,} found ({len(hits):,} in the cache"
+                        f"{added}). Escape returns to the folder.")  # fmt: skip
+
+    async def _local(self, text: str) -> tuple[list[Hit], int | None] | None:
+        """(the cache's hits for `text` in the scope, bodies not cached there or None when
+        the cache cannot tell), matched on a thread; None (said) when `text` is not a
+        query yet."""
+        try:
+            query = parse_query(text)
+        except TuiMailError as error:
+            self.status.say(str(error))
+            return None
+        scope, key = self._scope(), self._folder()
+        caches = {name: service.cache for name, service in self.services.items()}
+        folders = [key.folder] if scope is Scope.FOLDER else None
+
+        def match() -> tuple[list[Hit], int | None]:
+            hits = search_local(caches, query, scope, account=key.account, folder=key.folder)
+            return hits, _uncached(caches.get(key.account), folders)
+
+        # One matching at a time: one superseded by a newer key finishes unseen first
+        # (a thread cannot be stopped), so they never pile up on the machine's cores.
+        running = self._matching
+        if running is not None and not running.done():
+            await asyncio.wait([running])
+        self._matching = asyncio.get_running_loop().run_in_executor(None, match)
+        return await asyncio.shield(self._matching)
+
+    def _show(self, text: str, hits: Sequence[Hit], from_server: frozenset[MessageRef]) -> None:
+        self.query, self._from_server = text, from_server
+        caches = {name: service.cache for name, service in self.services.items()}
+        scope = self._scope()
+        self.messages.show_from_top(FoundMessages(caches, hits), place=self._place(scope),
+                                    show_account=scope is Scope.ALL)  # fmt: skip
+
+
+def _uncached(cache: CacheView | None, folders: list[str] | None) -> int | None:
+    """Messages whose body the cache lacks in `folders` (every folder when None); None
+    when the cache cannot tell (CacheView.uncached_bodies arrives with the FTS index)."""
+    count: Callable[[list[str] | None], int] | None = getattr(cache, "uncached_bodies", None)
+    return None if count is None else count(folders)
