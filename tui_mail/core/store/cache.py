@@ -25,7 +25,7 @@ from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
-from tui_mail.core.store import health, matching, ordering, summaries
+from tui_mail.core.store import fts, health, matching, ordering, summaries
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
@@ -58,6 +58,10 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._checking: health.DeepCheck | None = None
         self._db = self._open()
+        # Keeps the full-text index in step after every write (core/store/fts.py).
+        self._indexer = fts.Indexer(lambda: self._read, self._transaction)
+        if self.disk_full is None:
+            self._indexer.nudge()
 
     def _open(self) -> CacheConnection:
         try:
@@ -129,6 +133,7 @@ class Store:
         return reader
 
     def close(self) -> None:
+        self._indexer.stop()  # before the lock: it may be waiting for it
         with self._lock:
             if self._checking is not None:  # its connection must be gone first
                 self._checking.result()
@@ -160,6 +165,7 @@ class Store:
                     self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self._indexer.nudge()
 
     # -- folders -----------------------------------------------------------------------
 
@@ -372,6 +378,23 @@ class Store:
     def matching_uids(self, folder_id: int, query: Query) -> list[int]:
         """UIDs of cached messages matching `query`, newest first (core/store/matching.py)."""
         return matching.matching_uids(self._read, folder_id, query)
+
+    def find(self, folder_ids: list[int], query: Query) -> list[tuple[int, int, int]] | None:
+        """(folder_id, uid, date) matching `query` in these folders, newest first, from the
+        full-text index; None when only the matcher can answer (see core/store/fts.py)."""
+        try:
+            return fts.find(self._read, folder_ids, query)
+        except fts.Damaged:
+            self._indexer.broken = True  # dropped and built again from the cache
+            self._indexer.nudge()
+            return None
+
+    def uncached_bodies(self, folder_ids: list[int]) -> int:
+        return fts.uncached_bodies(self._read, folder_ids)
+
+    def index_backlog(self) -> int:
+        """Changes the full-text index has still to take in (0: it is up to date)."""
+        return fts.backlog(self._read)
 
     def _sort_index(self, key: SortKey) -> None:
         """Make the index that serves `key` at its first use (core/store/ordering.py says
