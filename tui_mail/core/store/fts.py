@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 
-from tui_mail.core.query import FieldContains, Query, Text, UidIn
+from tui_mail.core.query import FieldContains, Query, Text, UidIn, matcher
 from tui_mail.core.store import matching
 from tui_mail.core.store.health import CacheError, is_damage
 from tui_mail.core.store.threads import gc_paused
@@ -40,8 +40,8 @@ from tui_mail.core.store.threads import gc_paused
 log = logging.getLogger(__name__)
 
 OBJECTS = ("search_docs", "search_index", "search_todo")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS search_docs (
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS search_docs (
     id INTEGER PRIMARY KEY,
     folder_id INTEGER NOT NULL,
     uid INTEGER NOT NULL,
@@ -54,25 +54,26 @@ CREATE TABLE IF NOT EXISTS search_docs (
     headers TEXT NOT NULL,
     body TEXT NOT NULL,
     UNIQUE (folder_id, uid)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
+)""",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
     text, content='', tokenize='trigram case_sensitive 1', detail=none
-);
-CREATE TABLE IF NOT EXISTS search_todo (
+)""",
+    """CREATE TABLE IF NOT EXISTS search_todo (
     seq INTEGER PRIMARY KEY,
     folder_id INTEGER NOT NULL,
     uid INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS search_todo_by_message ON search_todo (folder_id, uid);
-CREATE TRIGGER IF NOT EXISTS search_message_added AFTER INSERT ON messages BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (new.folder_id, new.uid); END;
-CREATE TRIGGER IF NOT EXISTS search_message_gone AFTER DELETE ON messages BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (old.folder_id, old.uid); END;
-CREATE TRIGGER IF NOT EXISTS search_body_added AFTER INSERT ON bodies BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (new.folder_id, new.uid); END;
-CREATE TRIGGER IF NOT EXISTS search_body_gone AFTER DELETE ON bodies BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (old.folder_id, old.uid); END;
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS search_todo_by_message ON search_todo (folder_id, uid)",
+    """CREATE TRIGGER IF NOT EXISTS search_message_added AFTER INSERT ON messages BEGIN
+    INSERT INTO search_todo (folder_id, uid) VALUES (new.folder_id, new.uid); END""",
+    """CREATE TRIGGER IF NOT EXISTS search_message_gone AFTER DELETE ON messages BEGIN
+    INSERT INTO search_todo (folder_id, uid) VALUES (old.folder_id, old.uid); END""",
+    """CREATE TRIGGER IF NOT EXISTS search_body_added AFTER INSERT ON bodies BEGIN
+    INSERT INTO search_todo (folder_id, uid) VALUES (new.folder_id, new.uid); END""",
+    """CREATE TRIGGER IF NOT EXISTS search_body_gone AFTER DELETE ON bodies BEGIN
+    INSERT INTO search_todo (folder_id, uid) VALUES (old.folder_id, old.uid); END""",
+)
+"""One statement each: executescript would commit the transaction they are part of."""
 _TRIGGERS = ("search_message_added", "search_message_gone", "search_body_added",
              "search_body_gone")  # fmt: skip
 _DOC_COLUMNS = "name, addr, recipients, cc, subject, headers, body"
@@ -106,7 +107,8 @@ _CHUNK = 500
 
 
 def create(db: sqlite3.Connection) -> None:
-    db.executescript(_SCHEMA)
+    for statement in _SCHEMA:
+        db.execute(statement)
 
 
 def drop(db: sqlite3.Connection) -> None:
@@ -355,7 +357,7 @@ def find(
         log.exception("the search index could not answer %r", query)
         return None
     if pending:  # what the index has not caught up with: the matcher
-        hits += _matched(db, pending, query)
+        hits += _matched(db, pending, query, kept)
         hits.sort(key=lambda hit: (-hit[2], -hit[1]))
     return hits
 
@@ -390,20 +392,29 @@ def _indexed_search(
 
 
 def _matched(
-    db: sqlite3.Connection, folder_ids: list[int], query: Query
+    db: sqlite3.Connection, folder_ids: list[int], query: Query, kept: list[matching.Clause]
 ) -> list[tuple[int, int, int]]:
-    """The hits among messages queued for the index, as the matcher finds them."""
+    """The hits among messages queued for the index, as `query.matcher` finds them (its
+    flags and dates narrowed in SQL first). Not matching_uids: its SQL narrowing of words
+    misses what case folding expands (GRÜSSE is grüsse, Grüße too; LIKE sees no "ss")."""
+    test = matcher(query)
+    where = " AND ".join(["m.folder_id = ?", _PENDING.format("m"), *(f"({c.sql})" for c in kept)])
     hits: list[tuple[int, int, int]] = []
     for folder_id in folder_ids:
-        uids = matching.matching_uids(db, folder_id, query, within=_PENDING.format("m"))
-        if uids:
-            (joined,) = db.execute(
-                "SELECT group_concat(uid || ',' || date) FROM messages WHERE folder_id = ?"
-                " AND uid IN (SELECT value FROM json_each(?))",
-                (folder_id, json.dumps(uids)),
-            ).fetchone()
-            pairs = json.loads(f"[{joined or ''}]")
-            hits += [(folder_id, u, d) for u, d in zip(pairs[::2], pairs[1::2], strict=True)]
+        (rows,) = db.execute(
+            "SELECT json_group_array(json_array(uid, date, flags, from_name, from_addr,"  # noqa: S608
+            " to_addrs, cc_addrs, subject, message_id, has_body)) FROM (SELECT m.uid, m.date,"
+            " m.flags, m.from_name, m.from_addr, m.to_addrs, m.cc_addrs, m.subject,"
+            f" m.message_id, {matching.HAS_BODY} AS has_body FROM messages m WHERE {where})",
+            [folder_id, *(p for c in kept for p in c.params)],
+        ).fetchone()
+        with gc_paused():
+            candidates = json.loads(rows) if rows else []
+        hits += [
+            (folder_id, row[0], row[1])
+            for row in candidates
+            if test(matching.CachedMessage(db, folder_id, row))
+        ]
     return hits
 
 

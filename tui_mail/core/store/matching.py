@@ -44,7 +44,7 @@ from tui_mail.core.query import (
 )
 from tui_mail.core.store.threads import gc_paused
 
-_HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
+HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "from": ("from_name", "from_addr"),
     "to": ("to_addrs",),
@@ -99,7 +99,7 @@ def matching_uids(
         "SELECT json_group_array(json_array(uid, date, flags, from_name, from_addr, to_addrs,"  # noqa: S608
         " cc_addrs, subject, message_id, has_body)) FROM (SELECT m.uid, m.date, m.flags,"
         " m.from_name, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, m.message_id,"
-        f" {_HAS_BODY} AS has_body FROM messages m WHERE {where}{order})",
+        f" {HAS_BODY} AS has_body FROM messages m WHERE {where}{order})",
         params,
     ).fetchone()
     test = matcher(query)
@@ -126,11 +126,11 @@ def clause(term: Term) -> Clause:
         case SentBefore(day):
             return Clause("m.date > 0 AND m.date < ?", (local_midnight(day),), exact=True)
         case FieldContains("body", _text):
-            return Clause(_HAS_BODY, (), exact=False)
+            return Clause(HAS_BODY, (), exact=False)
         case FieldContains(field, text) | Header(field, text) if field.lower() in _COLUMNS:
             return _contains(_COLUMNS[field.lower()], text, or_body=False)
         case Header(_name, _text):
-            return Clause(_HAS_BODY, (), exact=False)  # only a cached message has it
+            return Clause(HAS_BODY, (), exact=False)  # only a cached message has it
         case Text(text):
             return _contains(_SUMMARY, text, or_body=True)
     return Clause("", (), exact=False)  # UidIn too long for SQL: matcher decides
@@ -152,7 +152,7 @@ def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> Clause:
         return Clause("", (), exact=False)  # nothing SQL can look for: matcher decides
     if not pattern.endswith("%") or pattern.endswith("\\%"):
         pattern += "%"
-    body = f" OR {_HAS_BODY}" if or_body else ""
+    body = f" OR {HAS_BODY}" if or_body else ""
     sql = " OR ".join(f"m.{column} LIKE ? ESCAPE '\\'" for column in columns) + body
     return Clause(sql, (pattern,) * len(columns), exact=exact)
 
