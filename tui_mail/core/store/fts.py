@@ -7,7 +7,7 @@ SEARCH does). A word index (FTS5's unicode61) cannot answer that, so the index i
 trigram tokenizer over the case-folded texts (Python's `casefold`, what the matcher
 compares), with `detail=none`: it only says which messages hold every three-letter piece
 of a word, and SQL's `instr` on the same case-folded texts (`search_docs`) then decides
-exactly. Measured on 100,000 messages (docs/BENCHMARKS.md has the figures): positions
+exactly. Measured on 100,000 messages (benchmarks/local_search.py, the README): positions
 (`detail=full`) made the index four times larger for nothing the `instr` check needs.
 
 Keeping it in step: triggers on `messages` and `bodies` write each change as a row of
@@ -29,6 +29,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 
@@ -104,6 +105,11 @@ can hold one, so a word is looked up by the pieces between them."""
 _MAX_TRIGRAMS = 24
 _CHUNK = 500
 """Messages indexed per transaction: short enough that a sync's commit never waits long."""
+QUIET = 0.3
+"""Seconds without another writer's commit before the index takes its turn: a sync goes
+first (indexing beside it made a 100,000-message first sync twice as long on two cores)."""
+_MAX_WAIT = 2.0
+"""...but a long sync still lets the index take a chunk this often."""
 
 
 def create(db: sqlite3.Connection) -> None:
@@ -264,6 +270,7 @@ class Indexer:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._written = 0.0
         self.broken = False
         """Set when a search met a damaged index: it is dropped and built again."""
 
@@ -271,6 +278,8 @@ class Indexer:
         with self._lock:
             if self._stopped.is_set():
                 return
+            if threading.current_thread() is not self._thread:  # its own commits: no
+                self._written = time.monotonic()
             self._wanted.set()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="search-index", daemon=True)
@@ -284,6 +293,13 @@ class Indexer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10)
 
+    def _take_turn(self) -> bool:
+        """Wait while another writer is busy (see QUIET); False once stopped."""
+        deadline = time.monotonic() + _MAX_WAIT
+        while (now := time.monotonic()) < deadline and now - self._written < QUIET:
+            self._stopped.wait(QUIET - (now - self._written))
+        return not self._stopped.is_set()
+
     def _run(self) -> None:
         while True:
             self._wanted.wait()
@@ -295,7 +311,7 @@ class Indexer:
                     with self._transaction() as db:
                         reset(db)
                     self.broken = False
-                while not self._stopped.is_set() and index_some(self._reader(), self._transaction):
+                while self._take_turn() and index_some(self._reader(), self._transaction):
                     pass
             except (CacheError, sqlite3.Error) as error:
                 # The store tells the damage, the full disk, the closed file itself; the
