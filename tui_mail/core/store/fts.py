@@ -237,7 +237,8 @@ def _write(db: sqlite3.Connection, folder_id: int, uid: int, dated: tuple[int, D
         (folder_id, uid),
     ).fetchone()
     if old is not None:
-        db.execute(
+        _to_index(
+            db,
             "INSERT INTO search_index (search_index, rowid, text) VALUES ('delete', ?, ?)",
             (old[0], _indexed(old[1:])),
         )
@@ -249,10 +250,22 @@ def _write(db: sqlite3.Connection, folder_id: int, uid: int, dated: tuple[int, D
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (folder_id, uid, date, *doc),
         )
-        db.execute(
+        _to_index(
+            db,
             "INSERT INTO search_index (rowid, text) VALUES (?, ?)",
             (cursor.lastrowid, _indexed(doc)),
         )
+
+
+def _to_index(db: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
+    """A write to the FTS5 table: its damage is the index's (Damaged: built again), not
+    the cache's (which CacheConnection would set aside, refetching every header)."""
+    try:
+        sqlite3.Connection.execute(db, sql, params)
+    except sqlite3.Error as error:
+        if is_damage(error):
+            raise Damaged from error
+        raise
 
 
 class Indexer:
@@ -313,6 +326,10 @@ class Indexer:
                     self.broken = False
                 while self._take_turn() and index_some(self._reader(), self._transaction):
                     pass
+            except Damaged:
+                log.warning("the search index is damaged; building it again from the cache")
+                self.broken = True
+                self._wanted.set()
             except (CacheError, sqlite3.Error) as error:
                 # The store tells the damage, the full disk, the closed file itself; the
                 # queue waits for the next write (searches meanwhile use the matcher).
