@@ -283,7 +283,9 @@ class Indexer:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._written = 0.0
+        # As if written a second from now: a start-up (the UI importing, painting its rows)
+        # goes first too, and an old cache's index is built after it.
+        self._written = time.monotonic() + 1.0
         self.broken = False
         """Set when a search met a damaged index: it is dropped and built again."""
 
