@@ -394,7 +394,7 @@ class Store:
 
     def index_backlog(self) -> int:
         """Changes the full-text index has still to take in (0: it is up to date)."""
-        return fts.backlog(self._read)
+        return fts.backlog(self._read) + self._indexer.broken  # a reset still to come
 
     def _sort_index(self, key: SortKey) -> None:
         """Make the index that serves `key` at its first use (core/store/ordering.py says
