@@ -337,6 +337,9 @@ class Indexer:
                 # queue waits for the next write (searches meanwhile use the matcher).
                 log.warning("the search index could not be updated: %s", error)
                 self._stopped.wait(1.0)
+            except Exception:  # a bug: the thread goes on (searches stay exact, slower)
+                log.exception("the search index could not be updated")
+                self._stopped.wait(1.0)
 
 
 # -- searching ----------------------------------------------------------------------------
