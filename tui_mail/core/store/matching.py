@@ -77,15 +77,10 @@ class Clause:
     """True when SQL alone decides the term; else its rows still go through `matcher`."""
 
 
-def matching_uids(
-    db: sqlite3.Connection, folder_id: int, query: Query, *, within: str = ""
-) -> list[int]:
-    """UIDs of the folder's cached messages matching `query`, newest first; only among
-    the rows SQL condition `within` (on `m`) holds for, when given (core/store/fts.py
-    matches what its index has not caught up with)."""
+def matching_uids(db: sqlite3.Connection, folder_id: int, query: Query) -> list[int]:
+    """UIDs of the folder's cached messages matching `query`, newest first."""
     clauses = [clause(term) for term in query.terms]
-    conditions = ["m.folder_id = ?", *([within] if within else [])]
-    where = " AND ".join([*conditions, *(f"({c.sql})" for c in clauses if c.sql)])
+    where = " AND ".join(["m.folder_id = ?", *(f"({c.sql})" for c in clauses if c.sql)])
     params = [folder_id, *(p for c in clauses for p in c.params)]
     order = " ORDER BY m.date DESC, m.uid DESC"
     if all(c.exact for c in clauses):
