@@ -25,7 +25,7 @@ from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
-from tui_mail.core.store import fts, health, matching, ordering, summaries
+from tui_mail.core.store import fts, fts_search, health, matching, ordering, summaries
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
@@ -383,18 +383,18 @@ class Store:
         """(folder_id, uid, date) matching `query` in these folders, newest first, from the
         full-text index; None when only the matcher can answer (see core/store/fts.py)."""
         try:
-            return fts.find(self._read, folder_ids, query)
+            return fts_search.find(self._read, folder_ids, query)
         except fts.Damaged:
             self._indexer.broken = True  # dropped and built again from the cache
             self._indexer.nudge()
             return None
 
     def uncached_bodies(self, folder_ids: list[int]) -> int:
-        return fts.uncached_bodies(self._read, folder_ids)
+        return fts_search.uncached_bodies(self._read, folder_ids)
 
     def index_backlog(self) -> int:
         """Changes the full-text index has still to take in (0: it is up to date)."""
-        return fts.backlog(self._read) + self._indexer.broken  # a reset still to come
+        return fts_search.backlog(self._read) + self._indexer.broken  # a reset still to come
 
     def _sort_index(self, key: SortKey) -> None:
         """Make the index that serves `key` at its first use (core/store/ordering.py says
