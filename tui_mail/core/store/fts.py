@@ -189,8 +189,10 @@ def index_some(
         for uid, date, *summary, raw in rows:
             docs[(folder_id, uid)] = (date, document(summary, None if raw is None else bytes(raw)))
     with transaction() as db:
-        (still,) = db.execute("SELECT count(*) FROM search_todo WHERE seq <= ?", (top,)).fetchone()
-        if still != len(queued):  # the cache was rebuilt meanwhile: read again
+        still = db.execute(
+            "SELECT seq, folder_id, uid FROM search_todo WHERE seq <= ? ORDER BY seq", (top,)
+        ).fetchall()
+        if still != queued:  # the cache was set aside and rebuilt meanwhile: read again
             return len(queued)
         for folder_id, uids in by_folder.items():
             for uid in uids:
