@@ -50,6 +50,7 @@ QUERIES = [
     "to:me@example", "cc:carol", "subject:budget", 'subject:"budget 2024"', "subject:café",
     "body:tickets", "body:invoice", "tickets", "invoice attached", '"see you"',
     "is:unread", "is:flagged budget", "is:read from:jose", "is:answered",
+    "re is:unread", "subject:bu is:flagged", "is:read ü", "since:2024-01-05 ab",
     "since:2024-01-05", "before:2024-01-03 budget", "since:2024-01-02 before:2024-01-06",
     '"NEAR"', "NEAR", "near", "*", "*stars*", "-and-", "-", '"', '\\"', "AND", "OR", "NOT",
     "a AND", "(", ")", "{x}", "^", ":", "example.org", "ann@example.org", "@", "<", ">",

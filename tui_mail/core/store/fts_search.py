@@ -85,7 +85,13 @@ def find(
     ]
     source, where, params = _indexed_search(words, folder_ids, pending=bool(pending))
     if flags:
-        source += " CROSS JOIN messages m ON m.folder_id = d.folder_id AND m.uid = d.uid"
+        if source.startswith("search_index"):  # the index's hits first
+            source += " CROSS JOIN messages m ON m.folder_id = d.folder_id AND m.uid = d.uid"
+        else:  # no word long enough for the index: the flagged (say) messages first
+            source = "messages m CROSS JOIN search_docs d ON d.folder_id = m.folder_id" \
+                     " AND d.uid = m.uid"  # fmt: skip
+            where = f"m.folder_id IN ({scope}) AND {where}"
+            params = [*folder_ids, *params]
         where += "".join(f" AND {flag}" for flag in flags)
     try:
         hits = _run(db, "d", f"FROM {source} WHERE {where}", [*params, *flag_params], raw=True)
