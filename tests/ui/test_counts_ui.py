@@ -134,7 +134,7 @@ async def test_counts_follow_every_action_without_a_refresh(
             assert after["INBOX"] == (3, 0)
 
             append_from_other_client(dovecot, mail_user, "Fresh")
-            await wait_for(pilot, lambda: app.services["work"].store.pending_count() == 0)
+            await wait_for(pilot, lambda: app.services["work"].store.queue.count() == 0)
             await wait_for(pilot, lambda: shown_counts(app, "work", ("INBOX",))["INBOX"][0] == 4)
             await counts_agree(pilot, app, client, "new mail")
     finally:

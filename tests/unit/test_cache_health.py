@@ -105,11 +105,11 @@ def test_queue_keeps_order_and_is_created_only_when_used(tmp_path: Path) -> None
 
 def test_rebuilding_the_cache_does_not_touch_the_queue(tmp_path: Path) -> None:
     store = Store(tmp_path / "cache" / "c.sqlite3", tmp_path / "queue" / "c.sqlite3")
-    store.add_pending(PendingAction("expunge", "INBOX", (7,)))
+    store.queue.add(PendingAction("expunge", "INBOX", (7,)))
     store.ensure_folder("INBOX")
     store.rebuild()
     assert store.rebuilt is not None and store.rebuilt.moved_to.exists()
-    assert store.pending_count() == 1
+    assert store.queue.count() == 1
     store.close()
 
 

@@ -55,17 +55,17 @@ class FolderServer:
 
 def test_the_queue_survives_a_restart_in_order(tmp_path: Path) -> None:
     store = Store(tmp_path / "cache.sqlite3")
-    first = store.add_pending(PendingAction("flag", "INBOX", (1, 2), flag=Flag.SEEN, on=True))
-    store.add_pending(PendingAction("move", "INBOX", (3,), destination="Archive",
+    first = store.queue.add(PendingAction("flag", "INBOX", (1, 2), flag=Flag.SEEN, on=True))
+    store.queue.add(PendingAction("move", "INBOX", (3,), destination="Archive",
                                     message_ids=("<3@x>",)))  # fmt: skip
     store.close()
     store = Store(tmp_path / "cache.sqlite3")
-    actions = store.pending_actions()
+    actions = store.queue.actions()
     assert [a.kind for a in actions] == ["flag", "move"]
     assert actions[0].id == first and actions[0].uids == (1, 2) and actions[0].flag is Flag.SEEN
     assert actions[1].destination == "Archive" and actions[1].message_ids == ("<3@x>",)
-    store.remove_pending(first)
-    assert store.pending_count() == 1
+    store.queue.remove(first)
+    assert store.queue.count() == 1
     store.close()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -12,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui_mail.cli import search
 from tui_mail.cli.common import Parents, add_command, clear_progress, progress_printer
 from tui_mail.core.errors import UsageError
 from tui_mail.core.message.sanitize import sanitize_line
-from tui_mail.core.query import SEARCH_HELP
 
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig, AppConfig
@@ -105,7 +104,7 @@ def _summary_json(message: MessageSummary) -> dict[str, Any]:
     }
 
 
-def _print_summaries(messages: list[MessageSummary], as_json: bool) -> None:
+def print_summaries(messages: list[MessageSummary], as_json: bool) -> None:
     if as_json:
         print(json.dumps([_summary_json(m) for m in messages], indent=2, ensure_ascii=False))
         return
@@ -124,7 +123,7 @@ async def _list(service: AccountService, args: argparse.Namespace) -> int:
 
     sort = parse_sort([args.sort or "date", *(["--reverse"] if args.reverse else [])])
     messages = service.messages(args.folder, limit=args.limit, unread_only=args.unread, sort=sort)
-    _print_summaries(messages, args.json)
+    print_summaries(messages, args.json)
     return 0
 
 
@@ -206,19 +205,6 @@ def _render(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f"Cannot read {args.file}: {error.strerror}.") from None
     return _print_secured(raw, full_headers=args.full_headers, prefer_html=args.html)
-
-
-async def _search(service: AccountService, args: argparse.Namespace) -> int:
-    query = " ".join(args.query)
-    if args.cached:  # what the TUI's limit (l) shows: never the server
-        words = shlex.join(args.query)  # a "quoted phrase" stays one word
-        _print_summaries(service.cached_matches(args.folder, words), args.json)
-        return 0
-    if not service.cache.ever_synced(args.folder):
-        await service.sync(args.folder, progress_printer(args.folder))
-    messages = await service.search(args.folder, query)
-    _print_summaries(messages, args.json)
-    return 0
 
 
 def _flag_action(flag_name: str, on: bool) -> Callable[[AccountService, argparse.Namespace],
@@ -310,14 +296,7 @@ def register(commands: Any, parents: Parents) -> None:
     sub.add_argument("file", type=Path, metavar="FILE")
     sub.add_argument("--html", action="store_true", help="prefer the HTML part")
     sub.add_argument("--full-headers", action="store_true", help="show every header")
-    sub = add_command(commands, "search", "search a folder on the server", _search, account,
-                      folder)  # fmt: skip
-    sub.add_argument("query", nargs="+", help='e.g. from:alice is:unread "exact phrase"')
-    sub.epilog = SEARCH_HELP.replace("Search (/): words", "Search words")
-    sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub.add_argument("--cached", action="store_true",
-                     help="the cache only, offline (as the TUI's limit, l): body: and plain "
-                     "words look into messages read before")  # fmt: skip
+    search.register(commands, parents)  # its own module: the server's search and --local
     for name, help_text, handler in (
         ("flag", "flag messages", _flag_action("FLAGGED", True)),
         ("unflag", "remove the flag from messages", _flag_action("FLAGGED", False)),

@@ -89,12 +89,12 @@ class OfflineQueue:
         """On the worker thread, connected: triage goes to the server again, after the
         queue (replayed now, before the command that connected runs)."""
         self.offline = False
-        if self.queues_offline and self.store.pending_count():
+        if self.queues_offline and self.store.queue.count():
             self.replay()
 
     def pending_count(self) -> int:
         """How many actions wait for the server (shown as pending)."""
-        return self.store.pending_count()
+        return self.store.queue.count()
 
     async def run_or_queue(
         self,
@@ -116,8 +116,8 @@ class OfflineQueue:
         return None
 
     def _queue(self, action: PendingAction) -> int:
-        action_id = self.store.add_pending(action)
-        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
+        action_id = self.store.queue.add(action)
+        self._emit(PendingChanged(self.account.name, self.store.queue.count()))
         return action_id
 
     def keep_rows(self, action_id: int, folder_id: int, summaries: list[MessageSummary]) -> None:
@@ -129,13 +129,13 @@ class OfflineQueue:
 
     def replay(self) -> None:
         """On the worker thread, connected: send the queue; then sync what it touched."""
-        actions = self.store.pending_actions()
+        actions = self.store.queue.actions()
         # What the replayed moves bring to Trash or Archive is no news to announce.
         self._expect_quietly(
             message_id for a in actions if a.kind == "move" for message_id in a.message_ids
         )
         problems = replay.replay(self._backend(), actions, self._replayed)
-        self._emit(PendingChanged(self.account.name, self.store.pending_count(), tuple(problems)))
+        self._emit(PendingChanged(self.account.name, self.store.queue.count(), tuple(problems)))
         touched = {a.folder for a in actions} | {a.destination for a in actions if a.destination}
         # The counts shifted offline were a guess: the server's STATUS replaces them.
         self._counts.confirm(sorted(touched))
@@ -145,7 +145,7 @@ class OfflineQueue:
     def _replayed(self, action: PendingAction) -> None:
         if action.kind == "move" and not action.uids:
             self._drop_shown_back(action.destination, action.message_ids)
-        self.store.remove_pending(action.id)
+        self.store.queue.remove(action.id)
         self._taken_rows.pop(action.id, None)
 
     def queue_move_back(
@@ -193,7 +193,7 @@ class OfflineQueue:
         )
 
     def _cancel_queued_move(self, folder: str, uids: tuple[int, ...], destination: str) -> bool:
-        for action in reversed(self.store.pending_actions()):
+        for action in reversed(self.store.queue.actions()):
             if (action.kind, action.folder, action.destination) == (
                 "move",
                 folder,
@@ -202,7 +202,7 @@ class OfflineQueue:
                 break
         else:
             return False
-        self.store.remove_pending(action.id)
+        self.store.queue.remove(action.id)
         taken = self._taken_rows.pop(action.id, [])
         if taken:
             folder_id = self.store.ensure_folder(folder)
@@ -212,7 +212,7 @@ class OfflineQueue:
                     self.store.save_body(folder_id, t.row.uid, t.body)
             back, unseen = self.store.tally(folder_id, [t.row.uid for t in taken])
             self._counts.shift({folder: (back, unseen), destination: (-back, -unseen)})
-        self._emit(PendingChanged(self.account.name, self.store.pending_count()))
+        self._emit(PendingChanged(self.account.name, self.store.queue.count()))
         return True
 
 

@@ -181,7 +181,7 @@ class AccountService:
             self.queue.unreachable()
             return
         was_offline, self.offline = self.offline, False
-        if was_offline or self.store.pending_count():
+        if was_offline or self.store.queue.count():
             # The server is back: a command connection replays the queue.
             with contextlib.suppress(RuntimeError):  # shutting down
                 self.link.worker.submit(self.link.connected, lambda _b: None).add_done_callback(

@@ -25,9 +25,16 @@ from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
-from tui_mail.core.store import health, matching, missing_bodies, ordering, summaries
+from tui_mail.core.store import (
+    fts,
+    fts_search,
+    health,
+    matching,
+    missing_bodies,
+    ordering,
+    summaries,
+)
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
-from tui_mail.core.store.pending import PendingAction
 from tui_mail.core.store.pending_queue import PendingQueue
 from tui_mail.core.store.schema import open_cache, open_frozen
 from tui_mail.core.store.summaries import SUMMARY_COLUMNS
@@ -43,6 +50,7 @@ class Store:
     def __init__(self, path: Path, queue_path: Path | None = None) -> None:
         self.path = path
         self.queue = PendingQueue(queue_path or path.with_name(path.stem + ".queue.sqlite3"))
+        """The pending actions, in a file of their own so that a rebuild cannot lose them."""
         self._lock = threading.RLock()
         self.rebuilt: Rebuilt | None = None
         """Set when a damaged cache was set aside and this one built in its place."""
@@ -58,6 +66,10 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._checking: health.DeepCheck | None = None
         self._db = self._open()
+        # Keeps the full-text index in step after every write (core/store/fts.py).
+        self._indexer = fts.Indexer(lambda: self._read, self._transaction)
+        if self.disk_full is None:
+            self._indexer.nudge()
 
     def _open(self) -> CacheConnection:
         try:
@@ -129,6 +141,7 @@ class Store:
         return reader
 
     def close(self) -> None:
+        self._indexer.stop()  # before the lock: it may be waiting for it
         with self._lock:
             if self._checking is not None:  # its connection must be gone first
                 self._checking.result()
@@ -160,6 +173,7 @@ class Store:
                     self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        self._indexer.nudge()
 
     # -- folders -----------------------------------------------------------------------
 
@@ -373,6 +387,23 @@ class Store:
         """UIDs of cached messages matching `query`, newest first (core/store/matching.py)."""
         return matching.matching_uids(self._read, folder_id, query)
 
+    def find(self, folder_ids: list[int], query: Query) -> list[tuple[int, int, int]] | None:
+        """(folder_id, uid, date) matching `query` in these folders, newest first, from the
+        full-text index; None when only the matcher can answer (see core/store/fts.py)."""
+        try:
+            return fts_search.find(self._read, folder_ids, query)
+        except fts.Damaged:
+            self._indexer.broken = True  # dropped and built again from the cache
+            self._indexer.nudge()
+            return None
+
+    def uncached_bodies(self, folder_ids: list[int]) -> int:
+        return fts_search.uncached_bodies(self._read, folder_ids)
+
+    def index_backlog(self) -> int:
+        """Changes the full-text index has still to take in (0: it is up to date)."""
+        return fts_search.backlog(self._read) + self._indexer.broken  # a reset still to come
+
     def _sort_index(self, key: SortKey) -> None:
         """Make the index that serves `key` at its first use (core/store/ordering.py says
         why then); a cache open read only sorts without it."""
@@ -461,17 +492,3 @@ class Store:
     def recent_correspondents(self, limit: int = 5000) -> list[tuple[str, str, str, str]]:
         """(from_name, from_addr, to, cc) of the newest cached messages, every folder."""
         return summaries.recent_correspondents(self._read, limit)
-
-    # -- pending actions: in their own file (core/store/pending_queue.py), safe from a rebuild.
-
-    def add_pending(self, action: PendingAction) -> int:
-        return self.queue.add(action)
-
-    def pending_actions(self) -> list[PendingAction]:
-        return self.queue.actions()
-
-    def remove_pending(self, action_id: int) -> None:
-        self.queue.remove(action_id)
-
-    def pending_count(self) -> int:
-        return self.queue.count()

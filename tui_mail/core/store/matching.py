@@ -44,7 +44,7 @@ from tui_mail.core.query import (
 )
 from tui_mail.core.store.threads import gc_paused
 
-_HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
+HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "from": ("from_name", "from_addr"),
     "to": ("to_addrs",),
@@ -70,7 +70,7 @@ _TEXT_KEPT_MAX = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class _Clause:
+class Clause:
     sql: str
     params: tuple[object, ...]
     exact: bool
@@ -79,7 +79,7 @@ class _Clause:
 
 def matching_uids(db: sqlite3.Connection, folder_id: int, query: Query) -> list[int]:
     """UIDs of the folder's cached messages matching `query`, newest first."""
-    clauses = [_clause(term) for term in query.terms]
+    clauses = [clause(term) for term in query.terms]
     where = " AND ".join(["m.folder_id = ?", *(f"({c.sql})" for c in clauses if c.sql)])
     params = [folder_id, *(p for c in clauses for p in c.params)]
     order = " ORDER BY m.date DESC, m.uid DESC"
@@ -94,7 +94,7 @@ def matching_uids(db: sqlite3.Connection, folder_id: int, query: Query) -> list[
         "SELECT json_group_array(json_array(uid, date, flags, from_name, from_addr, to_addrs,"  # noqa: S608
         " cc_addrs, subject, message_id, has_body)) FROM (SELECT m.uid, m.date, m.flags,"
         " m.from_name, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, m.message_id,"
-        f" {_HAS_BODY} AS has_body FROM messages m WHERE {where}{order})",
+        f" {HAS_BODY} AS has_body FROM messages m WHERE {where}{order})",
         params,
     ).fetchone()
     test = matcher(query)
@@ -107,30 +107,31 @@ def matching_uids(db: sqlite3.Connection, folder_id: int, query: Query) -> list[
     return found
 
 
-def _clause(term: Term) -> _Clause:
+def clause(term: Term) -> Clause:
+    """`term` as SQL on `messages m`: exact, or a superset `matcher` narrows."""
     match term:
         case HasFlag(flag):
-            return _Clause("(m.flags & ?) = ?", (flag.value, flag.value), exact=True)
+            return Clause("(m.flags & ?) = ?", (flag.value, flag.value), exact=True)
         case LacksFlag(flag):
-            return _Clause("(m.flags & ?) = 0", (flag.value,), exact=True)
+            return Clause("(m.flags & ?) = 0", (flag.value,), exact=True)
         case UidIn(uids) if len(uids) <= _MAX_UIDS_IN_SQL:
-            return _Clause(f"m.uid IN ({','.join('?' * len(uids))})", tuple(uids), exact=True)
+            return Clause(f"m.uid IN ({','.join('?' * len(uids))})", tuple(uids), exact=True)
         case SentSince(day):
-            return _Clause("m.date >= ?", (local_midnight(day),), exact=True)
+            return Clause("m.date >= ?", (local_midnight(day),), exact=True)
         case SentBefore(day):
-            return _Clause("m.date > 0 AND m.date < ?", (local_midnight(day),), exact=True)
+            return Clause("m.date > 0 AND m.date < ?", (local_midnight(day),), exact=True)
         case FieldContains("body", _text):
-            return _Clause(_HAS_BODY, (), exact=False)
+            return Clause(HAS_BODY, (), exact=False)
         case FieldContains(field, text) | Header(field, text) if field.lower() in _COLUMNS:
             return _contains(_COLUMNS[field.lower()], text, or_body=False)
         case Header(_name, _text):
-            return _Clause(_HAS_BODY, (), exact=False)  # only a cached message has it
+            return Clause(HAS_BODY, (), exact=False)  # only a cached message has it
         case Text(text):
             return _contains(_SUMMARY, text, or_body=True)
-    return _Clause("", (), exact=False)  # UidIn too long for SQL: matcher decides
+    return Clause("", (), exact=False)  # UidIn too long for SQL: matcher decides
 
 
-def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> _Clause:
+def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> Clause:
     """`text` in any of `columns` (or, `or_body`, a body is cached that may hold it).
 
     SQLite's LIKE folds the case of ASCII letters only: in a word with other letters each
@@ -143,17 +144,31 @@ def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> _Clause:
         elif not pattern.endswith("%") or pattern.endswith("\\%"):
             pattern += "%"
     if pattern == "%":
-        return _Clause("", (), exact=False)  # nothing SQL can look for: matcher decides
+        return Clause("", (), exact=False)  # nothing SQL can look for: matcher decides
     if not pattern.endswith("%") or pattern.endswith("\\%"):
         pattern += "%"
-    body = f" OR {_HAS_BODY}" if or_body else ""
+    body = f" OR {HAS_BODY}" if or_body else ""
     sql = " OR ".join(f"m.{column} LIKE ? ESCAPE '\\'" for column in columns) + body
-    return _Clause(sql, (pattern,) * len(columns), exact=exact)
+    return Clause(sql, (pattern,) * len(columns), exact=exact)
 
 
 def local_midnight(day: date) -> int:
     """The Unix time `day` begins in the local time zone (the list shows local days)."""
     return int(time.mktime(day.timetuple()))
+
+
+def header_fields(raw: bytes) -> dict[str, str]:
+    """The raw message's header fields (undecoded), from the block before the first blank line."""
+    end = min((i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0),
+              default=len(raw))  # fmt: skip
+    return split_header_block(raw[:end])
+
+
+def raw_texts(raw: bytes, fields: dict[str, str] | None = None) -> tuple[str, str]:
+    """(every decoded header value, the text of every text part) of a raw message: what
+    `Text` and `body:` look into (the full-text index stores the same, core/store/fts.py)."""
+    fields = header_fields(raw) if fields is None else fields
+    return " ".join(decode_header_value(v) for v in fields.values()), text_of(raw)
 
 
 class CachedMessage:
@@ -199,10 +214,7 @@ class CachedMessage:
 
     def _header_fields(self) -> dict[str, str]:
         if self._fields is None:
-            raw = self._cached()
-            end = min((i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0),
-                      default=len(raw))  # fmt: skip
-            self._fields = split_header_block(raw[:end])
+            self._fields = header_fields(self._cached())
         return self._fields
 
     def header(self, name: str) -> str:
@@ -227,8 +239,7 @@ class CachedMessage:
             if found is not None:
                 _TEXTS.move_to_end(key)
                 return found
-        headers = " ".join(decode_header_value(v) for v in self._header_fields().values())
-        texts = (headers, text_of(raw))
+        texts = raw_texts(raw, self._header_fields())
         if len(texts[1]) <= _TEXT_KEPT_MAX:
             with _TEXTS_LOCK:
                 _TEXTS[key] = texts

@@ -4,6 +4,8 @@ an old layout's offline queue to its own file (see core/store/health.py for why)
 The cache's schema and its migrations live here too: what a file must look like once open.
 Schema 3 adds `folders.partial_uidvalidity` (a first pass stored rows but did not finish,
 see core/imap/sync.py); a schema-2 cache keeps its rows and reconciles every folder once.
+Schema 4 adds the full-text index (core/store/fts.py): an older cache keeps its rows and
+queues every message for the index, which a thread of the store builds in the background.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from tui_mail.core.store import health
+from tui_mail.core.store import fts, health
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending_queue import PendingQueue, move_from_cache
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # folders.attributes held IMAP LIST attributes; nothing reads it any more (a Folder carries
 # `selectable` and `role` instead), and the column stays so older caches need no migration.
@@ -90,6 +92,7 @@ def open_cache(
         db = health.connect(path)
         configure(db)
     migrate(db)
+    fts.ensure(db)
     move_from_cache(db, queue)
     db.on_damage = on_damage
     return db, rebuilt
@@ -125,6 +128,8 @@ def migrate(db: sqlite3.Connection) -> None:
     (version,) = db.execute("PRAGMA user_version").fetchone()
     if version == SCHEMA_VERSION:
         return
+    # An index a client without it left behind (or a newer one's) is not trusted.
+    fts.drop(db)
     if version == 2:
         # Version 2 could keep rows the server had expunged during an interrupted first
         # sync, for ever: every folder gets one reconciling pass (no header re-fetched).
@@ -133,11 +138,12 @@ def migrate(db: sqlite3.Connection) -> None:
             " UPDATE folders SET partial_uidvalidity = uidvalidity, uidvalidity = NULL,"
             " uidnext = NULL, highestmodseq = NULL;"
         )
-    elif version != 0:
+    elif version not in (0, 3):
         # A cache from a newer or older layout holds nothing the server cannot give back.
         db.executescript(
             "DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS messages;"
             " DROP TABLE IF EXISTS folders;"
         )
     db.executescript(_SCHEMA)
+    fts.reset(db)  # every message already cached is queued for the index
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -1,0 +1,220 @@
+"""Searching the full-text index (core/store/fts.py says what it holds and how it keeps in
+step): a query's words narrow by the index's trigrams, `instr` on the case-folded
+documents decides, flags and dates are SQL on `messages`; messages the index has not
+caught up with go through `query.matcher`, so the answer is exactly the matcher's."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+
+from tui_mail.core.query import FieldContains, Query, Text, UidIn, matcher
+from tui_mail.core.store import matching
+from tui_mail.core.store.fts import Damaged, safe
+from tui_mail.core.store.health import is_damage
+from tui_mail.core.store.threads import gc_paused
+
+log = logging.getLogger(__name__)
+
+# What the matcher compares each part with, as SQL on the case-folded `search_docs d`
+# (casefold of a concatenation is the concatenation of the casefolds): `from` is
+# "Name <addr>" (or the address alone), a plain word looks into the summary's five values
+# joined by spaces, then the cached message's headers and text.
+_FROM = "(CASE WHEN d.name != '' THEN d.name || ' <' || d.addr || '>' ELSE d.addr END)"
+_TEXT = (
+    "(d.name || ' ' || d.addr || ' ' || d.recipients || ' ' || d.cc || ' ' || d.subject ||"
+    " CASE WHEN d.headers != '' OR d.body != '' THEN ' ' || d.headers || char(10) || d.body"
+    " ELSE '' END)"
+)
+_PARTS = {"from": _FROM, "to": "d.recipients", "cc": "d.cc", "subject": "d.subject",
+          "body": "d.body"}  # fmt: skip
+_COLUMNS = {
+    _FROM: ("d.name", "d.addr"),
+    _TEXT: ("d.name", "d.addr", "d.recipients", "d.cc", "d.subject", "d.headers", "d.body"),
+}
+"""The texts a part is joined from."""
+_PENDING = (
+    "EXISTS (SELECT 1 FROM search_todo t WHERE t.folder_id = {0}.folder_id AND t.uid = {0}.uid)"
+)
+_SPLIT = re.compile(r"[\s<>]+")
+"""What the texts are joined with (and `from` adds): no piece of a word found in the index
+can hold one, so a word is looked up by the pieces between them."""
+_MAX_TRIGRAMS = 24
+
+
+def find(
+    db: sqlite3.Connection, folder_ids: Sequence[int], query: Query
+) -> list[tuple[int, int, int]] | None:
+    """(folder_id, uid, date) of the cached messages in `folder_ids` matching `query`,
+    newest first; None when the index cannot answer it (the caller asks the matcher)."""
+    if not folder_ids:
+        return []
+    words: list[tuple[str, str]] = []  # (SQL expression of the part, case-folded word)
+    kept: list[matching.Clause] = []
+    for term in query.terms:
+        match term:
+            case FieldContains(field, text) if field in _PARTS:
+                words.append((_PARTS[field], text.casefold()))
+            case Text(text):
+                words.append((_TEXT, text.casefold()))
+            case UidIn(uids) if len(uids) > 500:
+                return None
+            case _:
+                found = matching.clause(term)
+                if not found.exact:  # a header only the cached message holds
+                    return None
+                kept.append(found)
+    # Sorting tens of thousands of hits in memory, not in a temporary file: measured, a
+    # third of a search's time.
+    db.execute("PRAGMA temp_store = MEMORY")
+    scope = ",".join("?" * len(folder_ids))
+    flags = [f"({c.sql})" for c in kept]
+    flag_params = [p for c in kept for p in c.params]
+    if not words:  # flags, dates, UIDs: the messages table decides alone
+        where = " AND ".join([f"m.folder_id IN ({scope})", *flags])
+        return _run(db, "m", f"FROM messages m WHERE {where}", [*folder_ids, *flag_params])
+    pending = [
+        folder_id
+        for (folder_id,) in db.execute(
+            f"SELECT DISTINCT folder_id FROM search_todo WHERE folder_id IN ({scope})",  # noqa: S608
+            list(folder_ids),
+        )
+    ]
+    source, where, params = _indexed_search(words, folder_ids, pending=bool(pending))
+    if flags:
+        if source.startswith("search_index"):  # the index's hits first
+            source += " CROSS JOIN messages m ON m.folder_id = d.folder_id AND m.uid = d.uid"
+        else:  # no word long enough for the index: the flagged (say) messages first
+            source = "messages m CROSS JOIN search_docs d ON d.folder_id = m.folder_id" \
+                     " AND d.uid = m.uid"  # fmt: skip
+            where = f"m.folder_id IN ({scope}) AND {where}"
+            params = [*folder_ids, *params]
+        where += "".join(f" AND {flag}" for flag in flags)
+    try:
+        hits = _run(db, "d", f"FROM {source} WHERE {where}", [*params, *flag_params], raw=True)
+    except sqlite3.Error as error:
+        if is_damage(error):
+            raise Damaged from error
+        log.exception("the search index could not answer %r", query)
+        return None
+    if pending:  # what the index has not caught up with: the matcher
+        hits += _matched(db, pending, query, kept)
+        hits.sort(key=lambda hit: (-hit[2], -hit[1]))
+    return hits
+
+
+def _indexed_search(
+    words: list[tuple[str, str]], folder_ids: Sequence[int], *, pending: bool
+) -> tuple[str, str, list[object]]:
+    """(FROM, WHERE, parameters) finding `words` in the documents of these folders: the
+    index narrows by trigrams, `instr` decides."""
+    conditions = [f"d.folder_id IN ({','.join('?' * len(folder_ids))})"]
+    params: list[object] = [*folder_ids]
+    for expression, word in words:
+        if not word:
+            continue
+        # A word without a joining character lies within one of the texts joined: looked
+        # for in each, no joined copy of them is made for every document.
+        columns = _COLUMNS.get(expression) if not _SPLIT.search(word) else None
+        tests = [f"instr({column}, ?) > 0" for column in columns or (expression,)]
+        conditions.append("(" + " OR ".join(tests) + ")")
+        params += [word] * len(tests)
+    if pending:
+        conditions.append("NOT " + _PENDING.format("d"))
+    # The documents carry the date: the messages table is read only for flags and dates.
+    source = "search_docs d"
+    grams = _trigrams(word for _expression, word in words)
+    if grams:
+        # CROSS JOIN: the index first (the planner would run the MATCH once per message).
+        source = "search_index s CROSS JOIN search_docs d ON d.id = s.rowid"
+        conditions.insert(0, "search_index MATCH ?")
+        params.insert(0, " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams))
+    return source, " AND ".join(conditions), params
+
+
+def _matched(
+    db: sqlite3.Connection, folder_ids: list[int], query: Query, kept: list[matching.Clause]
+) -> list[tuple[int, int, int]]:
+    """The hits among messages queued for the index, as `query.matcher` finds them (its
+    flags and dates narrowed in SQL first). Not matching_uids: its SQL narrowing of words
+    misses what case folding expands (GRÜSSE is grüsse, Grüße too; LIKE sees no "ss")."""
+    test = matcher(query)
+    where = " AND ".join(["m.folder_id = ?", _PENDING.format("m"), *(f"({c.sql})" for c in kept)])
+    hits: list[tuple[int, int, int]] = []
+    for folder_id in folder_ids:
+        (rows,) = db.execute(
+            "SELECT json_group_array(json_array(uid, date, flags, from_name, from_addr,"  # noqa: S608
+            " to_addrs, cc_addrs, subject, message_id, has_body)) FROM (SELECT m.uid, m.date,"
+            " m.flags, m.from_name, m.from_addr, m.to_addrs, m.cc_addrs, m.subject,"
+            f" m.message_id, {matching.HAS_BODY} AS has_body FROM messages m WHERE {where})",
+            [folder_id, *(p for c in kept for p in c.params)],
+        ).fetchone()
+        with gc_paused():
+            candidates = json.loads(rows) if rows else []
+        hits += [
+            (folder_id, row[0], row[1])
+            for row in candidates
+            if test(matching.CachedMessage(db, folder_id, row))
+        ]
+    return hits
+
+
+def _trigrams(words: Iterator[str] | Sequence[str]) -> list[str]:
+    """The three-letter pieces every matching document holds (a few are enough to narrow:
+    `instr` decides), left out where the FTS5 query syntax could not carry them."""
+    grams: dict[str, None] = {}
+    for word in words:
+        for piece in _SPLIT.split(word):
+            for start in range(len(piece) - 2):
+                gram = piece[start : start + 3]
+                if gram.isprintable() and safe(gram) == gram:
+                    grams[gram] = None
+    chosen = list(grams)
+    if len(chosen) > _MAX_TRIGRAMS:
+        step = len(chosen) / _MAX_TRIGRAMS
+        chosen = [chosen[int(i * step)] for i in range(_MAX_TRIGRAMS)]
+    return chosen
+
+
+def _run(
+    db: sqlite3.Connection, table: str, source: str, params: list[object], *, raw: bool = False
+) -> list[tuple[int, int, int]]:
+    """The hits of `SELECT ... {source}` (`table`: the alias holding folder_id, uid and
+    date), newest first, read as ONE row (Python's sqlite3 hands the GIL over for every
+    row stepped: see core/store/summaries.py)."""
+    t = table
+    sql = (
+        "SELECT group_concat(folder_id || ',' || uid || ',' || date) FROM"  # noqa: S608
+        f" (SELECT {t}.folder_id, {t}.uid, {t}.date {source}"
+        f" ORDER BY {t}.date DESC, {t}.uid DESC)"
+    )
+    # Raw: a damaged index must not look like a damaged cache (which would be set aside).
+    execute = sqlite3.Connection.execute if raw else type(db).execute
+    (joined,) = execute(db, sql, params).fetchone()
+    if not joined:
+        return []
+    with gc_paused():
+        flat = json.loads(f"[{joined}]")
+        return list(zip(flat[::3], flat[1::3], flat[2::3], strict=True))
+
+
+def backlog(db: sqlite3.Connection) -> int:
+    """How many changes the index has not caught up with (searches stay exact meanwhile)."""
+    (count,) = db.execute("SELECT count(*) FROM search_todo").fetchone()
+    return int(count)
+
+
+def uncached_bodies(db: sqlite3.Connection, folder_ids: Sequence[int]) -> int:
+    """How many messages of these folders have no cached body (searched by summary only)."""
+    if not folder_ids:
+        return 0
+    scope = ",".join("?" * len(folder_ids))
+    (count,) = db.execute(
+        f"SELECT (SELECT count(*) FROM messages WHERE folder_id IN ({scope}))"  # noqa: S608
+        f" - (SELECT count(*) FROM bodies WHERE folder_id IN ({scope}))",
+        [*folder_ids, *folder_ids],
+    ).fetchone()
+    return int(count)
