@@ -9,6 +9,7 @@ seeing it on screen is how the suite knows a client shows the newest rows.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import ssl
@@ -19,7 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import maildirs
 from tests.support.dovecot import DovecotServer, MailUser, make_message, tmpfs_dir
+
+TEMPLATE_FROM = 50_000
+"""INBOXes this big are written once into a template and hard-linked (maildirs.py)."""
 
 
 def size_label(size: int) -> str:
@@ -75,8 +80,14 @@ class BenchServer:
         """A new user with ``size`` messages in its INBOX (the last one is the marker)."""
         user = self.server.add_user(f"bench{size_label(size)}")
         marker = marker_subject(size)
-        self.server.deliver(user, (make_message(i) for i in range(size - 1)), flags=_flags)
-        self.server.deliver(user, [make_message(size - 1, subject=marker)])
+        if size >= TEMPLATE_FROM:
+            workers = max(1, min(8, os.cpu_count() or 1))
+            source = maildirs.template(size, marker, _flags, workers)
+            uid, gid = self.server._mail_uid, self.server._mail_gid
+            maildirs.link_into(source, user.maildir / "cur", uid, gid)
+        else:
+            self.server.deliver(user, (make_message(i) for i in range(size - 1)), flags=_flags)
+            self.server.deliver(user, [make_message(size - 1, subject=marker)])
         mailbox = Mailbox(user=user, size=size, marker=marker)
         self.mailboxes[size] = mailbox
         return mailbox
