@@ -24,7 +24,7 @@ from benchmarks import maildirs
 from tests.support.dovecot import DovecotServer, MailUser, make_message, tmpfs_dir
 
 TEMPLATE_FROM = 50_000
-"""INBOXes this big are written once into a template and hard-linked (maildirs.py)."""
+"""INBOXes this big are written once into a template and lent to each run (maildirs.py)."""
 
 
 def size_label(size: int) -> str:
@@ -67,6 +67,7 @@ class BenchServer:
         )
         self.server.start()
         self.mailboxes: dict[int, Mailbox] = {}
+        self._lent: list[tuple[int, Path]] = []
 
     @property
     def ca_pem(self) -> Path:
@@ -82,9 +83,10 @@ class BenchServer:
         marker = marker_subject(size)
         if size >= TEMPLATE_FROM:
             workers = max(1, min(8, os.cpu_count() or 1))
-            source = maildirs.template(size, marker, _flags, workers)
-            uid, gid = self.server._mail_uid, self.server._mail_gid
-            maildirs.link_into(source, user.maildir / "cur", uid, gid)
+            owner = (self.server._mail_uid, self.server._mail_gid)
+            maildirs.template(size, marker, _flags, workers, owner)
+            maildirs.lend(size, user.maildir / "cur", owner)
+            self._lent.append((size, user.maildir / "cur"))
         else:
             self.server.deliver(user, (make_message(i) for i in range(size - 1)), flags=_flags)
             self.server.deliver(user, [make_message(size - 1, subject=marker)])
@@ -105,6 +107,8 @@ class BenchServer:
 
     def close(self) -> None:
         self.server.close()
+        for size, cur in self._lent:
+            maildirs.give_back(size, cur)
         if self._mail_root is not None:
             shutil.rmtree(self._mail_root, ignore_errors=True)
 

@@ -110,10 +110,13 @@ class CacheView:
         """A list's view of `folder` read from the cache a page at a time: in `sort`'s order
         (newest first by default), or as conversations (`threaded`, the threads in `sort`'s
         order; a large folder is threaded on a background thread and handed over through
-        `deliver`); only `only_uids` when given (search results)."""
+        `deliver`, and a big one's flat order read there too); only `only_uids` when
+        given (search results)."""
         if threaded:
             return ThreadedMessages(self._account, self._store, folder, deliver=deliver, sort=sort)
-        return FolderMessages(self._account, self._store, folder, only_uids=only_uids, sort=sort)
+        return FolderMessages(
+            self._account, self._store, folder, only_uids=only_uids, sort=sort, deliver=deliver
+        )
 
     def matching(self, folder: str, query: Query) -> list[int] | None:
         """UIDs in `folder` of the cached messages matching `query`, newest first (see

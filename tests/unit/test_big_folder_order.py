@@ -1,0 +1,97 @@
+"""A big folder's list: its first rows at once, the rest of its order from a background
+thread (core/account/message_index.py), and the UIDs parsed in chunks (ordering.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tui_mail.core.account import message_index
+from tui_mail.core.account.message_index import ORDER_HEAD, FolderMessages
+from tui_mail.core.message.headers import SummaryRow
+from tui_mail.core.store import ordering
+from tui_mail.core.store.cache import Store
+
+
+def _row(uid: int) -> SummaryRow:
+    # Dates run against UIDs in places, so the order is not simply the UIDs reversed.
+    date = 1_700_000_000 + (uid * 7919) % 100_000
+    return SummaryRow(uid, date, f"n{uid}", f"u{uid}@x.org", "", "", f"s{uid}", f"<m{uid}@x>",
+                      "", "", 10, 1, "", 0, 0)  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "c.sqlite3")
+    store.add_summaries(store.ensure_folder("INBOX"), [_row(uid) for uid in range(1, 2001)])
+    return store
+
+
+class Handover:
+    """A list's `deliver`: keeps what the background thread hands over until run()."""
+
+    def __init__(self) -> None:
+        self.pending: list[Callable[[], None]] = []
+        self.arrived = threading.Event()
+
+    def __call__(self, apply: Callable[[], None]) -> None:
+        self.pending.append(apply)
+        self.arrived.set()
+
+    def run(self) -> None:
+        assert self.arrived.wait(10), "the order never came back from the background"
+        self.arrived.clear()
+        applies, self.pending = self.pending, []
+        for apply in applies:
+            apply()
+
+
+def test_a_big_folder_shows_its_first_rows_then_the_whole_order(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(message_index, "BACKGROUND_ORDER_OVER", 1000)
+    everything = FolderMessages("a", store, "INBOX").uids()
+    assert len(everything) == 2000
+    handover = Handover()
+    messages = FolderMessages("a", store, "INBOX", deliver=handover)
+    assert messages.uids() == everything[:ORDER_HEAD]
+    first = messages.row(0)
+    assert first is not None
+    assert first.ref.uid == everything[0]
+    handover.run()
+    assert messages.uids() == everything
+    assert messages.index_of(first.ref) == 0
+
+    # A refresh of the big folder keeps the shown order until the new one is read.
+    folder = store.folder_id("INBOX")
+    store.add_summaries(folder, [_row(5000)._replace(date=1_800_000_000)])
+    messages.refresh()
+    assert len(messages) == 2000
+    handover.run()
+    assert len(messages) == 2001
+    assert messages.uid_at(0) == 5000
+
+
+def test_a_small_folder_is_ordered_at_once_even_with_deliver(store: Store) -> None:
+    handover = Handover()
+    messages = FolderMessages("a", store, "INBOX", deliver=handover)
+    assert len(messages) == 2000
+    assert not handover.pending
+
+
+def test_ordered_uids_reads_only_the_first_rows_when_limited(store: Store) -> None:
+    folder = store.folder_id("INBOX")
+    assert store.ordered_uids(folder, limit=5) == store.ordered_uids(folder)[:5]
+
+
+def test_uids_parse_the_same_in_chunks() -> None:
+    uids = list(range(1, 600_000, 3))
+    joined = ",".join(map(str, uids))
+    assert len(joined) > 2 * ordering._PARSE_CHUNK
+    assert ordering.parse_uids(joined) == uids == json.loads(f"[{joined}]")
+    assert ordering.parse_uids(None) == []
+    assert ordering.parse_uids("7") == [7]
