@@ -1,5 +1,6 @@
 """A big folder's list: its first rows at once, the rest of its order from a background
-thread (core/account/message_index.py), and the UIDs parsed in chunks (ordering.py)."""
+thread (core/account/message_index.py), the UIDs parsed in chunks (ordering.py), and a big
+cache read before its open-time check is over (health.DeepCheck)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from tui_mail.core.account import message_index
 from tui_mail.core.account.message_index import ORDER_HEAD, FolderMessages
 from tui_mail.core.message.headers import SummaryRow
-from tui_mail.core.store import ordering
+from tui_mail.core.store import health, ordering
 from tui_mail.core.store.cache import Store
 
 
@@ -95,3 +96,55 @@ def test_uids_parse_the_same_in_chunks() -> None:
     assert ordering.parse_uids(joined) == uids == json.loads(f"[{joined}]")
     assert ordering.parse_uids(None) == []
     assert ordering.parse_uids("7") == [7]
+
+
+def _slow_check(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The open-time check runs only once the returned event is set."""
+    release = threading.Event()
+    original = health.DeepCheck._run
+
+    def slow(self: health.DeepCheck) -> None:
+        release.wait(10)
+        original(self)
+
+    monkeypatch.setattr(health.DeepCheck, "_run", slow)
+    return release
+
+
+def test_a_big_cache_is_read_before_its_check_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Store(tmp_path / "c.sqlite3")
+    first.add_summaries(first.ensure_folder("INBOX"), [_row(1), _row(2)])
+    first.close()
+    release = _slow_check(monkeypatch)
+    monkeypatch.setattr(health.DeepCheck, "READS_WAIT_UNDER", 0)
+    store = Store(tmp_path / "c.sqlite3")
+    read: list[list[int]] = []
+    reader = threading.Thread(target=lambda: read.append(store.ordered_uids(1)))
+    reader.start()
+    reader.join(5)
+    read_while_checking = list(read)
+    release.set()
+    reader.join(10)
+    store.close()
+    assert read_while_checking in ([[2, 1]], [[1, 2]])
+
+
+def test_a_small_cache_is_read_only_after_its_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Store(tmp_path / "c.sqlite3")
+    first.add_summaries(first.ensure_folder("INBOX"), [_row(1)])
+    first.close()
+    release = _slow_check(monkeypatch)
+    store = Store(tmp_path / "c.sqlite3")
+    read: list[list[int]] = []
+    reader = threading.Thread(target=lambda: read.append(store.ordered_uids(1)))
+    reader.start()
+    reader.join(0.3)
+    assert not read
+    release.set()
+    reader.join(10)
+    assert read == [[1]]
+    store.close()
