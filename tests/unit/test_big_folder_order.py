@@ -14,6 +14,7 @@ import pytest
 from tui_mail.core.account import message_index
 from tui_mail.core.account.message_index import ORDER_HEAD, FolderMessages
 from tui_mail.core.message.headers import SummaryRow
+from tui_mail.core.sort import SortKey, SortSpec
 from tui_mail.core.store import health, ordering
 from tui_mail.core.store.cache import Store
 
@@ -148,3 +149,22 @@ def test_a_small_cache_is_read_only_after_its_check(
     reader.join(10)
     assert read == [[1]]
     store.close()
+
+
+def test_a_big_folder_sorted_by_a_new_key_shows_the_newest_until_its_index_is_made(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(message_index, "BACKGROUND_ORDER_OVER", 1000)
+    by_date = FolderMessages("a", store, "INBOX").uids()
+    by_subject = SortSpec(SortKey.SUBJECT)
+    assert not store.sort_ready(SortKey.SUBJECT)
+    handover = Handover()
+    messages = FolderMessages("a", store, "INBOX", deliver=handover, sort=by_subject)
+    assert messages.uids() == by_date[:ORDER_HEAD]
+    handover.run()
+    assert store.sort_ready(SortKey.SUBJECT)
+    assert messages.uids() == FolderMessages("a", store, "INBOX", sort=by_subject).uids()
+    assert messages.uids() != by_date
+    # The index made, the next list by that key starts with its own first rows.
+    again = FolderMessages("a", store, "INBOX", deliver=Handover(), sort=by_subject)
+    assert again.uids() == messages.uids()[:ORDER_HEAD]

@@ -106,7 +106,10 @@ class FolderMessages:
             folder_id = self.store.folder_id(self.folder)
             if self._order_job is not None and self._big(folder_id):
                 if not self._uids:
-                    self.take_order(self._ordered(folder_id, ORDER_HEAD))
+                    # Until a key's index is made (on the background thread), the newest
+                    # rows stand in: sorting a million rows without it takes seconds.
+                    ready = self.store.sort_ready(self.sort.key)
+                    self.take_order(self._ordered(folder_id, ORDER_HEAD, ready))
                 self._order_job.start(partial(self._ordered, folder_id))
                 return
             uids = self._ordered(folder_id)
@@ -114,9 +117,10 @@ class FolderMessages:
             uids = []
         self.take_order(uids)
 
-    def _ordered(self, folder_id: int, limit: int = -1) -> list[int]:
+    def _ordered(self, folder_id: int, limit: int = -1, by_sort: bool = True) -> list[int]:
+        sort = self.sort if by_sort else DEFAULT_SORT
         return self.store.ordered_uids(
-            folder_id, unread_only=self.unread_only, sort=self.sort, limit=limit
+            folder_id, unread_only=self.unread_only, sort=sort, limit=limit
         )
 
     def _big(self, folder_id: int) -> bool:

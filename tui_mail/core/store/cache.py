@@ -379,6 +379,11 @@ class Store:
         """UIDs of cached messages matching `query`, newest first (core/store/matching.py)."""
         return matching.matching_uids(self._read, folder_id, query)
 
+    def sort_ready(self, key: SortKey) -> bool:
+        """Whether `key`'s index is made (else the first sort by it makes it: 14 s for a
+        million messages on a busy 2-core machine)."""
+        return ordering.has_index(self._read, key)
+
     def _sort_index(self, key: SortKey) -> None:
         """Make the index that serves `key` at its first use (core/store/ordering.py says
         why then); a cache open read only sorts without it."""
