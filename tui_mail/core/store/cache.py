@@ -134,8 +134,12 @@ class Store:
             if self._checking is not None:  # its connection must be gone first
                 self._checking.stop()
                 self._checking = None
-            for reader in self._readers:
-                reader.close()
+            # Another thread's reader may be mid-query (a big folder's order is read in the
+            # background): closing it under the query crashes the interpreter. It goes
+            # with its thread.
+            mine = getattr(self._local, "reader", None)
+            if mine is not None:
+                mine.close()
             self._readers.clear()
             self._db.close()
             self.queue.close()

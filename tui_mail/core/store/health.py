@@ -297,6 +297,7 @@ class DeepCheck:
         self._problem: str | None = None
         self._db: sqlite3.Connection | None = None
         self._stopped = False
+        self._closing = threading.Lock()
         try:
             self._reads_wait = path.stat().st_size < self.READS_WAIT_UNDER
         except OSError:
@@ -327,15 +328,17 @@ class DeepCheck:
             if is_damage(error):
                 self._problem = str(error)
         finally:
-            db.close()
+            with self._closing:  # never while stop() interrupts it
+                self._db = None
+                db.close()
 
     def stop(self) -> None:
         """Cut the check short (the store closes: a million messages need 2 s more)."""
         self._stopped = True
-        db = self._db
-        if db is not None and self._thread.is_alive():
-            with contextlib.suppress(sqlite3.Error):
-                db.interrupt()
+        with self._closing:
+            if self._db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.interrupt()
         self._thread.join()
 
     def result(self) -> str | None:
