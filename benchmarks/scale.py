@@ -126,7 +126,8 @@ def probe(cache: Path, runs: int = 5, queries: tuple[str, ...] = QUERIES) -> dic
     figures["cache_bytes"] = sum(
         path.stat().st_size
         for path in cache.parent.iterdir()
-        if path.is_file() and path.name.startswith(cache.stem)
+        if path.is_file()
+        and (path.name.startswith(cache.name) or path.name.startswith(f"{cache.stem}.queue."))
     )
     return figures
 
