@@ -56,6 +56,10 @@ class Store:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._checking: health.DeepCheck | None = None
+        # Reads a background thread may be in when the store closes (a big folder's order):
+        # closing a connection under its query crashes the interpreter, so close() waits.
+        self._long_reads = 0
+        self._reads_done = threading.Condition()
         self._db = self._open()
 
     def _open(self) -> CacheConnection:
@@ -134,12 +138,14 @@ class Store:
             if self._checking is not None:  # its connection must be gone first
                 self._checking.stop()
                 self._checking = None
-            # Another thread's reader may be mid-query (a big folder's order is read in the
-            # background): closing it under the query crashes the interpreter. It goes
-            # with its thread.
             mine = getattr(self._local, "reader", None)
-            if mine is not None:
-                mine.close()
+            with self._reads_done:  # cut other threads' long reads short, then close
+                for reader in self._readers:
+                    if reader is not mine:
+                        reader.interrupt()
+                self._reads_done.wait_for(lambda: self._long_reads == 0, timeout=10)
+                for reader in self._readers:
+                    reader.close()
             self._readers.clear()
             self._db.close()
             self.queue.close()
@@ -368,11 +374,19 @@ class Store:
         where = "folder_id = ?" + (" AND (flags & ?) = 0" if unread_only else "")
         params: tuple[int, ...] = (folder_id, int(Flag.SEEN)) if unread_only else (folder_id,)
         self._sort_index(sort.key)
-        (joined,) = self._read.execute(
-            f"SELECT group_concat(uid) FROM (SELECT uid FROM messages WHERE {where}"  # noqa: S608
-            f" ORDER BY {ordering.order_by(sort)} LIMIT ?)",
-            (*params, limit),
-        ).fetchone()
+        db = self._read  # first: making a reader waits while close() holds the lock
+        with self._reads_done:
+            self._long_reads += 1
+        try:
+            (joined,) = db.execute(
+                f"SELECT group_concat(uid) FROM (SELECT uid FROM messages WHERE {where}"  # noqa: S608
+                f" ORDER BY {ordering.order_by(sort)} LIMIT ?)",
+                (*params, limit),
+            ).fetchone()
+        finally:
+            with self._reads_done:
+                self._long_reads -= 1
+                self._reads_done.notify_all()
         return ordering.parse_uids(joined)
 
     def search_cached(self, folder_id: int, words: list[str]) -> list[int]:
