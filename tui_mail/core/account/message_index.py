@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,9 +28,6 @@ PAGE = 128
 CACHED_PAGES = 16
 ORDER_HEAD = 4 * PAGE
 """The rows of a big folder read first, so that its first screen waits for them only."""
-FIRST_FRAME = 0.3
-"""Seconds the rest of a big folder's order waits after its first rows: reading it takes
-the GIL (parsing a million UIDs: 0.3-0.5 s), and the first frame comes first."""
 BACKGROUND_ORDER_OVER = 50_000
 """A folder of more messages than this (its highest UID, at first: a bound on how many it
 holds) is put in order on a background thread: a million UIDs take 0.3-0.8 s to read,
@@ -109,23 +105,17 @@ class FolderMessages:
         try:
             folder_id = self.store.folder_id(self.folder)
             if self._order_job is not None and self._big(folder_id):
-                wait = 0.0
                 if not self._uids:
                     # Until a key's index is made (on the background thread), the newest
                     # rows stand in: sorting a million rows without it takes seconds.
                     ready = self.store.sort_ready(self.sort.key)
                     self.take_order(self._ordered(folder_id, ORDER_HEAD, ready))
-                    wait = FIRST_FRAME
-                self._order_job.start(partial(self._ordered_later, folder_id, wait))
+                self._order_job.start(partial(self._ordered, folder_id))
                 return
             uids = self._ordered(folder_id)
         except (UnknownFolder, CacheDamaged):
             uids = []
         self.take_order(uids)
-
-    def _ordered_later(self, folder_id: int, wait: float) -> list[int]:
-        time.sleep(wait)
-        return self._ordered(folder_id)
 
     def _ordered(self, folder_id: int, limit: int = -1, by_sort: bool = True) -> list[int]:
         sort = self.sort if by_sort else DEFAULT_SORT
