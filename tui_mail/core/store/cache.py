@@ -78,12 +78,12 @@ class Store:
         self._checking = health.DeepCheck(self.path)
         return db
 
-    def _settle(self, reading: bool = False) -> None:
+    def _settle(self) -> None:
         """Before a read or write: take the open-time check's verdict, and rebuild a cache
         found damaged (then or since)."""
         if self._checking is None and self._damaged is None:
             return
-        if reading and self._damaged is None and self._checking and self._checking.reads_go_on():
+        if self._damaged is None and self._checking and self._checking.reads_go_on():
             return
         with self._lock:
             checking, self._checking = self._checking, None
@@ -123,7 +123,7 @@ class Store:
     @property
     def _read(self) -> sqlite3.Connection:
         """This thread's read connection (sees every committed write; never blocks on one)."""
-        self._settle(reading=True)
+        self._settle()
         reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if reader is None:
             frozen = self.disk_full is not None

@@ -287,10 +287,11 @@ class DeepCheck:
     read once the check is over)."""
 
     READS_WAIT_UNDER = 64 * 2**20
-    """Reads of a cache this big or bigger (150,000 messages and up) do not wait for the
-    verdict: a million messages take 2 s to check, which the first rows on screen must not
-    wait for. Damage found is acted on at the first access after the check (SQLite
-    reports a damaged page it reads anyway); writes always wait."""
+    """Reads and writes of a cache this big or bigger (150,000 messages and up) do not wait
+    for the verdict: a million messages take 2 s to check, which the first rows on screen
+    must not wait for (a write on the way to them did: 1.14 s -> 0.82 s warm at 1M).
+    Damage found is acted on at the first access after the check; SQLite reports a
+    damaged page it reads or writes meanwhile anyway."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -306,7 +307,7 @@ class DeepCheck:
         self._thread.start()
 
     def reads_go_on(self) -> bool:
-        """Whether a read may go ahead before the verdict (a big cache, still checking)."""
+        """Whether an access may go ahead before the verdict (a big cache, still checking)."""
         return not self._reads_wait and self._thread.is_alive()
 
     def _run(self) -> None:
