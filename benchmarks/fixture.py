@@ -9,6 +9,7 @@ seeing it on screen is how the suite knows a client shows the newest rows.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import ssl
@@ -19,7 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import maildirs
 from tests.support.dovecot import DovecotServer, MailUser, make_message, tmpfs_dir
+
+TEMPLATE_FROM = 50_000
+"""INBOXes this big are written once into a template and lent to each run (maildirs.py)."""
 
 
 def size_label(size: int) -> str:
@@ -48,13 +53,22 @@ def _flags(index: int) -> str:
     return "" if index % 7 == 0 else "S"
 
 
+class _BigDovecot(DovecotServer):
+    """The harness's Dovecot with room for a million-message maildir: its imap process
+    needs more than the default 256 MB of address space to list one (it dies with "Out
+    of memory" at the first SELECT)."""
+
+    def _render_config(self) -> str:
+        return super()._render_config() + "default_vsz_limit = 4G\n"
+
+
 class BenchServer:
     """A started Dovecot with one user per folder size; ``close()`` removes everything."""
 
     def __init__(self, work_dir: Path) -> None:
         self.work_dir = work_dir
         self._mail_root = tmpfs_dir(prefix="tui-mail-bench-")
-        self.server = DovecotServer(
+        self.server = _BigDovecot(
             work_dir / "dovecot",
             name="bench",
             mail_root=self._mail_root,
@@ -66,6 +80,7 @@ class BenchServer:
         )
         self.server.start()
         self.mailboxes: dict[int, Mailbox] = {}
+        self._lent: list[tuple[int, Path]] = []
 
     @property
     def ca_pem(self) -> Path:
@@ -79,8 +94,15 @@ class BenchServer:
         """A new user with ``size`` messages in its INBOX (the last one is the marker)."""
         user = self.server.add_user(f"bench{size_label(size)}")
         marker = marker_subject(size)
-        self.server.deliver(user, (make_message(i) for i in range(size - 1)), flags=_flags)
-        self.server.deliver(user, [make_message(size - 1, subject=marker)])
+        if size >= TEMPLATE_FROM:
+            workers = max(1, min(8, os.cpu_count() or 1))
+            owner = (self.server._mail_uid, self.server._mail_gid)
+            maildirs.template(size, marker, _flags, workers, owner)
+            maildirs.lend(size, user.maildir / "cur", owner)
+            self._lent.append((size, user.maildir / "cur"))
+        else:
+            self.server.deliver(user, (make_message(i) for i in range(size - 1)), flags=_flags)
+            self.server.deliver(user, [make_message(size - 1, subject=marker)])
         mailbox = Mailbox(user=user, size=size, marker=marker)
         self.mailboxes[size] = mailbox
         return mailbox
@@ -98,6 +120,8 @@ class BenchServer:
 
     def close(self) -> None:
         self.server.close()
+        for size, cur in self._lent:
+            maildirs.give_back(size, cur)
         if self._mail_root is not None:
             shutil.rmtree(self._mail_root, ignore_errors=True)
 

@@ -6,13 +6,24 @@ them (how to run, the history of figures, analysis) is written by people and kep
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.fixture import size_label
 from benchmarks.machine import Machine
-from benchmarks.results import IDLE_SIZE, METRICS, TARGETS, Cell, Results, Unit, target_status
+from benchmarks.results import (
+    IDLE_SIZE,
+    METRICS,
+    SCALE_SIZE,
+    SCALE_TARGETS,
+    TARGETS,
+    Cell,
+    Results,
+    Unit,
+    target_status,
+)
 
 BEGIN = "<!-- BEGIN GENERATED RESULTS: `python -m benchmarks --output FILE` rewrites this part -->"
 END = "<!-- END GENERATED RESULTS -->"
@@ -93,10 +104,39 @@ def result_rows(results: Results, sizes: tuple[int, ...]) -> list[Row]:
     return rows
 
 
-def target_rows(results: Results) -> list[tuple[str, str, str, str]]:
-    """(target, limit, measured, status) for each of issue 9's targets."""
+def growth_rows(results: Results, sizes: tuple[int, ...]) -> list[tuple[str, ...]]:
+    """How each tui-mail figure grows from one folder size to the next (x10 in messages:
+    a figure that grows x10 is linear in the folder)."""
+    if len(sizes) < 2:
+        return []
     rows = []
-    for target in TARGETS:
+    for metric in METRICS.values():
+        if metric.key == "idle":
+            continue
+        cells = [results.cell(metric.key, "tui-mail", size) for size in sizes]
+        values = [c.percentile(0.95) if metric.summary == "p50/p95" else c.median() for c in cells]
+        if sum(value is not None for value in values) < 2:
+            continue
+        shown = ["-" if value is None else format_value(value, metric.unit) for value in values]
+        steps = [
+            f"x{b / a:.1f}" if a and b is not None else "-" for a, b in itertools.pairwise(values)
+        ]
+        rows.append((METRICS[metric.key].title, *shown, *steps))
+    return rows
+
+
+def growth_header(sizes: tuple[int, ...]) -> tuple[str, ...]:
+    labels = [size_label(size) for size in sizes]
+    steps = [f"{a} -> {b}" for a, b in itertools.pairwise(labels)]
+    return ("tui-mail (p95 for PageDown)", *labels, *steps)
+
+
+def target_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    """(target, limit, measured, status) for each of issue 9's targets, and issue 17's
+    when the run had the 1,000,000-message folder."""
+    rows = []
+    scale = results.has("wire", "wire", SCALE_SIZE)
+    for target in TARGETS + (SCALE_TARGETS if scale else ()):
         status, value = target_status(target, results)
         measured = "-" if value is None else format_value(value, target.unit)
         rows.append((target.title, target.limit_text, measured, status))
@@ -132,6 +172,9 @@ def text_report(results: Results, machine: Machine, sizes: tuple[int, ...], runs
         "",
         targets,
     ]
+    growth = growth_rows(results, sizes)
+    if growth:
+        out += ["", _text_table(growth_header(sizes), growth)]
     if results.notes:
         out += ["", *[f"note: {note}" for note in results.notes]]
     return "\n".join(out)
@@ -170,6 +213,9 @@ def markdown_section(
         "",
         _md_table(HEADER, rows),
     ]
+    growth = growth_rows(results, sizes)
+    if growth:
+        parts += ["", "### Growth with the folder", "", _md_table(growth_header(sizes), growth)]
     if results.notes:
         parts += ["", *[f"- {note}" for note in results.notes]]
     parts.append(END)

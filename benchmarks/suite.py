@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from benchmarks import scale
 from benchmarks.cli_runs import CommandFailedError, cli_round
 from benchmarks.clients import Aerc, Client, ClientFailedError, Neomutt, TuiMail
 from benchmarks.fixture import (
@@ -38,6 +39,10 @@ from benchmarks.tmux import PaneExitedError, Tmux
 from benchmarks.wire import Appender, wire_fetch
 
 WIRE = "wire"
+WARM_UP_ONLY_THE_WIRE_OVER = 200_000
+"""Above this, the warm-up round only fetches the headers raw (Dovecot builds its cache:
+about 3 minutes for a million messages here); the clients' own warm-up would cost
+several more minutes and leave nothing the first round needs."""
 NO_LIST = f"{NOT_AVAILABLE} (the TUI does not show a message list)"
 NO_NEW_MAIL = f"{NOT_AVAILABLE} (new mail does not appear on screen)"
 
@@ -106,13 +111,20 @@ class Suite:
                         f"{peer.name} is not installed (`make bench` installs it with apt-get)."
                     )
 
+    def _timeouts(self, size: int) -> Timeouts:
+        """The options' timeouts; a folder over 200k may take longer to settle (a client
+        loading all of it in the background), up to 10 minutes."""
+        given = self.options.timeouts
+        settle = min(600.0, given.settle * max(1.0, size / 200_000))
+        return Timeouts(first_rows=given.first_rows, settle=settle, idle=given.idle)
+
     def _all_missing(self, client: str, reason: str) -> None:
         for size in self.options.sizes:
             for metric in ("first_rows_empty", "first_rows_warm"):
                 self.results.mark_missing(metric, client, size, reason)
-        biggest = max(self.options.sizes)
-        for metric in ("rss_open", "scroll", "bytes_open_empty", "bytes_open_warm"):
-            self.results.mark_missing(metric, client, biggest, reason)
+        for size in self.options.sizes:
+            for metric in ("rss_open", "scroll", "bytes_open_empty", "bytes_open_warm"):
+                self.results.mark_missing(metric, client, size, reason)
         self.results.mark_missing("idle", client, IDLE_SIZE, reason)
 
     def _tear_down(self) -> None:
@@ -143,6 +155,8 @@ class Suite:
                 mailbox = self._server.mailboxes[size]
                 log(f"{name}, {size_label(size)}")
                 self._wire(mailbox, run)
+                if run < 0 and size > WARM_UP_ONLY_THE_WIRE_OVER:
+                    continue
                 self._cli(mailbox, run)
                 turn = max(run, 0) % len(self.clients)
                 for client in self.clients[turn:] + self.clients[:turn]:
@@ -181,6 +195,26 @@ class Suite:
             add("sync_full_inproc", client.name, size, done.sync.in_process, run)
         if done.resync.in_process is not None:
             add("resync_inproc", client.name, size, done.resync.in_process, run)
+        self._probe(client, mailbox, run)
+
+    def _probe(self, client: TuiMail, mailbox: Mailbox, run: int) -> None:
+        """In-process figures of the cache the sync left (benchmarks/scale.py)."""
+        env = client.cli_env(mailbox, self._server.port)
+        try:
+            figures = scale.probe_subprocess(client.cache_dir(mailbox), env)
+        except (RuntimeError, OSError, ValueError) as error:
+            for metric in scale.PROBE_METRICS:
+                self.results.mark_missing(metric, client.name, mailbox.size, f"failed: {error}")
+            log(f"  cache probe failed: {_one_line(str(error))}")
+            return
+        for metric, name in scale.PROBE_METRICS.items():
+            value = figures.get(name)
+            if isinstance(value, int | float):
+                self.results.add(metric, client.name, mailbox.size, float(value), run)
+        log(
+            f"  cache probe: open {figures['open_first']:.3f} s, search "
+            f"{figures['search_median']:.3f} s, cache {figures['cache_bytes']} bytes"
+        )
 
     def _first_rows(self, client: Client, mailbox: Mailbox, run: int) -> None:
         port = self._server.port
@@ -194,7 +228,9 @@ class Suite:
                     client.clear_cache(mailbox)
                 else:
                     client.prime_warm_cache(mailbox, port)
-                seconds = first_rows(self._tmux, client, mailbox, port, self.options.timeouts)
+                seconds = first_rows(
+                    self._tmux, client, mailbox, port, self._timeouts(mailbox.size)
+                )
             except PaneExitedError as error:
                 self._give_up(key, metric, f"exited: {_one_line(str(error))}")
                 continue
@@ -224,9 +260,13 @@ class Suite:
     _OPEN_METRICS = ("rss_open", "scroll", "bytes_open_empty", "bytes_open_warm")
 
     def _open_figures(self) -> None:
-        """Peak RSS, bytes from the server and scrolling, in the biggest folder."""
-        size = max(self.options.sizes)
-        mailbox = self._server.mailboxes[size]
+        """Peak RSS, bytes from the server, scrolling and re-sorting, in each folder (how
+        they grow with it is part of the point)."""
+        for size in self.options.sizes:
+            self._open_figures_of(self._server.mailboxes[size])
+
+    def _open_figures_of(self, mailbox: Mailbox) -> None:
+        size = mailbox.size
         with counting_proxy(self._server.port) as proxy:
             for client in self.clients:
                 reason: str | None = None
@@ -250,7 +290,7 @@ class Suite:
         by their own commands)."""
         size = mailbox.size
         found = resort_latencies(
-            self._tmux, client, mailbox, self._server.port, self.options.timeouts
+            self._tmux, client, mailbox, self._server.port, self._timeouts(size)
         )
         if found is None:
             for metric in ("resort", "resort_first"):
@@ -286,7 +326,7 @@ class Suite:
     def _open_one(self, client: Client, mailbox: Mailbox, proxy: ByteCountingProxy) -> None:
         size = mailbox.size
         client.clear_cache(mailbox)
-        timeouts = self.options.timeouts
+        timeouts = self._timeouts(size)
         opened = open_settled(
             self._tmux, client, mailbox, proxy, timeouts, self.options.scroll_presses
         )

@@ -85,7 +85,7 @@ BODIES = [
 
 def _settled(store: Store) -> None:
     deadline = time.monotonic() + 20
-    while store.index_backlog():
+    while store.full_text.backlog():
         assert time.monotonic() < deadline, "the index never caught up"
         time.sleep(0.02)
 
@@ -137,7 +137,7 @@ def _indexed(store: Store, query: Query) -> list[tuple[str, int, int]]:
 def test_the_index_finds_what_the_matcher_finds(store: Store) -> None:
     _fill(store)
     _settled(store)
-    assert store.find([store.folder_id("INBOX")], parse_query("budget")) is not None
+    assert store.full_text.find([store.folder_id("INBOX")], parse_query("budget")) is not None
     some = 0
     for text in QUERIES:
         query = _query(text)
@@ -150,7 +150,7 @@ def test_the_index_finds_what_the_matcher_finds(store: Store) -> None:
 def test_queued_changes_are_matched_until_indexed(store: Store) -> None:
     store._indexer.stop()  # nothing is indexed: every message waits in the queue
     _fill(store)
-    assert store.index_backlog() > 0
+    assert store.full_text.backlog() > 0
     for text in QUERIES:
         query = _query(text)
         assert _indexed(store, query) == _matcher(store, query), text
@@ -265,7 +265,9 @@ def test_a_damaged_index_is_dropped_and_built_again_not_the_cache(tmp_path: Path
         assert _indexed(store, query) == expected  # the matcher answers meanwhile
         _settled(store)
         assert _indexed(store, query) == expected
-        assert store.find([store.folder_id("INBOX")], query) is not None  # the index again
+        assert (
+            store.full_text.find([store.folder_id("INBOX")], query) is not None
+        )  # the index again
         # Met by the index's own writes (a sync adds mail) rather than a search:
         db = sqlite3.connect(path)
         db.execute("UPDATE search_index_data SET block = x'0badc0de0badc0de' WHERE id > 1")
@@ -275,7 +277,7 @@ def test_a_damaged_index_is_dropped_and_built_again_not_the_cache(tmp_path: Path
         store.delete_uids(store.folder_id("INBOX"), [1, 2, 3])
         _settled(store)
         assert _indexed(store, query) == _matcher(store, query)
-        assert store.find([store.folder_id("INBOX")], query) is not None
+        assert store.full_text.find([store.folder_id("INBOX")], query) is not None
         assert store.rebuilt is None  # the cache itself was kept
         assert len(store.summaries(store.folder_id("INBOX"))) == 58
     finally:
@@ -287,6 +289,6 @@ def test_flags_change_without_touching_the_index(store: Store) -> None:
     store.add_summaries(inbox, [_row(1, 0, 0), _row(2, 0, 1)])
     _settled(store)
     store.set_flag_bits(inbox, [2], Flag.FLAGGED, on=True)
-    assert store.index_backlog() == 0
+    assert store.full_text.backlog() == 0
     hits = CacheView("a", store).find(parse_query("budget is:flagged"))
     assert [uid for _folder, uid, _date in hits] == [2]

@@ -110,10 +110,13 @@ class CacheView:
         """A list's view of `folder` read from the cache a page at a time: in `sort`'s order
         (newest first by default), or as conversations (`threaded`, the threads in `sort`'s
         order; a large folder is threaded on a background thread and handed over through
-        `deliver`); only `only_uids` when given (search results)."""
+        `deliver`, and a big one's flat order read there too); only `only_uids` when
+        given (search results)."""
         if threaded:
             return ThreadedMessages(self._account, self._store, folder, deliver=deliver, sort=sort)
-        return FolderMessages(self._account, self._store, folder, only_uids=only_uids, sort=sort)
+        return FolderMessages(
+            self._account, self._store, folder, only_uids=only_uids, sort=sort, deliver=deliver
+        )
 
     def matching(self, folder: str, query: Query) -> list[int] | None:
         """UIDs in `folder` of the cached messages matching `query`, newest first (see
@@ -137,7 +140,7 @@ class CacheView:
 
         def find() -> list[tuple[str, int, int]]:
             ids = self._folder_ids(folders)
-            found = self._store.find(list(ids), query)
+            found = self._store.full_text.find(list(ids), query)
             if found is not None:
                 return [(ids[folder_id], uid, date) for folder_id, uid, date in found]
             hits: list[tuple[str, int, int]] = []
@@ -153,12 +156,14 @@ class CacheView:
         """How many messages in `folders` (every cached folder when None) have no cached
         body: plain words and body: look only at their sender, recipients and subject there
         (the server's search can look further)."""
-        return self.read(lambda: self._store.uncached_bodies(list(self._folder_ids(folders))), 0)
+        return self.read(
+            lambda: self._store.full_text.uncached_bodies(list(self._folder_ids(folders))), 0
+        )
 
     def indexing(self) -> int:
         """How many changes the search index has still to take in (0: up to date); searches
         are exact meanwhile, only slower."""
-        return self.read(self._store.index_backlog, 0)
+        return self.read(self._store.full_text.backlog, 0)
 
     def _folder_ids(self, folders: Sequence[str] | None) -> dict[int, str]:
         """Cache id -> name of `folders` (every cached folder when None) that are cached."""

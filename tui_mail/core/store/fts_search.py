@@ -9,11 +9,11 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from tui_mail.core.query import FieldContains, Query, Text, UidIn, matcher
 from tui_mail.core.store import matching
-from tui_mail.core.store.fts import Damaged, safe
+from tui_mail.core.store.fts import Damaged, Indexer, safe
 from tui_mail.core.store.health import is_damage
 from tui_mail.core.store.threads import gc_paused
 
@@ -218,3 +218,28 @@ def uncached_bodies(db: sqlite3.Connection, folder_ids: Sequence[int]) -> int:
         [*folder_ids, *folder_ids],
     ).fetchone()
     return int(count)
+
+
+class FullText:
+    """The full-text index as the store's readers ask it (`Store.full_text`)."""
+
+    def __init__(self, read: Callable[[], sqlite3.Connection], indexer: Indexer) -> None:
+        self._read = read
+        self._indexer = indexer
+
+    def find(self, folder_ids: list[int], query: Query) -> list[tuple[int, int, int]] | None:
+        """(folder_id, uid, date) matching `query` in these folders, newest first, from the
+        index; None when only the matcher can answer (see core/store/fts.py)."""
+        try:
+            return find(self._read(), folder_ids, query)
+        except Damaged:
+            self._indexer.broken = True  # dropped and built again from the cache
+            self._indexer.nudge()
+            return None
+
+    def uncached_bodies(self, folder_ids: list[int]) -> int:
+        return uncached_bodies(self._read(), folder_ids)
+
+    def backlog(self) -> int:
+        """Changes the index has still to take in (0: it is up to date)."""
+        return backlog(self._read()) + self._indexer.broken  # a reset still to come

@@ -112,6 +112,28 @@ def has_index(db: sqlite3.Connection, key: SortKey) -> bool:
     return found is not None
 
 
+_PARSE_CHUNK = 300_000
+"""Characters of UIDs parsed at once: about 40,000 UIDs, a few milliseconds."""
+
+
+def parse_uids(joined: str | None) -> list[int]:
+    """The UIDs of a group_concat (json.loads reads integers in half the time int() takes
+    one by one), a chunk at a time: one json.loads of a million UIDs holds the GIL for
+    0.3-0.5 s, and a list ordered on a background thread must not stall the UI's keys."""
+    if not joined:
+        return []
+    if len(joined) <= _PARSE_CHUNK:
+        return list(json.loads(f"[{joined}]"))
+    uids: list[int] = []
+    start, end = 0, len(joined)
+    while start < end:
+        stop = joined.find(",", start + _PARSE_CHUNK)
+        stop = end if stop < 0 else stop
+        uids += json.loads(f"[{joined[start:stop]}]")
+        start = stop + 1
+    return uids
+
+
 def first_descending(key: SortKey) -> bool:
     """Whether `key`'s natural order puts larger values of `sort_value` first."""
     return _ORDERS[key].terms[0].endswith(" DESC")

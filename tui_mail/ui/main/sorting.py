@@ -110,7 +110,7 @@ class Sorting:
             return cache.folder_messages(
                 key.folder, threaded=True, deliver=self.messages.deliver, sort=sort
             )
-        return cache.folder_messages(key.folder, sort=sort)
+        return cache.folder_messages(key.folder, sort=sort, deliver=self.messages.deliver)
 
     def shown(self, key: FolderKey) -> None:
         """A folder is on show: the status bar names its order when it is not by date."""
