@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := dovecot-imapd dovecot-pop3d tmux
+APT_PACKAGES := dovecot-imapd dovecot-pop3d tmux gnupg gpg-agent openssl
 BENCH_PEERS := aerc neomutt
 
 .PHONY: run test lint typecheck unit system-deps clean screenshots bench bench-smoke test-faults-long
@@ -14,10 +14,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Dovecot is the real IMAP/POP3 server the integration tests start on loopback ports.
+# Dovecot is the real IMAP/POP3 server the integration tests start on loopback ports; gpg
+# (with its agent) and openssl are the real binaries the signed and encrypted mail tests use.
 system-deps:
 	@if ! command -v dovecot >/dev/null || ! command -v doveadm >/dev/null \
-	    || ! command -v tmux >/dev/null; then \
+	    || ! command -v tmux >/dev/null || ! command -v gpg-agent >/dev/null \
+	    || ! command -v openssl >/dev/null; then \
 	  echo "Installing $(APT_PACKAGES) from Debian's packages"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
