@@ -409,7 +409,9 @@ class ComposeScreen(Screen[str | None]):
         self._show_security(self.crypto.toggle(self.draft))
 
     def _show_security(self, line: Text) -> None:
-        self.query_one("#compose-security", Static).update(line)
+        shown = self.query_one("#compose-security", Static)
+        if str(shown.render()) != line.plain:  # most keys in To change nothing here
+            shown.update(line)
 
     def action_postpone(self) -> None:
         if self.busy:
