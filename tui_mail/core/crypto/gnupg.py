@@ -16,10 +16,12 @@ the passphrase). Nothing fetches keys from the network when a message is opened
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -230,6 +232,14 @@ class GnuPG:
 
 _lock = threading.Lock()
 _instances: dict[tuple[str, Path | None], GnuPG] = {}
+
+
+def ask_on_this_terminal() -> None:
+    """Before gpg asks for a passphrase on the real terminal: GPG_TTY names it, since
+    pinentry-curses draws on the terminal gpg passes on to the agent (unset under tmux or
+    SSH unless the user's shell exports it)."""
+    with contextlib.suppress(OSError):
+        os.environ.setdefault("GPG_TTY", os.ttyname(sys.stdin.fileno()))
 
 
 def user_gnupg(binary: str = "gpg", home: Path | None = None) -> GnuPG:

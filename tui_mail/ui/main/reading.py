@@ -11,9 +11,6 @@ pager.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -165,11 +162,10 @@ class Reading:
     async def _unlock(self, locked: SecureRead, ref: MessageRef) -> None:
         from textual.app import SuspendNotSupported  # noqa: PLC0415
 
+        from tui_mail.core.crypto.gnupg import ask_on_this_terminal  # noqa: PLC0415
         from tui_mail.ui.main.export import run_in_terminal  # noqa: PLC0415
 
-        # pinentry-curses draws on the terminal GPG_TTY names (gpg passes it to the agent).
-        with contextlib.suppress(OSError):
-            os.environ.setdefault("GPG_TTY", os.ttyname(sys.stdin.fileno()))
+        ask_on_this_terminal()
         try:
             with self._suspend():
                 ended = run_in_terminal(list(locked.unlock), locked.locked, "the message")
