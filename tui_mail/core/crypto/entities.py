@@ -70,6 +70,32 @@ def _cut(body: bytes, boundary: bytes) -> list[bytes]:
     return parts
 
 
+_CONTENT_HEADER = re.compile(rb"^(content-[^:]*|mime-version):", re.IGNORECASE)
+
+
+def header_lines(raw: bytes) -> tuple[list[bytes], bytes] | None:
+    """The header block's fields (each with its folded lines) and the body after the blank
+    line; None when there is no blank line."""
+    match = _HEADER_END.search(raw)
+    if match is None:
+        return None
+    return [line for line in re.split(rb"\r?\n(?![ \t])", raw[: match.start()]) if line], raw[
+        match.end() :
+    ]
+
+
+def is_content_header(line: bytes) -> bool:
+    """Content-* and MIME-Version: the fields that belong to an entity, not the message."""
+    return _CONTENT_HEADER.match(line) is not None
+
+
+def outer_headers(lines: list[bytes]) -> bytes:
+    """The message's own fields (From, Subject ...) without its Content-* ones, ending in
+    MIME-Version and CRLF: the top of a message whose entity is replaced."""
+    kept = [line for line in lines if not is_content_header(line)]
+    return b"\r\n".join([*kept, b"MIME-Version: 1.0"]) + b"\r\n"
+
+
 def canonical(raw: bytes) -> bytes:
     """Line endings as CRLF, as RFC 3156 signs them (mail stored with LF loses them)."""
     return re.sub(rb"\r?\n", b"\r\n", raw)

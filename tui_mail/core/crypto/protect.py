@@ -11,7 +11,6 @@ key IDs in it.
 
 from __future__ import annotations
 
-import re
 import secrets
 import tempfile
 from collections.abc import Callable
@@ -21,15 +20,12 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_mail.core.crypto.entities import canonical
+from tui_mail.core.crypto.entities import canonical, header_lines, is_content_header, outer_headers
 from tui_mail.core.crypto.gnupg import CryptoFailed, GnuPG
 from tui_mail.core.errors import UsageError
 
 if TYPE_CHECKING:
     from tui_mail.core.crypto.autocrypt import AutocryptStore
-
-_CONTENT = re.compile(rb"^(content-[^:]*|mime-version):", re.IGNORECASE)
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 class MissingKeys(UsageError):
@@ -145,19 +141,16 @@ def _seven_bit(message: EmailMessage) -> None:
 
 def _split(raw: bytes) -> tuple[bytes, bytes]:
     """(the outer headers without Content-*, ending in CRLF; the body entity)."""
-    found = _HEADER_END.search(raw)
-    if found is None:
+    split = header_lines(raw)
+    if split is None:
         raise CryptoFailed("The message to protect has no body.")
-    lines = re.split(rb"\r?\n(?![ \t])", raw[: found.start()])
-    outer = [line for line in lines if line and not _CONTENT.match(line)]
+    lines, body = split
     inner = [
         line
         for line in lines
-        if _CONTENT.match(line) and not line.lower().startswith(b"mime-version")
+        if is_content_header(line) and not line.lower().startswith(b"mime-version")
     ]
-    return b"\r\n".join([*outer, b"MIME-Version: 1.0"]) + b"\r\n", (
-        b"\r\n".join(inner) + b"\r\n\r\n" + raw[found.end() :]
-    )
+    return outer_headers(lines), b"\r\n".join(inner) + b"\r\n\r\n" + body
 
 
 def _boundary() -> bytes:

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from typing import TYPE_CHECKING
 
-from tui_mail.core.crypto.entities import Entity, canonical, split_entity
+from tui_mail.core.crypto.entities import (
+    Entity,
+    canonical,
+    header_lines,
+    outer_headers,
+    split_entity,
+)
 from tui_mail.core.crypto.verdict import Decryption, Severity, Signature, signature_line
 from tui_mail.core.message.sanitize import sanitize_line
 
@@ -282,20 +288,12 @@ def _inline(entity: Entity, gpg: GnuPG, findings: list[Finding], locked: list[by
 
 
 def _decoded_body(entity: Entity) -> bytes:
-    from email.parser import BytesParser  # noqa: PLC0415
-    from email.policy import compat32  # noqa: PLC0415
-
-    part = BytesParser(policy=compat32).parsebytes(entity.raw)
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    charset = part.get_content_charset() or "utf-8"
+    """A text part's content as UTF-8 (its transfer encoding and charset undone)."""
+    charset = entity.headers.get_content_charset() or "utf-8"
     try:
-        return data.decode(charset, "replace").encode("utf-8")
+        return _payload(entity).decode(charset, "replace").encode("utf-8")
     except LookupError:
-        return data.decode("utf-8", "replace").encode("utf-8")
-
-
-_CONTENT_HEADER = re.compile(rb"^(content-[^:]*|mime-version):", re.IGNORECASE)
+        return _payload(entity).decode("utf-8", "replace").encode("utf-8")
 
 
 def _replace_entity(entity: Entity, inner: bytes) -> bytes:
@@ -303,12 +301,8 @@ def _replace_entity(entity: Entity, inner: bytes) -> bytes:
     the message's own headers (From, Subject ...) are kept, its Content-* ones dropped."""
     if entity.path != "":
         return inner
-    head_end = entity.raw.find(b"\n\n")
-    crlf = entity.raw.find(b"\r\n\r\n")
-    cut = crlf + 4 if crlf != -1 and (head_end == -1 or crlf < head_end) else head_end + 2
-    lines = re.split(rb"\r?\n(?![ \t])", entity.raw[:cut].rstrip(b"\r\n"))
-    kept = [line for line in lines if line and not _CONTENT_HEADER.match(line)]
-    return b"\r\n".join([*kept, b"MIME-Version: 1.0"]) + b"\r\n" + inner
+    split = header_lines(entity.raw)
+    return outer_headers(split[0] if split else [entity.raw]) + inner
 
 
 def _header_text(entity: Entity, name: str) -> str:
