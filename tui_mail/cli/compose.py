@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -281,17 +279,14 @@ T = TypeVar("T")
 async def _with_passphrase(job: Callable[[], Awaitable[T]]) -> T:
     """`job()`; when it needs a PGP key's passphrase and a terminal is here, gpg's own
     pinentry asks for it (the agent keeps it), and the job runs once more."""
-    from tui_mail.core.crypto.gnupg import KeyLocked  # noqa: PLC0415
+    from tui_mail.core.crypto.gnupg import KeyLocked, prime_on_terminal  # noqa: PLC0415
 
     try:
         return await job()
     except KeyLocked as locked:
         if not sys.stdin.isatty():
             raise
-        print(f"tui-mail: {locked}", file=sys.stderr)
-        # pinentry draws on the terminal GPG_TTY names (gpg passes it on to the agent).
-        env = dict(os.environ, GPG_TTY=os.environ.get("GPG_TTY") or os.ttyname(0))
-        subprocess.run(locked.command, input=b"\n", env=env, check=False)
+        prime_on_terminal(locked)
         return await job()
 
 

@@ -242,6 +242,15 @@ def ask_on_this_terminal() -> None:
         os.environ.setdefault("GPG_TTY", os.ttyname(sys.stdin.fileno()))
 
 
+def prime_on_terminal(locked: KeyLocked) -> None:
+    """Let gpg's own pinentry ask for the passphrase `locked` needs, on this terminal (the
+    agent then keeps it, so the job that failed can run again). The caller owns the
+    terminal meanwhile: a TUI suspends itself first."""
+    ask_on_this_terminal()
+    print(f"tui-mail: {locked}", file=sys.stderr, flush=True)
+    subprocess.run(locked.command, input=b"\n", check=False)
+
+
 def user_gnupg(binary: str = "gpg", home: Path | None = None) -> GnuPG:
     """One GnuPG per binary and home (making one runs `gpg --version`: ~27 ms); the home
     is GNUPGHOME's when not given, as for the user's own gpg."""

@@ -3,7 +3,6 @@ key that changes it, and asking for a locked key's passphrase on the real termin
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from email.utils import getaddresses
@@ -86,13 +85,11 @@ async def with_passphrase(
 ) -> T:
     """`job()`; when a PGP key's passphrase is needed, the app is suspended and gpg's own
     pinentry asks on the terminal (the agent keeps it), then `job()` runs once more."""
-    from tui_mail.core.crypto.gnupg import KeyLocked, ask_on_this_terminal  # noqa: PLC0415
+    from tui_mail.core.crypto.gnupg import KeyLocked, prime_on_terminal  # noqa: PLC0415
 
     try:
         return await job()
     except KeyLocked as locked:
-        ask_on_this_terminal()
         with suspend():
-            print(f"tui-mail: {locked}", flush=True)
-            subprocess.run(locked.command, input=b"\n", check=False)
+            prime_on_terminal(locked)
         return await job()
