@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.integration.conftest import ServiceFactory
+from tests.support import both_wires
 from tests.support.accounts import (
     imap_account,
     other_client,
@@ -20,21 +21,9 @@ from tui_mail.core.account.service import AccountService
 from tui_mail.core.errors import UsageError
 from tui_mail.core.models import Flag
 
-
-@pytest.fixture(params=["plain", "deflate"])
-def wire(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def dovecot(request: pytest.FixtureRequest, wire: str, dovecot: DovecotServer) -> DovecotServer:
-    """Each test runs on the plain server and on one that compresses (COMPRESS=DEFLATE).
-    (The parameter has a name of its own: on `dovecot` itself pytest would start the
-    session's server anew for each value.)"""
-    if wire == "plain":
-        return dovecot
-    server: DovecotServer = request.getfixturevalue("dovecot_deflate")
-    return server
+# Each test runs on the plain server and on one that compresses (COMPRESS=DEFLATE).
+wire = both_wires.wire
+dovecot = both_wires.dovecot
 
 
 async def synced(service: AccountService, server: DovecotServer, user: MailUser,

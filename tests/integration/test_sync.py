@@ -8,26 +8,15 @@ from collections.abc import Callable
 import pytest
 
 from tests.integration.conftest import ServiceFactory
+from tests.support import both_wires
 from tests.support.accounts import imap_account, other_client, server_flags, without
 from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tui_mail.core.account.service import AccountService
 from tui_mail.core.models import Flag
 
-
-@pytest.fixture(params=["plain", "deflate"])
-def wire(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def dovecot(request: pytest.FixtureRequest, wire: str, dovecot: DovecotServer) -> DovecotServer:
-    """Each test runs on the plain server and on one that compresses (COMPRESS=DEFLATE).
-    (The parameter has a name of its own: on `dovecot` itself pytest would start the
-    session's server anew for each value.)"""
-    if wire == "plain":
-        return dovecot
-    server: DovecotServer = request.getfixturevalue("dovecot_deflate")
-    return server
+# Each test runs on the plain server and on one that compresses (COMPRESS=DEFLATE).
+wire = both_wires.wire
+dovecot = both_wires.dovecot
 
 
 def deliver(server: DovecotServer, user: MailUser, count: int, start: int = 0, **kw: str) -> None:
