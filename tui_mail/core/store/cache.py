@@ -26,7 +26,7 @@ from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
 from tui_mail.core.store import (
     fts,
-    fts_search,
+    full_text,
     health,
     matching,
     missing_bodies,
@@ -69,8 +69,8 @@ class Store:
         self._db = self._open()
         # Keeps the full-text index in step after every write (core/store/fts.py).
         self._indexer = fts.Indexer(lambda: self._read, self._transaction)
-        self.full_text = fts_search.FullText(lambda: self._read, self._indexer)
-        """The full-text index: find, uncached_bodies, backlog (core/store/fts_search.py)."""
+        self.full_text = full_text.FullText(lambda: self._read, self._indexer, self._long_reads)
+        """The full-text index: find, newest, uncached_bodies, backlog (store/full_text.py)."""
         if self.disk_full is None:
             self._indexer.nudge()
 
