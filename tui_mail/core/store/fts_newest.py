@@ -42,7 +42,6 @@ def newest(
     folder_ids: Sequence[int],
     query: Query,
     count: int = FIRST,
-    window: int = WINDOW,
 ) -> tuple[list[Found], bool] | None:
     """The first hits of what fts_search.find answers (newest first; at most `count`
     unless they are all), and whether they are all of them; None when a walk is not the
@@ -66,7 +65,7 @@ def newest(
     hits: list[Found] = []
     edges: list[tuple[int, int]] = []
     for folder_id in folder_ids:
-        found, edge = _walk(db, folder_id, conditions, params, count, window)
+        found, edge = _walk(db, folder_id, conditions, params, count, WINDOW)
         hits += found
         if edge is not None:
             edges.append(edge)
@@ -106,7 +105,7 @@ def _walk(
     rows = db.execute(
         "SELECT m.uid, m.date FROM messages m INDEXED BY messages_by_date"  # noqa: S608
         " CROSS JOIN search_docs d ON d.folder_id = m.folder_id AND d.uid = m.uid"
-        f" WHERE m.folder_id = ? AND {' AND '.join(within)}"
+        f" WHERE m.folder_id = ?{''.join(f' AND {c}' for c in within)}"
         " ORDER BY m.date DESC, m.uid DESC LIMIT ?",
         [folder_id, *params, *(edge or ()), count],
     ).fetchall()
