@@ -128,6 +128,13 @@ class CacheView:
             return None
         return self.read(lambda: self._store.matching_uids(folder_id, query), list[int]())
 
+    def matched_summaries(self, folder: str, query: Query) -> list[MessageSummary]:
+        """The summaries of `matching`'s messages, newest first (`tui-mail search --cached`,
+        what a limit shows); none when the folder is not cached."""
+        uids = self.matching(folder, query) or []
+        found = self.summaries(folder, uids)
+        return [found[uid] for uid in uids if uid in found]
+
     def find(
         self, query: Query, folders: Sequence[str] | None = None
     ) -> list[tuple[str, int, int]]:

@@ -111,9 +111,9 @@ class MainScreen(Screen[None]):
         )
         status = StatusBar(id="status")
         commands = build([*MAIN_BINDINGS, *MessageList.BINDINGS, *Reader.BINDINGS])
-        sources = CompletionSources(
-            self.services, lambda: self.current, lambda: list(self.app.available_themes)
-        )
+        sources = CompletionSources(self.services, lambda: self.current,
+                                    lambda: list(self.app.available_themes),
+                                    lambda: self.account_news.saved.names())  # noqa: PLW0108 # fmt: skip
         history = History(self.mail_app.data_dir / "command-history")
         command_bar = CommandBar(commands, sources, history)
         folder_split = Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
