@@ -288,6 +288,7 @@ class Store:
             db.execute(
                 "UPDATE folders SET partial_uidvalidity = ? WHERE id = ?", (uidvalidity, folder_id)
             )
+            fts.begin_bulk(db, folder_id)  # an empty folder's index is made in bulk after it
 
     def save_sync_state(
         self, folder_id: int, uidvalidity: int, uidnext: int | None, highestmodseq: int | None
