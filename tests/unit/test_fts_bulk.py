@@ -94,7 +94,7 @@ def test_changes_while_indexing_in_bulk_stay_exact(
     store.save_body(inbox, 50, BODIES[1])
     store.add_summaries(inbox, [_row(61, 0, 0), _row(3, 1, 5)])  # new mail; a changed row
     _exact(store)
-    store.close()  # a close (or a kill) in the middle: the next start goes on
+    # A kill in the middle (this store is never closed): the next start goes on.
     again = Store(path)
     try:
         _exact(again, SOME)
@@ -106,6 +106,7 @@ def test_changes_while_indexing_in_bulk_stay_exact(
         assert found is not None and [hit[1] for hit in found] == [10]
     finally:
         again.close()
+        store.close()
 
 
 def test_a_folder_forgotten_or_reset_during_its_first_pass(store: Store) -> None:
