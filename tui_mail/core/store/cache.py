@@ -65,6 +65,7 @@ class Store:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._checking: health.DeepCheck | None = None
+        self._checked: health.DeepCheck | None = None  # kept for close: check_memo.py
         self._long_reads = LongReads()
         self._db = self._open()
         # Keeps the full-text index in step after every write (core/store/fts.py).
@@ -87,7 +88,7 @@ class Store:
             )
             return db
         self.rebuilt = rebuilt or self.rebuilt
-        self._checking = health.DeepCheck(self.path)
+        self._checking = self._checked = health.DeepCheck(self.path)
         return db
 
     def _settle(self) -> None:
@@ -161,6 +162,7 @@ class Store:
             if self._damaged:  # found damaged and not rebuilt yet: the next start is clean
                 with contextlib.suppress(CacheError):  # else the next start's check finds it
                     health.set_aside(self.path)
+            health.remember(self.path, None if self._damaged else self._checked)
 
     def _writable(self) -> None:
         """Refuse a write, in words, while the cache is open read only (a full disk)."""
@@ -286,6 +288,7 @@ class Store:
             db.execute(
                 "UPDATE folders SET partial_uidvalidity = ? WHERE id = ?", (uidvalidity, folder_id)
             )
+            fts.begin_bulk(db, folder_id)  # an empty folder's index is made in bulk after it
 
     def save_sync_state(
         self, folder_id: int, uidvalidity: int, uidnext: int | None, highestmodseq: int | None

@@ -7,7 +7,8 @@ files, so rebuilding cannot lose it.
 
 Damage is looked for when the cache is opened (the file header, then SQLite's
 `quick_check` of the folder and message tables: about 50 ms for 100,000 messages; the
-bodies are not read, a damaged body page is found when it is read) and recognised
+bodies are not read, a damaged body page is found when it is read; skipped while the
+file is exactly as a clean close left it after a passed check: check_memo.py) and recognised
 whenever SQLite reports it later (SQLITE_CORRUPT, SQLITE_NOTADB). A full disk, a
 read-only file or folder and other I/O failures become errors that say what happened and
 what to do, and never cost the user a file.
@@ -29,6 +30,7 @@ from typing import Any
 
 from tui_mail.config.private import private_dir, private_sqlite
 from tui_mail.core.errors import CacheDamaged, CacheError, CacheReadOnly, DiskFull
+from tui_mail.core.store import check_memo
 
 _MAGIC = b"SQLite format 3\x00"
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
@@ -299,12 +301,16 @@ class DeepCheck:
         self._db: sqlite3.Connection | None = None
         self._stopped = False
         self._closing = threading.Lock()
+        self.passed_at = check_memo.trusted(path)
+        """When the file last passed a check (None: not yet, or it did not): a file left
+        unchanged since a clean close after a check is not checked again (check_memo.py)."""
         try:
             self._reads_wait = path.stat().st_size < self.READS_WAIT_UNDER
         except OSError:
             self._reads_wait = True
         self._thread = threading.Thread(target=self._run, name="cache-check", daemon=True)
-        self._thread.start()
+        if self.passed_at is None:
+            self._thread.start()
 
     def reads_go_on(self) -> bool:
         """Whether an access may go ahead before the verdict (a big cache, still checking)."""
@@ -325,6 +331,7 @@ class DeepCheck:
                     if rows != [("ok",)]:
                         self._problem = "SQLite's check found damaged pages"
                         return
+            self.passed_at = time.time()
         except sqlite3.Error as error:
             if is_damage(error):
                 self._problem = str(error)
@@ -340,12 +347,21 @@ class DeepCheck:
             if self._db is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.interrupt()
-        self._thread.join()
+        self._join()
 
     def result(self) -> str | None:
         """Why the tables are damaged, or None (waits for the check to end)."""
-        self._thread.join()
+        self._join()
         return self._problem
+
+    def _join(self) -> None:
+        if self._thread.ident is not None:  # not started: the memo vouched for the file
+            self._thread.join()
+
+
+def remember(path: Path, check: DeepCheck | None) -> None:
+    """At a clean close (all connections gone): whether the next open may skip its check."""
+    check_memo.remember(path, None if check is None else check.passed_at)
 
 
 def set_aside(path: Path) -> Path:
