@@ -234,11 +234,17 @@ def test_a_lost_index_is_built_again_from_the_cache(tmp_path: Path, change: str)
     path = tmp_path / "cache.sqlite3"
     first = Store(path)
     _fill(first)
+    first.save_sync_state(first.folder_id("INBOX"), 7, 61, None)  # synced: rebuilt in bulk
     _settled(first)
     first.close()
     store = _reopen(path, change)
     try:
         assert store.rebuilt is None
+        bulk = store._read.execute("SELECT folder_id FROM search_bulk").fetchall()
+        queued = store._read.execute("SELECT DISTINCT folder_id FROM search_todo").fetchall()
+        # The indexer waits a second after an open: each folder's way is still to be seen.
+        assert bulk == [(store.folder_id("INBOX"),)]
+        assert queued == [(store.folder_id("Archive"),)]
         query = parse_query("tickets")
         assert _indexed(store, query) == _matcher(store, query) != []  # exact meanwhile too
         _settled(store)

@@ -117,10 +117,20 @@ def drop(db: sqlite3.Connection) -> None:
 
 
 def reset(db: sqlite3.Connection) -> None:
-    """An empty index, and every cached message queued for it (built in the background)."""
+    """An empty index, built again in the background: a folder whose sync is complete in
+    bulk (a third of the CPU of one message at a time: 1.5 s against 4.3 s at 100k, which
+    every cache pays once after an upgrade drops its index), any other message queued."""
     drop(db)
     create(db)
-    db.execute("INSERT INTO search_todo (folder_id, uid) SELECT folder_id, uid FROM messages")
+    db.execute(
+        "INSERT INTO search_bulk (folder_id, done_uid) SELECT f.id, 0 FROM folders f"
+        " WHERE f.partial_uidvalidity IS NULL AND f.uidvalidity IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM messages m WHERE m.folder_id = f.id)"
+    )
+    db.execute(
+        "INSERT INTO search_todo (folder_id, uid) SELECT folder_id, uid FROM messages"
+        " WHERE folder_id NOT IN (SELECT folder_id FROM search_bulk)"
+    )
 
 
 def ensure(db: sqlite3.Connection) -> None:
