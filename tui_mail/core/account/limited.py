@@ -18,9 +18,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 
+from tui_mail.core.account.background import BackgroundJob, Deliver
 from tui_mail.core.account.message_index import (
-    BackgroundJob,
-    Deliver,
     FolderMessages,
     MergedMessages,
     MessageRef,
