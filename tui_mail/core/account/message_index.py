@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ BACKGROUND_ORDER_OVER = 50_000
 """A folder of more messages than this (its highest UID, at first: a bound on how many it
 holds) is put in order on a background thread: a million UIDs take 0.3-0.8 s to read,
 a hundred thousand 20-40 ms."""
+HEAD_FIRST = 0.4
+"""Seconds the whole order of a big folder waits after its first rows are read."""
 APPLY_OVER = 5000
 """A list longer than this (in the UI) applies what changed since its order was read
 (core/account/order_changes.py) instead of reading it again; a shorter one is read again
@@ -139,6 +142,10 @@ class FolderMessages:
                     ready = self.store.sort_ready(self.sort.key)
                     self.take_order(self._ordered(folder_id, ORDER_HEAD, ready))
                     self._whole = False
+                    # The first screen is painted first: parsing a million UIDs holds
+                    # the GIL in chunks, which delayed it.
+                    self._order_job.start(partial(self._read_order, folder_id, HEAD_FIRST))
+                    return
                 self._order_job.start(partial(self._read_order, folder_id))
                 return
             read = self._read_order(folder_id)
@@ -146,7 +153,8 @@ class FolderMessages:
             read = _Read(None, 0, [], 0)
         self._take_read(read)
 
-    def _read_order(self, folder_id: int) -> _Read:
+    def _read_order(self, folder_id: int, after: float = 0.0) -> _Read:
+        time.sleep(after)
         version = self.store.changes.version
         uids = self._ordered(folder_id)
         return _Read(version, folder_id, uids, self.store.max_uid(folder_id))
