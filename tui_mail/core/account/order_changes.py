@@ -21,8 +21,9 @@ from tui_mail.core.models import Flag
 from tui_mail.core.sort import SortSpec
 from tui_mail.core.store.ordering import MOVES_WITH_FLAGS, Keys
 
-MOST = 2000
-"""Touched messages applied in place; more (a sync's big batch) read the order again."""
+MOST = 200
+"""Touched messages applied in place (on the UI's thread: 200 new messages of a million
+take tens of milliseconds); more (a sync's batch) read the order again, off it."""
 
 Place = tuple[str | int, ...]
 
@@ -55,19 +56,48 @@ def apply_changes(
     stable = sort.key not in MOVES_WITH_FLAGS
     maybe_in = [uid for uid in touched if uid <= highest and uid not in dropped]
     # Where a message's place is unknown (gone from the cache) or may have moved (a key
-    # of flags), one scan takes them all out; the others are found by their place.
+    # of flags), one scan takes them all out; the others are found by their place, and
+    # stay there while shown (a flag changed under a key of dates: nothing moves).
     lost = {uid for uid in maybe_in if not stable or uid not in known}
+    staying: set[int] = set()
+    placed = [uid for uid in maybe_in if uid not in lost]
+    for uid, position in zip(placed, found.positions([known[u][1] for u in placed]), strict=True):
+        if position > 0 and order[position - 1] == uid:
+            if shown(uid, known[uid][0]):
+                staying.add(uid)
+            else:
+                lost.add(uid)
     if lost:
         order[:] = [uid for uid in order if uid not in lost]
-    for uid in maybe_in:
-        if uid in lost:
-            continue
-        position = found.position(known[uid][1])
-        if position > 0 and order[position - 1] == uid:
-            del order[position - 1]
-    for uid in sorted(asked):
-        if uid in known and shown(uid, known[uid][0]):
-            order.insert(found.position(known[uid][1]), uid)
+    coming = [
+        uid for uid in asked if uid in known and uid not in staying and shown(uid, known[uid][0])
+    ]
+    places = [known[uid][1] for uid in coming]
+    arriving = list(zip(found.positions(places), places, coming, strict=True))
+    arriving.sort(key=lambda item: item[1], reverse=sort.reverse)
+    arriving.sort(key=lambda item: item[0])  # stable: by place where positions tie
+    _insert(order, [(position, uid) for position, _place, uid in arriving])
+
+
+FEW = 16
+"""Insertions made one by one (each moves the rest of the list: 0.3 ms at a million);
+more are spliced in one pass."""
+
+
+def _insert(order: list[int], arriving: list[tuple[int, int]]) -> None:
+    """Put UIDs in at positions of the order as it is, sorted by position."""
+    if len(arriving) <= FEW:
+        for position, uid in reversed(arriving):  # the later first: positions stay true
+            order.insert(position, uid)
+        return
+    merged: list[int] = []
+    last = 0
+    for position, uid in arriving:
+        merged += order[last:position]
+        merged.append(uid)
+        last = position
+    merged += order[last:]
+    order[:] = merged
 
 
 class _Finder:
@@ -90,18 +120,31 @@ class _Finder:
             self._known[uid] = found
         return found[1]
 
-    def position(self, place: Place) -> int:
-        """Where a message of this place goes: after every row that comes before it."""
-        low, high = 0, len(self._order)
-        while low < high:
-            middle = (low + high) // 2
-            other = self._place(self._order[middle])
-            comes_before = other > place if self._reverse else other < place
-            if comes_before or other == place:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+    def positions(self, places: list[Place]) -> list[int]:
+        """Where messages of these places go: after every row that comes before each.
+        The binary searches run side by side, so each of their ~20 steps reads the
+        places it probes in one query (not one per probe: 200 new messages of random
+        dates took 90 ms of look-ups one by one)."""
+        low = [0] * len(places)
+        high = [len(self._order)] * len(places)
+        while True:
+            going = [i for i in range(len(places)) if low[i] < high[i]]
+            if not going:
+                return low
+            middles = {i: (low[i] + high[i]) // 2 for i in going}
+            self._read([self._order[middle] for middle in middles.values()])
+            for i, middle in middles.items():
+                other = self._place(self._order[middle])
+                comes_before = other > places[i] if self._reverse else other < places[i]
+                if comes_before or other == places[i]:
+                    low[i] = middle + 1
+                else:
+                    high[i] = middle
+
+    def _read(self, uids: list[int]) -> None:
+        missing = [uid for uid in uids if uid not in self._known]
+        if missing:
+            self._known.update(self._keys(missing))
 
 
 def unread_only(shown: Callable[[int, int], bool]) -> Callable[[int, int], bool]:
