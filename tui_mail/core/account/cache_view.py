@@ -15,8 +15,9 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from tui_mail.core.account.background import Deliver
 from tui_mail.core.account.limited import LimitedMessages
-from tui_mail.core.account.message_index import Deliver, FolderMessages, ThreadedMessages
+from tui_mail.core.account.message_index import FolderMessages, ThreadedMessages
 from tui_mail.core.errors import DiskFull
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.models import Folder, MessageSummary

@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tui_mail.core.message.headers import SummaryRow
-from tui_mail.core.models import Flag, Folder, FolderRole, FolderSyncState, MessageSummary
+from tui_mail.core.models import Flag, Folder, FolderSyncState, MessageSummary
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
 from tui_mail.core.store import (
+    folder_list,
     fts,
     fts_search,
     health,
@@ -33,6 +34,7 @@ from tui_mail.core.store import (
     ordering,
     summaries,
 )
+from tui_mail.core.store.changes import Changes, noting
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.long_reads import LongReads
 from tui_mail.core.store.pending_queue import PendingQueue
@@ -68,6 +70,9 @@ class Store:
         self._checked: health.DeepCheck | None = None  # kept for close: check_memo.py
         self._long_reads = LongReads()
         self._db = self._open()
+        self.changes = Changes()
+        """What this store changed lately: lets a list apply it (core/store/changes.py)."""
+        self.changes.check(self._db)
         # Keeps the full-text index in step after every write (core/store/fts.py).
         self._indexer = fts.Indexer(lambda: self._read, self._transaction)
         self.full_text = fts_search.FullText(lambda: self._read, self._indexer)
@@ -128,6 +133,7 @@ class Store:
             self.rebuilt = Rebuilt(health.set_aside(self.path), self._damaged or "damaged pages")
             self._damaged = None
             self._db = self._open()
+            self.changes.reopened(self._db)
             rebuilt = self.rebuilt
         if self.on_rebuilt is not None:
             self.on_rebuilt(rebuilt)
@@ -182,6 +188,7 @@ class Store:
                     self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self.changes.check(self._db)
         self._indexer.nudge()
 
     # -- folders -----------------------------------------------------------------------
@@ -190,46 +197,11 @@ class Store:
         """Record the server's folder list; folders that disappeared lose their cache."""
         folders = list(folders)
         with self._transaction() as db:
-            names = [folder.name for folder in folders]
-            placeholders = ",".join("?" * len(names))
-            db.execute(f"DELETE FROM folders WHERE name NOT IN ({placeholders})", names)  # noqa: S608
-            for folder in folders:
-                db.execute(
-                    "INSERT INTO folders (name, delimiter, role, subscribed,"
-                    " selectable, server_total, server_unseen) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(name) DO UPDATE SET delimiter=excluded.delimiter,"
-                    " role=excluded.role,"
-                    " subscribed=excluded.subscribed, selectable=excluded.selectable,"
-                    " server_total=excluded.server_total, server_unseen=excluded.server_unseen",
-                    (
-                        folder.name,
-                        folder.delimiter,
-                        folder.role.value if folder.role else None,
-                        int(folder.subscribed),
-                        int(folder.selectable),
-                        folder.total,
-                        folder.unseen,
-                    ),
-                )
+            folder_list.replace_folders(db, folders)
 
     def folders(self) -> list[Folder]:
         """Cached folders with counts from the server's last answer."""
-        rows = self._read.execute(
-            "SELECT name, delimiter, role, subscribed, selectable,"
-            " server_total, server_unseen FROM folders ORDER BY name"
-        ).fetchall()
-        return [
-            Folder(
-                name=name,
-                delimiter=delimiter,
-                role=FolderRole(role) if role else None,
-                subscribed=bool(subscribed),
-                selectable=bool(selectable),
-                total=total,
-                unseen=unseen,
-            )
-            for name, delimiter, role, subscribed, selectable, total, unseen in rows
-        ]
+        return folder_list.folders(self._read)
 
     def set_folder_counts(self, counts: dict[str, tuple[int, int]]) -> None:
         """Record (total, unseen) per folder as the server just counted them (STATUS)."""
@@ -289,6 +261,7 @@ class Store:
                 "UPDATE folders SET partial_uidvalidity = ? WHERE id = ?", (uidvalidity, folder_id)
             )
             fts.begin_bulk(db, folder_id)  # an empty folder's index is made in bulk after it
+        self.changes.lost()
 
     def save_sync_state(
         self, folder_id: int, uidvalidity: int, uidnext: int | None, highestmodseq: int | None
@@ -310,6 +283,7 @@ class Store:
                 " partial_uidvalidity = NULL WHERE id = ?",
                 (folder_id,),
             )
+        self.changes.lost()
 
     def rename_folder(self, old: str, new: str) -> None:
         with self._transaction() as db:
@@ -323,43 +297,63 @@ class Store:
 
     def add_summaries(self, folder_id: int, rows: Iterable[SummaryRow]) -> int:
         """Insert or replace message rows in one transaction; returns how many."""
+        uids: list[int] = []
         with self._transaction() as db:
             cursor = db.executemany(
                 f"INSERT OR REPLACE INTO messages (folder_id, {SUMMARY_COLUMNS})"  # noqa: S608
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((folder_id, *row) for row in rows),
+                ((folder_id, *row) for row in noting(rows, lambda row: row.uid, uids)),
             )
-            return cursor.rowcount
+        self.changes.touched(folder_id, uids)
+        return cursor.rowcount
 
     def update_flags(self, folder_id: int, changes: Iterable[tuple[int, int, str, int]]) -> int:
         """Apply (uid, flags, keywords, modseq) from the server; returns rows that changed."""
+        uids: list[int] = []
         with self._transaction() as db:
             cursor = db.executemany(
                 "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
                 " WHERE folder_id = ? AND uid = ? AND (flags != ? OR keywords != ?)",
                 (
                     (flags, keywords, modseq, folder_id, uid, flags, keywords)
-                    for uid, flags, keywords, modseq in changes
+                    for uid, flags, keywords, modseq in noting(changes, lambda c: c[0], uids)
                 ),
             )
-            return cursor.rowcount
+        if cursor.rowcount:
+            self.changes.touched(folder_id, uids)
+        return cursor.rowcount
 
     def set_flag_bits(self, folder_id: int, uids: Iterable[int], flag: Flag, on: bool) -> None:
         """Reflect a flag change the user made (after the server accepted it)."""
         expression = "flags | ?" if on else "flags & ~?"
+        uids = list(uids)
         with self._transaction() as db:
             db.executemany(
                 f"UPDATE messages SET flags = {expression} WHERE folder_id = ? AND uid = ?",  # noqa: S608
                 ((int(flag), folder_id, uid) for uid in uids),
             )
+        self.changes.touched(folder_id, uids)
 
     def delete_uids(self, folder_id: int, uids: Iterable[int]) -> int:
+        uids = list(uids)
         with self._transaction() as db:
             cursor = db.executemany(
                 "DELETE FROM messages WHERE folder_id = ? AND uid = ?",
                 ((folder_id, uid) for uid in uids),
             )
-            return cursor.rowcount
+        self.changes.touched(folder_id, uids)
+        return cursor.rowcount
+
+    def changed_since(self, folder_id: int, version: int) -> set[int] | None:
+        """UIDs of the folder added, changed or removed since `version` (changes.version);
+        None: not known, read everything. A write under way is not waited for: its commit
+        looks for other writers itself (Changes.check)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self.changes.check(self._db)
+            finally:
+                self._lock.release()
+        return self.changes.since(folder_id, version)
 
     def uids(self, folder_id: int) -> list[int]:
         rows = self._read.execute(
@@ -417,6 +411,10 @@ class Store:
             return
         with contextlib.suppress(DiskFull), self._transaction() as db:
             db.execute(statement)
+
+    def sort_keys(self, folder_id: int, uids: list[int], key: SortKey) -> ordering.Keys:
+        """(flags, place in `key`'s natural order) of these messages (ordering.sort_keys)."""
+        return ordering.sort_keys(self._read, folder_id, uids, key)
 
     def sort_values(self, folder_id: int, sort: SortSpec) -> list[tuple[str | int, int, int]]:
         """(value of the sort key, date, UID) in `sort`'s order: for merging folders."""
