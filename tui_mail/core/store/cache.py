@@ -435,7 +435,7 @@ class Store:
 
     def counts(self, folder_id: int) -> tuple[int, int]:
         """(total, unseen) as cached (core/store/flag_counts.py)."""
-        return flag_counts.counts(self._read, folder_id)  # kept by triggers: one row read
+        return flag_counts.counts(self._read, folder_id)
 
     def tally(self, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:
         """(cached, unseen) among these UIDs: what an action on them does to the counts."""

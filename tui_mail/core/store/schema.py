@@ -6,8 +6,8 @@ Schema 3 adds `folders.partial_uidvalidity` (a first pass stored rows but did no
 see core/imap/sync.py); a schema-2 cache keeps its rows and reconciles every folder once.
 Schema 4 adds the full-text index (core/store/fts.py): an older cache keeps its rows and
 queues every message for the index, which a thread of the store builds in the background.
-Schema 5 adds the folder counts kept by triggers and the partial indexes of unseen and
-flagged messages (core/store/flag_counts.py); a schema-4 cache keeps its rows and index.
+Schema 5 adds partial indexes of the unseen and the flagged messages, for counts and flag
+queries (core/store/flag_counts.py); a schema-4 cache keeps its rows and full-text index.
 """
 
 from __future__ import annotations
@@ -125,7 +125,6 @@ def configure(db: sqlite3.Connection) -> None:
     # the last transactions, and those are re-fetched from the server.
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
-    flag_counts.configure(db)
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -158,8 +157,8 @@ def migrate(db: sqlite3.Connection) -> None:
 
 
 def _migrate_4_to_5(db: sqlite3.Connection) -> None:
-    """Schema 5 adds objects of its own: the rows and the full-text index stay (counting
-    and indexing a million messages once takes a few seconds)."""
+    """Schema 5 adds indexes of its own: the rows and the full-text index stay (indexing
+    a million messages again would take a minute, in the background)."""
     db.execute("BEGIN IMMEDIATE")
     try:
         flag_counts.install(db)
