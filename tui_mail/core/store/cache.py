@@ -25,6 +25,7 @@ from tui_mail.core.models import Flag, Folder, FolderSyncState, MessageSummary
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
 from tui_mail.core.store import (
+    flag_counts,
     folder_list,
     fts,
     fts_search,
@@ -434,12 +435,8 @@ class Store:
         return int(row[0] or 0)
 
     def counts(self, folder_id: int) -> tuple[int, int]:
-        """(total, unseen) as cached."""
-        total, unseen = self._read.execute(
-            "SELECT count(*), coalesce(sum((flags & ?) = 0), 0) FROM messages WHERE folder_id = ?",
-            (int(Flag.SEEN), folder_id),
-        ).fetchone()
-        return int(total), int(unseen)
+        """(total, unseen) as cached (core/store/flag_counts.py)."""
+        return flag_counts.counts(self._read, folder_id)
 
     def tally(self, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:
         """(cached, unseen) among these UIDs: what an action on them does to the counts."""

@@ -42,6 +42,7 @@ from tui_mail.core.query import (
     UidIn,
     matcher,
 )
+from tui_mail.core.store import flag_counts
 from tui_mail.core.store.threads import gc_paused
 
 HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
@@ -111,9 +112,9 @@ def clause(term: Term) -> Clause:
     """`term` as SQL on `messages m`: exact, or a superset `matcher` narrows."""
     match term:
         case HasFlag(flag):
-            return Clause("(m.flags & ?) = ?", (flag.value, flag.value), exact=True)
+            return Clause(_flag_sql(flag, on=True), (), exact=True)
         case LacksFlag(flag):
-            return Clause("(m.flags & ?) = 0", (flag.value,), exact=True)
+            return Clause(_flag_sql(flag, on=False), (), exact=True)
         case UidIn(uids) if len(uids) <= _MAX_UIDS_IN_SQL:
             return Clause(f"m.uid IN ({','.join('?' * len(uids))})", tuple(uids), exact=True)
         case SentSince(day):
@@ -140,6 +141,16 @@ _EXPANDS = {
     "ẗ": "t\u0308", "ẘ": "w\u030a", "ẙ": "y\u030a", "ẚ": "a\u02be", "ẞ": "ss", "\u212a": "k",
     "ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
 }  # fmt: skip
+
+
+def _flag_sql(flag: Flag, *, on: bool) -> str:
+    """The test of one flag, with its number in the SQL: written as a partial index's
+    condition where one serves it (core/store/flag_counts.py), which SQLite then uses."""
+    known = flag_counts.FLAG_SQL.get((flag, on))
+    if known is not None:
+        return known.format(t="m.")
+    bit = int(flag)
+    return f"(m.flags & {bit}) = {bit if on else 0}"
 
 
 def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> Clause:
