@@ -12,6 +12,7 @@ import pytest
 from tui_mail.core.account import message_index
 from tui_mail.core.account.message_index import ThreadedMessages
 from tui_mail.core.message.headers import SummaryRow, strip_reply_prefix
+from tui_mail.core.store import summaries
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.threads import (
     MAX_INDENT,
@@ -209,4 +210,24 @@ def test_a_big_folder_is_threaded_in_the_background_and_shown_flat_meanwhile(
     arrived.get(timeout=10)()
     assert source.uids() == [1, 3, 2]
     assert arrived.empty()
+    store.close()
+
+
+def test_a_folder_read_a_chunk_at_a_time_threads_as_when_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of 2, and messages sharing a date across a chunk's end: each chunk starts
+    # after the last (date, uid) read, so none is read twice or skipped.
+    monkeypatch.setattr(summaries, "THREAD_CHUNK", 2)
+    store = Store(tmp_path / "cache.db")
+    folder_id = store.ensure_folder("INBOX")
+    rows = [_row(uid, f"Subject {uid}", "<1@x>" if uid % 2 else "") for uid in range(1, 8)]
+    same_date = [row._replace(date=1_700_000_000) for row in rows[2:5]]
+    store.add_summaries(folder_id, [*rows[:2], *same_date, *rows[5:]])
+    read = list(store.thread_fields(folder_id))
+    assert [uid for uid, *_rest in read] == [3, 4, 5, 1, 2, 6, 7]  # by (date, uid)
+    source = ThreadedMessages("work", store, "INBOX")
+    assert [(row.guide, row.ref.uid) for row in map(source.row, range(7)) if row] == [
+        ("", 1), ("├─", 3), ("├─", 5), ("└─", 7), ("", 6), ("", 2), ("", 4),
+    ]  # fmt: skip
     store.close()

@@ -422,8 +422,8 @@ class Store:
 
     def thread_fields(
         self, folder_id: int, *, unread_only: bool = False
-    ) -> list[tuple[int, int, str, str, str, str]]:
-        """What conversations are built from (summaries.thread_fields)."""
+    ) -> Iterator[tuple[int, int, str, str, str, str]]:
+        """What conversations are built from, by (date, uid) (summaries.thread_fields)."""
         return summaries.thread_fields(self._read, folder_id, unread_only=unread_only)
 
     def max_uid(self, folder_id: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from tui_mail.core.models import Flag, MessageSummary
 
@@ -104,20 +104,35 @@ def search_words(db: sqlite3.Connection, folder_id: int, words: list[str]) -> li
     return [row[0] for row in rows]
 
 
+THREAD_CHUNK = 20_000
+"""Messages read at once for threading: a JSON row of them is a few megabytes, where one
+of a million messages' headers was hundreds (and the decoded rows a gigabyte)."""
+
+
 def thread_fields(
     db: sqlite3.Connection, folder_id: int, *, unread_only: bool = False
-) -> list[tuple[int, int, str, str, str, str]]:
-    """(uid, date, message_id, in_reply_to, references, subject) of every message, in
-    no particular order: what core/store/threads.py builds conversations from (it sorts;
-    an ORDER BY here would triple the query). One JSON result row: see the module docstring."""
+) -> Iterator[tuple[int, int, str, str, str, str]]:
+    """(uid, date, message_id, in_reply_to, references, subject) of every message, by
+    (date, uid): what core/store/threads.py builds conversations from, as it reads them.
+
+    A chunk at a time, each ONE JSON row (see the module docstring), from the
+    (folder_id, date, uid) index: each chunk starts after the last one's (date, uid).
+    """
     unread = " AND (flags & ?) = 0" if unread_only else ""
     params: tuple[int, ...] = (folder_id, int(Flag.SEEN)) if unread_only else (folder_id,)
-    (rows,) = db.execute(
-        "SELECT json_group_array(json_array(uid, date, message_id, in_reply_to, refs,"  # noqa: S608
-        f" subject)) FROM messages WHERE folder_id = ?{unread}",
-        params,
-    ).fetchone()
-    return list(map(tuple, json.loads(rows))) if rows else []
+    after = (-(2**63), -1)
+    while True:
+        (rows,) = db.execute(
+            "SELECT json_group_array(json_array(uid, date, message_id, in_reply_to, refs,"  # noqa: S608
+            " subject)) FROM (SELECT * FROM messages WHERE folder_id = ? AND (date, uid) > (?, ?)"
+            f"{unread} ORDER BY date, uid LIMIT ?)",
+            (params[0], *after, *params[1:], THREAD_CHUNK),
+        ).fetchone()
+        chunk = json.loads(rows) if rows else []
+        yield from map(tuple, chunk)
+        if len(chunk) < THREAD_CHUNK:
+            return
+        after = (chunk[-1][1], chunk[-1][0])
 
 
 def tally(db: sqlite3.Connection, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:
