@@ -231,3 +231,60 @@ def test_a_folder_read_a_chunk_at_a_time_threads_as_when_read_whole(
         ("", 1), ("├─", 3), ("├─", 5), ("└─", 7), ("", 6), ("", 2), ("", 4),
     ]  # fmt: skip
     store.close()
+
+
+def _threaded_in_background(store: Store) -> list[tuple[str, int]]:
+    """The rows a big folder's threaded view shows once its background run is done."""
+    arrived: queue.Queue[Callable[[], None]] = queue.Queue()
+    source = ThreadedMessages("work", store, "INBOX", deliver=arrived.put)
+    arrived.get(timeout=10)()
+    assert source.ready
+    return [(row.guide, row.ref.uid) for row in map(source.row, range(len(source))) if row]
+
+
+def _threaded_from_scratch(store: Store) -> list[tuple[str, int]]:
+    source = ThreadedMessages("work", store, "INBOX")
+    return [(row.guide, row.ref.uid) for row in map(source.row, range(len(source))) if row]
+
+
+def test_new_mail_in_a_big_threaded_folder_extends_the_threads_kept_from_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(message_index, "BACKGROUND_OVER", 2)
+    store = Store(tmp_path / "cache.db")
+    folder_id = store.ensure_folder("INBOX")
+    # 3 answers 2, which is not here yet (it is in Sent, say); 4 stands alone.
+    store.add_summaries(
+        folder_id, [_row(1, "Plans"), _row(3, "Re: Trip", "<2@x>"), _row(4, "Other")]
+    )
+    assert _threaded_in_background(store) == [("", 4), ("", 3), ("", 1)]
+    read_above: list[int] = []
+    reading = store.thread_fields
+
+    def spy(folder: int, *, unread_only: bool = False, above_uid: int = 0) -> object:
+        read_above.append(above_uid)
+        return reading(folder, unread_only=unread_only, above_uid=above_uid)
+
+    monkeypatch.setattr(store, "thread_fields", spy)
+    # New mail: a reply to 1, and a message with 2's id (copied in later) that 3 answers.
+    late = _row(6, "Trip")._replace(message_id="<2@x>")
+    store.add_summaries(folder_id, [_row(5, "Re: Plans", "<1@x>"), late])
+    shown = _threaded_in_background(store)
+    assert read_above == [4]  # only what was new was read
+    assert _threaded_in_background(store) == shown  # nothing new: nothing read
+    assert read_above == [4]
+    assert shown == [("", 6), ("└─", 3), ("", 1), ("└─", 5), ("", 4)]
+    assert shown == _threaded_from_scratch(store)
+    # A message dated before the others (a late copy) and a removal: read again whole.
+    store.add_summaries(folder_id, [_row(7, "Old", "<4@x>")._replace(date=1_600_000_000)])
+    read_above.clear()
+    shown = _threaded_in_background(store)
+    assert read_above == [6, 0]
+    assert shown == _threaded_from_scratch(store)
+    store.delete_uids(folder_id, [5])
+    read_above.clear()
+    shown = _threaded_in_background(store)
+    assert read_above == [0]
+    assert shown == [("", 6), ("└─", 3), ("", 4), ("└─", 7), ("", 1)]
+    assert shown == _threaded_from_scratch(store)
+    store.close()

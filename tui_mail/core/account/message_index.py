@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Generic, Protocol, TypeVar
 
+from tui_mail.core.account.thread_memory import remembered_threads
 from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.models import MessageSummary
 from tui_mail.core.sort import DEFAULT_SORT, SortSpec
@@ -388,10 +389,13 @@ class ThreadedMessages(FolderMessages):
         self._start(folder_id)
 
     def _start(self, folder_id: int) -> None:
-        if self._job is not None:
-            self._job.start(
-                partial(_thread_folder, self.store, folder_id, self.unread_only, self.sort)
-            )
+        if self._job is None:
+            return
+        if self.unread_only:  # which messages are threaded changes with flags: not kept
+            job = partial(_thread_folder, self.store, folder_id, True, self.sort)
+        else:
+            job = partial(remembered_threads, self.store, folder_id, self.sort)
+        self._job.start(job)
 
     def _apply(self, order: ThreadOrder) -> None:
         self._order = order

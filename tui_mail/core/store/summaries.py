@@ -110,29 +110,44 @@ of a million messages' headers was hundreds (and the decoded rows a gigabyte).""
 
 
 def thread_fields(
-    db: sqlite3.Connection, folder_id: int, *, unread_only: bool = False
+    db: sqlite3.Connection, folder_id: int, unread_only: bool = False, above_uid: int = 0
 ) -> Iterator[tuple[int, int, str, str, str, str]]:
-    """(uid, date, message_id, in_reply_to, references, subject) of every message, by
-    (date, uid): what core/store/threads.py builds conversations from, as it reads them.
+    """(uid, date, message_id, in_reply_to, references, subject) of every message (with
+    a UID above `above_uid`), by (date, uid): what core/store/threads.py builds
+    conversations from, as it reads them.
 
     A chunk at a time, each ONE JSON row (see the module docstring), from the
     (folder_id, date, uid) index: each chunk starts after the last one's (date, uid).
     """
     unread = " AND (flags & ?) = 0" if unread_only else ""
-    params: tuple[int, ...] = (folder_id, int(Flag.SEEN)) if unread_only else (folder_id,)
+    params: tuple[int, ...] = (above_uid, int(Flag.SEEN)) if unread_only else (above_uid,)
+    # The newest few (above_uid) found by UID and sorted (the unary + keeps the planner
+    # off the date index, whose walk to them is 0.2 s for a million).
+    plus = "+" if above_uid else ""
     after = (-(2**63), -1)
     while True:
         (rows,) = db.execute(
             "SELECT json_group_array(json_array(uid, date, message_id, in_reply_to, refs,"  # noqa: S608
-            " subject)) FROM (SELECT * FROM messages WHERE folder_id = ? AND (date, uid) > (?, ?)"
-            f"{unread} ORDER BY date, uid LIMIT ?)",
-            (params[0], *after, *params[1:], THREAD_CHUNK),
+            " subject)) FROM (SELECT uid, date, message_id, in_reply_to, refs, subject"
+            f" FROM messages WHERE folder_id = ? AND ({plus}date, {plus}uid) > (?, ?)"
+            f" AND uid > ?{unread} ORDER BY {plus}date, {plus}uid LIMIT ?)",
+            (folder_id, *after, *params, THREAD_CHUNK),
         ).fetchone()
         chunk = json.loads(rows) if rows else []
         yield from map(tuple, chunk)
         if len(chunk) < THREAD_CHUNK:
             return
         after = (chunk[-1][1], chunk[-1][0])
+
+
+def max_uid(db: sqlite3.Connection, folder_id: int) -> int:
+    row = db.execute("SELECT max(uid) FROM messages WHERE folder_id = ?", (folder_id,)).fetchone()
+    return int(row[0] or 0)
+
+
+def count(db: sqlite3.Connection, folder_id: int) -> int:
+    row = db.execute("SELECT count(*) FROM messages WHERE folder_id = ?", (folder_id,)).fetchone()
+    return int(row[0])
 
 
 def tally(db: sqlite3.Connection, folder_id: int, uids: Iterable[int]) -> tuple[int, int]:

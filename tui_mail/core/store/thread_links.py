@@ -10,15 +10,14 @@ Ids are compared by Python's 64-bit string hash: two different ids meeting on on
 is about a one in ten million chance for a million-message folder, and would at worst
 put one message in the wrong conversation.
 
-Message-IDs are looked up by binary search in a sorted array rather than a dict: a dict
-of a million ints costs about 100 MB, the arrays 12 bytes a message.
+Linking itself (who answers whom, kept to be extended as mail arrives) is in
+core/store/thread_state.py; breaking cycles and grouping by subject are here.
 """
 
 from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ _ID = re.compile(r"<([^<>\s]+)>")
 _IS_REPLY = re.compile(r"^\s*(?:re|aw|sv|antw|vs)(?:\[\d+\])?\s*:", re.I)
 
 # What a message without References / In-Reply-To may do in grouping by subject.
-_REFERENCED = 0
+REFERENCED = 0
 _ORIGINAL = 1  # may be the first message of a subject
 _REPLY = 2  # "Re: X": joins the thread that began with "X"
 
@@ -70,17 +69,28 @@ class Headers:
     kinds: bytearray
     subjects: array[int]
     """Key of the subject without reply prefixes, for messages naming no id (else 0)."""
+    last: tuple[int, int]
+    """(date, uid) of the newest message."""
 
     def __len__(self) -> int:
         return len(self.uids)
 
 
-def read_headers(messages: Iterable[ThreadFields]) -> Headers:
-    """Reduce messages, given in chronological order, to Headers."""
-    found = Headers(array("q"), array("q"), array("q"), array("q"), bytearray(), array("q"))
+class OutOfOrder(Exception):
+    """A message older than one read before it: what was read cannot be extended."""
+
+
+def read_headers(
+    messages: Iterable[ThreadFields], after: tuple[int, int] = (-(2**63), -1)
+) -> Headers:
+    """Reduce messages, given in chronological order and after `after`, to Headers."""
+    found = Headers(array("q"), array("q"), array("q"), array("q"), bytearray(), array("q"), after)
     uids, own, chain_ends, chains = found.uids, found.own, found.chain_ends, found.chains
     kinds, subjects = found.kinds, found.subjects
-    for uid, _date, raw_id, in_reply_to, references, subject in messages:
+    for uid, date, raw_id, in_reply_to, references, subject in messages:
+        if (date, uid) < after:
+            raise OutOfOrder(uid)
+        after = (date, uid)
         uids.append(uid)
         message_id = raw_id.strip()
         if message_id[:1] != "<" or message_id[-1:] != ">" or " " in message_id:
@@ -92,61 +102,17 @@ def read_headers(messages: Iterable[ThreadFields]) -> Headers:
             chain = ids(in_reply_to)[-1:]
         if chain:
             chains.extend(map(hash, chain))
-            kinds.append(_REFERENCED)
+            kinds.append(REFERENCED)
             subjects.append(0)
         else:
             kinds.append(_REPLY if _IS_REPLY.match(subject) else _ORIGINAL)
             subjects.append(hash(strip_reply_prefix(subject).casefold()))
         chain_ends.append(len(chains))
+    found.last = after
     return found
 
 
-def link(headers: Headers) -> array[int]:
-    """Each container's parent (-1: none). Containers 0..count-1 are the messages; ids
-    only referenced ("gaps") are numbered after them, in the order first met."""
-    count = len(headers)
-    # Message-ID key -> number, the first (oldest) message of a duplicated id winning: a
-    # stable sort keeps equal keys in number order, and bisect_left finds the first.
-    by_key = sorted(range(count), key=headers.own.__getitem__)
-    keys = array("q", map(headers.own.__getitem__, by_key))
-    numbers = array("q", by_key)
-    del by_key
-    size = len(keys)
-    gaps: dict[int, int] = {}
-    parent = array("q", [-1]) * count
-    chains, chain_ends = headers.chains, headers.chain_ends
-    begin = 0
-    for number in range(count):
-        end = chain_ends[number]
-        if begin == end:
-            continue
-        # The message's own headers name its parent (overriding what others implied).
-        # The references before it are chained to each other, newest first, until one
-        # that already has a parent: everything above it is known (first link wins).
-        child = number
-        for position in range(end - 1, begin - 1, -1):
-            key = chains[position]
-            at = bisect_left(keys, key)
-            if at < size and keys[at] == key:
-                found = numbers[at]
-            else:
-                found = gaps.get(key, -1)
-                if found < 0:
-                    found = gaps[key] = len(parent)
-                    parent.append(-1)
-            if found == child:
-                continue  # a message naming itself, or an id repeated
-            parent[child] = found
-            child = found
-            if parent[child] >= 0:
-                break
-        begin = end
-    _break_cycles(parent)
-    _group_by_subject(headers, parent)
-    return parent
-
-
-def _break_cycles(parent: array[int]) -> None:
+def break_cycles(parent: array[int]) -> None:
     """Each container has one parent, so following parents either ends or loops: one
     linear pass cuts each loop (no per-link ancestor walk while linking)."""
     # state 0 = not seen, 1 = on the current walk, 2 = done.
@@ -166,9 +132,8 @@ def _break_cycles(parent: array[int]) -> None:
             state[visited] = 2
 
 
-def _group_by_subject(headers: Headers, parent: array[int]) -> None:
+def group_by_subject(kinds: bytearray, subjects: array[int], parent: array[int]) -> None:
     """Attach reference-less "Re: X" messages to the thread that began with "X"."""
-    kinds, subjects = headers.kinds, headers.subjects
     if kinds.find(_REPLY) < 0:
         return
     replies = [n for n in range(len(kinds)) if kinds[n] == _REPLY and parent[n] < 0]

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
 
-from tui_mail.core.store.thread_links import ThreadFields, link, read_headers
+from tui_mail.core.store.thread_links import ThreadFields
+from tui_mail.core.store.thread_state import Linked
 
 MAX_INDENT = 5
 """Levels of tree shown; deeper replies are drawn at this level (80 columns stay readable)."""
@@ -44,6 +45,7 @@ __all__ = [
     "ThreadInput",
     "ThreadOrder",
     "gc_paused",
+    "lay_out",
     "thread_messages",
 ]
 
@@ -133,16 +135,24 @@ def thread_messages(
     """
     with gc_paused():
         items = messages if chronological else sorted(messages, key=_CHRONOLOGICAL)
-        headers = read_headers(items)
+        linked = Linked(items)
         del items
-        return _lay_out(headers.uids, link(headers), ranks, reverse)
+        return lay_out(linked, ranks, reverse=reverse)
+
+
+def lay_out(
+    linked: Linked, ranks: dict[int, int] | None = None, *, reverse: bool = False
+) -> ThreadOrder:
+    """The threads of linked messages in order (see thread_messages)."""
+    with gc_paused():
+        return _lay_out(linked.uids, linked.parents(), ranks, reverse)
 
 
 def _lay_out(  # noqa: PLR0915
     uid_of: array[int], parent: array[int], ranks: dict[int, int] | None, reverse: bool
 ) -> ThreadOrder:
     # One long function on purpose: the hot loops stay free of call overhead. Per
-    # container values are arrays (4-8 bytes each), not lists of int objects.
+    # container values are arrays (8 bytes each), not lists of int objects.
     count = len(uid_of)
     total = len(parent)
     # Every message's nearest ancestor that is a message (gaps are skipped), and its root.
