@@ -385,7 +385,10 @@ class ThreadedMessages(FolderMessages):
             self._apply(ThreadOrder([], [], [], [], []))
             return
         if self._order is None:
-            super().refresh()  # the flat order until the threads are ready
+            # The newest rows, flat, until the threads are ready: the whole flat order of
+            # a million would keep the UI thread 0.3-0.8 s for rows replaced soon after.
+            ready = self.store.sort_ready(self.sort.key)
+            self.take_order(self._ordered(folder_id, ORDER_HEAD, ready))
         self._start(folder_id)
 
     def _start(self, folder_id: int) -> None:

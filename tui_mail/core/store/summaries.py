@@ -104,8 +104,8 @@ def search_words(db: sqlite3.Connection, folder_id: int, words: list[str]) -> li
     return [row[0] for row in rows]
 
 
-THREAD_CHUNK = 20_000
-"""Messages read at once for threading: a JSON row of them is a few megabytes, where one
+THREAD_CHUNK = 5_000
+"""Messages read at once for threading: a JSON row of them is about a megabyte, where one
 of a million messages' headers was hundreds (and the decoded rows a gigabyte)."""
 
 

@@ -84,7 +84,7 @@ def read_headers(
     messages: Iterable[ThreadFields], after: tuple[int, int] = (-(2**63), -1)
 ) -> Headers:
     """Reduce messages, given in chronological order and after `after`, to Headers."""
-    found = Headers(array("q"), array("q"), array("q"), array("q"), bytearray(), array("q"), after)
+    found = Headers(array("q"), array("q"), array("i"), array("q"), bytearray(), array("q"), after)
     uids, own, chain_ends, chains = found.uids, found.own, found.chain_ends, found.chains
     kinds, subjects = found.kinds, found.subjects
     for uid, date, raw_id, in_reply_to, references, subject in messages:

@@ -41,19 +41,19 @@ class Linked:
         # Message-ID key -> number, the first (oldest) message of a duplicated id winning:
         # a stable sort keeps equal keys in number order, and bisect_left finds the first.
         # Arrays rather than a dict: a dict of a million ints costs about 100 MB, the
-        # arrays 16 bytes a message.
+        # arrays 12 bytes a message.
         by_key = sorted(range(len(headers)), key=headers.own.__getitem__)
         self._keys = array("q", map(headers.own.__getitem__, by_key))
-        self._numbers = array("q", by_key)
+        self._numbers = array("i", by_key)
         del by_key
         self._late: dict[int, int] = {}
         """Message-ID key -> number of the messages added by `extend`."""
         self._gaps: dict[int, int] = {}
         """Id key -> encoded gap container."""
-        self._gap_parent = array("q")
-        self._alias = array("q")
+        self._gap_parent = array("i")
+        self._alias = array("i")
         """Gap -> the message it turned out to be, -1 while none has."""
-        self._parent = array("q", [-1]) * len(headers)
+        self._parent = array("i", [-1]) * len(headers)
         self._link(headers, 0)
 
     def __len__(self) -> int:
@@ -67,7 +67,7 @@ class Linked:
         self.uids.extend(headers.uids)
         self._kinds.extend(headers.kinds)
         self._subjects.extend(headers.subjects)
-        self._parent.extend(array("q", [-1]) * len(headers))
+        self._parent.extend(array("i", [-1]) * len(headers))
         self.last = headers.last
         late, gaps = self._late, self._gaps
         for offset, key in enumerate(headers.own):
@@ -130,7 +130,7 @@ class Linked:
         grouped by subject. Containers 0..count-1 are the messages, then the gaps no
         message turned out to be, in the order first met (as threads.py lays them out)."""
         count = len(self.uids)
-        number_of = array("q")  # gap -> container number
+        number_of = array("i")  # gap -> container number
         live = count
         for became in self._alias:
             if became >= 0:
@@ -138,8 +138,8 @@ class Linked:
             else:
                 number_of.append(live)
                 live += 1
-        parent = array("q", self._parent)
-        parent.extend(array("q", [-1]) * (live - count))
+        parent = array("i", self._parent)
+        parent.extend(array("i", [-1]) * (live - count))
         for number, above in enumerate(self._parent):
             if above < -1:
                 parent[number] = number_of[-2 - above]

@@ -152,12 +152,12 @@ def _lay_out(  # noqa: PLR0915
     uid_of: array[int], parent: array[int], ranks: dict[int, int] | None, reverse: bool
 ) -> ThreadOrder:
     # One long function on purpose: the hot loops stay free of call overhead. Per
-    # container values are arrays (8 bytes each), not lists of int objects.
+    # container values are arrays (4 bytes each), not lists of int objects.
     count = len(uid_of)
     total = len(parent)
     # Every message's nearest ancestor that is a message (gaps are skipped), and its root.
-    shown_parent = array("q", [-1]) * count
-    root_of = array("q", range(count))
+    shown_parent = array("i", [-1]) * count
+    root_of = array("i", range(count))
     nearest: dict[int, int] = {}  # gap -> nearest message ancestor (-1: none)
     gap_root: dict[int, int] = {}
     for number in range(count):
@@ -185,8 +185,8 @@ def _lay_out(  # noqa: PLR0915
 
     # Replies as linked lists (first child, next sibling): no list per message. A gap
     # at the root holds the thread's top messages as its children.
-    first_child = array("q", [-1]) * total
-    next_sibling = array("q", [-1]) * total
+    first_child = array("i", [-1]) * total
+    next_sibling = array("i", [-1]) * total
     for number in range(count - 1, -1, -1):  # backwards, so each list comes out in order
         above = shown_parent[number]
         if above < 0 and root_of[number] != number:
@@ -196,9 +196,10 @@ def _lay_out(  # noqa: PLR0915
             first_child[above] = number
 
     # Each thread drawn depth first, then the threads ordered by their newest message.
-    depths = array("q", [0]) * count
-    order = array("q")
-    spans: list[tuple[int, int, int]] = []  # (newest number, start, end)
+    depths = array("i", [0]) * count
+    order = array("i")
+    begins = array("i")  # thread -> where it starts in `order` (then its end)
+    newest = array("i")  # thread -> its newest message
     starts = [n for n in range(count) if shown_parent[n] < 0 and root_of[n] == n]
     starts.extend(gap for gap in set(root_of) if gap >= count)
     for start in starts:
@@ -229,21 +230,27 @@ def _lay_out(  # noqa: PLR0915
                     break
                 depths[next_sibling[node]] = depths[node]
                 node = next_sibling[node]
-        spans.append((max(order[begin:]), begin, len(order)))
+        begins.append(begin)
+        newest.append(max(order[begin:]))
     del first_child, next_sibling[count:]  # only messages' siblings are drawn
+    begins.append(len(order))
     if ranks is None:
-        spans.sort(reverse=not reverse)
+        threads = sorted(range(len(newest)), key=newest.__getitem__, reverse=not reverse)
     else:
-        # The best place is the lowest: negated, so that the same sort puts it first.
+        # The best place is the lowest: negated, so that the same sort puts it first
+        # (ties: the thread started later first, as in the newest-first order).
         last = len(ranks)
         rank = [ranks.get(uid, last) for uid in uid_of]
-        spans = [(-min(map(rank.__getitem__, order[b:e])), b, e) for _n, b, e in spans]
-        spans.sort(reverse=not reverse)
+        best = [
+            -min(map(rank.__getitem__, order[begins[t] : begins[t + 1]]))
+            for t in range(len(newest))
+        ]
+        threads = sorted(range(len(newest)), key=lambda t: (best[t], t), reverse=not reverse)
 
-    numbers = array("q")
-    for _newest, begin, end in spans:
-        numbers.extend(order[begin:end])
-    del order, spans
+    numbers = array("i")
+    for thread in threads:
+        numbers.extend(order[begins[thread] : begins[thread + 1]])
+    del order, threads
     return ThreadOrder(
         list(map(uid_of.__getitem__, numbers)), numbers, shown_parent, next_sibling, depths
     )
