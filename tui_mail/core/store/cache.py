@@ -424,7 +424,8 @@ class Store:
         self, folder_id: int, *, unread_only: bool = False, above_uid: int = 0
     ) -> Iterator[tuple[int, int, str, str, str, str]]:
         """What conversations are built from, by (date, uid) (summaries.thread_fields)."""
-        return summaries.thread_fields(self._read, folder_id, unread_only, above_uid)
+        db, reading = self._read, self._long_reads.reading
+        return summaries.thread_fields(db, folder_id, unread_only, above_uid, reading)
 
     def max_uid(self, folder_id: int) -> int:
         return summaries.max_uid(self._read, folder_id)

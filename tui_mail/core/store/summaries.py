@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 
 from tui_mail.core.models import Flag, MessageSummary
 
@@ -110,7 +111,11 @@ of a million messages' headers was hundreds (and the decoded rows a gigabyte).""
 
 
 def thread_fields(
-    db: sqlite3.Connection, folder_id: int, unread_only: bool = False, above_uid: int = 0
+    db: sqlite3.Connection,
+    folder_id: int,
+    unread_only: bool = False,
+    above_uid: int = 0,
+    reading: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> Iterator[tuple[int, int, str, str, str, str]]:
     """(uid, date, message_id, in_reply_to, references, subject) of every message (with
     a UID above `above_uid`), by (date, uid): what core/store/threads.py builds
@@ -118,6 +123,7 @@ def thread_fields(
 
     A chunk at a time, each ONE JSON row (see the module docstring), from the
     (folder_id, date, uid) index: each chunk starts after the last one's (date, uid).
+    Each query runs inside `reading` (the store's LongReads: closing it interrupts them).
     """
     unread = " AND (flags & ?) = 0" if unread_only else ""
     params: tuple[int, ...] = (above_uid, int(Flag.SEEN)) if unread_only else (above_uid,)
@@ -126,13 +132,14 @@ def thread_fields(
     plus = "+" if above_uid else ""
     after = (-(2**63), -1)
     while True:
-        (rows,) = db.execute(
-            "SELECT json_group_array(json_array(uid, date, message_id, in_reply_to, refs,"  # noqa: S608
-            " subject)) FROM (SELECT uid, date, message_id, in_reply_to, refs, subject"
-            f" FROM messages WHERE folder_id = ? AND ({plus}date, {plus}uid) > (?, ?)"
-            f" AND uid > ?{unread} ORDER BY {plus}date, {plus}uid LIMIT ?)",
-            (folder_id, *after, *params, THREAD_CHUNK),
-        ).fetchone()
+        with reading():
+            (rows,) = db.execute(
+                "SELECT json_group_array(json_array(uid, date, message_id, in_reply_to, refs,"  # noqa: S608
+                " subject)) FROM (SELECT uid, date, message_id, in_reply_to, refs, subject"
+                f" FROM messages WHERE folder_id = ? AND ({plus}date, {plus}uid) > (?, ?)"
+                f" AND uid > ?{unread} ORDER BY {plus}date, {plus}uid LIMIT ?)",
+                (folder_id, *after, *params, THREAD_CHUNK),
+            ).fetchone()
         chunk = json.loads(rows) if rows else []
         yield from map(tuple, chunk)
         if len(chunk) < THREAD_CHUNK:

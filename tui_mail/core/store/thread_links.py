@@ -85,30 +85,32 @@ def read_headers(
 ) -> Headers:
     """Reduce messages, given in chronological order and after `after`, to Headers."""
     found = Headers(array("q"), array("q"), array("i"), array("q"), bytearray(), array("q"), after)
-    uids, own, chain_ends, chains = found.uids, found.own, found.chain_ends, found.chains
-    kinds, subjects = found.kinds, found.subjects
+    # Methods bound once and the usual id parsed inline: this loop runs once a message.
+    add_uid, add_own, add_end = found.uids.append, found.own.append, found.chain_ends.append
+    chains, add_kind, add_subject = found.chains, found.kinds.append, found.subjects.append
+    last_date, last_uid = after
     for uid, date, raw_id, in_reply_to, references, subject in messages:
-        if (date, uid) < after:
+        if date < last_date or (date == last_date and uid < last_uid):
             raise OutOfOrder(uid)
-        after = (date, uid)
-        uids.append(uid)
+        last_date, last_uid = date, uid
+        add_uid(uid)
         message_id = raw_id.strip()
         if message_id[:1] != "<" or message_id[-1:] != ">" or " " in message_id:
             named = ids(message_id) if message_id else []
             message_id = named[0] if named else ""
-        own.append(hash(message_id))  # "" hashes to 0: "none"
+        add_own(hash(message_id))  # "" hashes to 0: "none"
         chain = ids(references) if references else []
         if not chain and in_reply_to:
             chain = ids(in_reply_to)[-1:]
         if chain:
             chains.extend(map(hash, chain))
-            kinds.append(REFERENCED)
-            subjects.append(0)
+            add_kind(REFERENCED)
+            add_subject(0)
         else:
-            kinds.append(_REPLY if _IS_REPLY.match(subject) else _ORIGINAL)
-            subjects.append(hash(strip_reply_prefix(subject).casefold()))
-        chain_ends.append(len(chains))
-    found.last = after
+            add_kind(_REPLY if _IS_REPLY.match(subject) else _ORIGINAL)
+            add_subject(hash(strip_reply_prefix(subject).casefold()))
+        add_end(len(chains))
+    found.last = (last_date, last_uid)
     return found
 
 
