@@ -12,6 +12,8 @@ import pytest
 from tui_mail.core.account import message_index
 from tui_mail.core.account.message_index import ThreadedMessages
 from tui_mail.core.message.headers import SummaryRow, strip_reply_prefix
+from tui_mail.core.models import Flag
+from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
 from tui_mail.core.store import summaries
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.threads import (
@@ -233,10 +235,10 @@ def test_a_folder_read_a_chunk_at_a_time_threads_as_when_read_whole(
     store.close()
 
 
-def _threaded_in_background(store: Store) -> list[tuple[str, int]]:
+def _threaded_in_background(store: Store, sort: SortSpec = DEFAULT_SORT) -> list[tuple[str, int]]:
     """The rows a big folder's threaded view shows once its background run is done."""
     arrived: queue.Queue[Callable[[], None]] = queue.Queue()
-    source = ThreadedMessages("work", store, "INBOX", deliver=arrived.put)
+    source = ThreadedMessages("work", store, "INBOX", deliver=arrived.put, sort=sort)
     arrived.get(timeout=10)()
     assert source.ready
     return [(row.guide, row.ref.uid) for row in map(source.row, range(len(source))) if row]
@@ -287,4 +289,18 @@ def test_new_mail_in_a_big_threaded_folder_extends_the_threads_kept_from_before(
     assert read_above == [0]
     assert shown == [("", 6), ("└─", 3), ("", 4), ("└─", 7), ("", 1)]
     assert shown == _threaded_from_scratch(store)
+    store.close()
+
+
+def test_threads_kept_from_before_follow_a_flag_when_sorted_by_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(message_index, "BACKGROUND_OVER", 2)
+    store = Store(tmp_path / "cache.db")
+    folder_id = store.ensure_folder("INBOX")
+    store.add_summaries(folder_id, [_row(1, "Plans"), _row(2, "Re", "<1@x>"), _row(3, "Other")])
+    flagged_first = SortSpec(SortKey.FLAGGED)
+    assert _threaded_in_background(store, flagged_first) == [("", 3), ("", 1), ("└─", 2)]
+    store.set_flag_bits(folder_id, [2], Flag.FLAGGED, on=True)  # same messages, new places
+    assert _threaded_in_background(store, flagged_first) == [("", 1), ("└─", 2), ("", 3)]
     store.close()

@@ -51,7 +51,9 @@ def remembered_threads(store: Store, folder_id: int, sort: SortSpec) -> ThreadOr
         if kept is None:
             linked = Linked(store.thread_fields(folder_id))
             kept = _Kept(folder_id, linked, max(linked.uids, default=0))
-        if kept.order is None or kept.sort != sort:
+        # By another key than the date, the places can move without the folder changing
+        # (flags, a re-sort): the threads are ordered again from the kept links.
+        if kept.order is None or kept.sort != sort or sort.key != DEFAULT_SORT.key:
             kept.order = None  # the old order goes before the new one is made
             ranks = _ranks(store, folder_id, sort)
             kept.order, kept.sort = lay_out(kept.linked, ranks, reverse=sort.reverse), sort
