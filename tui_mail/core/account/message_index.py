@@ -18,6 +18,7 @@ from typing import Protocol
 
 from tui_mail.core.account import order_changes
 from tui_mail.core.account.background import BackgroundJob, Deliver
+from tui_mail.core.account.thread_memory import remembered_threads
 from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.models import MessageSummary
 from tui_mail.core.sort import DEFAULT_SORT, SortSpec
@@ -371,10 +372,10 @@ def _thread_folder(store: Store, folder_id: int, unread_only: bool, sort: SortSp
     with gc_paused():
         fields = store.thread_fields(folder_id, unread_only=unread_only)
         if sort.key == DEFAULT_SORT.key:
-            return thread_messages(fields, reverse=sort.reverse)
+            return thread_messages(fields, reverse=sort.reverse, chronological=True)
         sorted_uids = store.ordered_uids(folder_id, unread_only=unread_only, sort=sort.natural)
         ranks = {uid: place for place, uid in enumerate(sorted_uids)}
-        return thread_messages(fields, ranks, reverse=sort.reverse)
+        return thread_messages(fields, ranks, reverse=sort.reverse, chronological=True)
 
 
 class ThreadedMessages(FolderMessages):
@@ -414,9 +415,10 @@ class ThreadedMessages(FolderMessages):
     def refresh(self) -> None:
         try:
             folder_id = self.store.folder_id(self.folder)
-            # The size last seen is a good enough guess after the first time (and saves a
-            # count over the whole folder on every refresh during a sync).
-            size = len(self._uids) if self._order is not None else self.store.counts(folder_id)[0]
+            # The size last seen is a good enough guess after the first time, the highest
+            # UID (a bound on it, from an index) before: counting a million messages takes
+            # the UI thread 0.4-2 s.
+            size = len(self._uids) if self._order is not None else self.store.max_uid(folder_id)
             if self._deliver is None or size <= BACKGROUND_OVER:
                 self._apply(_thread_folder(self.store, folder_id, self.unread_only, self.sort))
                 return
@@ -424,14 +426,20 @@ class ThreadedMessages(FolderMessages):
             self._apply(ThreadOrder([], [], [], [], []))
             return
         if self._order is None:
-            super().refresh()  # the flat order until the threads are ready
+            # The newest rows, flat, until the threads are ready: the whole flat order of
+            # a million would keep the UI thread 0.3-0.8 s for rows replaced soon after.
+            ready = self.store.sort_ready(self.sort.key)
+            self.take_order(self._ordered(folder_id, ORDER_HEAD, ready))
         self._start(folder_id)
 
     def _start(self, folder_id: int) -> None:
-        if self._job is not None:
-            self._job.start(
-                partial(_thread_folder, self.store, folder_id, self.unread_only, self.sort)
-            )
+        if self._job is None:
+            return
+        if self.unread_only:  # which messages are threaded changes with flags: not kept
+            job = partial(_thread_folder, self.store, folder_id, True, self.sort)
+        else:
+            job = partial(remembered_threads, self.store, folder_id, self.sort)
+        self._job.start(job)
 
     def _apply(self, order: ThreadOrder) -> None:
         self._order = order

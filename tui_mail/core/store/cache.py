@@ -423,16 +423,18 @@ class Store:
         return ordering.sort_values(self._read, folder_id, sort)
 
     def thread_fields(
-        self, folder_id: int, *, unread_only: bool = False
-    ) -> list[tuple[int, int, str, str, str, str]]:
-        """What conversations are built from (summaries.thread_fields)."""
-        return summaries.thread_fields(self._read, folder_id, unread_only=unread_only)
+        self, folder_id: int, *, unread_only: bool = False, above_uid: int = 0
+    ) -> Iterator[tuple[int, int, str, str, str, str]]:
+        """What conversations are built from, by (date, uid) (summaries.thread_fields)."""
+        db, reading = self._read, self._long_reads.reading
+        return summaries.thread_fields(db, folder_id, unread_only, above_uid, reading)
 
     def max_uid(self, folder_id: int) -> int:
-        row = self._read.execute(
-            "SELECT max(uid) FROM messages WHERE folder_id = ?", (folder_id,)
-        ).fetchone()
-        return int(row[0] or 0)
+        return summaries.max_uid(self._read, folder_id)
+
+    def count(self, folder_id: int) -> int:
+        """Messages cached (from an index: 0.1 s for a million; counts() reads flags too)."""
+        return summaries.count(self._read, folder_id)
 
     def counts(self, folder_id: int) -> tuple[int, int]:
         """(total, unseen) as cached (core/store/flag_counts.py)."""
