@@ -329,7 +329,7 @@ class IdleWatcher:
         ConnectionDead."""
         wall, mono = self._wall_clock(), time.monotonic()
         wait = max(0.05, min(self._check_every, self.idle_interval, limit))
-        responses: list[Any] = client.idle_check(timeout=wait)
+        responses = self._idle_responses(client, wait)
         elapsed = time.monotonic() - mono
         if self._stop.is_set():
             return []
@@ -340,6 +340,11 @@ class IdleWatcher:
         if not responses and elapsed < wait * 0.5:
             # poll() said readable, yet no line came: imapclient swallowed an EOF.
             raise ConnectionDead("The server closed the connection.")
+        return responses
+
+    def _idle_responses(self, client: Any, wait: float) -> list[Any]:
+        """What the server says during IDLE within `wait` s (a subclass reads it itself)."""
+        responses: list[Any] = client.idle_check(timeout=wait)
         return responses
 
     def _poll_loop(self, session: ImapSession) -> None:
