@@ -85,7 +85,9 @@ class FolderListWatch:
             self._scheduled = False
         try:
             cached = self.store.folders()
-            if not hints.worth_a_look(cached):
+            # Never listed: the UI (or the CLI) lists the folders itself, and a LIST queued
+            # here would only delay its first sync.
+            if not cached or not hints.worth_a_look(cached):
                 return
             listed: list[Folder] = self._run_connected(lambda b: b.list_folders())
             changes = compare(cached, listed, hints.renamed)

@@ -288,7 +288,7 @@ class IdleWatcher:
             if self._stop.is_set():
                 return
             with session.guard("DONE"):  # a cut network must not hang it (imapclient #449)
-                _text, more = client.idle_done()
+                more = self._end_idle(session)
             announced = self._take(more)  # taken even after a change: NOTIFY's news
             quiet = not changed and not announced
             if quiet and not self.server_announces and self.recheck_interval:
@@ -303,6 +303,11 @@ class IdleWatcher:
         """Start IDLE; returns what the server said before accepting it (nothing here)."""
         session.client.idle()
         return []
+
+    def _end_idle(self, session: ImapSession) -> list[Any]:
+        """DONE; returns what the server said until IDLE's tagged OK."""
+        _text, more = session.client.idle_done()
+        return list(more)
 
     def _take(self, responses: list[Any]) -> bool:
         """Whether these responses say the watched folder changed. A subclass hears more

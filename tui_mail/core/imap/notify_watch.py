@@ -62,6 +62,7 @@ MAX_POLLED_FOLDERS: Final = 100
 """Without LIST-STATUS each folder costs a STATUS round trip: this many at most."""
 LIST_EVERY: Final = 5
 """Without NOTIFY, every this many STATUS rounds a LIST of the names (new, removed folders)."""
+NAMES_INTERVAL: Final = 5 * 60.0
 _EVENTS: Final = "(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)"
 _NAMES: Final = "(personal (MailboxName SubscriptionChange))"
 """Every folder of the user's own, subscribed or not: made, removed, renamed elsewhere. The
@@ -95,8 +96,11 @@ class AccountWatcher(IdleWatcher):
         self._on_folders = on_folders
         self.list_every = LIST_EVERY
         """Without NOTIFY: a LIST of the names every this many STATUS rounds."""
+        self.names_interval = NAMES_INTERVAL
+        """With NOTIFY: a LIST of the names at most this often, when IDLE is renewed."""
         self._rounds = 0
         self._names: set[str] | None = None
+        self._next_names = 0.0
         self.status_interval = (
             status_interval
             if status_interval is not None
@@ -151,6 +155,27 @@ class AccountWatcher(IdleWatcher):
         session.client._idle_tag = tag  # idle_done() waits for this tag
         return _parsed(early)
 
+    def _end_idle(self, session: ImapSession) -> list[Any]:
+        """DONE, reading up to IDLE's tagged OK ourselves (a literal may come first)."""
+        client = session.client
+        imap = client._imap
+        tag: bytes = client._idle_tag
+        imap.tagged_commands.pop(tag, None)  # completed here, not by imaplib
+        client._idle_tag = None
+        imap.send(b"DONE\r\n")
+        untagged: list[bytes] = []
+        try:
+            while not (line := read_response(imap)).startswith(tag + b" "):
+                if line.startswith(b"* "):
+                    untagged.append(line)
+        except ConnectionClosed:
+            raise ConnectionDead("The server closed the connection.") from None
+        except Unparsable as error:
+            raise ConnectionDead(f"Unexpected answer to DONE: {error}") from None
+        if line[len(tag) + 1 :].split(b" ", 1)[0].upper() != b"OK":
+            raise ConnectionDead(f"IDLE ended badly: {line[:80]!r}")
+        return _parsed(untagged)
+
     def _idle_responses(self, client: Any, wait: float) -> list[Any]:
         """Whole responses, literals and all (see the module docstring)."""
         try:
@@ -185,8 +210,11 @@ class AccountWatcher(IdleWatcher):
             log.exception("folder list callback failed")
 
     def _take_lines(self, lines: Iterable[bytes]) -> bool:
-        """Raw untagged lines (from raw_command) taken like idle_check's responses."""
-        return self._take(_parsed(line for line in lines if line.startswith(b"* ")))
+        """Raw untagged lines (from raw_command) taken like idle_check's responses. Their
+        `* LIST` lines answer our own LIST (LIST-STATUS), or are a NOTIFY connection's
+        first report of the folders: neither is news of a folder made elsewhere."""
+        wanted = (line for line in lines if line.startswith(b"* ") and line[:7] != b"* LIST ")
+        return self._take(_parsed(wanted))
 
     def _remember(self, folder: str, status: Status) -> None:
         if folder.upper() == "INBOX":  # selected: its own responses tell
@@ -212,7 +240,13 @@ class AccountWatcher(IdleWatcher):
         return min(period, max(0.5, self._next_round - time.monotonic()))
 
     def _between_idles(self, session: ImapSession) -> None:
-        if self.notifying or not self.status_interval:
+        if self.notifying:
+            # Dovecot 2.3 tells of a folder renamed by doveadm only with its next event:
+            # a LIST of the names now and then (IDLE ends every idle_interval) catches it.
+            if time.monotonic() >= self._next_names and self._look_at_names(session):
+                self._changed()
+            return
+        if not self.status_interval:
             return
         if time.monotonic() >= self._next_round and self._status_round(session):
             self._changed()
@@ -222,16 +256,16 @@ class AccountWatcher(IdleWatcher):
         True when the INBOX's own responses came with it."""
         self._next_round = time.monotonic() + self.status_interval
         self._rounds += 1
+        inbox_changed = False
         if self._names is None or self._rounds % max(1, self.list_every) == 0:
-            self._look_at_names(session)
+            inbox_changed = self._look_at_names(session)
         items = "MESSAGES UNSEEN UIDNEXT" + (" HIGHESTMODSEQ" if session.has("CONDSTORE") else "")
         if session.has("LIST-STATUS"):
             command = f'LIST (SUBSCRIBED) "" "*" RETURN (STATUS ({items}))'
-            return self._take_lines(session.raw_command(command.encode()))
+            return self._take_lines(session.raw_command(command.encode())) or inbox_changed
         with session.guard("LSUB"):
             listed = session.client.list_sub_folders()
         names = [name for _flags, _delim, name in listed]
-        inbox_changed = False
         for name in names[:MAX_POLLED_FOLDERS]:
             if folder_name(name).upper() == "INBOX":
                 continue
@@ -243,18 +277,22 @@ class AccountWatcher(IdleWatcher):
             inbox_changed = self._take_lines(lines) or inbox_changed
         return inbox_changed
 
-
-    def _look_at_names(self, session: ImapSession) -> None:
-        """Without NOTIFY: the folder names, compared with the last look's."""
+    def _look_at_names(self, session: ImapSession) -> bool:
+        """The folder names, compared with the last look's (a difference: `on_folders`);
+        True when the INBOX's own responses came with them. A NOTIFY event arriving
+        meanwhile is among the LIST lines: it shows as a difference too."""
+        self._next_names = time.monotonic() + self.names_interval
         lines = session.raw_command(b'LIST "" "*"')
+        listed = [line for line in lines if line.startswith(b"* LIST ")]
         names = {
             name
-            for response in _parsed(line for line in lines if line.startswith(b"* LIST "))
+            for response in _parsed(listed)
             if len(response) >= 4 and (name := _name(response[3])) is not None
         }
         before, self._names = self._names, names
         if before is not None and names != before and self._primed:
             self._tell_folders(FolderHints(relist=True))
+        return self._take_lines(line for line in lines if not line.startswith(b"* LIST "))
 
 
 def notify_command(extra_folders: Iterable[str] = ()) -> str:
@@ -303,9 +341,7 @@ def list_event(response: Any) -> FolderHints | None:
         return FolderHints(renamed=((old, name),))
     # Dovecot sends a new folder without \Subscribed, and a subscription change as the
     # name with or without it: both are worth a look when the cache differs.
-    return FolderHints(
-        created=frozenset({name}), subscribed=((name, b"\\subscribed" in marks),)
-    )
+    return FolderHints(created=frozenset({name}), subscribed=((name, b"\\subscribed" in marks),))
 
 
 def _old_name(extended: Any) -> str | None:
