@@ -102,3 +102,22 @@ async def test_the_open_folder_renamed_then_removed_elsewhere(
             assert main.status.state("work") in ("idling", "connected")
     finally:
         client.logout()
+
+
+async def test_a_sync_of_a_folder_removed_meanwhile_is_no_error(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    """A sync that was under way when its folder went (the list has moved to the inbox and
+    said why) ends quietly; any other folder's failure is still told."""
+    app = make_app(mail_user, names=("work",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot, app)
+        main.sync_in_background("work", "Removed meanwhile")
+        await settled(pilot, app)
+        assert main.status.state("work") in ("idling", "connected")
+        assert "Removed meanwhile" not in main.status.message
+        service = app.services["work"]
+        service.store.replace_folders([])  # no folder list yet: a failure is the account's
+        main.sync_in_background("work", "Removed meanwhile")
+        await settled(pilot, app)
+        assert main.status.state("work") == "error"
