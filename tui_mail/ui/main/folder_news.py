@@ -59,15 +59,16 @@ def show_folder_news(
                 f"{account}: {sanitize_line(shown.folder)} was removed elsewhere; showing the inbox"
             )
             return
-    status.say(sentence(account, event))
+    if changes.renamed or changes.removed:
+        status.say(sentence(account, event))
 
 
 def sentence(account: str, event: FoldersChanged) -> str:
-    """What the status bar says of a change to folders the list does not show."""
+    """What the status bar says of folders renamed or removed that the list does not show.
+    New folders it leaves to the tree: Dovecot reports the folders it makes on a first
+    login (Drafts, Sent ...) as new, and the status bar may hold a warning worth more."""
     changes = event.changes
     parts = []
-    if changes.added:
-        parts.append(f"new {_names(changes.added)}")
     if changes.renamed:
         parts.append("renamed " + _names([f"{old} -> {new}" for old, new in changes.renamed]))
     if changes.removed:
