@@ -7,6 +7,7 @@ name events, which the watcher is written against (core/imap/notify_watch.py).""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import select
 import socket
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from tests.integration.conftest import ServiceFactory
-from tests.integration.test_idle import Recorder
+from tests.integration.test_idle import Recorder, new_mail_with
 from tests.integration.test_notify_watch import NO_NOTIFY, account_watcher, start, within
 from tests.support.accounts import imap_account, other_client
 from tests.support.dovecot import DovecotFactory, DovecotServer, MailUser, make_message
@@ -146,6 +147,30 @@ async def test_folders_made_renamed_and_removed_elsewhere_reach_the_cache_within
         assert not [e for e in events.events if isinstance(e, ConnectionState)][1:]
     finally:
         client.logout()
+    service.stop_watching()
+
+
+async def test_a_rename_by_doveadm_dovecot_does_not_tell_is_found_when_idle_is_renewed(
+    dovecot: DovecotServer, mail_user: MailUser, service: AccountService
+) -> None:
+    dovecot.create_folder(mail_user, "Adm")
+    events = await start(service, ["INBOX"])
+    watcher = account_watcher(service)
+    watcher.idle_interval = 1.0  # renewed every 9 minutes by default
+    watcher.names_interval = 0.5  # at most every 5 minutes by default
+    client = other_client(dovecot, mail_user)
+    try:  # new mail ends the first IDLE (the one with 9 minutes to go); names looked at
+        client.append("INBOX", make_message(1, subject="Ends the first IDLE"))
+    finally:
+        client.logout()
+    await events.wait(new_mail_with("Ends the first IDLE"))
+    await asyncio.sleep(0.5)
+    dovecot.doveadm("mailbox", "rename", "-u", mail_user.name, "Adm", "Adm2")
+    # Seen as one folder gone and another made: Dovecot never sent the OLDNAME.
+    await events.wait(
+        changed(lambda e: e.changes.added == ("Adm2",) and e.changes.removed == ("Adm",)),
+        timeout=4.0,
+    )
     service.stop_watching()
 
 

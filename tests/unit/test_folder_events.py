@@ -196,6 +196,23 @@ def test_without_notify_a_different_list_of_names_is_a_hint() -> None:
     assert sum(command == b'LIST "" "*"' for command in session.sent) == 3
 
 
+def test_with_notify_the_names_are_listed_again_at_most_every_names_interval() -> None:
+    """Dovecot does not tell a rename made by doveadm until its next event: when IDLE ends
+    the names are looked at, not more often than names_interval."""
+    told: list[FolderHints] = []
+    seen = watcher([])
+    seen._on_folders = told.append
+    seen.notifying = seen._primed = True
+    session = FakeSession("IMAP4rev1 IDLE NOTIFY", {b"LIST": [b'* LIST () "/" Lists']})
+    seen._between_idles(session)  # type: ignore[arg-type]  (the first look: remembered)
+    session.answers[b"LIST"] = [b'* LIST () "/" Renamed']
+    seen._between_idles(session)  # type: ignore[arg-type]  (too soon)
+    assert session.sent == [b'LIST "" "*"'] and told == []
+    seen._next_names = 0.0
+    seen._between_idles(session)  # type: ignore[arg-type]
+    assert told == [FolderHints(relist=True)]
+
+
 # -- hints against the cache, and what changed ------------------------------------------------
 
 
