@@ -211,6 +211,11 @@ def test_with_notify_the_names_are_listed_again_at_most_every_names_interval() -
     seen._next_names = 0.0
     seen._between_idles(session)  # type: ignore[arg-type]
     assert told == [FolderHints(relist=True)]
+    # A NOTIFY event among the answers (a folder removed meanwhile) is not a name.
+    session.answers[b"LIST"] = [b'* LIST () "/" Renamed', b'* LIST (\\NonExistent) "/" Gone']
+    seen._next_names = 0.0
+    seen._between_idles(session)  # type: ignore[arg-type]
+    assert seen._names == {"Renamed"} and len(told) == 1
 
 
 # -- hints against the cache, and what changed ------------------------------------------------

@@ -63,6 +63,8 @@ MAX_POLLED_FOLDERS: Final = 100
 LIST_EVERY: Final = 5
 """Without NOTIFY, every this many STATUS rounds a LIST of the names (new, removed folders)."""
 NAMES_INTERVAL: Final = 5 * 60.0
+"""With NOTIFY, a LIST of the names at most this often (when an IDLE ends): what the
+server did not tell (a rename made by doveadm) is found then."""
 _EVENTS: Final = "(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)"
 _NAMES: Final = "(personal (MailboxName SubscriptionChange))"
 """Every folder of the user's own, subscribed or not: made, removed, renamed elsewhere. The
@@ -152,7 +154,7 @@ class AccountWatcher(IdleWatcher):
                 if not line.startswith(b"* "):
                     raise ConnectionDead(f"Unexpected answer to IDLE: {line[:80]!r}")
                 early.append(line)
-        session.client._idle_tag = tag  # idle_done() waits for this tag
+        session.client._idle_tag = tag  # _end_idle reads up to this tag
         return _parsed(early)
 
     def _end_idle(self, session: ImapSession) -> list[Any]:
@@ -287,7 +289,9 @@ class AccountWatcher(IdleWatcher):
         names = {
             name
             for response in _parsed(listed)
-            if len(response) >= 4 and (name := _name(response[3])) is not None
+            if len(response) >= 4
+            and (name := _name(response[3])) is not None
+            and b"\\nonexistent" not in _lowered(response[1])  # a NOTIFY event meanwhile
         }
         before, self._names = self._names, names
         if before is not None and names != before and self._primed:
@@ -329,8 +333,7 @@ def list_event(response: Any) -> FolderHints | None:
     """A NOTIFY `* LIST` (MailboxName, SubscriptionChange) as hints, else None."""
     if not (isinstance(response, tuple) and len(response) >= 4 and response[0] == b"LIST"):
         return None
-    flags = response[1] if isinstance(response[1], tuple) else ()
-    marks = {flag.lower() for flag in flags if isinstance(flag, bytes)}
+    marks = _lowered(response[1])
     name = _name(response[3])
     if name is None:
         return None
@@ -342,6 +345,13 @@ def list_event(response: Any) -> FolderHints | None:
     # Dovecot sends a new folder without \Subscribed, and a subscription change as the
     # name with or without it: both are worth a look when the cache differs.
     return FolderHints(created=frozenset({name}), subscribed=((name, b"\\subscribed" in marks),))
+
+
+def _lowered(flags: Any) -> set[bytes]:
+    """A LIST's flags, lower case (a server may write \\Noselect or \\NoSelect)."""
+    if not isinstance(flags, tuple):
+        return set()
+    return {flag.lower() for flag in flags if isinstance(flag, bytes)}
 
 
 def _old_name(extended: Any) -> str | None:
