@@ -45,7 +45,7 @@ from tui_mail.config import AccountConfig
 from tui_mail.core.auth.secrets import SecretSource
 from tui_mail.core.errors import ServerError
 from tui_mail.core.folders.changes import FolderHints
-from tui_mail.core.imap.folders import folder_name
+from tui_mail.core.imap.folders import folder_name, list_entries
 from tui_mail.core.imap.idle import ConnectionDead, IdleWatcher, StateCallback
 from tui_mail.core.imap.session import ImapSession
 from tui_mail.core.imap.untagged import (
@@ -266,7 +266,7 @@ class AccountWatcher(IdleWatcher):
             command = f'LIST (SUBSCRIBED) "" "*" RETURN (STATUS ({items}))'
             return self._take_lines(session.raw_command(command.encode())) or inbox_changed
         with session.guard("LSUB"):
-            listed = session.client.list_sub_folders()
+            listed = list_entries(session.client, "LSUB")
         names = [name for _flags, _delim, name in listed]
         for name in names[:MAX_POLLED_FOLDERS]:
             if folder_name(name).upper() == "INBOX":
