@@ -4,6 +4,8 @@
 * ``dovecot_factory`` (session): ``dovecot_factory(ssl=False)``, ``dovecot_factory(
   capabilities="...")``, ...: a *new* started server per call, all stopped at the end.
 * ``mail_user`` (function): a fresh user on ``dovecot``, so tests never share mailboxes.
+* ``ada_keyring`` (function): a GnuPG home with Ada's key, GNUPGHOME set to it (other
+  keyrings: ``keyring_with`` in tests/support/gnupg_keys.py).
 
 Config, certificates and logs live under pytest's tmp dir (``dovecot-<name>N/dovecot.log``);
 the users' maildirs go to tmpfs when there is one (``tmpfs_dir``), because creating
@@ -37,6 +39,7 @@ from tests.support.dovecot import (  # noqa: E402
     MailUser,
     tmpfs_dir,
 )
+from tests.support.gnupg_keys import ADA, Keyring, keyring_with  # noqa: E402
 from tests.support.smtp import SmtpServer, new_ca  # noqa: E402
 
 _INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
@@ -234,3 +237,15 @@ def smtp(smtp_ca: tuple[trustme.CA, Path], mail_user: MailUser) -> Iterator[Smtp
     """STARTTLS on a free loopback port, accepting the suite's mail user's login."""
     with SmtpServer(smtp_ca[0], "starttls", users={mail_user.name: mail_user.password}) as server:
         yield server
+
+
+# -- OpenPGP ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ada_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Keyring]:
+    """A GnuPG home holding Ada's key pair, GNUPGHOME set to it: the gpg the app runs (and
+    a CLI subprocess, which inherits it) is hers."""
+    with keyring_with(tmp_path / "gnupg", ADA) as keys:
+        monkeypatch.setenv("GNUPGHOME", str(keys.home))
+        yield keys

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.gnupg_keys import Keyring, new_keyring, stop_agent
+from tests.support.gnupg_keys import Keyring, keyring_with
 from tui_mail.core.crypto.autocrypt import (
     STALE_SECONDS,
     AutocryptStore,
@@ -32,12 +32,11 @@ NOW = 1_790_000_000.0
 
 @pytest.fixture
 def rings(tmp_path: Path) -> Iterator[tuple[Keyring, Keyring]]:
-    me, bob = new_keyring(tmp_path / "me"), new_keyring(tmp_path / "bob")
-    me.make_key("Me <me@example.org>")
-    bob.make_key(f"Bob <{BOB}>")
-    yield me, bob
-    stop_agent(me)
-    stop_agent(bob)
+    with (
+        keyring_with(tmp_path / "me", "Me <me@example.org>") as me,
+        keyring_with(tmp_path / "bob", f"Bob <{BOB}>") as bob,
+    ):
+        yield me, bob
 
 
 def mail_from(sender: str, when: float, header: str | None) -> bytes:
@@ -121,7 +120,6 @@ def test_our_header_carries_a_minimal_key_with_our_address(
     assert max(len(piece) for piece in value.split(" ")) <= 72
     parsed = parse_header(value)
     assert parsed is not None
-    other = new_keyring(tmp_path / "other")
-    fingerprint = GnuPG(home=other.home).import_key(parsed.keydata)
+    with keyring_with(tmp_path / "other") as other:
+        fingerprint = GnuPG(home=other.home).import_key(parsed.keydata)
     assert fingerprint == me.fingerprint("me@example.org")
-    stop_agent(other)

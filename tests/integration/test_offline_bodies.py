@@ -8,6 +8,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,8 @@ from tui_mail.core.query import parse_query
 
 
 class CountingImap(ImapBackend):
-    """The IMAP backend, noting every UID whose body it fetched in a batch (and, with
-    `pause`, taking that long over each batch: a slow link)."""
+    """The IMAP backend, noting every batch asked for and every UID whose body it fetched
+    in one (and, with `pause`, taking that long over each batch: a slow link)."""
 
     fetched: list[int]
     pause = 0.0
@@ -38,8 +39,11 @@ class CountingImap(ImapBackend):
     def __init__(self, account: AccountConfig, secret: SecretSource) -> None:
         super().__init__(account, secret)
         self.fetched = []
+        self.asked: list[list[int]] = []
+        """Every batch asked for, fetched or not."""
 
     def fetch_raw_many(self, folder: str, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+        self.asked.append(uids)
         time.sleep(self.pause)
         for uid, raw in super().fetch_raw_many(folder, uids):
             self.fetched.append(uid)
@@ -300,6 +304,35 @@ async def test_a_message_expunged_meanwhile_does_not_stop_the_download(
 
     assert done.done == 3 and len(cached_bodies(service)) == 3
     assert gone not in backend.fetched
+
+
+def offline_timers() -> list[threading.Thread]:
+    """Threads waiting to begin a download ahead (OfflineBodies.kick's timer)."""
+    threads = threading.enumerate()
+    return [t for t in threads if t.name.startswith("offline bodies") and t.is_alive()]
+
+
+async def test_quitting_stops_the_download_ahead_at_once(
+    dovecot: DovecotServer, mail_user: MailUser, open_service: Opener
+) -> None:
+    """Quitting (abandon) in the START_DELAY after a sync: no run is left waiting to begin,
+    none begins later, and the server is asked for no body."""
+    recent_and_old(dovecot, mail_user, recent=5, old=0)
+    service, backend = open_service(offline(dovecot, mail_user))
+    service.offline_bodies.start_delay = 1.0
+    service.start_watching()
+    await service.sync("INBOX")  # a run is to begin in a second
+    assert offline_timers()
+
+    started = time.monotonic()
+    service.abandon()
+    assert time.monotonic() - started < 1.0  # quitting stays quick
+    service.offline_bodies.kick()  # a watcher's late sync, say: after the quit, nothing
+    await asyncio.sleep(0.1)  # a cancelled timer's thread ends at once
+    assert offline_timers() == []
+    await asyncio.sleep(1.5)  # past when the run would have begun
+    assert backend.asked == []
+    assert cached_bodies(service) == {}
 
 
 async def test_a_short_run_in_the_background_says_nothing(

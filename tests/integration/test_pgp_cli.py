@@ -3,41 +3,22 @@ before the message, and their exit status says when checking failed (6)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.integration.test_cli import Run, cli  # noqa: F401  (the fixture)
 from tests.support.dovecot import DovecotServer, MailUser
-from tests.support.gnupg_keys import (
-    Keyring,
-    encrypted_message,
-    new_keyring,
-    signed_message,
-    stop_agent,
-)
+from tests.support.gnupg_keys import ADA, Keyring, encrypted_message, signed_message
 
-ADA = "Ada Lovelace <ada@example.org>"
 INNER = b"Content-Type: text/plain; charset=utf-8\r\n\r\nRelease notes attached.\r\n"
-
-
-@pytest.fixture
-def keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Keyring]:
-    keys = new_keyring(tmp_path / "gnupg")
-    keys.make_key(ADA)
-    monkeypatch.setenv("GNUPGHOME", str(keys.home))  # the CLI's subprocess inherits it
-    yield keys
-    stop_agent(keys)
 
 
 def test_render_says_good_and_bad_and_exits_6_on_bad(
     cli: Run,  # noqa: F811
-    keyring: Keyring,
+    ada_keyring: Keyring,
     tmp_path: Path,
 ) -> None:
     good = tmp_path / "good.eml"
-    good.write_bytes(signed_message(keyring, ADA, INNER, sender=ADA))
+    good.write_bytes(signed_message(ada_keyring, ADA, INNER, sender=ADA))
     result = cli("render", str(good))
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
@@ -53,11 +34,11 @@ def test_render_says_good_and_bad_and_exits_6_on_bad(
 
 def test_read_decrypts_from_the_server(
     cli: Run,  # noqa: F811
-    keyring: Keyring,
+    ada_keyring: Keyring,
     dovecot: DovecotServer,
     mail_user: MailUser,
 ) -> None:
-    armored = keyring.encrypt(INNER, "ada@example.org", sign_as=ADA)
+    armored = ada_keyring.encrypt(INNER, "ada@example.org", sign_as=ADA)
     dovecot.deliver(mail_user, [encrypted_message(armored, sender=ADA)])
     assert cli("sync").returncode == 0
     result = cli("read", "--peek", "1")

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.gnupg_keys import (
+    ADA,
     Keyring,
     encrypted_message,
-    new_keyring,
+    keyring_with,
     plain_message,
     signed_message,
     stop_agent,
@@ -21,20 +22,17 @@ from tui_mail.core.crypto.secured import needs_checking, open_secured
 from tui_mail.core.crypto.verdict import Severity, SigState
 from tui_mail.core.message.mime import render_message
 
-ADA = "Ada Lovelace <ada@example.org>"
 INNER = b"Content-Type: text/plain; charset=utf-8\r\n\r\nThe patch series is ready.\r\n"
 
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Keyring, Keyring]]:
     """(the user's keyring holding Ada's own key; a stranger's keyring, Eve)."""
-    user = new_keyring(tmp_path_factory.mktemp("user") / "gnupg")
-    user.make_key(ADA)
-    stranger = new_keyring(tmp_path_factory.mktemp("eve") / "gnupg")
-    stranger.make_key("Eve <eve@example.net>")
-    yield user, stranger
-    stop_agent(user)
-    stop_agent(stranger)
+    with (
+        keyring_with(tmp_path_factory.mktemp("user") / "gnupg", ADA) as user,
+        keyring_with(tmp_path_factory.mktemp("eve") / "gnupg", "Eve <eve@example.net>") as eve,
+    ):
+        yield user, eve
 
 
 @pytest.fixture(scope="module")
@@ -162,25 +160,22 @@ def test_a_forged_status_line_in_an_unsigned_body_claims_nothing(gpg: GnuPG) -> 
 def test_hostile_user_id_reaches_the_screen_sanitised(
     tmp_path: Path, keys: tuple[Keyring, Keyring]
 ) -> None:
-    hostile = new_keyring(tmp_path / "hostile")
-    try:
-        hostile.make_key("Mallory \u202eexample\u202c <mallory@example.net>")
-        user = new_keyring(tmp_path / "user")
+    mallory = "Mallory \u202eexample\u202c <mallory@example.net>"
+    with (
+        keyring_with(tmp_path / "hostile", mallory) as hostile,
+        keyring_with(tmp_path / "user") as user,
+    ):
         user.import_keys(hostile.export("mallory@example.net"))
         raw = signed_message(hostile, "mallory@example.net", INNER, sender="mallory@example.net")
         [(_severity, text)] = lines(raw, GnuPG(home=user.home))
         assert "\u202e" not in text and "\x1b" not in text
         assert "mallory@example.net" in text
         assert "could belong to anyone" in text  # imported, never certified
-        stop_agent(user)
-    finally:
-        stop_agent(hostile)
 
 
 def test_a_locked_key_fails_at_once_and_asks_for_its_passphrase(tmp_path: Path) -> None:
-    locked = new_keyring(tmp_path / "locked")
-    try:
-        locked.make_key("Lin <lin@example.org>", passphrase="correct horse")
+    lin = "Lin <lin@example.org>"
+    with keyring_with(tmp_path / "locked", lin, passphrase="correct horse") as locked:
         raw = encrypted_message(locked.encrypt(INNER, "lin@example.org"), sender=ADA)
         stop_agent(locked)  # nothing cached: decrypting needs the passphrase
         gpg = GnuPG(home=locked.home)
@@ -190,8 +185,6 @@ def test_a_locked_key_fails_at_once_and_asks_for_its_passphrase(tmp_path: Path) 
         assert severity is Severity.BAD
         assert "passphrase" in text
         assert gpg.unlock_command()[-3:] == ["--decrypt", "--output", "/dev/null"]
-    finally:
-        stop_agent(locked)
 
 
 def test_states_are_typed(keys: tuple[Keyring, Keyring], gpg: GnuPG) -> None:

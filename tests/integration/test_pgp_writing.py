@@ -18,7 +18,7 @@ from tests.integration.test_send import (  # noqa: F401 (fixtures)
     folder_messages,
 )
 from tests.support.dovecot import DovecotServer, MailUser
-from tests.support.gnupg_keys import Keyring, new_keyring, stop_agent
+from tests.support.gnupg_keys import ADA, Keyring, keyring_with
 from tests.support.smtp import SmtpServer
 from tui_mail.config import AccountConfig
 from tui_mail.core.crypto.gnupg import GnuPG
@@ -29,7 +29,6 @@ from tui_mail.core.crypto.verdict import Severity
 from tui_mail.core.errors import UsageError
 from tui_mail.core.message.mime import render_message
 
-ADA = "Ada Lovelace <ada@example.org>"
 BOB = "Bob <bob@example.net>"
 BODY = "Grüße, the numbers are final.\n"
 
@@ -37,15 +36,13 @@ BODY = "Grüße, the numbers are final.\n"
 @pytest.fixture(scope="module")
 def rings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Keyring, Keyring]]:
     """(Ada's keyring with Bob's public key; Bob's keyring with Ada's public key)."""
-    ada = new_keyring(tmp_path_factory.mktemp("ada") / "g")
-    bob = new_keyring(tmp_path_factory.mktemp("bob") / "g")
-    ada.make_key(ADA)
-    bob.make_key(BOB)
-    ada.import_keys(bob.export("bob@example.net"))
-    bob.import_keys(ada.export("ada@example.org"))
-    yield ada, bob
-    stop_agent(ada)
-    stop_agent(bob)
+    with (
+        keyring_with(tmp_path_factory.mktemp("ada") / "g", ADA) as ada,
+        keyring_with(tmp_path_factory.mktemp("bob") / "g", BOB) as bob,
+    ):
+        ada.import_keys(bob.export("bob@example.net"))
+        bob.import_keys(ada.export("ada@example.org"))
+        yield ada, bob
 
 
 def message(to: str = BOB, bcc: str = "") -> EmailMessage:
@@ -83,10 +80,9 @@ def test_encrypted_and_signed_mail_reads_for_the_recipient_and_the_sender_only(
         texts = [t for _s, t in open_secured(raw, GnuPG(home=reader.home)).report.lines()]
         assert texts[0] == "Encrypted; decrypted for reading (not stored)."
         assert texts[1].startswith("Good signature from Ada Lovelace")
-    stranger = new_keyring(tmp_path / "eve")
-    report = open_secured(raw, GnuPG(home=stranger.home)).report
+    with keyring_with(tmp_path / "eve") as stranger:
+        report = open_secured(raw, GnuPG(home=stranger.home)).report
     assert report.failed
-    stop_agent(stranger)
 
 
 def test_a_recipient_without_a_key_stops_the_message(rings: tuple[Keyring, Keyring]) -> None:
@@ -109,11 +105,10 @@ def test_cli_send_sign_encrypt_through_smtp_and_the_sent_folder(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    me = new_keyring(tmp_path / "me")
-    try:
-        me.make_key(f"Me <{account.email}>")
-        bob = new_keyring(tmp_path / "bob")
-        bob.make_key(BOB)
+    with (
+        keyring_with(tmp_path / "me", f"Me <{account.email}>") as me,
+        keyring_with(tmp_path / "bob", BOB) as bob,
+    ):
         me.import_keys(bob.export("bob@example.net"))
         bob.import_keys(me.export(account.email))
         monkeypatch.setenv("GNUPGHOME", str(me.home))
@@ -137,9 +132,6 @@ def test_cli_send_sign_encrypt_through_smtp_and_the_sent_folder(
         assert b"secret plans" not in filed
         monkeypatch.setenv("GNUPGHOME", str(me.home))
         assert "secret plans" in render_message(read_secured(filed).raw).body
-        stop_agent(bob)
-    finally:
-        stop_agent(me)
 
 
 def test_an_encrypted_draft_is_kept_encrypted_to_you_and_sent_encrypted(
@@ -151,11 +143,10 @@ def test_an_encrypted_draft_is_kept_encrypted_to_you_and_sent_encrypted(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    me = new_keyring(tmp_path / "me")
-    try:
-        me.make_key(f"Me <{account.email}>")
-        bob = new_keyring(tmp_path / "bob")
-        bob.make_key(BOB)
+    with (
+        keyring_with(tmp_path / "me", f"Me <{account.email}>") as me,
+        keyring_with(tmp_path / "bob", BOB) as bob,
+    ):
         me.import_keys(bob.export("bob@example.net"))
         monkeypatch.setenv("GNUPGHOME", str(me.home))
         saved = cli("postpone", "--to", BOB, "--subject", "Later", "--encrypt",
@@ -171,6 +162,3 @@ def test_an_encrypted_draft_is_kept_encrypted_to_you_and_sent_encrypted(
         monkeypatch.setenv("GNUPGHOME", str(bob.home))
         assert "draft of the plans" in render_message(read_secured(received.data).raw).body
         assert folder_messages(dovecot, mail_user, "Drafts") == []
-        stop_agent(bob)
-    finally:
-        stop_agent(me)

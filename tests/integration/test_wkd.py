@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.gnupg_keys import Keyring, new_keyring, stop_agent
+from tests.support.gnupg_keys import Keyring, keyring_with
 from tests.support.setup_servers import LocalCA, WebServer
 from tui_mail.core.crypto.autocrypt import AutocryptStore, Recommendation
 from tui_mail.core.crypto.gnupg import GnuPG
@@ -36,12 +36,11 @@ def test_the_drafts_example_hash() -> None:
 
 @pytest.fixture
 def keys(tmp_path: Path) -> Iterator[tuple[Keyring, Keyring]]:
-    me, ada = new_keyring(tmp_path / "me"), new_keyring(tmp_path / "ada")
-    me.make_key("Me <me@example.org>")
-    ada.make_key(f"Ada <{ADA}>")
-    yield me, ada
-    stop_agent(me)
-    stop_agent(ada)
+    with (
+        keyring_with(tmp_path / "me", "Me <me@example.org>") as me,
+        keyring_with(tmp_path / "ada", f"Ada <{ADA}>") as ada,
+    ):
+        yield me, ada
 
 
 @pytest.fixture

@@ -1,12 +1,20 @@
 """A throwaway GnuPG home with real keys, made by the real gpg (no network), and
-messages signed and encrypted by gpg itself: what the crypto tests read."""
+messages signed and encrypted by gpg itself: what the crypto tests read.
+
+`keyring_with(path, uid)` is how a test gets one (its gpg-agent stopped however the test
+ends); the `ada_keyring` fixture (tests/conftest.py) is Ada's, with GNUPGHOME set to it."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+ADA = "Ada Lovelace <ada@example.org>"
+"""The user of most crypto tests."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,19 @@ def new_keyring(path: Path) -> Keyring:
     os.chmod(path, 0o700)
     (path / "gpg-agent.conf").write_text("allow-loopback-pinentry\n")
     return Keyring(path)
+
+
+@contextmanager
+def keyring_with(path: Path, uid: str = "", *, passphrase: str = "") -> Iterator[Keyring]:
+    """A new keyring at `path` with a key pair for `uid` (none without one); its
+    gpg-agent, which gpg starts by itself, is stopped afterwards, whatever happened."""
+    keys = new_keyring(path)
+    try:
+        if uid:
+            keys.make_key(uid, passphrase=passphrase)
+        yield keys
+    finally:
+        stop_agent(keys)
 
 
 def stop_agent(keyring: Keyring) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.gnupg_keys import new_keyring, stop_agent
+from tests.support.gnupg_keys import keyring_with
 from tests.support.smtp import SmtpServer
 from tests.ui.conftest import settled, wait_for
 from tests.ui.test_compose_screen import (  # noqa: F401 (fixtures)
@@ -30,10 +30,10 @@ async def test_ctrl_g_encrypts_and_a_missing_key_keeps_the_message_unsent(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    me, bob = new_keyring(tmp_path / "me"), new_keyring(tmp_path / "bob")
-    try:
-        me.make_key(f"Me <{account.email}>")
-        bob.make_key("Bob <bob@example.net>")
+    with (
+        keyring_with(tmp_path / "me", f"Me <{account.email}>") as me,
+        keyring_with(tmp_path / "bob", "Bob <bob@example.net>") as bob,
+    ):
         me.import_keys(bob.export("bob@example.net"))
         monkeypatch.setenv("GNUPGHOME", str(me.home))
         app = make_app(account)
@@ -59,9 +59,6 @@ async def test_ctrl_g_encrypts_and_a_missing_key_keeps_the_message_unsent(
         assert b"Top secret" not in received.data
         monkeypatch.setenv("GNUPGHOME", str(bob.home))
         assert "Top secret." in render_message(read_secured(received.data).raw).body
-    finally:
-        stop_agent(me)
-        stop_agent(bob)
 
 
 async def test_autocrypt_turns_encryption_on_for_a_peer_who_prefers_it(
@@ -75,9 +72,7 @@ async def test_autocrypt_turns_encryption_on_for_a_peer_who_prefers_it(
     from tests.integration.test_autocrypt import header_for, mail_from  # noqa: PLC0415
     from tui_mail.core.crypto.autocrypt import autocrypt_store  # noqa: PLC0415
 
-    bob = new_keyring(tmp_path / "bob")
-    try:
-        bob.make_key("Bob <bob@example.net>")
+    with keyring_with(tmp_path / "bob", "Bob <bob@example.net>") as bob:
         store = autocrypt_store(tmp_path / "data")
         store.learn(
             mail_from("bob@example.net", time.time() - 60, header_for(bob, "bob@example.net"))
@@ -92,8 +87,6 @@ async def test_autocrypt_turns_encryption_on_for_a_peer_who_prefers_it(
             assert "Autocrypt: encrypting (every recipient prefers it)" in line()
             await type_into(pilot, screen, "to", ", carol@example.com")
             assert line().startswith("PGP: off")  # Carol has no key: back off by itself
-    finally:
-        stop_agent(bob)
 
 
 async def test_ctrl_b_attaches_my_public_key(
@@ -102,9 +95,7 @@ async def test_ctrl_b_attaches_my_public_key(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    me = new_keyring(tmp_path / "me")
-    try:
-        me.make_key(f"Me <{account.email}>")
+    with keyring_with(tmp_path / "me", f"Me <{account.email}>") as me:
         monkeypatch.setenv("GNUPGHOME", str(me.home))
         app = make_app(account)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -115,12 +106,9 @@ async def test_ctrl_b_attaches_my_public_key(
             [key] = screen.draft.attachments
         assert key.filename == f"OpenPGP_0x{me.fingerprint(account.email)[-16:]}.asc"
         assert key.content_type == "application/pgp-keys"
-        other = new_keyring(tmp_path / "other")
-        other.import_keys(key.data)
-        assert other.fingerprint(account.email) == me.fingerprint(account.email)
-        stop_agent(other)
-    finally:
-        stop_agent(me)
+        with keyring_with(tmp_path / "other") as other:
+            other.import_keys(key.data)
+            assert other.fingerprint(account.email) == me.fingerprint(account.email)
 
 
 def test_a_draft_to_encrypt_is_not_autosaved_in_clear(tmp_path: Path) -> None:

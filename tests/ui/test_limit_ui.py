@@ -241,3 +241,20 @@ async def test_the_unified_inbox_limited_and_marked_across_accounts(
     for user in (work, home):
         flags = server_flags(dovecot, user, "INBOX")
         assert sorted(b"\\Seen" in f for f in flags.values()) == [False, True]
+
+
+async def test_a_limit_finds_a_word_however_casefold_writes_it(
+    dovecot: DovecotServer, mail_user: MailUser, make_app: AppFactory
+) -> None:
+    """ß is ss to the search's matcher: the limit shows every spelling, not only the ASCII."""
+    subjects = ["Grüße aus Köln", "GRÜSSE aus Bonn", "Straße gesperrt", "Lunch?"]
+    dovecot.deliver(mail_user, [make_message(i, subject=s) for i, s in enumerate(subjects)])
+    app = make_app(mail_user)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settled(pilot, app)
+        await limit(pilot, screen, "grüsse")
+        await wait_for(pilot, lambda: "2/4" in screen.status.limit_text)
+        assert visible_rows(screen) == ["GRÜSSE aus Bonn", "Grüße aus Köln"]
+        await limit(pilot, screen, "subject:STRASSE")
+        await wait_for(pilot, lambda: "1/4" in screen.status.limit_text)
+        assert visible_rows(screen) == ["Straße gesperrt"]

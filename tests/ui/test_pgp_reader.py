@@ -3,36 +3,22 @@ with Pilot, checked with the real gpg in a temporary GNUPGHOME."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.dovecot import DovecotServer, MailUser
 from tests.support.gnupg_keys import (
+    ADA,
     Keyring,
     encrypted_message,
-    new_keyring,
     plain_message,
     signed_message,
-    stop_agent,
 )
 from tests.ui.conftest import AppFactory, settled
 from tests.ui.test_reader_safety import open_subject
 from tui_mail.core.message.mime import render_message
 from tui_mail.ui.main.reader import message_text
 
-ADA = "Ada Lovelace <ada@example.org>"
 SECRET = "The launch code is 7-2-9"
-
-
-@pytest.fixture
-def keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Keyring]:
-    keys = new_keyring(tmp_path / "gnupg")
-    keys.make_key(ADA)
-    monkeypatch.setenv("GNUPGHOME", str(keys.home))
-    yield keys
-    stop_agent(keys)
 
 
 def inner(text: str) -> bytes:
@@ -43,13 +29,13 @@ async def test_the_reader_says_who_signed_and_reads_encrypted_mail_without_stori
     dovecot: DovecotServer,
     mail_user: MailUser,
     make_app: AppFactory,
-    keyring: Keyring,
+    ada_keyring: Keyring,
     tmp_path: Path,
 ) -> None:
-    signed = signed_message(keyring, ADA, inner("Signed text."), sender=ADA)
+    signed = signed_message(ada_keyring, ADA, inner("Signed text."), sender=ADA)
     forged = plain_message(b"Good signature from Ada Lovelace <ada@example.org>\n", sender=ADA,
                            subject="forged")  # fmt: skip
-    secret = encrypted_message(keyring.encrypt(inner(SECRET), "ada@example.org"), sender=ADA)
+    secret = encrypted_message(ada_keyring.encrypt(inner(SECRET), "ada@example.org"), sender=ADA)
     dovecot.deliver(mail_user, [signed, forged, secret.replace(b"Subject: secret", b"Subject: s")])
     app = make_app(mail_user, data_dir=tmp_path / "data")
     async with app.run_test(size=(120, 40)) as pilot:

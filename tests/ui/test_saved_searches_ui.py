@@ -17,6 +17,7 @@ from tui_mail.config import AccountConfig, AppConfig, SavedSearchConfig, load_co
 from tui_mail.core.account.service import AccountService
 from tui_mail.ui.app import MailApp
 from tui_mail.ui.main import saved_searches
+from tui_mail.ui.main.command_line import CommandBar
 from tui_mail.ui.main.folder_tree import FolderKey
 from tui_mail.ui.main.screen import MainScreen
 
@@ -164,7 +165,10 @@ async def test_save_search_and_forget_search_edit_the_tree_and_the_file(
         await pilot.pause(1.5)
         assert 1 <= len(counted) <= 2
 
-        screen.commands.execute("forget-search Lunch plans")
+        # Tab gives the saved search's whole name, quoted: Enter forgets it.
+        await pilot.press("colon", *"forget-search Lu", "tab")
+        assert screen.query_one(CommandBar).input.value == "forget-search 'Lunch plans' "
+        await pilot.press("enter")
         await wait_for(pilot, lambda: tree_labels(screen) == before, 5)
         assert load_config(app.config.path).saved_searches == ()
         assert re.search(r"forgotten", status_text(screen))

@@ -1,4 +1,5 @@
-"""The help screen says what since:/before: compare (the Date header the list shows)."""
+"""The help screen says what since:/before: compare (the Date header the list shows), and
+what Tab does in the search line."""
 
 from __future__ import annotations
 
@@ -25,3 +26,5 @@ async def test_help_explains_the_search_language_and_its_dates(tmp_path: Path) -
         )
         assert "since:2026-01-31 and before:2026-02-28 compare the day in the Date header" in shown
         assert "not when the message arrived" in shown
+        # Tab's binding is live only in the search line: help says it all the same.
+        assert "In the search line (/), Tab looks further: this folder, then every" in shown

@@ -15,7 +15,7 @@ from tui_mail.core.account import message_index
 from tui_mail.core.account.message_index import ORDER_HEAD, FolderMessages
 from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.sort import SortKey, SortSpec
-from tui_mail.core.store import health, ordering
+from tui_mail.core.store import check_memo, health, ordering
 from tui_mail.core.store.cache import Store
 
 
@@ -100,7 +100,9 @@ def test_uids_parse_the_same_in_chunks() -> None:
 
 
 def _slow_check(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """The open-time check runs only once the returned event is set."""
+    """The open-time check runs (no memo vouches for the file) only once the returned
+    event is set."""
+    monkeypatch.setattr(check_memo, "trusted", lambda path: None)
     release = threading.Event()
     original = health.DeepCheck._run
 

@@ -127,3 +127,49 @@ def test_old_layout_queue_rows_move_out(tmp_path: Path) -> None:
     assert move_from_cache(cache, queue) == 0  # the table is gone
     queue.close()
     cache.close()
+
+
+def _latest_wal_frame(wal: bytes, page_size: int, page: int) -> bytes:
+    """The newest copy of `page` in a WAL file (32-byte header, then frames of a 24-byte
+    header and one page): what a checkpoint writes back into the database file."""
+    found = b""
+    for start in range(32, len(wal) - 24 - page_size + 1, 24 + page_size):
+        if int.from_bytes(wal[start : start + 4], "big") == page:
+            found = wal[start + 24 : start + 24 + page_size]
+    return found
+
+
+def test_a_crash_in_the_middle_of_a_checkpoint_is_not_damage(tmp_path: Path) -> None:
+    """A checkpoint writes page 1 (the header, with the new page count) before the pages
+    that make the file longer: killed in between, the file is shorter than its header
+    says, and the WAL beside it still holds every page. SQLite recovers it; the cache
+    must not be set aside for it (it was, once, on a million-message cache)."""
+    path = tmp_path / "cache.sqlite3"
+    store = Store(path)
+    inbox = store.ensure_folder("INBOX")
+    store.close()
+    live = sqlite3.connect(path)
+    live.execute("PRAGMA wal_autocheckpoint = 0")
+    live.execute("CREATE TABLE filler (x)")
+    live.executemany("INSERT INTO filler VALUES (?)", [("x" * 900,) for _ in range(400)])
+    live.commit()
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    wal = Path(f"{path}-wal").read_bytes()
+    (page_size,) = live.execute("PRAGMA page_size").fetchone()
+    main = bytearray(path.read_bytes())
+    header = _latest_wal_frame(wal, page_size, 1)
+    assert header and int.from_bytes(header[28:32], "big") * page_size > len(main)
+    main[:page_size] = header  # the checkpoint's first write, and nothing after it
+    (crashed / "cache.sqlite3").write_bytes(bytes(main))
+    (crashed / "cache.sqlite3-wal").write_bytes(wal)
+    live.close()
+    assert cache_health.header_problem(crashed / "cache.sqlite3") is None
+    reopened = Store(crashed / "cache.sqlite3")
+    try:
+        assert reopened.rebuilt is None
+        assert reopened.folder_id("INBOX") == inbox
+        (rows,) = reopened._read.execute("SELECT count(*) FROM filler").fetchone()
+        assert rows == 400
+    finally:
+        reopened.close()

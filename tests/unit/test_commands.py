@@ -46,6 +46,9 @@ class Sources:
     def sort_keys(self) -> list[str]:
         return ["date", "from", "subject"]
 
+    def saved_searches(self) -> list[str]:
+        return ["Unread from team", "Urgent", "Team news"]
+
 
 def offered(line: str) -> list[str]:
     found = complete(line, COMMANDS, Sources())
@@ -105,6 +108,20 @@ def test_tab_completes_command_names_then_their_arguments(tmp_path: Path) -> Non
     assert offered("limit fr") == ["limit from:"]
     assert offered("limit from:adam") == ["limit from:adam@example.net "]
     assert offered("archive x") == []
+
+
+def test_forget_search_completes_saved_searches_names() -> None:
+    """A name is the rest of the line, spaces and all: quoted when Tab gives it whole, its
+    missing words when the first were typed."""
+    assert offered("forget-search U") == [
+        "forget-search 'Unread from team' ",
+        "forget-search Urgent ",
+    ]
+    assert offered("forget-search news") == ["forget-search 'Team news' "]  # inside a name
+    assert offered("forget-search Unread fr") == ["forget-search Unread from team "]
+    assert offered("forget-search Team n") == ["forget-search Team news "]
+    assert offered("forget-search Team x") == []
+    assert parse("forget-search 'Team news'", COMMANDS).args == ["Team news"]
 
 
 def test_paths_complete_from_the_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from tui_mail.core.errors import UsageError
 from tui_mail.core.message.headers import SummaryRow
 from tui_mail.core.models import Flag
 from tui_mail.core.query import Query, Text, matcher, parse_query
+from tui_mail.core.store import fts
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.matching import HAS_BODY, CachedMessage
 
@@ -233,11 +234,17 @@ def test_a_lost_index_is_built_again_from_the_cache(tmp_path: Path, change: str)
     path = tmp_path / "cache.sqlite3"
     first = Store(path)
     _fill(first)
+    first.save_sync_state(first.folder_id("INBOX"), 7, 61, None)  # synced: rebuilt in bulk
     _settled(first)
     first.close()
     store = _reopen(path, change)
     try:
         assert store.rebuilt is None
+        bulk = store._read.execute("SELECT folder_id FROM search_bulk").fetchall()
+        queued = store._read.execute("SELECT DISTINCT folder_id FROM search_todo").fetchall()
+        # The indexer waits a second after an open: each folder's way is still to be seen.
+        assert bulk == [(store.folder_id("INBOX"),)]
+        assert queued == [(store.folder_id("Archive"),)]
         query = parse_query("tickets")
         assert _indexed(store, query) == _matcher(store, query) != []  # exact meanwhile too
         _settled(store)
@@ -292,3 +299,17 @@ def test_flags_change_without_touching_the_index(store: Store) -> None:
     assert store.full_text.backlog() == 0
     hits = CacheView("a", store).find(parse_query("budget is:flagged"))
     assert [uid for _folder, uid, _date in hits] == [2]
+
+
+def test_closing_does_not_wait_for_the_index_s_turn(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indexer waits for a quiet moment after every write; closing the store right
+    after one (every `tui-mail sync` does) must not wait with it."""
+    monkeypatch.setattr(fts, "QUIET", 5.0)
+    monkeypatch.setattr(fts, "_MAX_WAIT", 10.0)
+    store.add_summaries(store.ensure_folder("INBOX"), [_row(1, 0, 0)])
+    time.sleep(0.05)  # the indexer is waiting for its turn
+    started = time.monotonic()
+    store.close()
+    assert time.monotonic() - started < 1.0

@@ -14,15 +14,16 @@ from tui_mail.core.imap.notify_watch import AccountWatcher, notify_command, stat
 
 
 def test_the_notify_command_covers_the_inbox_the_subscribed_folders_and_idle_folders() -> None:
+    events = "(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)"
     assert notify_command() == (
         "NOTIFY SET STATUS (selected (MessageNew (UID FLAGS) MessageExpunge FlagChange)) "
-        "(subscribed (MessageNew MessageExpunge FlagChange))"
+        f"(subscribed {events}) (personal (MailboxName SubscriptionChange))"
     )
     # RFC 5465's grammar: one parenthesised list of names, then the events; names quoted
     # and in modified UTF-7; INBOX is already the selected folder.
     assert notify_command(["Lists/work", 'Say "hi"', "Grüße", "inbox"]).endswith(
-        '(mailboxes ("Lists/work" "Say \\"hi\\"" "Gr&APwA3w-e") '
-        "(MessageNew MessageExpunge FlagChange))"
+        f'(mailboxes ("Lists/work" "Say \\"hi\\"" "Gr&APwA3w-e") {events}) '
+        "(personal (MailboxName SubscriptionChange))"
     )
 
 
@@ -130,9 +131,10 @@ def test_a_refused_notify_falls_back_to_list_status_on_the_same_connection() -> 
     )
     seen._prepare(session)  # type: ignore[arg-type]
     assert seen.notifying is False
-    assert session.sent[1] == (
-        b'LIST (SUBSCRIBED) "" "*" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT HIGHESTMODSEQ))'
-    )
+    assert session.sent[1:] == [
+        b'LIST "" "*"',  # the names, to notice folders made or removed elsewhere
+        b'LIST (SUBSCRIBED) "" "*" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT HIGHESTMODSEQ))',
+    ]
     assert changes == []  # the first round is remembered only
     session.answers[b"LIST"] = [b"* STATUS Lists (MESSAGES 3 UNSEEN 2 UIDNEXT 4 HIGHESTMODSEQ 10)"]
     seen._between_idles(session)  # type: ignore[arg-type]

@@ -12,6 +12,9 @@ import pytest
 from tui_mail.core.account import message_index
 from tui_mail.core.account.message_index import ThreadedMessages
 from tui_mail.core.message.headers import SummaryRow, strip_reply_prefix
+from tui_mail.core.models import Flag
+from tui_mail.core.sort import DEFAULT_SORT, SortKey, SortSpec
+from tui_mail.core.store import summaries
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.threads import (
     MAX_INDENT,
@@ -209,4 +212,95 @@ def test_a_big_folder_is_threaded_in_the_background_and_shown_flat_meanwhile(
     arrived.get(timeout=10)()
     assert source.uids() == [1, 3, 2]
     assert arrived.empty()
+    store.close()
+
+
+def test_a_folder_read_a_chunk_at_a_time_threads_as_when_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of 2, and messages sharing a date across a chunk's end: each chunk starts
+    # after the last (date, uid) read, so none is read twice or skipped.
+    monkeypatch.setattr(summaries, "THREAD_CHUNK", 2)
+    store = Store(tmp_path / "cache.db")
+    folder_id = store.ensure_folder("INBOX")
+    rows = [_row(uid, f"Subject {uid}", "<1@x>" if uid % 2 else "") for uid in range(1, 8)]
+    same_date = [row._replace(date=1_700_000_000) for row in rows[2:5]]
+    store.add_summaries(folder_id, [*rows[:2], *same_date, *rows[5:]])
+    read = list(store.thread_fields(folder_id))
+    assert [uid for uid, *_rest in read] == [3, 4, 5, 1, 2, 6, 7]  # by (date, uid)
+    source = ThreadedMessages("work", store, "INBOX")
+    assert [(row.guide, row.ref.uid) for row in map(source.row, range(7)) if row] == [
+        ("", 1), ("├─", 3), ("├─", 5), ("└─", 7), ("", 6), ("", 2), ("", 4),
+    ]  # fmt: skip
+    store.close()
+
+
+def _threaded_in_background(store: Store, sort: SortSpec = DEFAULT_SORT) -> list[tuple[str, int]]:
+    """The rows a big folder's threaded view shows once its background run is done."""
+    arrived: queue.Queue[Callable[[], None]] = queue.Queue()
+    source = ThreadedMessages("work", store, "INBOX", deliver=arrived.put, sort=sort)
+    arrived.get(timeout=10)()
+    assert source.ready
+    return [(row.guide, row.ref.uid) for row in map(source.row, range(len(source))) if row]
+
+
+def _threaded_from_scratch(store: Store) -> list[tuple[str, int]]:
+    source = ThreadedMessages("work", store, "INBOX")
+    return [(row.guide, row.ref.uid) for row in map(source.row, range(len(source))) if row]
+
+
+def test_new_mail_in_a_big_threaded_folder_extends_the_threads_kept_from_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(message_index, "BACKGROUND_OVER", 2)
+    store = Store(tmp_path / "cache.db")
+    folder_id = store.ensure_folder("INBOX")
+    # 3 answers 2, which is not here yet (it is in Sent, say); 4 stands alone.
+    store.add_summaries(
+        folder_id, [_row(1, "Plans"), _row(3, "Re: Trip", "<2@x>"), _row(4, "Other")]
+    )
+    assert _threaded_in_background(store) == [("", 4), ("", 3), ("", 1)]
+    read_above: list[int] = []
+    reading = store.thread_fields
+
+    def spy(folder: int, *, unread_only: bool = False, above_uid: int = 0) -> object:
+        read_above.append(above_uid)
+        return reading(folder, unread_only=unread_only, above_uid=above_uid)
+
+    monkeypatch.setattr(store, "thread_fields", spy)
+    # New mail: a reply to 1, and a message with 2's id (copied in later) that 3 answers.
+    late = _row(6, "Trip")._replace(message_id="<2@x>")
+    store.add_summaries(folder_id, [_row(5, "Re: Plans", "<1@x>"), late])
+    shown = _threaded_in_background(store)
+    assert read_above == [4]  # only what was new was read
+    assert _threaded_in_background(store) == shown  # nothing new: nothing read
+    assert read_above == [4]
+    assert shown == [("", 6), ("└─", 3), ("", 1), ("└─", 5), ("", 4)]
+    assert shown == _threaded_from_scratch(store)
+    # A message dated before the others (a late copy) and a removal: read again whole.
+    store.add_summaries(folder_id, [_row(7, "Old", "<4@x>")._replace(date=1_600_000_000)])
+    read_above.clear()
+    shown = _threaded_in_background(store)
+    assert read_above == [6, 0]
+    assert shown == _threaded_from_scratch(store)
+    store.delete_uids(folder_id, [5])
+    read_above.clear()
+    shown = _threaded_in_background(store)
+    assert read_above == [0]
+    assert shown == [("", 6), ("└─", 3), ("", 4), ("└─", 7), ("", 1)]
+    assert shown == _threaded_from_scratch(store)
+    store.close()
+
+
+def test_threads_kept_from_before_follow_a_flag_when_sorted_by_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(message_index, "BACKGROUND_OVER", 2)
+    store = Store(tmp_path / "cache.db")
+    folder_id = store.ensure_folder("INBOX")
+    store.add_summaries(folder_id, [_row(1, "Plans"), _row(2, "Re", "<1@x>"), _row(3, "Other")])
+    flagged_first = SortSpec(SortKey.FLAGGED)
+    assert _threaded_in_background(store, flagged_first) == [("", 3), ("", 1), ("└─", 2)]
+    store.set_flag_bits(folder_id, [2], Flag.FLAGGED, on=True)  # same messages, new places
+    assert _threaded_in_background(store, flagged_first) == [("", 1), ("└─", 2), ("", 3)]
     store.close()

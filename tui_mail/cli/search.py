@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tui_mail.cli.common import Parents, add_command, progress_printer, run_with_service
-from tui_mail.core.query import SEARCH_HELP
+from tui_mail.core.query import SEARCH_HELP, parse_query
 
 if TYPE_CHECKING:
     from tui_mail.config import AppConfig
@@ -39,7 +39,8 @@ async def _search_one(service: AccountService, args: argparse.Namespace) -> int:
 
     if args.cached:  # what the TUI's limit (l) shows: never the server
         words = shlex.join(args.query)  # a "quoted phrase" stays one word
-        print_summaries(service.cached_matches(args.folder, words), args.json)
+        found = service.cache.matched_summaries(args.folder, parse_query(words))
+        print_summaries(found, args.json)
         return 0
     if not service.cache.ever_synced(args.folder):
         await service.sync(args.folder, progress_printer(args.folder))
@@ -51,7 +52,7 @@ def _search_local(config: AppConfig, args: argparse.Namespace) -> int:
     from tui_mail.config import data_path  # noqa: PLC0415
     from tui_mail.core.account.local_search import FoundMessages, Scope, search_local  # noqa: PLC0415
     from tui_mail.core.account.service import AccountService  # noqa: PLC0415
-    from tui_mail.core.query import parse_query, reads_body  # noqa: PLC0415
+    from tui_mail.core.query import reads_body  # noqa: PLC0415
 
     query = parse_query(shlex.join(args.query))  # a "quoted phrase" stays one word
     accounts = list(config.accounts) if args.all_accounts else [config.account(args.account)]

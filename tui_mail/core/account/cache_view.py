@@ -16,8 +16,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from tui_mail.core.account.background import Deliver
 from tui_mail.core.account.limited import LimitedMessages
-from tui_mail.core.account.message_index import Deliver, FolderMessages, ThreadedMessages
+from tui_mail.core.account.message_index import FolderMessages, ThreadedMessages
 from tui_mail.core.errors import DiskFull
 from tui_mail.core.folders.roles import sort_folders
 from tui_mail.core.models import Folder, MessageSummary
@@ -130,6 +131,13 @@ class CacheView:
         if folder_id is None:
             return None
         return self.read(lambda: self._store.matching_uids(folder_id, query), list[int]())
+
+    def matched_summaries(self, folder: str, query: Query) -> list[MessageSummary]:
+        """The summaries of `matching`'s messages, newest first (`tui-mail search --cached`,
+        what a limit shows); none when the folder is not cached."""
+        uids = self.matching(folder, query) or []
+        found = self.summaries(folder, uids)
+        return [found[uid] for uid in uids if uid in found]
 
     def find(
         self,

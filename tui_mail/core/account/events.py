@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tui_mail.core.folders.changes import FolderChanges
 from tui_mail.core.models import MessageSummary, SyncResult
 
 
@@ -61,6 +62,17 @@ class CountsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class FoldersChanged:
+    """Folders were made, removed or renamed on the server (another client, a rule, the
+    administrator): the cache's folder list follows already; a tree is drawn again, and a
+    list showing a renamed folder follows its new name (one showing a removed one leaves it).
+    """
+
+    account: str
+    changes: FolderChanges
+
+
+@dataclass(frozen=True, slots=True)
 class CacheProblem:
     """The cache failed a background sync: the disk is full, the file is read-only, or it
     was damaged (then it is being rebuilt from the server)."""
@@ -96,6 +108,7 @@ Event = (
     | ConnectionState
     | PendingChanged
     | CountsChanged
+    | FoldersChanged
     | CacheProblem
     | OfflineProgress
 )

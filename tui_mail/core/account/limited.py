@@ -18,9 +18,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 
+from tui_mail.core.account.background import BackgroundJob, Deliver
 from tui_mail.core.account.message_index import (
-    BackgroundJob,
-    Deliver,
     FolderMessages,
     MergedMessages,
     MessageRef,
@@ -172,10 +171,11 @@ class LimitedMerged(MergedMessages):
 
 def every_ref(source: MessageSource) -> list[MessageRef]:
     """Every message a list shows (for marking them all), without reading summaries: a
-    folder's UIDs are at hand; other sources are read row by row."""
+    folder's UIDs are at hand (or read whole: FolderMessages.every_uid); other sources are
+    read row by row."""
     if isinstance(source, FolderMessages):
         account, folder = source.account, source.folder
-        return [MessageRef(account, folder, uid) for uid in source.uids()]
+        return [MessageRef(account, folder, uid) for uid in source.every_uid()]
     if isinstance(source, MergedMessages):
         return [ref for part in source.sources for ref in every_ref(part)]
     rows = (source.row(index) for index in range(len(source)))

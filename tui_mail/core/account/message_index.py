@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
+from tui_mail.core.account import order_changes
+from tui_mail.core.account.background import BackgroundJob, Deliver
+from tui_mail.core.account.thread_memory import remembered_threads
 from tui_mail.core.errors import CacheDamaged
 from tui_mail.core.models import MessageSummary
 from tui_mail.core.sort import DEFAULT_SORT, SortSpec
@@ -32,6 +35,25 @@ BACKGROUND_ORDER_OVER = 50_000
 """A folder of more messages than this (its highest UID, at first: a bound on how many it
 holds) is put in order on a background thread: a million UIDs take 0.3-0.8 s to read,
 a hundred thousand 20-40 ms."""
+HEAD_FIRST = 0.4
+"""Seconds the whole order of a big folder waits after its first rows are read."""
+APPLY_OVER = 5000
+"""A list longer than this (in the UI) applies what changed since its order was read
+(core/account/order_changes.py) instead of reading it again; a shorter one is read again
+in a few milliseconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A whole order as read, with what applying later changes to it needs."""
+
+    version: int | None
+    """The store's change version taken before the read (None: unknown)."""
+    folder_id: int
+    """The folder's id then (one deleted and made again under its name has another)."""
+    uids: list[int]
+    highest: int
+    """The folder's highest UID after the read: any UID above it was not in the order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +111,21 @@ class FolderMessages:
         self.sort = sort
         self._only = None if only_uids is None else set(only_uids)
         self._uids: list[int] = []
+        self._whole = True
+        """Whether `_uids` is the whole order (not yet, in a big folder's first seconds:
+        only its first rows are read)."""
+        self._version: int | None = None
+        self._read_from = 0
+        self._highest = 0
+        self._dropped: set[int] = set()
+        """Rows `forget` took out since the order was read or brought in step."""
         self._pages: OrderedDict[int, dict[int, MessageSummary]] = OrderedDict()
         # With `deliver` (the UI), a big folder's order is read on a background thread
         # (its first rows at once), and the list keeps the previous order until then.
         self._order_job = (
             None
             if deliver is None
-            else BackgroundJob("ordering", deliver, take=self.take_order, again=self.refresh)
+            else BackgroundJob("ordering", deliver, take=self._take_read, again=self.refresh)
         )
         self.refresh()
 
@@ -104,18 +134,72 @@ class FolderMessages:
         # its owner is told (AccountService emits CacheProblem), whose sync refills it.
         try:
             folder_id = self.store.folder_id(self.folder)
+            if self._order_job is not None and self._applied(folder_id):
+                return
             if self._order_job is not None and self._big(folder_id):
                 if not self._uids:
                     # Until a key's index is made (on the background thread), the newest
                     # rows stand in: sorting a million rows without it takes seconds.
                     ready = self.store.sort_ready(self.sort.key)
                     self.take_order(self._ordered(folder_id, ORDER_HEAD, ready))
-                self._order_job.start(partial(self._ordered, folder_id))
+                    self._whole = False
+                    # The first screen is painted first: parsing a million UIDs holds
+                    # the GIL in chunks, which delayed it.
+                    self._order_job.start(partial(self._read_order, folder_id, HEAD_FIRST))
+                    return
+                self._order_job.start(partial(self._read_order, folder_id))
                 return
-            uids = self._ordered(folder_id)
+            read = self._read_order(folder_id)
         except (UnknownFolder, CacheDamaged):
-            uids = []
-        self.take_order(uids)
+            read = _Read(None, 0, [], 0)
+        self._take_read(read)
+
+    def _read_order(self, folder_id: int, after: float = 0.0) -> _Read:
+        time.sleep(after)
+        version = self.store.changes.version
+        uids = self._ordered(folder_id)
+        return _Read(version, folder_id, uids, self.store.max_uid(folder_id))
+
+    def _take_read(self, read: _Read) -> None:
+        self.take_order(read.uids)
+        self._version, self._highest = read.version, read.highest
+        self._read_from = read.folder_id
+
+    def _applied(self, folder_id: int) -> bool:
+        """Whether the few changes since the order was read are applied to it, so that it
+        need not be read again (a long list; see order_changes)."""
+        if self._version is None or not self._whole or len(self._uids) <= APPLY_OVER:
+            return False
+        if folder_id != self._read_from:
+            return False
+        version = self.store.changes.version  # first: what lands meanwhile comes again
+        touched = self.store.changed_since(folder_id, self._version)
+        if touched is None or len(touched) > order_changes.MOST:
+            return False
+        if touched or self._dropped:
+            only = self._only
+
+            def shown(uid: int, flags: int) -> bool:
+                return only is None or uid in only
+
+            try:
+                order_changes.apply_changes(
+                    self._uids,
+                    touched,
+                    keys=lambda uids: self.store.sort_keys(folder_id, uids, self.sort.key),
+                    sort=self.sort,
+                    shown=order_changes.unread_only(shown) if self.unread_only else shown,
+                    highest=self._highest,
+                    dropped=self._dropped,
+                )
+            except order_changes.Applied:
+                self._version = None
+                return False
+            self._highest = max(self._highest, *touched) if touched else self._highest
+            self._dropped.clear()
+            self._pages.clear()
+        self._version = version
+        return True
 
     def _ordered(self, folder_id: int, limit: int = -1, by_sort: bool = True) -> list[int]:
         sort = self.sort if by_sort else DEFAULT_SORT
@@ -124,7 +208,9 @@ class FolderMessages:
         )
 
     def _big(self, folder_id: int) -> bool:
-        if self._uids:
+        # Only the first rows read yet says nothing of the size (and a reload then must
+        # not read a million UIDs on the UI's thread).
+        if self._uids and self._whole:
             return len(self._uids) > BACKGROUND_ORDER_OVER
         return self.store.max_uid(folder_id) > BACKGROUND_ORDER_OVER
 
@@ -137,6 +223,9 @@ class FolderMessages:
         """Show these UIDs in this order, read elsewhere (MergedMessages reads them with the
         values it merges by)."""
         self._uids = uids if self._only is None else [u for u in uids if u in self._only]
+        self._whole = True
+        self._version = None
+        self._dropped.clear()
         self._pages.clear()
 
     def __len__(self) -> int:
@@ -145,6 +234,18 @@ class FolderMessages:
     def uids(self) -> list[int]:
         """UIDs in list order (do not modify)."""
         return self._uids
+
+    def every_uid(self) -> list[int]:
+        """Every UID the list holds, in no promised order, even while only a big folder's
+        first rows are read (marking them all must not mean the 512 shown so far): then
+        read from the store, 0.5-0.9 s for a million at load 4, once per such action."""
+        if self._whole:
+            return self._uids
+        try:
+            uids = self._ordered(self.store.folder_id(self.folder), by_sort=False)
+        except (UnknownFolder, CacheDamaged):  # see refresh
+            return self._uids
+        return uids if self._only is None else [u for u in uids if u in self._only]
 
     def uid_at(self, index: int) -> int | None:
         return self._uids[index] if 0 <= index < len(self._uids) else None
@@ -193,6 +294,7 @@ class FolderMessages:
         """Drop rows at once (moved or deleted) without waiting for a refresh."""
         gone = set(uids)
         self._uids = [u for u in self._uids if u not in gone]
+        self._dropped |= gone
         self._pages.clear()
 
 
@@ -259,69 +361,9 @@ class MergedMessages:
         return None
 
 
-T = TypeVar("T")
-
 BACKGROUND_OVER = 3000
 """Folders larger than this are threaded on a background thread (100,000 messages take
 a few hundred milliseconds; 3,000 about ten)."""
-
-Deliver = Callable[[Callable[[], None]], None]
-"""Runs a function on the list's own thread (the UI's), from any thread."""
-
-_executors: dict[str, ThreadPoolExecutor] = {}
-
-
-def background_thread(name: str) -> ThreadPoolExecutor:
-    """One long-lived thread per kind of work ("threading", "limit"): the store opens a
-    read connection per thread, kept until the store closes, so a thread per job would
-    leak connections; kinds apart, a long limit does not hold up threading a folder."""
-    executor = _executors.get(name)
-    if executor is None:
-        executor = _executors[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-    return executor
-
-
-class BackgroundJob(Generic[T]):
-    """One job at a time on a named background thread, its result handed to the list's
-    thread through `deliver` (`take`, or `failed` with the error). Started again while
-    one runs, it calls `again()` once that one is done: the list changed meanwhile, and
-    the job must see the change (a threaded view, a limit)."""
-
-    def __init__(
-        self,
-        thread: str,
-        deliver: Deliver,
-        *,
-        take: Callable[[T], None],
-        again: Callable[[], None],
-        failed: Callable[[BaseException], None] = lambda error: None,
-    ) -> None:
-        self._thread = thread
-        self._deliver = deliver
-        self._take = take
-        self._again = again
-        self._failed = failed
-        self._running = False
-        self._asked_again = False
-
-    def start(self, job: Callable[[], T]) -> None:
-        if self._running:
-            self._asked_again = True
-            return
-        self._running = True
-        future = background_thread(self._thread).submit(job)
-        future.add_done_callback(lambda done: self._deliver(partial(self._finished, done)))
-
-    def _finished(self, future: Future[T]) -> None:
-        self._running = False
-        error = future.exception()
-        if error is None:
-            self._take(future.result())
-        else:
-            self._failed(error)
-        if self._asked_again:
-            self._asked_again = False
-            self._again()
 
 
 def _thread_folder(store: Store, folder_id: int, unread_only: bool, sort: SortSpec) -> ThreadOrder:
@@ -330,10 +372,10 @@ def _thread_folder(store: Store, folder_id: int, unread_only: bool, sort: SortSp
     with gc_paused():
         fields = store.thread_fields(folder_id, unread_only=unread_only)
         if sort.key == DEFAULT_SORT.key:
-            return thread_messages(fields, reverse=sort.reverse)
+            return thread_messages(fields, reverse=sort.reverse, chronological=True)
         sorted_uids = store.ordered_uids(folder_id, unread_only=unread_only, sort=sort.natural)
         ranks = {uid: place for place, uid in enumerate(sorted_uids)}
-        return thread_messages(fields, ranks, reverse=sort.reverse)
+        return thread_messages(fields, ranks, reverse=sort.reverse, chronological=True)
 
 
 class ThreadedMessages(FolderMessages):
@@ -373,9 +415,10 @@ class ThreadedMessages(FolderMessages):
     def refresh(self) -> None:
         try:
             folder_id = self.store.folder_id(self.folder)
-            # The size last seen is a good enough guess after the first time (and saves a
-            # count over the whole folder on every refresh during a sync).
-            size = len(self._uids) if self._order is not None else self.store.counts(folder_id)[0]
+            # The size last seen is a good enough guess after the first time, the highest
+            # UID (a bound on it, from an index) before: counting a million messages takes
+            # the UI thread 0.4-2 s.
+            size = len(self._uids) if self._order is not None else self.store.max_uid(folder_id)
             if self._deliver is None or size <= BACKGROUND_OVER:
                 self._apply(_thread_folder(self.store, folder_id, self.unread_only, self.sort))
                 return
@@ -383,14 +426,20 @@ class ThreadedMessages(FolderMessages):
             self._apply(ThreadOrder([], [], [], [], []))
             return
         if self._order is None:
-            super().refresh()  # the flat order until the threads are ready
+            # The newest rows, flat, until the threads are ready: the whole flat order of
+            # a million would keep the UI thread 0.3-0.8 s for rows replaced soon after.
+            ready = self.store.sort_ready(self.sort.key)
+            self.take_order(self._ordered(folder_id, ORDER_HEAD, ready))
         self._start(folder_id)
 
     def _start(self, folder_id: int) -> None:
-        if self._job is not None:
-            self._job.start(
-                partial(_thread_folder, self.store, folder_id, self.unread_only, self.sort)
-            )
+        if self._job is None:
+            return
+        if self.unread_only:  # which messages are threaded changes with flags: not kept
+            job = partial(_thread_folder, self.store, folder_id, True, self.sort)
+        else:
+            job = partial(remembered_threads, self.store, folder_id, self.sort)
+        self._job.start(job)
 
     def _apply(self, order: ThreadOrder) -> None:
         self._order = order

@@ -141,6 +141,7 @@ class OfflineBodies:
                 return
             timer = self._timer = threading.Timer(self.start_delay, self._begin)
         timer.daemon = True
+        timer.name = f"offline bodies {self.account.name}"  # for a thread dump (and tests)
         timer.start()
 
     def stop(self) -> None:

@@ -170,6 +170,7 @@ class AccountService:
         socket, stop the watchers without waiting for them, drop queued work. No LOGOUT:
         on a stalled connection it would wait for the deadline. Returns in well under a
         second; the worker, a daemon thread, ends (or dies with the process) on its own."""
+        self.offline_bodies.stop()  # no batch after this one, no run waiting to begin
         self.link.abandon()
         self.watching.interrupt()
         if self.link.interrupt():  # otherwise the store stays open till the process ends
@@ -323,16 +324,6 @@ class AccountService:
             return []
         folder_id = self.store.ensure_folder(folder)
         return self.store.summaries(folder_id, uids=uids)
-
-    def cached_matches(self, folder: str, query: str) -> list[MessageSummary]:
-        """The cached messages of `folder` matching `query`, newest first, from the cache
-        alone (what a limit shows; core/store/matching.py says what it can look at)."""
-        parsed = parse_query(query)
-        try:
-            folder_id = self.store.folder_id(folder)
-        except UnknownFolder:
-            return []
-        return self.store.summaries(folder_id, uids=self.store.matching_uids(folder_id, parsed))
 
     async def search_uids(self, folder: str, query: str) -> list[int]:
         parsed = parse_query(query)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from tui_mail.config import AccountConfig
     from tui_mail.core.auth.secrets import SecretSource
+    from tui_mail.core.folders.changes import FolderHints
     from tui_mail.core.imap.idle import StateCallback
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,14 @@ def watchers_for(
     backend: object,
     on_change: Callable[[str], None],
     on_state: StateCallback,
+    on_folders: Callable[[FolderHints], None] | None = None,
 ) -> list[Watcher]:
     """The watchers an account needs (not started). IMAP: one AccountWatcher (the INBOX by
     IDLE, every subscribed folder by NOTIFY, or by a periodic STATUS where the server has
     no NOTIFY), plus an IDLE connection per idle_folder that stands down on a NOTIFY
-    server (NOTIFY covers it there). Local mail: the backend's file watcher, plus a
-    periodic check for POP3."""
+    server (NOTIFY covers it there); `on_folders` hears of folders made, removed or
+    renamed elsewhere (NOTIFY, else a LIST now and then). Local mail: the backend's file
+    watcher, plus a periodic check for POP3."""
     if account.type == "imap":
         from tui_mail.core.imap.idle import IdleWatcher, watched_folders  # noqa: PLC0415
         from tui_mail.core.imap.notify_watch import AccountWatcher  # noqa: PLC0415
@@ -79,7 +82,8 @@ def watchers_for(
             IdleWatcher(account, secret, folder, on_change, on_state, unless_server_has="NOTIFY")
             for folder in watched_folders(account)[1:]
         ]
-        return [AccountWatcher(account, secret, on_change, on_state), *extra]
+        watcher = AccountWatcher(account, secret, on_change, on_state, on_folders=on_folders)
+        return [watcher, *extra]
     found: list[Watcher] = []
     make_file_watcher = getattr(backend, "watcher", None)
     if make_file_watcher is not None:

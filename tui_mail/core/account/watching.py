@@ -25,6 +25,7 @@ from tui_mail.core.account.events import (
     FolderChanged,
     NewMail,
 )
+from tui_mail.core.account.folder_watch import FolderListWatch, RunConnected
 from tui_mail.core.account.watchers import watchers_for
 from tui_mail.core.account.worker import log_failure
 from tui_mail.core.errors import TuiMailError
@@ -61,7 +62,7 @@ class Watching:
         worker: Executor,
         secret: SecretSource,
         backend: Callable[[], MailBackend],
-        run_connected: Callable[[SyncWork, SyncWork], SyncResult],
+        run_connected: RunConnected,
         emit: Callable[[Event], None],
         confirm_counts: Callable[[list[str]], None],
         server_answers: Callable[[bool], None],
@@ -89,6 +90,8 @@ class Watching:
         machine slept (not on the first connection). The offline queue is already being
         replayed by then. Use it to retry other work that waited for the network (the
         outbox); a UI must hand it to its own thread first, as with `on_event`."""
+        self.folder_list = FolderListWatch(account, store, worker, run_connected, emit)
+        """Folders made, removed or renamed elsewhere, told by the watcher (folder_watch.py)."""
         self._watchers: list[Watcher] = []
         self._scheduled: set[str] = set()
         self._scheduled_lock = threading.Lock()
@@ -101,7 +104,12 @@ class Watching:
         if self._watchers:
             return
         self._watchers = watchers_for(
-            self.account, self._secret, self._backend(), self.schedule_sync, self._watcher_state
+            self.account,
+            self._secret,
+            self._backend(),
+            self.schedule_sync,
+            self._watcher_state,
+            self.folder_list.hint,
         )
         for started in self._watchers:
             started.start()

@@ -288,7 +288,7 @@ class IdleWatcher:
             if self._stop.is_set():
                 return
             with session.guard("DONE"):  # a cut network must not hang it (imapclient #449)
-                _text, more = client.idle_done()
+                more = self._end_idle(session)
             announced = self._take(more)  # taken even after a change: NOTIFY's news
             quiet = not changed and not announced
             if quiet and not self.server_announces and self.recheck_interval:
@@ -303,6 +303,11 @@ class IdleWatcher:
         """Start IDLE; returns what the server said before accepting it (nothing here)."""
         session.client.idle()
         return []
+
+    def _end_idle(self, session: ImapSession) -> list[Any]:
+        """DONE; returns what the server said until IDLE's tagged OK."""
+        _text, more = session.client.idle_done()
+        return list(more)
 
     def _take(self, responses: list[Any]) -> bool:
         """Whether these responses say the watched folder changed. A subclass hears more
@@ -329,7 +334,7 @@ class IdleWatcher:
         ConnectionDead."""
         wall, mono = self._wall_clock(), time.monotonic()
         wait = max(0.05, min(self._check_every, self.idle_interval, limit))
-        responses: list[Any] = client.idle_check(timeout=wait)
+        responses = self._idle_responses(client, wait)
         elapsed = time.monotonic() - mono
         if self._stop.is_set():
             return []
@@ -340,6 +345,11 @@ class IdleWatcher:
         if not responses and elapsed < wait * 0.5:
             # poll() said readable, yet no line came: imapclient swallowed an EOF.
             raise ConnectionDead("The server closed the connection.")
+        return responses
+
+    def _idle_responses(self, client: Any, wait: float) -> list[Any]:
+        """What the server says during IDLE within `wait` s (a subclass reads it itself)."""
+        responses: list[Any] = client.idle_check(timeout=wait)
         return responses
 
     def _poll_loop(self, session: ImapSession) -> None:

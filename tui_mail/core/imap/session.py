@@ -30,7 +30,12 @@ from tui_mail.core.errors import (
 )
 from tui_mail.core.imap.compress import COMPRESS_DEFLATE, Deflate, start_deflate
 from tui_mail.core.imap.fetch_stream import FetchStream
-from tui_mail.core.imap.folders import folder_name, folders_from_list, parse_list_status
+from tui_mail.core.imap.folders import (
+    folder_name,
+    folders_from_list,
+    list_entries,
+    parse_list_status,
+)
 from tui_mail.core.imap.guard import (
     HEADER_LITERAL_CAP,
     MESSAGE_LITERAL_CAP,
@@ -256,9 +261,9 @@ class ImapSession:
             return self._list_folders(with_counts)
 
     def _list_folders(self, with_counts: bool) -> list[Folder]:
-        listed = self._call("LIST", self.client.list_folders)
+        listed = self._call("LIST", partial(list_entries, self.client, "LIST"))
         subscribed = {
-            name for _flags, _delim, name in self._call("LSUB", self.client.list_sub_folders)
+            name for _f, _d, name in self._call("LSUB", partial(list_entries, self.client, "LSUB"))
         }
         counts = self._folder_counts([name for _f, _d, name in listed]) if with_counts else {}
         return folders_from_list(listed, subscribed, counts)

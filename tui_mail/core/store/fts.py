@@ -20,6 +20,15 @@ the index: searches match it with the matcher instead, so results are exact at e
 moment: during a first sync, while an old cache is indexed for the first time, and after
 the index was lost or damaged (then dropped and built again from the cache). Searching
 it is core/store/fts_search.py.
+
+A folder's first pass (an IMAP sync into an empty folder) is not queued row by row: the
+triggers cost a 100,000-message sync 0.16 s of CPU, and indexing its rows one by one in
+Python 4.3 s more after it (1.5 s in bulk). `search_bulk` marks the folder with how far
+it is indexed (`done_uid`, 0 at first); the triggers skip rows above it, searches treat
+rows above it as not indexed (the matcher), and once the pass is complete the indexer
+builds those rows' documents in set-based SQL (`index_bulk`), raising the mark a chunk at
+a time, then drops it. Rows at or below the mark are queued as always, so a change during
+the bulk indexing, or a close in its middle, is never lost.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from tui_mail.core.store.health import CacheError, is_damage
 
 log = logging.getLogger(__name__)
 
-OBJECTS = ("search_docs", "search_index", "search_todo")
+OBJECTS = ("search_docs", "search_index", "search_todo", "search_bulk")
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS search_docs (
     id INTEGER PRIMARY KEY,
@@ -63,14 +72,23 @@ _SCHEMA = (
     uid INTEGER NOT NULL
 )""",
     "CREATE INDEX IF NOT EXISTS search_todo_by_message ON search_todo (folder_id, uid)",
-    """CREATE TRIGGER IF NOT EXISTS search_message_added AFTER INSERT ON messages BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (new.folder_id, new.uid); END""",
-    """CREATE TRIGGER IF NOT EXISTS search_message_gone AFTER DELETE ON messages BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (old.folder_id, old.uid); END""",
-    """CREATE TRIGGER IF NOT EXISTS search_body_added AFTER INSERT ON bodies BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (new.folder_id, new.uid); END""",
-    """CREATE TRIGGER IF NOT EXISTS search_body_gone AFTER DELETE ON bodies BEGIN
-    INSERT INTO search_todo (folder_id, uid) VALUES (old.folder_id, old.uid); END""",
+    """CREATE TABLE IF NOT EXISTS search_bulk (
+    folder_id INTEGER PRIMARY KEY REFERENCES folders(id) ON DELETE CASCADE,
+    done_uid INTEGER NOT NULL
+)""",
+    *(
+        # A row above what a first pass's bulk indexing has reached is not queued.
+        f"""CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table}
+    WHEN {row}.uid <= coalesce((SELECT done_uid FROM search_bulk WHERE folder_id = {row}.folder_id),
+                              {row}.uid)
+    BEGIN INSERT INTO search_todo (folder_id, uid) VALUES ({row}.folder_id, {row}.uid); END"""  # noqa: S608
+        for name, event, table, row in (
+            ("search_message_added", "INSERT", "messages", "new"),
+            ("search_message_gone", "DELETE", "messages", "old"),
+            ("search_body_added", "INSERT", "bodies", "new"),
+            ("search_body_gone", "DELETE", "bodies", "old"),
+        )
+    ),
 )
 """One statement each: executescript would commit the transaction they are part of."""
 _TRIGGERS = ("search_message_added", "search_message_gone", "search_body_added",
@@ -99,10 +117,20 @@ def drop(db: sqlite3.Connection) -> None:
 
 
 def reset(db: sqlite3.Connection) -> None:
-    """An empty index, and every cached message queued for it (built in the background)."""
+    """An empty index, built again in the background: a folder whose sync is complete in
+    bulk (a third of the CPU of one message at a time: 1.5 s against 4.3 s at 100k, which
+    every cache pays once after an upgrade drops its index), any other message queued."""
     drop(db)
     create(db)
-    db.execute("INSERT INTO search_todo (folder_id, uid) SELECT folder_id, uid FROM messages")
+    db.execute(
+        "INSERT INTO search_bulk (folder_id, done_uid) SELECT f.id, 0 FROM folders f"
+        " WHERE f.partial_uidvalidity IS NULL AND f.uidvalidity IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM messages m WHERE m.folder_id = f.id)"
+    )
+    db.execute(
+        "INSERT INTO search_todo (folder_id, uid) SELECT folder_id, uid FROM messages"
+        " WHERE folder_id NOT IN (SELECT folder_id FROM search_bulk)"
+    )
 
 
 def ensure(db: sqlite3.Connection) -> None:
@@ -206,6 +234,99 @@ def index_some(
     return len(queued)
 
 
+# -- a folder's first pass, in bulk -------------------------------------------------------
+
+_BULK_CHUNK = 5000
+"""Messages of a first pass indexed per transaction (about 0.1 s of the write lock)."""
+_JOINED = " || char(10) || ".join(_DOC_COLUMNS.split(", "))
+"""`_indexed` in SQL: what the index holds of a row of `search_docs`."""
+
+
+def begin_bulk(db: sqlite3.Connection, folder_id: int) -> None:
+    """A first pass into an empty folder: its rows are indexed in bulk once the pass is
+    complete (`index_bulk`), not queued one by one (see the module's docstring)."""
+    db.execute(
+        "INSERT OR IGNORE INTO search_bulk (folder_id, done_uid) SELECT ?, 0"
+        " WHERE NOT EXISTS (SELECT 1 FROM messages WHERE folder_id = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM search_docs WHERE folder_id = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM search_todo WHERE folder_id = ?)",
+        (folder_id,) * 4,
+    )
+
+
+class _Texts:
+    """SQL functions building documents as `document` does (registered on the writer)."""
+
+    def __init__(self) -> None:
+        self._raw: bytes | None = None
+        self._texts = ("", "")
+
+    @staticmethod
+    def fold(text: str | None) -> str:
+        return safe((text or "").casefold())
+
+    def body(self, raw: bytes | None, part: int) -> str:
+        if raw is None:
+            return ""
+        if raw != self._raw:  # headers then text of one body: decoded once
+            self._raw, self._texts = raw, ("", "")
+            with contextlib.suppress(Exception):  # as `document`: searched by its summary
+                self._texts = document(("",) * 5, bytes(raw))[5:]
+        return self._texts[part]
+
+
+def index_bulk(
+    read: sqlite3.Connection,
+    transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+    limit: int = _BULK_CHUNK,
+) -> int:
+    """Index the next `limit` messages of a folder whose first pass is complete, in set-based
+    SQL (a chunk of 5,000 in about 0.1 s, against 0.6 s one by one); how many were taken.
+    A folder still in its first pass waits: the sync adds its oldest rows last."""
+    found = read.execute(
+        "SELECT b.folder_id, b.done_uid FROM search_bulk b JOIN folders f ON f.id = b.folder_id"
+        " WHERE f.partial_uidvalidity IS NULL AND f.uidvalidity IS NOT NULL LIMIT 1"
+    ).fetchone()
+    if found is None:
+        return 0
+    folder_id, done = found
+    texts = _Texts()
+    with transaction() as db:
+        db.create_function("search_fold", 1, texts.fold, deterministic=True)
+        db.create_function("search_body", 2, texts.body, deterministic=True)
+        now = db.execute(
+            "SELECT done_uid FROM search_bulk WHERE folder_id = ?", (folder_id,)
+        ).fetchone()
+        if now is None or now[0] != done:  # indexed or dropped meanwhile
+            return 1
+        (top, count) = db.execute(
+            "SELECT max(uid), count(*) FROM (SELECT uid FROM messages"
+            " WHERE folder_id = ? AND uid > ? ORDER BY uid LIMIT ?)",
+            (folder_id, done, limit),
+        ).fetchone()
+        if not count:
+            db.execute("DELETE FROM search_bulk WHERE folder_id = ?", (folder_id,))
+            return 1
+        span = (folder_id, done, top)
+        db.execute(
+            f"INSERT INTO search_docs (folder_id, uid, date, {_DOC_COLUMNS})"  # noqa: S608
+            " SELECT m.folder_id, m.uid, m.date, search_fold(m.from_name),"
+            " search_fold(m.from_addr), search_fold(m.to_addrs), search_fold(m.cc_addrs),"
+            " search_fold(m.subject), search_body(b.raw, 0), search_body(b.raw, 1)"
+            " FROM messages m LEFT JOIN bodies b ON b.folder_id = m.folder_id AND b.uid = m.uid"
+            " WHERE m.folder_id = ? AND m.uid > ? AND m.uid <= ? ORDER BY m.uid",
+            span,
+        )
+        _to_index(
+            db,
+            f"INSERT INTO search_index (rowid, text) SELECT id, {_JOINED} FROM search_docs"  # noqa: S608
+            " WHERE folder_id = ? AND uid > ? AND uid <= ?",
+            span,
+        )
+        db.execute("UPDATE search_bulk SET done_uid = ? WHERE folder_id = ?", (top, folder_id))
+    return int(count)
+
+
 def _write(db: sqlite3.Connection, folder_id: int, uid: int, dated: tuple[int, Doc] | None) -> None:
     """Replace the message's document (None: it is gone) in `search_docs` and the index."""
     old = db.execute(
@@ -287,7 +408,13 @@ class Indexer:
     def _take_turn(self) -> bool:
         """Wait while another writer is busy (see QUIET); False once stopped."""
         deadline = time.monotonic() + _MAX_WAIT
-        while (now := time.monotonic()) < deadline and now - self._written < QUIET:
+        # Stopped ends the wait: the set event returns at once, and looping on it spun
+        # until the quiet time was over (every close of the store took 0.3 s more).
+        while (
+            not self._stopped.is_set()
+            and (now := time.monotonic()) < deadline
+            and now - self._written < QUIET
+        ):
             self._stopped.wait(QUIET - (now - self._written))
         return not self._stopped.is_set()
 
@@ -302,7 +429,10 @@ class Indexer:
                     with self._transaction() as db:
                         reset(db)
                     self.broken = False
-                while self._take_turn() and index_some(self._reader(), self._transaction):
+                while self._take_turn() and (
+                    index_some(self._reader(), self._transaction)
+                    or index_bulk(self._reader(), self._transaction)
+                ):
                     pass
             except Damaged:
                 log.warning("the search index is damaged; building it again from the cache")

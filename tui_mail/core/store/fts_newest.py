@@ -52,8 +52,9 @@ def newest(
     words, kept = parts
     scope = ",".join("?" * len(folder_ids))
     if db.execute(
-        f"SELECT 1 FROM search_todo WHERE folder_id IN ({scope}) LIMIT 1",  # noqa: S608
-        list(folder_ids),
+        f"SELECT 1 FROM search_todo WHERE folder_id IN ({scope}) UNION ALL"  # noqa: S608
+        f" SELECT 1 FROM search_bulk WHERE folder_id IN ({scope}) LIMIT 1",
+        [*folder_ids, *folder_ids],
     ).fetchone():
         return None  # what the index has not caught up with: the matcher's, in find
     grams = trigrams(word for _expression, word in words)

@@ -37,8 +37,11 @@ _COLUMNS = {
 }
 """The texts a part is joined from."""
 _PENDING = (
-    "EXISTS (SELECT 1 FROM search_todo t WHERE t.folder_id = {0}.folder_id AND t.uid = {0}.uid)"
+    "(EXISTS (SELECT 1 FROM search_todo t WHERE t.folder_id = {0}.folder_id AND t.uid = {0}.uid)"
+    " OR {0}.uid > coalesce((SELECT b.done_uid FROM search_bulk b"
+    " WHERE b.folder_id = {0}.folder_id), {0}.uid))"
 )
+"""Not yet in the index: queued, or above what a first pass's bulk indexing has reached."""
 _SPLIT = re.compile(r"[\s<>]+")
 """What the texts are joined with (and `from` adds): no piece of a word found in the index
 can hold one, so a word is looked up by the pieces between them."""
@@ -68,8 +71,9 @@ def find(
     pending = [
         folder_id
         for (folder_id,) in db.execute(
-            f"SELECT DISTINCT folder_id FROM search_todo WHERE folder_id IN ({scope})",  # noqa: S608
-            list(folder_ids),
+            f"SELECT DISTINCT folder_id FROM search_todo WHERE folder_id IN ({scope}) UNION"  # noqa: S608
+            f" SELECT folder_id FROM search_bulk WHERE folder_id IN ({scope})",
+            [*folder_ids, *folder_ids],
         )
     ]
     source, where, params = _indexed_search(words, folder_ids, pending=bool(pending))

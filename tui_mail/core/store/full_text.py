@@ -109,7 +109,10 @@ def _stoppable(db: sqlite3.Connection, stop: threading.Event | None) -> Iterator
 
 def backlog(db: sqlite3.Connection) -> int:
     """How many changes the index has not caught up with (searches stay exact meanwhile)."""
-    (count,) = db.execute("SELECT count(*) FROM search_todo").fetchone()
+    (count,) = db.execute(
+        "SELECT (SELECT count(*) FROM search_todo) + (SELECT count(*) FROM search_bulk b"
+        " JOIN messages m ON m.folder_id = b.folder_id AND m.uid > b.done_uid)"
+    ).fetchone()
     return int(count)
 
 

@@ -7,7 +7,8 @@ files, so rebuilding cannot lose it.
 
 Damage is looked for when the cache is opened (the file header, then SQLite's
 `quick_check` of the folder and message tables: about 50 ms for 100,000 messages; the
-bodies are not read, a damaged body page is found when it is read) and recognised
+bodies are not read, a damaged body page is found when it is read; skipped while the
+file is exactly as a clean close left it after a passed check: check_memo.py) and recognised
 whenever SQLite reports it later (SQLITE_CORRUPT, SQLITE_NOTADB). A full disk, a
 read-only file or folder and other I/O failures become errors that say what happened and
 what to do, and never cost the user a file.
@@ -29,6 +30,7 @@ from typing import Any
 
 from tui_mail.config.private import private_dir, private_sqlite
 from tui_mail.core.errors import CacheDamaged, CacheError, CacheReadOnly, DiskFull
+from tui_mail.core.store import check_memo
 
 _MAGIC = b"SQLite format 3\x00"
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
@@ -257,10 +259,20 @@ def header_problem(path: Path) -> str | None:
     page_size = int.from_bytes(head[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(head[28:32], "big")
-    # The page count is valid when "version-valid-for" matches the change counter.
-    if head[92:96] == head[24:28] and pages and size < page_size * pages:
+    # The page count is valid when "version-valid-for" matches the change counter. But a
+    # checkpoint writes page 1 (the new count) before the pages that lengthen the file:
+    # killed in between, the file is short and its WAL holds the rest, which SQLite
+    # replays. With a WAL left, the quick_check (DeepCheck) judges the pages instead.
+    if head[92:96] == head[24:28] and pages and size < page_size * pages and not _wal_left(path):
         return "the file is truncated"
     return None
+
+
+def _wal_left(path: Path) -> bool:
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
 
 
 def check(db: sqlite3.Connection, path: Path) -> str | None:
@@ -293,18 +305,30 @@ class DeepCheck:
     Damage found is acted on at the first access after the check; SQLite reports a
     damaged page it reads or writes meanwhile anyway."""
 
+    BIG_STARTS_AFTER = 1.5
+    """Seconds after the opening that the check of a cache of READS_WAIT_UNDER or more
+    starts (a warm million-message folder shows its first rows in under one)."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self._problem: str | None = None
         self._db: sqlite3.Connection | None = None
         self._stopped = False
         self._closing = threading.Lock()
+        self.passed_at = check_memo.trusted(path)
+        """When the file last passed a check (None: not yet, or it did not): a file left
+        unchanged since a clean close after a check is not checked again (check_memo.py)."""
         try:
             self._reads_wait = path.stat().st_size < self.READS_WAIT_UNDER
         except OSError:
             self._reads_wait = True
-        self._thread = threading.Thread(target=self._run, name="cache-check", daemon=True)
-        self._thread.start()
+        # A big cache's check waits for the first screen: nothing waits for it, and its
+        # seconds of a core slowed the start-up on a 2-core machine.
+        delay = 0.0 if self._reads_wait else self.BIG_STARTS_AFTER
+        self._thread = threading.Timer(delay, self._run)
+        self._thread.name, self._thread.daemon = "cache-check", True
+        if self.passed_at is None:
+            self._thread.start()
 
     def reads_go_on(self) -> bool:
         """Whether an access may go ahead before the verdict (a big cache, still checking)."""
@@ -325,6 +349,7 @@ class DeepCheck:
                     if rows != [("ok",)]:
                         self._problem = "SQLite's check found damaged pages"
                         return
+            self.passed_at = time.time()
         except sqlite3.Error as error:
             if is_damage(error):
                 self._problem = str(error)
@@ -336,16 +361,26 @@ class DeepCheck:
     def stop(self) -> None:
         """Cut the check short (the store closes: a million messages need 2 s more)."""
         self._stopped = True
+        self._thread.cancel()  # not started yet: it never will
         with self._closing:
             if self._db is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.interrupt()
-        self._thread.join()
+        self._join()
 
     def result(self) -> str | None:
         """Why the tables are damaged, or None (waits for the check to end)."""
-        self._thread.join()
+        self._join()
         return self._problem
+
+    def _join(self) -> None:
+        if self._thread.ident is not None:  # not started: the memo vouched for the file
+            self._thread.join()
+
+
+def remember(path: Path, check: DeepCheck | None) -> None:
+    """At a clean close (all connections gone): whether the next open may skip its check."""
+    check_memo.remember(path, None if check is None else check.passed_at)
 
 
 def set_aside(path: Path) -> Path:

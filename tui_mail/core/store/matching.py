@@ -42,6 +42,7 @@ from tui_mail.core.query import (
     UidIn,
     matcher,
 )
+from tui_mail.core.store import flag_counts
 from tui_mail.core.store.threads import gc_paused
 
 HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
@@ -111,9 +112,9 @@ def clause(term: Term) -> Clause:
     """`term` as SQL on `messages m`: exact, or a superset `matcher` narrows."""
     match term:
         case HasFlag(flag):
-            return Clause("(m.flags & ?) = ?", (flag.value, flag.value), exact=True)
+            return Clause(_flag_sql(flag, on=True), (), exact=True)
         case LacksFlag(flag):
-            return Clause("(m.flags & ?) = 0", (flag.value,), exact=True)
+            return Clause(_flag_sql(flag, on=False), (), exact=True)
         case UidIn(uids) if len(uids) <= _MAX_UIDS_IN_SQL:
             return Clause(f"m.uid IN ({','.join('?' * len(uids))})", tuple(uids), exact=True)
         case SentSince(day):
@@ -131,11 +132,35 @@ def clause(term: Term) -> Clause:
     return Clause("", (), exact=False)  # UidIn too long for SQL: matcher decides
 
 
+# The letters beyond ASCII whose casefold holds ASCII letters (all of Unicode, as Python's
+# str.casefold has them; tests/unit/test_limit_casefold.py checks the table is whole). In a
+# stored value they stand for ASCII letters the matcher finds and LIKE does not see: Straße
+# holds "strasse", ﬁle "file", İstanbul "i̇stanbul".
+_EXPANDS = {
+    "ß": "ss", "İ": "i\u0307", "ŉ": "\u02bcn", "\u017f": "s", "ǰ": "j\u030c", "ẖ": "h\u0331",
+    "ẗ": "t\u0308", "ẘ": "w\u030a", "ẙ": "y\u030a", "ẚ": "a\u02be", "ẞ": "ss", "\u212a": "k",
+    "ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
+}  # fmt: skip
+
+
+def _flag_sql(flag: Flag, *, on: bool) -> str:
+    """The test of one flag, with its number in the SQL: written as a partial index's
+    condition where one serves it (core/store/flag_counts.py), which SQLite then uses."""
+    known = flag_counts.FLAG_SQL.get((flag, on))
+    if known is not None:
+        return known.format(t="m.")
+    bit = int(flag)
+    return f"(m.flags & {bit}) = {bit if on else 0}"
+
+
 def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> Clause:
     """`text` in any of `columns` (or, `or_body`, a body is cached that may hold it).
 
     SQLite's LIKE folds the case of ASCII letters only: in a word with other letters each
-    run of them becomes `%` (josé -> %jos%), so SQL keeps a superset and `matcher` decides."""
+    run of them becomes `%` (josé -> %jos%), so SQL keeps a superset and `matcher` decides.
+    A value holding a letter whose casefold holds the word's ASCII letters (ß for "ss") is
+    also looked at with those letters written out, so SQL never drops what `matcher`
+    finds (GRÜSSE, grüsse and Grüße are one word to it)."""
     exact = text.isascii() and not or_body
     pattern = "%"
     for char in text:
@@ -148,8 +173,30 @@ def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> Clause:
     if not pattern.endswith("%") or pattern.endswith("\\%"):
         pattern += "%"
     body = f" OR {HAS_BODY}" if or_body else ""
-    sql = " OR ".join(f"m.{column} LIKE ? ESCAPE '\\'" for column in columns) + body
-    return Clause(sql, (pattern,) * len(columns), exact=exact)
+    likes = [_like(f"m.{column}", pattern) for column in columns]
+    sql = " OR ".join(like for like, _count in likes) + body
+    return Clause(sql, (pattern,) * sum(count for _like, count in likes), exact=exact)
+
+
+def _like(column: str, pattern: str) -> tuple[str, int]:
+    """(`column LIKE pattern` as `matcher` finds it, how many `pattern` parameters it takes).
+
+    Where the value holds a letter whose casefold holds one of the pattern's, LIKE looks at
+    the value with those letters written out as casefold writes them, which is exact; the
+    letters are few and rare, so most values are never rewritten."""
+    letters = set(pattern.lower())
+    expands = sorted(c for c, folded in _EXPANDS.items() if letters.intersection(folded))
+    like = f"{column} LIKE ? ESCAPE '\\'"
+    if not expands:
+        return like, 1
+    expanded = column
+    for char in expands:  # literals from the table above: no quote can be in them
+        expanded = f"replace({expanded}, '{char}', '{_EXPANDS[char]}')"
+    # Cheapest first: an ASCII value (most are) has as many characters as bytes (a blob's
+    # length is not counted), and a GLOB for the letters is cheaper than rewriting.
+    beyond_ascii = f"length({column}) != length(CAST({column} AS BLOB))"
+    glob = f"{column} GLOB '*[{''.join(expands)}]*'"
+    return f"({like} OR ({beyond_ascii} AND {glob} AND {expanded} LIKE ? ESCAPE '\\'))", 2
 
 
 def local_midnight(day: date) -> int:

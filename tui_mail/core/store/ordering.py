@@ -151,3 +151,33 @@ def sort_values(
         (folder_id,),
     ).fetchone()
     return [(value, int(date), int(uid)) for value, date, uid in json.loads(rows)] if rows else []
+
+
+MOVES_WITH_FLAGS = frozenset({SortKey.UNREAD, SortKey.FLAGGED})
+"""Keys whose place for a message changes with its flags (the others never change)."""
+
+
+Keys = dict[int, tuple[int, tuple[str | int, ...]]]
+"""UID -> (flags, place): see sort_keys."""
+
+
+def sort_keys(db: sqlite3.Connection, folder_id: int, uids: list[int], key: SortKey) -> Keys:
+    """UID -> (flags, the message's place under `key`'s natural order as a tuple that
+    Python compares as SQLite orders: ascending terms as they are, descending ones (all
+    integers) negated). Text compares alike: BINARY collation is UTF-8 byte order, which
+    is code point order."""
+    columns = []
+    for term in _ORDERS[key].terms:
+        expression, direction = term.rsplit(" ", 1)
+        columns.append(f"-({expression})" if direction == "DESC" else expression)
+    found: Keys = {}
+    for start in range(0, len(uids), 500):
+        chunk = uids[start : start + 500]
+        rows = db.execute(
+            f"SELECT uid, flags, {', '.join(columns)} FROM messages"  # noqa: S608
+            f" WHERE folder_id = ? AND uid IN ({','.join('?' * len(chunk))})",
+            (folder_id, *chunk),
+        )
+        for uid, flags, *values in rows:
+            found[uid] = (flags, tuple(values))
+    return found

@@ -6,6 +6,8 @@ Schema 3 adds `folders.partial_uidvalidity` (a first pass stored rows but did no
 see core/imap/sync.py); a schema-2 cache keeps its rows and reconciles every folder once.
 Schema 4 adds the full-text index (core/store/fts.py): an older cache keeps its rows and
 queues every message for the index, which a thread of the store builds in the background.
+Schema 5 adds partial indexes of the unseen and the flagged messages, for counts and flag
+queries (core/store/flag_counts.py); a schema-4 cache keeps its rows and full-text index.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from tui_mail.core.store import fts, health
+from tui_mail.core.store import flag_counts, fts, health
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending_queue import PendingQueue, move_from_cache
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # folders.attributes held IMAP LIST attributes; nothing reads it any more (a Folder carries
 # `selectable` and `role` instead), and the column stays so older caches need no migration.
@@ -93,6 +95,7 @@ def open_cache(
         configure(db)
     migrate(db)
     fts.ensure(db)
+    flag_counts.ensure(db)
     move_from_cache(db, queue)
     db.on_damage = on_damage
     return db, rebuilt
@@ -128,6 +131,9 @@ def migrate(db: sqlite3.Connection) -> None:
     (version,) = db.execute("PRAGMA user_version").fetchone()
     if version == SCHEMA_VERSION:
         return
+    if version == 4:
+        _migrate_4_to_5(db)
+        return
     # An index a client without it left behind (or a newer one's) is not trusted.
     fts.drop(db)
     if version == 2:
@@ -145,5 +151,19 @@ def migrate(db: sqlite3.Connection) -> None:
             " DROP TABLE IF EXISTS folders;"
         )
     db.executescript(_SCHEMA)
-    fts.reset(db)  # every message already cached is queued for the index
+    fts.reset(db)  # every message already cached is indexed again, in the background
+    flag_counts.install(db)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _migrate_4_to_5(db: sqlite3.Connection) -> None:
+    """Schema 5 adds indexes of its own: the rows and the full-text index stay (indexing
+    a million messages again would take a minute, in the background)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        flag_counts.install(db)
+        db.execute("PRAGMA user_version=5")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,6 +1,7 @@
 """What Tab offers on the `:` line: command names, then per command folders (of this
-account, or ACCOUNT:FOLDER of any), addresses, file paths, sort keys, theme names or the
-search language's words. Pure: what it reads comes through `Sources`."""
+account, or ACCOUNT:FOLDER of any), addresses, file paths, sort keys, theme names, saved
+searches' names or the search language's words. Pure: what it reads comes through
+`Sources`."""
 
 from __future__ import annotations
 
@@ -57,6 +58,10 @@ class Sources(Protocol):
 
     def sort_keys(self) -> list[str]: ...
 
+    def saved_searches(self) -> list[str]:
+        """The names of the saved searches in the tree."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Completion:
@@ -105,6 +110,8 @@ def _for(
         return _words_out(_match(word, list(COMPOSE_OPTIONS))) if word.startswith("-") else []
     if kind == "query":
         return _query(word, sources)
+    if kind == "saved-search":
+        return _saved_search(word, before, sources.saved_searches())
     if kind == "path":
         if spec.id == "pipe" and word.startswith("-"):
             return _words_out(_match(word, list(PIPE_OPTIONS)))
@@ -123,6 +130,17 @@ def _query(word: str, sources: Sources) -> list[str]:
     if key.lower() == "is":
         return _words_out(_match(value, list(QUERY_STATES)), prefix="is:")
     return []
+
+
+def _saved_search(word: str, before: list[str], names: list[str]) -> list[str]:
+    """A saved search's name is the whole rest of the line, spaces and all (as
+    :save-search takes it): with words typed before this one, the names they start offer
+    the words still missing, as plain words (those typed were)."""
+    if not before:
+        return _words_out(_match(word, names))
+    typed = " ".join([*before, word]).casefold()
+    done = len(" ".join(before)) + 1
+    return [name[done:] + " " for name in names if name.casefold().startswith(typed)]
 
 
 def path_words(typed: str) -> list[str]:

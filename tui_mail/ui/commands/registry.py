@@ -14,8 +14,9 @@ from typing import Literal
 from textual.binding import Binding, BindingType
 
 Completes = Literal[
-    "none", "folder", "any-folder", "address", "path", "query", "sort", "theme", "compose"
-]
+    "none", "folder", "any-folder", "address", "path", "query", "sort", "theme", "compose",
+    "saved-search",
+]  # fmt: skip
 """What Tab offers for a command's arguments."""
 
 
@@ -77,7 +78,7 @@ ARGUMENTS: tuple[CommandSpec, ...] = (
                 "across every account or those given", "[--query QUERY] [--account NAME] NAME",
                 "query", needs_args=True),
     CommandSpec("forget_search", "Remove the saved search NAME from the tree and the config",
-                "NAME", needs_args=True),
+                "NAME", "saved-search", needs_args=True),
 )  # fmt: skip
 """Commands beyond the key bindings', and binding ids whose command takes arguments."""
 

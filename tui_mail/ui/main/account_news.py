@@ -20,6 +20,7 @@ from tui_mail.core.account.events import (
     CountsChanged,
     Event,
     FolderChanged,
+    FoldersChanged,
     NewMail,
     OfflineProgress,
     PendingChanged,
@@ -27,6 +28,7 @@ from tui_mail.core.account.events import (
 from tui_mail.core.account.message_index import MessageRef, Row
 from tui_mail.core.message.correspondents import own_addresses
 from tui_mail.core.models import Folder, FolderRole
+from tui_mail.ui.main.folder_news import show_folder_news
 from tui_mail.ui.main.folder_tree import UNIFIED, FolderKey
 from tui_mail.ui.main.saved_searches import SavedSearches
 
@@ -55,11 +57,14 @@ class AccountNews:
         sync_in_background: Callable[[str, str], object],
         config: AppConfig,
         run: Callable[[Awaitable[None]], object],
+        tree_changed: Callable[[], None],
+        show_folder: Callable[[FolderKey], None],
     ) -> None:
         """`folder()` is the folder the list shows, `searching()` whether it shows search
         results instead; `sync_in_background(account, folder)` starts a sync in the
         screen's "sync" worker group; `run(job)` awaits a job in a worker of the screen's
-        (the saved searches' counts)."""
+        (the saved searches' counts); `tree_changed()` draws the tree again from the
+        caches, `show_folder(key)` shows another folder in the list."""
         self.services = services
         self.tree = tree
         self.messages = messages
@@ -68,6 +73,8 @@ class AccountNews:
         self._folder = folder
         self._searching = searching
         self._sync_in_background = sync_in_background
+        self._tree_changed = tree_changed
+        self._show_folder = show_folder
         self._pending: dict[str, frozenset[MessageRef]] = {}
         self._own: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         """Account -> (its Sent and Drafts folders, its addresses), for `own_mail`."""
@@ -109,6 +116,14 @@ class AccountNews:
             if self.shows(event.account, event.folder):
                 self.messages.reload()
             self.update_counts(event.account)
+        elif isinstance(event, FoldersChanged):
+            if event.account in self.services:
+                self.forget_own(event.account)  # Sent or Drafts may have been renamed
+                show_folder_news(
+                    event, self._folder(), tree=self.tree, status=status,
+                    tree_changed=self._tree_changed, show_folder=self._show_folder,
+                    sync=self._sync_in_background,
+                )  # fmt: skip
         elif isinstance(event, CountsChanged):
             if event.account in self.services:
                 self.update_counts(event.account)

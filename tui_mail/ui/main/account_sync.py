@@ -26,6 +26,7 @@ from tui_mail.core.errors import (
     CacheError,
     ConnectionFailed,
     DiskFull,
+    ServerError,
     ServerMisbehaved,
     ServerTimeout,
     TuiMailError,
@@ -240,10 +241,20 @@ class AccountSync:
         try:
             result = await self.sync(name, folder)
         except TuiMailError as error:
+            if isinstance(error, ServerError) and self._gone(name, folder):
+                # Removed or renamed elsewhere while it synced (folder_news.py tells the
+                # user so): not a failure of the account's.
+                self.status.sync_done(name)
+                return
             self.failed(name, error)
             return
         if asked and not (result.new or result.vanished or result.flags_changed):
             self.status.say(f"{name}: {sanitize_line(folder)} is up to date.")
+
+    def _gone(self, name: str, folder: str) -> bool:
+        """Whether the folder list (once there is one) no longer has `folder`."""
+        names = {f.name for f in self.services[name].cache.folders()}
+        return bool(names) and folder not in names
 
     def progress(self, event: SyncProgress) -> None:
         if (event.account, event.folder) not in self._syncing:

@@ -102,10 +102,12 @@ class CompletionSources:
         services: Mapping[str, AccountService],
         folder: Callable[[], FolderKey],
         themes: Callable[[], Iterable[str]],
+        saved_searches: Callable[[], list[str]],
     ) -> None:
         self.services = services
         self._folder = folder
         self._themes = themes
+        self.saved_searches = saved_searches
         self._found: dict[str, list[str]] = {}
         """Addresses found for what was typed (until the line is opened again)."""
         self._wanted: set[str] = set()
@@ -250,7 +252,8 @@ class CommandRunner:
             "mark_all": lambda _: parts.limit.mark_all(),
             "sort": self._sort,
             "save_search": self._save_search,
-            "forget_search": lambda invocation: parts.saved.forget(invocation.rest),
+            # The name as :save-search joins it, quoted (as Tab offers it) or not.
+            "forget_search": lambda invocation: parts.saved.forget(" ".join(invocation.args)),
         }
         for name, action in parts.screen_actions.items():
             self.handlers[name] = lambda _, action=action: action()  # type: ignore[misc]

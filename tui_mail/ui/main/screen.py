@@ -111,9 +111,9 @@ class MainScreen(Screen[None]):
         )
         status = StatusBar(id="status")
         commands = build([*MAIN_BINDINGS, *MessageList.BINDINGS, *Reader.BINDINGS])
-        sources = CompletionSources(
-            self.services, lambda: self.current, lambda: list(self.app.available_themes)
-        )
+        sources = CompletionSources(self.services, lambda: self.current,
+                                    lambda: list(self.app.available_themes),
+                                    lambda: self.account_news.saved.names())  # noqa: PLW0108 # fmt: skip
         history = History(self.mail_app.data_dir / "command-history")
         command_bar = CommandBar(commands, sources, history)
         folder_split = Splitter(tree, keep=MIN_LIST_WIDTH, id="folder-split")
@@ -168,6 +168,8 @@ class MainScreen(Screen[None]):
             sync_in_background=self.sync_in_background,
             config=self.mail_app.config,
             run=lambda job: self.run_worker(job, group="saved-searches", exit_on_error=False),
+            tree_changed=self.refresh_tree,
+            show_folder=self.show_folder,
         )
         self.account_sync = AccountSync(
             services,
@@ -258,7 +260,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         # Everything the cache knows is on screen before the network is touched.
         self.threaded = self.mail_app.threaded_view
-        self._show_tree()
+        self.refresh_tree()
         self.show_folder(self.current)
         self.folder_tree.select_key(self.current)
         self.messages.focus()
@@ -273,9 +275,6 @@ class MainScreen(Screen[None]):
 
     def refresh_tree(self) -> None:
         """Rebuild the folder tree from the cache (counts, the Outbox entry)."""
-        self._show_tree()
-
-    def _show_tree(self) -> None:
         self.account_news.show_tree(self.outbox.counts_for_tree())
 
     def _source_for(self, key: FolderKey) -> MessageSource:

@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+SCOPE_HELP = (
+    "In the search line (/), Tab looks further: this folder, then every folder of the "
+    "account, then every account (when there are more), then this folder again; the line's "
+    "border says where it looks, and the next search keeps it."
+)
+"""The search line's Tab, for the help screen (its binding is live only in the line)."""
 SERVER_MARK = "server"
 """In the place column of a row only the server's search found (its body is not cached)."""
 

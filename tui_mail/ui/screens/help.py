@@ -16,6 +16,7 @@ from textual.widgets import Static
 from tui_mail.core.query import SEARCH_HELP
 from tui_mail.ui.main.limit import LIMIT_HELP
 from tui_mail.ui.main.message_list import PENDING_MARK
+from tui_mail.ui.main.search import SCOPE_HELP
 
 LEGEND = (
     ("N", "unread"),
@@ -128,6 +129,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(KEYS_INTRO, style="bold"))
             yield Static(table)
             yield Static(Text("\n" + SEARCH_HELP))
+            yield Static(Text("\n" + SCOPE_HELP))
             yield Static(Text("\n" + LIMIT_HELP))
             if self.commands:
                 yield Static(Text(COMMANDS_INTRO, style="bold"))

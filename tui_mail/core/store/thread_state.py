@@ -1,0 +1,152 @@
+"""Who answers whom in one folder, kept so that new mail extends it instead of a rebuild.
+
+Linking is the costly half of threading (reading and reducing every message's headers:
+several seconds for a million messages); laying the threads out from the links is the
+cheap half. Linked holds the links of the messages read so far, and `extend` links
+messages newer than all of them, with exactly the result that linking everything again
+would give: containers of ids only referenced ("gaps") keep their own numbering, and a
+gap whose message arrives later becomes that message (an alias), which is what a full
+pass would have made of it from the start (the message's parent, until its own headers
+are read, is what others implied for it either way). An older message arriving, or one
+removed, means a rebuild (the caller compares counts, see core/account/thread_memory.py).
+
+Containers are encoded in one integer: n >= 0 is message n, -1 none, -2 - g gap g.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+
+from tui_mail.core.store.thread_links import (
+    REFERENCED,
+    Headers,
+    ThreadFields,
+    break_cycles,
+    group_by_subject,
+    read_headers,
+)
+
+
+class Linked:
+    """The links of a folder's messages, in chronological order (message number = rank)."""
+
+    def __init__(self, messages: Iterable[ThreadFields]) -> None:
+        headers = read_headers(messages)
+        self.uids = headers.uids
+        self._kinds = headers.kinds
+        self._subjects = headers.subjects
+        self.last = headers.last
+        # Message-ID key -> number, the first (oldest) message of a duplicated id winning:
+        # a stable sort keeps equal keys in number order, and bisect_left finds the first.
+        # Arrays rather than a dict: a dict of a million ints costs about 100 MB, the
+        # arrays 12 bytes a message.
+        by_key = sorted(range(len(headers)), key=headers.own.__getitem__)
+        self._keys = array("q", map(headers.own.__getitem__, by_key))
+        self._numbers = array("i", by_key)
+        del by_key
+        self._late: dict[int, int] = {}
+        """Message-ID key -> number of the messages added by `extend`."""
+        self._gaps: dict[int, int] = {}
+        """Id key -> encoded gap container."""
+        self._gap_parent = array("i")
+        self._alias = array("i")
+        """Gap -> the message it turned out to be, -1 while none has."""
+        self._parent = array("i", [-1]) * len(headers)
+        self._link(headers, 0)
+
+    def __len__(self) -> int:
+        return len(self.uids)
+
+    def extend(self, messages: Iterable[ThreadFields]) -> None:
+        """Link messages newer than all before (raises OutOfOrder, leaving self unusable,
+        when one is not)."""
+        headers = read_headers(messages, self.last)
+        first = len(self.uids)
+        self.uids.extend(headers.uids)
+        self._kinds.extend(headers.kinds)
+        self._subjects.extend(headers.subjects)
+        self._parent.extend(array("i", [-1]) * len(headers))
+        self.last = headers.last
+        late, gaps = self._late, self._gaps
+        for offset, key in enumerate(headers.own):
+            if key == 0 or self._message(key) >= 0:
+                continue  # no id, or a later copy of an id (the first message keeps it)
+            number = first + offset
+            late[key] = number
+            gap = gaps.pop(key, None)
+            if gap is not None:  # an id referenced before its message came
+                self._alias[-2 - gap] = number
+                self._parent[number] = self._gap_parent[-2 - gap]
+        self._link(headers, first)
+
+    def _message(self, key: int) -> int:
+        at = bisect_left(self._keys, key)
+        if at < len(self._keys) and self._keys[at] == key:
+            return self._numbers[at]
+        return self._late.get(key, -1)
+
+    def _link(self, headers: Headers, first: int) -> None:
+        # One loop over every message's chain, its look-ups inlined: the hot path.
+        keys, numbers, size = self._keys, self._numbers, len(self._keys)
+        late, gaps, parent, gap_parent = self._late, self._gaps, self._parent, self._gap_parent
+        alias = self._alias
+        chains, chain_ends, kinds = headers.chains, headers.chain_ends, headers.kinds
+        begin = 0
+        for offset, end in enumerate(chain_ends):
+            if kinds[offset] != REFERENCED:
+                continue
+            # The message's own headers name its parent (overriding what others implied).
+            # The references before it are chained to each other, newest first, until one
+            # that already has a parent: everything above it is known (first link wins).
+            child = first + offset
+            for position in range(end - 1, begin - 1, -1):
+                key = chains[position]
+                at = bisect_left(keys, key)
+                if at < size and keys[at] == key:
+                    found = numbers[at]
+                else:
+                    found = late.get(key, -1)
+                    if found < 0:
+                        found = gaps.get(key, 0)
+                        if found == 0:
+                            found = gaps[key] = -2 - len(gap_parent)
+                            gap_parent.append(-1)
+                            alias.append(-1)
+                if found == child:
+                    continue  # a message naming itself, or an id repeated
+                if child >= 0:
+                    parent[child] = found
+                else:
+                    gap_parent[-2 - child] = found
+                child = found
+                if (parent[child] if child >= 0 else gap_parent[-2 - child]) != -1:
+                    break
+            begin = end
+
+    def parents(self) -> array[int]:
+        """Each container's parent (-1: none), cycles cut and reference-less replies
+        grouped by subject. Containers 0..count-1 are the messages, then the gaps no
+        message turned out to be, in the order first met (as threads.py lays them out)."""
+        count = len(self.uids)
+        number_of = array("i")  # gap -> container number
+        live = count
+        for became in self._alias:
+            if became >= 0:
+                number_of.append(became)
+            else:
+                number_of.append(live)
+                live += 1
+        parent = array("i", self._parent)
+        parent.extend(array("i", [-1]) * (live - count))
+        for number, above in enumerate(self._parent):
+            if above < -1:
+                parent[number] = number_of[-2 - above]
+        for gap, above in enumerate(self._gap_parent):
+            container = number_of[gap]
+            if container >= count:
+                parent[container] = number_of[-2 - above] if above < -1 else above
+        break_cycles(parent)
+        group_by_subject(self._kinds, self._subjects, parent)
+        return parent
