@@ -12,6 +12,7 @@ The UI never sees the store: this object is the narrow part of it a screen needs
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -24,6 +25,8 @@ from tui_mail.core.models import Folder, MessageSummary
 from tui_mail.core.query import Query
 from tui_mail.core.sort import DEFAULT_SORT, SortSpec
 from tui_mail.core.store.cache import Store
+from tui_mail.core.store.fts_newest import FIRST
+from tui_mail.core.store.full_text import SearchStopped
 from tui_mail.core.store.health import CacheDamaged, Rebuilt
 
 T = TypeVar("T")
@@ -137,28 +140,51 @@ class CacheView:
         return [found[uid] for uid in uids if uid in found]
 
     def find(
-        self, query: Query, folders: Sequence[str] | None = None
+        self,
+        query: Query,
+        folders: Sequence[str] | None = None,
+        stop: threading.Event | None = None,
     ) -> list[tuple[str, int, int]]:
         """(folder, uid, date) of the cached messages matching `query`, newest first, in
         `folders` (every cached folder when None). What core/account/local_search.py merges
         across accounts. Served by the full-text index (core/store/fts.py: 100,000 messages
         in milliseconds; exactly what the matcher finds); a query it cannot answer (a header
-        only a cached body holds) goes to the matcher, folder by folder. Blocking: call it
-        off the UI loop."""
+        only a cached body holds) goes to the matcher, folder by folder. Raises
+        SearchStopped soon after `stop` is set. Blocking: call it off the UI loop."""
 
         def find() -> list[tuple[str, int, int]]:
             ids = self._folder_ids(folders)
-            found = self._store.full_text.find(list(ids), query)
+            found = self._store.full_text.find(list(ids), query, stop)
             if found is not None:
                 return [(ids[folder_id], uid, date) for folder_id, uid, date in found]
             hits: list[tuple[str, int, int]] = []
             for folder_id, name in ids.items():
+                if stop is not None and stop.is_set():
+                    raise SearchStopped
                 uids = self._store.matching_uids(folder_id, query)
                 dates = {s.uid: s.date for s in self._store.summaries(folder_id, uids=uids)}
                 hits += [(name, uid, dates[uid]) for uid in uids if uid in dates]
             return sorted(hits, key=lambda hit: (-hit[2], -hit[1]))
 
         return self.read(find, [])
+
+    def newest(
+        self, query: Query, folders: Sequence[str] | None = None, count: int = FIRST
+    ) -> tuple[list[tuple[str, int, int]], bool] | None:
+        """The first of what `find` answers (at most `count` unless they are all) and
+        whether they are all, found in milliseconds where the answer is big
+        (core/store/fts_newest.py); None where `find` itself is as fast, or alone can
+        answer. Blocking: call it off the UI loop."""
+
+        def newest() -> tuple[list[tuple[str, int, int]], bool] | None:
+            ids = self._folder_ids(folders)
+            found = self._store.full_text.newest(list(ids), query, count)
+            if found is None:
+                return None
+            hits, complete = found
+            return [(ids[folder_id], uid, date) for folder_id, uid, date in hits], complete
+
+        return self.read(newest, None)
 
     def uncached_bodies(self, folders: Sequence[str] | None = None) -> int:
         """How many messages in `folders` (every cached folder when None) have no cached

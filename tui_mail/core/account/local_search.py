@@ -9,6 +9,7 @@ only for the rows on screen, like a folder's.
 from __future__ import annotations
 
 import heapq
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,18 @@ from typing import TYPE_CHECKING
 from tui_mail.core.account.message_index import CACHED_PAGES, PAGE, MessageRef, Row
 from tui_mail.core.models import MessageSummary
 from tui_mail.core.query import Query
+from tui_mail.core.store.fts_newest import FIRST
+from tui_mail.core.store.full_text import SearchStopped
+
+__all__ = [
+    "FIRST",
+    "FoundMessages",
+    "Hit",
+    "Scope",
+    "SearchStopped",
+    "search_local",
+    "search_newest",
+]
 
 if TYPE_CHECKING:
     from tui_mail.core.account.cache_view import CacheView
@@ -48,16 +61,61 @@ def search_local(
     *,
     account: str = "",
     folder: str = "",
+    stop: threading.Event | None = None,
 ) -> list[Hit]:
     """The cached messages matching `query`, newest first: in `folder` of `account`
     (Scope.FOLDER), every folder of `account` (ACCOUNT) or of every account (ALL).
-    Blocking: call it off the UI loop."""
-    names = list(caches) if scope is Scope.ALL else [account] if account in caches else []
-    folders = [folder] if scope is Scope.FOLDER else None
+    Raises SearchStopped soon after `stop` is set (a newer search made this one
+    worthless). Blocking: call it off the UI loop."""
+    names, folders = _where(caches, scope, account, folder)
     streams = [
-        [Hit(name, f, uid, date) for f, uid, date in caches[name].find(query, folders)]
+        [Hit(name, f, uid, date) for f, uid, date in caches[name].find(query, folders, stop)]
         for name in names
     ]
+    return _merged(streams)
+
+
+def search_newest(
+    caches: Mapping[str, CacheView],
+    query: Query,
+    scope: Scope,
+    *,
+    account: str = "",
+    folder: str = "",
+    count: int = FIRST,
+) -> tuple[list[Hit], bool] | None:
+    """The first hits of `search_local` (at most `count` unless they are all) and whether
+    they are all, in milliseconds where the answer is big; None where search_local is as
+    fast or alone can answer (core/store/fts_newest.py). What the list shows while the
+    whole answer is still being found. Blocking: call it off the UI loop."""
+    names, folders = _where(caches, scope, account, folder)
+    streams = []
+    edges = []  # (date, uid) down to which an account's hits are all known
+    for name in names:
+        found = caches[name].newest(query, folders, count)
+        if found is None:
+            return None
+        rows, complete = found
+        streams.append([Hit(name, f, uid, date) for f, uid, date in rows])
+        if not complete and rows:
+            edges.append((rows[-1][2], rows[-1][1]))
+    merged = _merged(streams)
+    if not edges:
+        return merged, True
+    edge = max(edges)
+    return [hit for hit in merged if (hit.date, hit.uid) >= edge][:count], False
+
+
+def _where(
+    caches: Mapping[str, CacheView], scope: Scope, account: str, folder: str
+) -> tuple[list[str], list[str] | None]:
+    """The accounts searched, and their folders (None: every folder)."""
+    names = list(caches) if scope is Scope.ALL else [account] if account in caches else []
+    return names, [folder] if scope is Scope.FOLDER else None
+
+
+def _merged(streams: list[list[Hit]]) -> list[Hit]:
+    """Each account's hits (newest first) as one list, newest first."""
     if len(streams) == 1:
         return streams[0]
     return list(heapq.merge(*streams, key=lambda hit: (-hit.date, -hit.uid)))

@@ -28,7 +28,7 @@ from tui_mail.core.store import (
     flag_counts,
     folder_list,
     fts,
-    fts_search,
+    full_text,
     health,
     matching,
     missing_bodies,
@@ -76,8 +76,8 @@ class Store:
         self.changes.check(self._db)
         # Keeps the full-text index in step after every write (core/store/fts.py).
         self._indexer = fts.Indexer(lambda: self._read, self._transaction)
-        self.full_text = fts_search.FullText(lambda: self._read, self._indexer)
-        """The full-text index: find, uncached_bodies, backlog (core/store/fts_search.py)."""
+        self.full_text = full_text.FullText(lambda: self._read, self._indexer, self._long_reads)
+        """The full-text index: find, newest, uncached_bodies, backlog (store/full_text.py)."""
         if self.disk_full is None:
             self._indexer.nudge()
 

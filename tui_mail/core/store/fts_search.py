@@ -9,11 +9,11 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from tui_mail.core.query import FieldContains, Query, Text, UidIn, matcher
 from tui_mail.core.store import matching
-from tui_mail.core.store.fts import Damaged, Indexer, safe
+from tui_mail.core.store.fts import Damaged, safe
 from tui_mail.core.store.health import is_damage
 from tui_mail.core.store.threads import gc_paused
 
@@ -55,21 +55,10 @@ def find(
     newest first; None when the index cannot answer it (the caller asks the matcher)."""
     if not folder_ids:
         return []
-    words: list[tuple[str, str]] = []  # (SQL expression of the part, case-folded word)
-    kept: list[matching.Clause] = []
-    for term in query.terms:
-        match term:
-            case FieldContains(field, text) if field in _PARTS:
-                words.append((_PARTS[field], text.casefold()))
-            case Text(text):
-                words.append((_TEXT, text.casefold()))
-            case UidIn(uids) if len(uids) > 500:
-                return None
-            case _:
-                found = matching.clause(term)
-                if not found.exact:  # a header only the cached message holds
-                    return None
-                kept.append(found)
+    parts = split(query)
+    if parts is None:
+        return None
+    words, kept = parts
     # Sorting tens of thousands of hits in memory, not in a temporary file: measured, a
     # third of a search's time.
     db.execute("PRAGMA temp_store = MEMORY")
@@ -102,6 +91,8 @@ def find(
     except sqlite3.Error as error:
         if is_damage(error):
             raise Damaged from error
+        if interrupted(error):
+            raise
         log.exception("the search index could not answer %r", query)
         return None
     if pending:  # what the index has not caught up with: the matcher
@@ -110,13 +101,36 @@ def find(
     return hits
 
 
-def _indexed_search(
-    words: list[tuple[str, str]], folder_ids: Sequence[int], *, pending: bool
-) -> tuple[str, str, list[object]]:
-    """(FROM, WHERE, parameters) finding `words` in the documents of these folders: the
-    index narrows by trigrams, `instr` decides."""
-    conditions = [f"d.folder_id IN ({','.join('?' * len(folder_ids))})"]
-    params: list[object] = [*folder_ids]
+Words = list[tuple[str, str]]
+"""(SQL expression of the part on `search_docs d`, case-folded word) of a query."""
+
+
+def split(query: Query) -> tuple[Words, list[matching.Clause]] | None:
+    """The query's words (what the documents decide) and its other terms as SQL on
+    `messages m` (flags, dates, UIDs); None when the index cannot answer it."""
+    words: Words = []
+    kept: list[matching.Clause] = []
+    for term in query.terms:
+        match term:
+            case FieldContains(field, text) if field in _PARTS:
+                words.append((_PARTS[field], text.casefold()))
+            case Text(text):
+                words.append((_TEXT, text.casefold()))
+            case UidIn(uids) if len(uids) > 500:
+                return None
+            case _:
+                found = matching.clause(term)
+                if not found.exact:  # a header only the cached message holds
+                    return None
+                kept.append(found)
+    return words, kept
+
+
+def word_tests(words: Words) -> tuple[list[str], list[object]]:
+    """SQL conditions on `search_docs d` (and their parameters) that hold exactly when the
+    document holds every word where it is looked for."""
+    conditions: list[str] = []
+    params: list[object] = []
     for expression, word in words:
         if not word:
             continue
@@ -126,11 +140,29 @@ def _indexed_search(
         tests = [f"instr({column}, ?) > 0" for column in columns or (expression,)]
         conditions.append("(" + " OR ".join(tests) + ")")
         params += [word] * len(tests)
+    return conditions, params
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether a read was cut short on purpose (a newer search superseded it)."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT
+
+
+def _indexed_search(
+    words: Words, folder_ids: Sequence[int], *, pending: bool
+) -> tuple[str, str, list[object]]:
+    """(FROM, WHERE, parameters) finding `words` in the documents of these folders: the
+    index narrows by trigrams, `instr` decides."""
+    conditions = [f"d.folder_id IN ({','.join('?' * len(folder_ids))})"]
+    params: list[object] = [*folder_ids]
+    tests, test_params = word_tests(words)
+    conditions += tests
+    params += test_params
     if pending:
         conditions.append("NOT " + _PENDING.format("d"))
     # The documents carry the date: the messages table is read only for flags and dates.
     source = "search_docs d"
-    grams = _trigrams(word for _expression, word in words)
+    grams = trigrams(word for _expression, word in words)
     if grams:
         # CROSS JOIN: the index first (the planner would run the MATCH once per message).
         source = "search_index s CROSS JOIN search_docs d ON d.id = s.rowid"
@@ -166,7 +198,7 @@ def _matched(
     return hits
 
 
-def _trigrams(words: Iterator[str] | Sequence[str]) -> list[str]:
+def trigrams(words: Iterator[str] | Sequence[str]) -> list[str]:
     """The three-letter pieces every matching document holds (a few are enough to narrow:
     `instr` decides), left out where the FTS5 query syntax could not carry them."""
     grams: dict[str, None] = {}
@@ -203,50 +235,3 @@ def _run(
     with gc_paused():
         flat = json.loads(f"[{joined}]")
         return list(zip(flat[::3], flat[1::3], flat[2::3], strict=True))
-
-
-def backlog(db: sqlite3.Connection) -> int:
-    """How many changes the index has not caught up with (searches stay exact meanwhile)."""
-    (count,) = db.execute(
-        "SELECT (SELECT count(*) FROM search_todo) + (SELECT count(*) FROM search_bulk b"
-        " JOIN messages m ON m.folder_id = b.folder_id AND m.uid > b.done_uid)"
-    ).fetchone()
-    return int(count)
-
-
-def uncached_bodies(db: sqlite3.Connection, folder_ids: Sequence[int]) -> int:
-    """How many messages of these folders have no cached body (searched by summary only)."""
-    if not folder_ids:
-        return 0
-    scope = ",".join("?" * len(folder_ids))
-    (count,) = db.execute(
-        f"SELECT (SELECT count(*) FROM messages WHERE folder_id IN ({scope}))"  # noqa: S608
-        f" - (SELECT count(*) FROM bodies WHERE folder_id IN ({scope}))",
-        [*folder_ids, *folder_ids],
-    ).fetchone()
-    return int(count)
-
-
-class FullText:
-    """The full-text index as the store's readers ask it (`Store.full_text`)."""
-
-    def __init__(self, read: Callable[[], sqlite3.Connection], indexer: Indexer) -> None:
-        self._read = read
-        self._indexer = indexer
-
-    def find(self, folder_ids: list[int], query: Query) -> list[tuple[int, int, int]] | None:
-        """(folder_id, uid, date) matching `query` in these folders, newest first, from the
-        index; None when only the matcher can answer (see core/store/fts.py)."""
-        try:
-            return find(self._read(), folder_ids, query)
-        except Damaged:
-            self._indexer.broken = True  # dropped and built again from the cache
-            self._indexer.nudge()
-            return None
-
-    def uncached_bodies(self, folder_ids: list[int]) -> int:
-        return uncached_bodies(self._read(), folder_ids)
-
-    def backlog(self) -> int:
-        """Changes the index has still to take in (0: it is up to date)."""
-        return backlog(self._read()) + self._indexer.broken  # a reset still to come

@@ -13,13 +13,21 @@ shows the folder).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-from tui_mail.core.account.local_search import FoundMessages, Hit, Scope, search_local
+from tui_mail.core.account.local_search import (
+    FoundMessages,
+    Hit,
+    Scope,
+    SearchStopped,
+    search_local,
+    search_newest,
+)
 from tui_mail.core.account.message_index import MessageRef
 from tui_mail.core.errors import TuiMailError
 from tui_mail.core.message.sanitize import sanitize_line
@@ -31,6 +39,8 @@ if TYPE_CHECKING:
     from tui_mail.ui.main.folder_tree import FolderKey
     from tui_mail.ui.main.message_list import MessageList
     from tui_mail.ui.main.status import StatusBar
+
+T = TypeVar("T")
 
 SCOPE_HELP = (
     "In the search line (/), Tab looks further: this folder, then every folder of the "
@@ -117,14 +127,26 @@ class Search:
         """How far the line looks (Tab cycles); kept for the next search."""
         self._asked = 0
         """Counts searches asked for: an answer to an older one is dropped."""
-        self._matching: asyncio.Future[tuple[list[Hit], int | None]] | None = None
+        self._stop = threading.Event()
+        """Set when the search running now is superseded: its matching stops."""
+        self._matching: asyncio.Future[Any] | None = None
+        self._complete = True
+        """Whether the list shows all of the query's hits (else the newest, more coming)."""
         self._from_server: frozenset[MessageRef] = frozenset()
         bar.listen(changed=self.changed, cycled=self.cycle_scope)
 
     def reset(self) -> None:
         """The list shows a folder again: a search still running is not shown."""
         self.query = None
+        self._supersede()
+
+    def _supersede(self) -> int:
+        """A newer search (or none) makes the running one stale: it stops, and its answer
+        is dropped. The new search's number."""
         self._asked += 1
+        self._stop.set()
+        self._stop = threading.Event()
+        return self._asked
 
     @property
     def shown(self) -> FolderKey:
@@ -193,8 +215,8 @@ class Search:
     def changed(self, text: str) -> None:
         """A key in the open line: the cached matches of what it says now."""
         text = text.strip()
-        if text == (self.query or ""):
-            self._asked += 1  # what the list shows already: an older key's answer is stale
+        if text == (self.query or "") and self._complete:
+            self._supersede()  # what the list shows already: an older key's answer is stale
             return
         if not text:
             self._back_to_folder()  # an emptied line shows the folder
@@ -213,16 +235,22 @@ class Search:
     # -- the work (in the screen's workers) ----------------------------------------------
 
     async def typed(self, text: str) -> None:
-        """In the screen's exclusive "typeahead" worker: the cache's matches of `text`."""
-        self._asked += 1
-        asked = self._asked
-        found = await self._local(text)
-        stale = asked != self._asked or self.bar.value.strip() != text
-        if found is None or stale or not self.bar.is_open:
-            return  # a newer key, Escape or Enter came first: this answer is stale
-        hits, uncached = found
-        self._show(text, hits, frozenset())
+        """In the screen's exclusive "typeahead" worker: the cache's matches of `text`, the
+        newest at once where there are many, then all of them and their count."""
+        asked = self._supersede()
+        async for hits, complete, uncached in self._local(text, uncached=True):
+            stale = asked != self._asked or self.bar.value.strip() != text
+            if stale or not self.bar.is_open:
+                return  # a newer key, Escape or Enter came first: this answer is stale
+            self._show(text, hits, frozenset(), complete=complete)
+            self._say_found(text, hits, complete, uncached)
+
+    def _say_found(self, text: str, hits: list[Hit], complete: bool, uncached: int | None) -> None:
         where = self._where(self._scope())
+        if not complete:
+            self.status.say(f"{text!r}: the newest {len(hits):,} in the cache {where}; "
+                            "counting the rest…")  # fmt: skip
+            return
         said = f"{text!r}: {len(hits):,} in the cache {where}"
         if self._scope() is not Scope.FOLDER:
             self.status.say(f"{said}. Enter keeps them; the server is asked only in a folder.")
@@ -237,14 +265,18 @@ class Search:
     async def run(self, query: str) -> None:
         """In the screen's "search" worker (Enter, `:search QUERY`): the cache's matches
         at once, then the server's, added to them and marked."""
-        self._asked += 1
-        asked = self._asked
+        asked = self._supersede()
         scope, key = self._scope(), self._folder()
-        found = await self._local(query)
-        if found is None or asked != self._asked:
+        hits: list[Hit] | None = None
+        async for hits, complete, _uncached in self._local(query, uncached=False):
+            if asked != self._asked:
+                return
+            self._show(query, hits, frozenset(), complete=complete)
+            if not complete:
+                self.status.say(f"Search {query!r}: the newest {len(hits):,} in the cache; "
+                                "finding the rest…")  # fmt: skip
+        if hits is None or not self._complete:
             return
-        hits = found[0]
-        self._show(query, hits, frozenset())
         if scope is not Scope.FOLDER:
             self.status.say(f"Search {query!r}: {len(hits):,} found in the cache "
                             f"{self._where(scope)}. Escape returns to the folder.")  # fmt: skip
@@ -270,36 +302,75 @@ class Search:
         self.status.say(f"Search {query!r}: {len(merged):,} found ({len(hits):,} in the cache"
                         f"{added}). Escape returns to the folder.")  # fmt: skip
 
-    async def _local(self, text: str) -> tuple[list[Hit], int | None] | None:
-        """(the cache's hits for `text` in the scope, bodies not cached there or None when
-        the cache cannot tell), matched on a thread; None (said) when `text` is not a
-        query yet."""
+    async def _local(
+        self, text: str, *, uncached: bool
+    ) -> AsyncIterator[tuple[list[Hit], bool, int | None]]:
+        """The cache's hits for `text` in the scope, matched on a thread: the newest first
+        where there are many (complete: False), then all of them (True), with the bodies
+        not cached there (None when not asked, or the cache cannot tell). Nothing (said)
+        when `text` is not a query yet; nothing more once a newer search stopped it."""
         try:
             query = parse_query(text)
         except TuiMailError as error:
             self.status.say(str(error))
-            return None
+            return
         scope, key = self._scope(), self._folder()
         caches = {name: service.cache for name, service in self.services.items()}
         folders = [key.folder] if scope is Scope.FOLDER else None
+        account, folder, stop = key.account, key.folder, self._stop
 
-        def match() -> tuple[list[Hit], int | None]:
-            hits = search_local(caches, query, scope, account=key.account, folder=key.folder)
-            return hits, _uncached(caches.get(key.account), folders)
+        def newest() -> tuple[list[Hit], bool] | None:
+            return search_newest(caches, query, scope, account=account, folder=folder)
 
-        # One matching at a time: one superseded by a newer key finishes unseen first
-        # (a thread cannot be stopped), so they never pile up on the machine's cores.
+        first = await self._on_thread(newest)
+        if first is not None and not first[1]:
+            yield first[0], False, None
+
+        def rest() -> tuple[list[Hit], int | None] | None:
+            try:
+                if first is not None and first[1]:
+                    hits = first[0]  # the first answer was all of it
+                else:
+                    hits = search_local(
+                        caches, query, scope, account=account, folder=folder, stop=stop
+                    )
+            except SearchStopped:
+                return None
+            return hits, _uncached(caches.get(key.account), folders) if uncached else None
+
+        found = await self._on_thread(rest)
+        if found is not None:
+            yield found[0], True, found[1]
+
+    async def _on_thread(self, work: Callable[[], T]) -> T:
+        """`work()` on a thread. One matching at a time: one superseded by a newer key
+        is stopped (or, the matcher's, finishes unseen) first, so they never pile up on
+        the machine's cores."""
         running = self._matching
         if running is not None and not running.done():
             await asyncio.wait([running])
-        self._matching = asyncio.get_running_loop().run_in_executor(None, match)
-        return await asyncio.shield(self._matching)
+        future = asyncio.get_running_loop().run_in_executor(None, work)
+        self._matching = future
+        return await asyncio.shield(future)
 
-    def _show(self, text: str, hits: Sequence[Hit], from_server: frozenset[MessageRef]) -> None:
-        self.query, self._from_server = text, from_server
+    def _show(
+        self,
+        text: str,
+        hits: Sequence[Hit],
+        from_server: frozenset[MessageRef],
+        *,
+        complete: bool = True,
+    ) -> None:
+        """The list shows `hits`; the rest of a first answer keeps the cursor's message."""
+        growing = self.query == text and not self._complete
+        self.query, self._from_server, self._complete = text, from_server, complete
         caches = {name: service.cache for name, service in self.services.items()}
+        found = FoundMessages(caches, hits)
+        if growing:
+            self.messages.set_source(found, keep=self.messages.current)
+            return
         scope = self._scope()
-        self.messages.show_from_top(FoundMessages(caches, hits), place=self._place(scope),
+        self.messages.show_from_top(found, place=self._place(scope),
                                     show_account=scope is Scope.ALL)  # fmt: skip
 
 
