@@ -325,6 +325,11 @@ class Search:
         first = await self._on_thread(newest)
         if first is not None and not first[1]:
             yield first[0], False, None
+            # The whole answer's thread would hold the GIL the first answer's frame needs
+            # (measured: 20-30 ms from showing it to its frame): it starts once painted.
+            painted = asyncio.Event()
+            self.messages.call_after_refresh(painted.set)
+            await painted.wait()
 
         def rest() -> tuple[list[Hit], int | None] | None:
             try:
