@@ -212,8 +212,10 @@ class Suite:
             if isinstance(value, int | float):
                 self.results.add(metric, client.name, mailbox.size, float(value), run)
         log(
-            f"  cache probe: open {figures['open_first']:.3f} s, search "
-            f"{figures['search_median']:.3f} s, cache {figures['cache_bytes']} bytes"
+            f"  cache probe: open {figures['open_first']:.3f} s, index caught up "
+            f"{figures.get('index_wait', 0.0):.1f} s, search {figures['search_median']:.3f} s"
+            f" (first screen {figures.get('search_first_median', 0.0):.4f} s), cache "
+            f"{figures['cache_bytes']} bytes"
         )
 
     def _first_rows(self, client: Client, mailbox: Mailbox, run: int) -> None:
