@@ -4,6 +4,7 @@ cached folder list and the server's."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -16,7 +17,9 @@ from tests.unit.test_notify_watch import FakeSession, watcher
 from tui_mail.core.folders.changes import FolderHints, compare
 from tui_mail.core.imap.notify_watch import list_event
 from tui_mail.core.imap.untagged import (
+    MAX_BATCH,
     MAX_LITERAL,
+    MAX_RESPONSE,
     ConnectionClosed,
     Unparsable,
     parse_untagged,
@@ -130,6 +133,33 @@ def test_a_huge_literal_is_refused(pair: tuple[Connection, socket.socket]) -> No
     server.sendall(b'* LIST () "/" {%d}\r\n' % (MAX_LITERAL + 1))
     with pytest.raises(Unparsable):
         pending_responses(imap, 1.0)
+
+
+def test_endless_literals_in_one_response_are_refused(
+    pair: tuple[Connection, socket.socket],
+) -> None:
+    imap, server = pair
+    piece = b"x" * MAX_LITERAL
+
+    def flood() -> None:
+        with contextlib.suppress(OSError):  # refused: the reader stops taking them
+            server.sendall(b'* LIST () "/" {%d}\r\n' % MAX_LITERAL)
+            for _ in range(MAX_RESPONSE // MAX_LITERAL + 2):
+                server.sendall(piece + b" {%d}\r\n" % MAX_LITERAL)
+
+    threading.Thread(target=flood, daemon=True).start()
+    with pytest.raises(Unparsable):
+        pending_responses(imap, 2.0)
+
+
+def test_a_flood_of_responses_is_taken_a_batch_at_a_time(
+    pair: tuple[Connection, socket.socket],
+) -> None:
+    imap, server = pair
+    server.sendall(b"* 1 EXISTS\r\n" * (MAX_BATCH + 5))
+    time.sleep(0.05)
+    assert len(pending_responses(imap, 1.0)) == MAX_BATCH
+    assert len(pending_responses(imap, 1.0)) == 5
 
 
 # -- NOTIFY's LIST events as hints -----------------------------------------------------------

@@ -49,6 +49,7 @@ from tui_mail.core.imap.folders import folder_name, list_entries
 from tui_mail.core.imap.idle import ConnectionDead, IdleWatcher, StateCallback
 from tui_mail.core.imap.session import ImapSession
 from tui_mail.core.imap.untagged import (
+    MAX_BATCH,
     ConnectionClosed,
     Unparsable,
     parse_untagged,
@@ -151,7 +152,7 @@ class AccountWatcher(IdleWatcher):
                     raise ConnectionDead(f"Unexpected answer to IDLE: {error}") from None
                 if line.startswith(b"+"):
                     break
-                if not line.startswith(b"* "):
+                if not line.startswith(b"* ") or len(early) >= MAX_BATCH:
                     raise ConnectionDead(f"Unexpected answer to IDLE: {line[:80]!r}")
                 early.append(line)
         session.client._idle_tag = tag  # _end_idle reads up to this tag
@@ -168,8 +169,8 @@ class AccountWatcher(IdleWatcher):
         untagged: list[bytes] = []
         try:
             while not (line := read_response(imap)).startswith(tag + b" "):
-                if line.startswith(b"* "):
-                    untagged.append(line)
+                if line.startswith(b"* ") and len(untagged) < MAX_BATCH:
+                    untagged.append(line)  # past it: a flood, read on to the tag unkept
         except ConnectionClosed:
             raise ConnectionDead("The server closed the connection.") from None
         except Unparsable as error:

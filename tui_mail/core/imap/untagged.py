@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 MAX_LITERAL: Final = 64 * 1024
 """Untagged answers during IDLE are folder names and counts: a bigger literal is hostile."""
+MAX_RESPONSE: Final = 1024 * 1024
+"""...and so is a response that goes on announcing literals past this many bytes."""
+MAX_BATCH: Final = 1000
+"""Responses taken at one look: a server flooding the watcher cannot grow a list for ever."""
 _LITERAL = re.compile(rb"\{(\d{1,9})\+?\}\r?\n?$")
 _ATOM_END: Final = frozenset(b" ()\r\n")
 _STATUS_WORDS: Final = (b"OK", b"NO", b"BAD", b"BYE", b"PREAUTH")
@@ -60,6 +64,8 @@ def read_response(imap: Any) -> bytes:
         if len(literal) < size:
             raise ConnectionClosed
         parts.append(literal)
+        if sum(map(len, parts)) > MAX_RESPONSE:
+            raise Unparsable(f"an untagged response of over {MAX_RESPONSE} bytes")
     return b"".join(parts).rstrip(b"\r\n")
 
 
@@ -75,7 +81,8 @@ def pending_responses(imap: Any, timeout: float) -> list[bytes]:
         return found
     while True:
         found.append(read_response(imap))
-        if not (_buffered(imap) or _readable(sock, 0)):
+        # A flood is taken a bounded batch at a time (the rest waits in the socket).
+        if len(found) >= MAX_BATCH or not (_buffered(imap) or _readable(sock, 0)):
             return found
 
 
