@@ -17,9 +17,9 @@ import json
 import os
 import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.local_search import median_ms
 from tui_mail.core.account.cache_view import CacheView
 from tui_mail.core.account.local_search import Scope, search_local
 from tui_mail.core.query import Query, parse_query
@@ -38,17 +38,6 @@ QUERIES = (
 (the synthetic million reaches 2039) and before."""
 
 
-def _median(runs: int, work: Callable[[], object]) -> tuple[float, float]:
-    """Median milliseconds of ``work``: (wall, this thread's CPU)."""
-    walls, cpus = [], []
-    for _ in range(runs):
-        began, cpu = time.perf_counter(), time.thread_time()
-        work()
-        walls.append(time.perf_counter() - began)
-        cpus.append(time.thread_time() - cpu)
-    return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
-
-
 def measure(path: Path, runs: int) -> dict[str, object]:
     began = time.perf_counter()
     store = Store(path)
@@ -56,7 +45,7 @@ def measure(path: Path, runs: int) -> dict[str, object]:
     try:
         folder_id = store.folder_id(FOLDER)
         figures["counts"] = store.counts(folder_id)
-        figures["counts_ms"] = _median(runs, lambda: store.counts(folder_id))
+        figures["counts_ms"] = median_ms(runs, lambda: store.counts(folder_id))
         caches = {ACCOUNT: CacheView(ACCOUNT, store)}
         searches: dict[str, dict[str, float]] = {}
         for text in QUERIES:
@@ -67,7 +56,7 @@ def measure(path: Path, runs: int) -> dict[str, object]:
                 found = search_local(caches, q, Scope.FOLDER, account=ACCOUNT, folder=FOLDER)
                 hits[0] = len(found)
 
-            wall, cpu = _median(runs, search)
+            wall, cpu = median_ms(runs, search)
             searches[text] = {"ms": round(wall, 1), "cpu_ms": round(cpu, 1), "hits": hits[0]}
         figures["search"] = searches
         figures["search_median_ms"] = statistics.median(s["ms"] for s in searches.values())
