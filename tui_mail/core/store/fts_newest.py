@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from tui_mail.core.query import Query
-from tui_mail.core.store.fts_search import split, trigrams, word_tests
+from tui_mail.core.store.fts_search import behind, split, trigrams, word_tests
 
 FIRST = 256
 """Hits of the first answer: two of the list's pages, six or seven screens."""
@@ -50,12 +50,7 @@ def newest(
     if parts is None or not parts[0] or not folder_ids:
         return None  # without a word: flags and dates alone (fts_search.find)
     words, kept = parts
-    scope = ",".join("?" * len(folder_ids))
-    if db.execute(
-        f"SELECT 1 FROM search_todo WHERE folder_id IN ({scope}) UNION ALL"  # noqa: S608
-        f" SELECT 1 FROM search_bulk WHERE folder_id IN ({scope}) LIMIT 1",
-        [*folder_ids, *folder_ids],
-    ).fetchone():
+    if behind(db, folder_ids):
         return None  # what the index has not caught up with: the matcher's, in find
     grams = trigrams(word for _expression, word in words)
     if grams and _candidates(db, grams, BROAD) < BROAD:

@@ -68,14 +68,7 @@ def find(
     if not words:  # flags, dates, UIDs: the messages table decides alone
         where = " AND ".join([f"m.folder_id IN ({scope})", *flags])
         return _run(db, "m", f"FROM messages m WHERE {where}", [*folder_ids, *flag_params])
-    pending = [
-        folder_id
-        for (folder_id,) in db.execute(
-            f"SELECT DISTINCT folder_id FROM search_todo WHERE folder_id IN ({scope}) UNION"  # noqa: S608
-            f" SELECT folder_id FROM search_bulk WHERE folder_id IN ({scope})",
-            [*folder_ids, *folder_ids],
-        )
-    ]
+    pending = behind(db, folder_ids)
     source, where, params = _indexed_search(words, folder_ids, pending=bool(pending))
     if flags:
         if source.startswith("search_index"):  # the index's hits first
@@ -146,6 +139,21 @@ def word_tests(words: Words) -> tuple[list[str], list[object]]:
 def interrupted(error: BaseException) -> bool:
     """Whether a read was cut short on purpose (a newer search superseded it)."""
     return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT
+
+
+def behind(db: sqlite3.Connection, folder_ids: Sequence[int]) -> list[int]:
+    """Those of `folder_ids` with messages the index has not caught up with (queued, or
+    above a first pass's bulk mark): their words go to the matcher. One indexed look per
+    folder, however long the queue (a rebuilt index queues every message)."""
+    return [
+        folder_id
+        for (folder_id,) in db.execute(
+            "SELECT f.value FROM json_each(?) f WHERE"
+            " EXISTS (SELECT 1 FROM search_todo t WHERE t.folder_id = f.value)"
+            " OR EXISTS (SELECT 1 FROM search_bulk b WHERE b.folder_id = f.value)",
+            (json.dumps(list(folder_ids)),),
+        )
+    ]
 
 
 def _indexed_search(
