@@ -38,13 +38,20 @@ def _identity(path: Path) -> list[int]:
     return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns]
 
 
+def wal_left(path: Path) -> bool:
+    """Whether a non-empty WAL lies beside the database: a crash, or a writer still at it."""
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
 def trusted(path: Path) -> float | None:
     """When the file was last really checked, if it is unchanged since a clean close after
     that check (and the check is fresh); None: check it."""
     try:
         memo = json.loads(memo_path(path).read_text())
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists() and wal.stat().st_size > 0:
+        if wal_left(path):
             return None  # not closed cleanly, or another process is writing it
         identity = _identity(path)
     except (OSError, ValueError):

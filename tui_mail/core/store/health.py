@@ -263,16 +263,10 @@ def header_problem(path: Path) -> str | None:
     # checkpoint writes page 1 (the new count) before the pages that lengthen the file:
     # killed in between, the file is short and its WAL holds the rest, which SQLite
     # replays. With a WAL left, the quick_check (DeepCheck) judges the pages instead.
-    if head[92:96] == head[24:28] and pages and size < page_size * pages and not _wal_left(path):
+    short = head[92:96] == head[24:28] and pages and size < page_size * pages
+    if short and not check_memo.wal_left(path):
         return "the file is truncated"
     return None
-
-
-def _wal_left(path: Path) -> bool:
-    try:
-        return Path(f"{path}-wal").stat().st_size > 0
-    except OSError:
-        return False
 
 
 def check(db: sqlite3.Connection, path: Path) -> str | None:
