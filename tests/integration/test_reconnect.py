@@ -6,6 +6,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from tests.integration.test_idle import (
     Recorder,
@@ -18,7 +21,9 @@ from tests.support.dovecot import DovecotServer, MailUser, make_message
 from tui_mail.config import AccountConfig
 from tui_mail.core.account.events import ConnectionState
 from tui_mail.core.account.service import AccountService
+from tui_mail.core.imap import idle
 from tui_mail.core.imap.idle import IdleWatcher
+from tui_mail.core.imap.session import ImapSession
 from tui_mail.core.models import Flag
 
 
@@ -84,27 +89,58 @@ async def test_commands_on_a_dropped_connection_retry_once(
 
 
 async def test_a_resume_from_sleep_reconnects_at_once(
-    mail_user: MailUser, account: AccountConfig
+    mail_user: MailUser, account: AccountConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A sleep of the machine noticed in IDLE ends the connection and the next one begins
+    at once: no backoff wait, whose shortest is `Backoff.minimum` (1 s). The promise is
+    that nothing is waited for; how long the new connection then takes (TLS, login,
+    SELECT) is the server's and the machine's, so it is timed from its start."""
     slept = [0.0]
-    states: list[str] = []
-    watcher = IdleWatcher(
+    asleep = threading.Event()
+    states: list[tuple[str, float]] = []
+    begun: list[float] = []
+
+    class Counted(ImapSession):
+        """Each connection the watcher begins, and when."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            begun.append(time.monotonic())
+            super().__init__(*args, **kwargs)
+
+    class Sleeping(IdleWatcher):
+        def _idle_responses(self, client: Any, wait: float) -> list[Any]:
+            responses = super()._idle_responses(client, wait)
+            if asleep.is_set():
+                # The machine slept while IDLE waited: the wall clock moved on an hour,
+                # the monotonic one did not. (Jumped from the test's thread instead, it
+                # could come before the watcher's first look at the clocks, after its
+                # "idling": never seen, as happened on a loaded machine.)
+                slept[0] = 3600.0
+            return responses
+
+    monkeypatch.setattr(idle, "ImapSession", Counted)
+    watcher = Sleeping(
         account,
         lambda: mail_user.password,
         "INBOX",
         lambda _folder: None,
-        lambda _folder, state, _detail: states.append(state),
+        lambda _folder, state, _detail: states.append((state, time.monotonic())),
         check_every=0.2,
         wall_clock=lambda: time.time() + slept[0],
     )
     watcher.start()
     try:
-        await until(lambda: states == ["idling"])
-        slept[0] = 3600.0  # the wall clock moves on an hour; the monotonic one does not
-        await until(lambda: len(states) >= 3, timeout=3)
-        # A new connection at once: no "reconnecting in N s", no backoff.
-        assert states == ["idling", "reconnecting", "idling"]
+        await until(lambda: [state for state, _at in states] == ["idling"])
+        asleep.set()
+        # However loaded the machine: the connection's own time is not what is promised.
+        await until(lambda: len(states) >= 3, timeout=60)
+        # A new connection at once: no "reconnecting in N s", no backoff ...
+        assert [state for state, _at in states] == ["idling", "reconnecting", "idling"]
         assert watcher.backoff.attempts == 0
+        # ... and begun without a wait: well under the shortest backoff.
+        assert len(begun) == 2
+        noticed = states[1][1]
+        assert begun[1] - noticed < watcher.backoff.minimum
     finally:
         await asyncio.to_thread(watcher.stop)
 

@@ -46,16 +46,49 @@ from tui_mail.core.store import flag_counts
 from tui_mail.core.store.threads import gc_paused
 
 HAS_BODY = "EXISTS (SELECT 1 FROM bodies b WHERE b.folder_id = m.folder_id AND b.uid = m.uid)"
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "from": ("from_name", "from_addr"),
-    "to": ("to_addrs",),
-    "cc": ("cc_addrs",),
-    "subject": ("subject",),
-    "message-id": ("message_id",),
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """A value `query.matcher` reads of a cached message (CachedMessage's `header` or its
+    summary's `text`), as the summary's columns and as SQL that joins them the same way."""
+
+    columns: tuple[str, ...]
+    joined: str
+    separators: str
+    """What the join puts between columns: a word holding none of these characters lies
+    within one column, where a LIKE per column (cheaper than joining: measured 20-35 %
+    of the folder's scan) finds it; one holding any may span two, and is looked for in
+    the joined value (`"Alice Smith <alice"`)."""
+
+
+_FROM = _Shown(
+    ("from_name", "from_addr"),
+    "(CASE WHEN m.from_name = '' THEN m.from_addr"
+    " ELSE m.from_name || ' <' || m.from_addr || '>' END)",
+    " <>",
+)  # as CachedMessage._summary("from")
+_COLUMNS: dict[str, _Shown] = {
+    "from": _FROM,
+    **{
+        field: _Shown((column,), f"m.{column}", "")
+        for field, column in (
+            ("to", "to_addrs"),
+            ("cc", "cc_addrs"),
+            ("subject", "subject"),
+            ("message-id", "message_id"),
+        )
+    },
 }
-"""Header fields the summary holds, and its columns that hold them."""
-_SUMMARY = ("from_name", "from_addr", "to_addrs", "cc_addrs", "subject")
-"""What a plain word is looked for in when there is no cached body."""
+"""Header fields the summary holds, and the columns that hold them."""
+_SUMMARY = _Shown(
+    ("from_name", "from_addr", "to_addrs", "cc_addrs", "subject"),
+    "(m.from_name || ' ' || m.from_addr || ' ' || m.to_addrs || ' ' || m.cc_addrs"
+    " || ' ' || m.subject)",
+    " ",
+)
+"""What a plain word is looked for in when there is no cached body (as CachedMessage.text
+joins it)."""
 _MAX_UIDS_IN_SQL = 500
 """Well under SQLite's variable limit; a longer UidIn is checked in Python."""
 
@@ -153,8 +186,8 @@ def _flag_sql(flag: Flag, *, on: bool) -> str:
     return f"(m.flags & {bit}) = {bit if on else 0}"
 
 
-def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> Clause:
-    """`text` in any of `columns` (or, `or_body`, a body is cached that may hold it).
+def _contains(shown: _Shown, text: str, *, or_body: bool) -> Clause:
+    """`text` in the value `shown` (or, `or_body`, a body is cached that may hold it).
 
     SQLite's LIKE folds the case of ASCII letters only: in a word with other letters each
     run of them becomes `%` (josé -> %jos%), so SQL keeps a superset and `matcher` decides.
@@ -173,7 +206,11 @@ def _contains(columns: tuple[str, ...], text: str, *, or_body: bool) -> Clause:
     if not pattern.endswith("%") or pattern.endswith("\\%"):
         pattern += "%"
     body = f" OR {HAS_BODY}" if or_body else ""
-    likes = [_like(f"m.{column}", pattern) for column in columns]
+    if any(char in text for char in shown.separators):
+        values = [shown.joined]
+    else:
+        values = [f"m.{column}" for column in shown.columns]
+    likes = [_like(value, pattern) for value in values]
     sql = " OR ".join(like for like, _count in likes) + body
     return Clause(sql, (pattern,) * sum(count for _like, count in likes), exact=exact)
 
@@ -240,7 +277,8 @@ class CachedMessage:
         return Flag(int(self._row[2]))  # type: ignore[call-overload]
 
     def _summary(self, name: str) -> str | None:
-        """A header field as the summary holds it; None when the summary has no column."""
+        """A header field as the summary holds it; None when the summary has no column.
+        (SQL joins the columns the same way: _COLUMNS, _SUMMARY.)"""
         row = self._row
         if name == "from":
             name_, addr = str(row[3]), str(row[4])

@@ -103,11 +103,15 @@ class AccountNews:
         if event is None:
             self._alerts.bell()
         elif isinstance(event, ConnectionState):
+            # Already shown so (by the first failure, or an earlier retry): not news.
+            known = status.state(event.account) == event.state
             status.watcher_state(event.account, event.state)
             if event.detail and event.state in ("offline", "auth failed"):
-                self.status.say(
-                    f"{event.account}: {event.detail}", error=True, account=event.account
-                )
+                sentence = f"{event.account}: {event.detail}"
+                if known:
+                    status.repeat_problem(event.account, sentence)
+                else:
+                    status.say(sentence, error=True, account=event.account)
             elif event.state in ("idling", "polling"):
                 self.status.clear_problem(event.account, f"{event.account}: connected again")
         elif isinstance(event, FolderChanged):

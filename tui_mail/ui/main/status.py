@@ -198,6 +198,13 @@ class StatusBar(Horizontal):
         shown.update(Text(order, no_wrap=True, overflow="ellipsis", end=""), layout=False)
         shown.display = bool(order)
 
+    def repeat_problem(self, account: str, message: str) -> None:
+        """`account`'s connection failed again as before (a retry of the watcher's): the
+        accounts' part already says so, so the sentence only replaces that account's own
+        problem or an empty line, never newer news (a search's count, new mail)."""
+        if self._problem_of == account or not self.message:
+            self.say(message, error=True, account=account)
+
     def clear_problem(self, account: str, message: str) -> None:
         """`account` is reachable again: `message` replaces its connection problem, if that
         is still what the bar shows (a newer message is left alone)."""
