@@ -11,6 +11,10 @@ are read, is what others implied for it either way). An older message arriving, 
 removed, means a rebuild (the caller compares counts, see core/account/thread_memory.py).
 
 Containers are encoded in one integer: n >= 0 is message n, -1 none, -2 - g gap g.
+
+`parts` and `from_parts` turn the links into arrays and back, for the cache to keep them
+between sessions (core/store/thread_saved.py): the keys in them are the same in every
+process (thread_links.key).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from tui_mail.core.store.thread_links import (
     group_by_subject,
     read_headers,
 )
+
+PART_TYPES = "qBqqqiqiqiiii"
+"""The array types of Linked.parts, in order."""
 
 
 class Linked:
@@ -58,6 +65,54 @@ class Linked:
 
     def __len__(self) -> int:
         return len(self.uids)
+
+    def parts(self) -> list[array[int]]:
+        """The links as arrays in PART_TYPES' order, what `from_parts` takes: the links'
+        own arrays, not copies (write them out before the next `extend`)."""
+        late, gaps = self._late, self._gaps
+        return [
+            self.uids,
+            array("B", self._kinds),
+            self._subjects,
+            array("q", self.last),
+            self._keys,
+            self._numbers,
+            array("q", late.keys()),
+            array("i", late.values()),
+            array("q", gaps.keys()),
+            array("i", gaps.values()),
+            self._gap_parent,
+            self._alias,
+            self._parent,
+        ]
+
+    @classmethod
+    def from_parts(cls, parts: list[array[int]]) -> Linked:
+        """Links made by `parts` (in this process or another); ValueError when the arrays
+        cannot be such links (their types or lengths disagree)."""
+        if [part.typecode for part in parts] != list(PART_TYPES):
+            raise ValueError("not the parts of links")
+        uids, kinds, subjects, last, keys, numbers, *rest = parts
+        late_keys, late_numbers, gap_keys, gap_codes, gap_parent, alias, parent = rest
+        if not (
+            len(uids) == len(kinds) == len(subjects) == len(parent)
+            and len(last) == 2
+            and len(keys) == len(numbers)
+            and len(late_keys) == len(late_numbers)
+            and len(gap_keys) == len(gap_codes)
+            and len(gap_parent) == len(alias)
+        ):
+            raise ValueError("the parts of links disagree in length")
+        linked = cls.__new__(cls)
+        linked.uids = uids
+        linked._kinds = bytearray(kinds)
+        linked._subjects = subjects
+        linked.last = (last[0], last[1])
+        linked._keys, linked._numbers = keys, numbers
+        linked._late = dict(zip(late_keys, late_numbers, strict=True))
+        linked._gaps = dict(zip(gap_keys, gap_codes, strict=True))
+        linked._gap_parent, linked._alias, linked._parent = gap_parent, alias, parent
+        return linked
 
     def extend(self, messages: Iterable[ThreadFields]) -> None:
         """Link messages newer than all before (raises OutOfOrder, leaving self unusable,
