@@ -34,6 +34,7 @@ from tui_mail.core.sort import DEFAULT_SORT, SortSpec
 from tui_mail.core.store import thread_saved
 from tui_mail.core.store.cache import Store
 from tui_mail.core.store.health import CacheError
+from tui_mail.core.store.thread_growth import Laid, grow, lay_out_indexed
 from tui_mail.core.store.thread_links import OutOfOrder
 from tui_mail.core.store.thread_saved import Saved
 from tui_mail.core.store.thread_state import Linked
@@ -55,6 +56,8 @@ class _Kept:
     max_uid: int
     order: ThreadOrder | None = None
     sort: SortSpec | None = None
+    laid: Laid | None = None
+    """The default order of these links, with what growing it needs (thread_growth.py)."""
     saved: tuple[int, bool] | None = None
     """(count, with the default order) of what the cache holds of these threads."""
 
@@ -79,16 +82,21 @@ def remembered_threads(store: Store, folder_id: int, sort: SortSpec) -> ThreadOr
         if kept is None:
             linked = Linked(store.thread_fields(folder_id))
             kept = _Kept(folder_id, linked, len(linked), max(linked.uids, default=0))
-        # By another key than the date, the places can move without the folder changing
-        # (flags, a re-sort): the threads are ordered again from the kept links.
         if not _ordered(kept, sort) and kept.linked is not None:
             kept.order = None  # the old order goes before the new one is made
-            ranks = _ranks(store, folder_id, sort)
-            kept.order, kept.sort = lay_out(kept.linked, ranks, reverse=sort.reverse), sort
+            if sort == DEFAULT_SORT:
+                kept.laid = kept.laid or lay_out_indexed(kept.linked)
+                kept.order = kept.laid.order
+            else:
+                # By another key than the date, the places can move without the folder
+                # changing (flags, a re-sort): the threads are ordered again.
+                ranks = _ranks(store, folder_id, sort)
+                kept.order = lay_out(kept.linked, ranks, reverse=sort.reverse)
+            kept.sort = sort
         order = kept.order or ThreadOrder([], [], [], [], [])  # (it was made just above)
         if kept.count == store.count(folder_id):  # else changed meanwhile: not kept
             _kept[store] = kept
-            if kept.count >= SAVE_OVER and kept.saved != (kept.count, _with_order(kept)):
+            if kept.count >= SAVE_OVER and kept.saved != (kept.count, kept.laid is not None):
                 background_thread("thread-saving").submit(_save, store, kept)
         return order
 
@@ -99,21 +107,19 @@ def _ordered(kept: _Kept, sort: SortSpec) -> bool:
     return kept.order is not None and kept.sort == sort and sort.key == DEFAULT_SORT.key
 
 
-def _with_order(kept: _Kept) -> bool:
-    return kept.order is not None and kept.sort == DEFAULT_SORT
-
-
 def _from_cache(store: Store, folder_id: int, sort: SortSpec, now: Saved) -> _Kept | None:
-    """The threads the cache keeps for the folder: the default order itself when the
-    folder is as it was and that order is asked for, else the links, read when needed."""
+    """The threads the cache keeps for the folder: the default order (and what growing it
+    needs) when that order is asked for; the links are read only when needed."""
     saved = store.saved_threads.saved(folder_id)
     if saved is None:
         return None
     kept = _Kept(folder_id, None, saved.size, saved.max_uid, saved=(saved.size, False))
-    if saved == now and sort == DEFAULT_SORT:
-        kept.order = store.saved_threads.order(folder_id, saved)
-        if kept.order is not None:
-            kept.sort, kept.saved = sort, (saved.size, True)
+    if sort == DEFAULT_SORT:
+        kept.laid = store.saved_threads.laid(folder_id, saved)
+        if kept.laid is not None:
+            kept.saved = (saved.size, True)
+            if saved == now:
+                kept.order, kept.sort = kept.laid.order, sort
     return kept
 
 
@@ -132,11 +138,15 @@ def _extended(store: Store, kept: _Kept, count: int, top: int) -> _Kept | None:
         return None
     kept.order = None
     try:
-        linked.extend(store.thread_fields(kept.folder_id, above_uid=kept.max_uid))
+        growth = linked.extend(store.thread_fields(kept.folder_id, above_uid=kept.max_uid))
     except OutOfOrder:
         return None
     kept.count, kept.max_uid = len(linked), max(linked.uids, default=0)
-    return kept if (kept.count, kept.max_uid) == (count, top) else None
+    if (kept.count, kept.max_uid) != (count, top):
+        return None
+    # The default order: only the threads the new messages changed are laid out again.
+    kept.laid = None if kept.laid is None else grow(kept.laid, linked, growth)
+    return kept
 
 
 def _save(store: Store, kept: _Kept) -> None:
@@ -147,8 +157,8 @@ def _save(store: Store, kept: _Kept) -> None:
     with _lock, gc_paused():
         if _kept.get(store) is not kept or kept.linked is None:
             return  # let go, or replaced, since: the newer look saves its own
-        with_order = _with_order(kept)
-        layout = thread_saved.order_parts(kept.order) if kept.order and with_order else None
+        with_order = kept.laid is not None
+        layout = thread_saved.laid_parts(kept.laid) if kept.laid is not None else None
         saved = Saved(kept.count, kept.max_uid)
         try:
             written = store.saved_threads.save(kept.folder_id, saved, kept.linked.parts(), layout)

@@ -50,8 +50,8 @@ _IS_REPLY = re.compile(r"^\s*(?:re|aw|sv|antw|vs)(?:\[\d+\])?\s*:", re.I)
 
 # What a message without References / In-Reply-To may do in grouping by subject.
 REFERENCED = 0
-_ORIGINAL = 1  # may be the first message of a subject
-_REPLY = 2  # "Re: X": joins the thread that began with "X"
+ORIGINAL = 1  # may be the first message of a subject
+REPLY = 2  # "Re: X": joins the thread that began with "X"
 
 
 def ids(value: str) -> list[str]:
@@ -125,7 +125,7 @@ def read_headers(
             add_kind(REFERENCED)
             add_subject(0)
         else:
-            add_kind(_REPLY if _IS_REPLY.match(subject) else _ORIGINAL)
+            add_kind(REPLY if _IS_REPLY.match(subject) else ORIGINAL)
             add_subject(key(strip_reply_prefix(subject).casefold()))
         add_end(len(chains))
     found.last = (last_date, last_uid)
@@ -154,13 +154,13 @@ def break_cycles(parent: array[int]) -> None:
 
 def group_by_subject(kinds: bytearray, subjects: array[int], parent: array[int]) -> None:
     """Attach reference-less "Re: X" messages to the thread that began with "X"."""
-    if kinds.find(_REPLY) < 0:
+    if kinds.find(REPLY) < 0:
         return
-    replies = [n for n in range(len(kinds)) if kinds[n] == _REPLY and parent[n] < 0]
+    replies = [n for n in range(len(kinds)) if kinds[n] == REPLY and parent[n] < 0]
     wanted = {subjects[n] for n in replies}
     first_by_subject: dict[int, int] = {}
     for number in range(len(kinds)):  # chronological: the first one wins
-        if kinds[number] == _ORIGINAL and parent[number] < 0 and subjects[number] in wanted:
+        if kinds[number] == ORIGINAL and parent[number] < 0 and subjects[number] in wanted:
             first_by_subject.setdefault(subjects[number], number)
     for number in replies:
         original = first_by_subject.get(subjects[number])

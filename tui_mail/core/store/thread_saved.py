@@ -36,6 +36,7 @@ from contextlib import AbstractContextManager
 from typing import NamedTuple
 
 from tui_mail.core.store.health import CacheError
+from tui_mail.core.store.thread_growth import Laid
 from tui_mail.core.store.thread_state import PART_TYPES, Linked
 from tui_mail.core.store.threads import ThreadOrder
 
@@ -44,8 +45,9 @@ log = logging.getLogger(__name__)
 FORMAT = f"1 {sys.byteorder} {sys.hash_info.modulus} {array('i').itemsize}"
 """This layout of the rows; a row of another is not read (and is replaced when written)."""
 
-_ORDER_TYPES = "qiiii"
-"""ThreadOrder's uids, numbers, parents, next_siblings, depths."""
+_ORDER_TYPES = "qiiiiii"
+"""ThreadOrder's uids, numbers, parents, next_siblings, depths; Laid's thread_of and
+gap_thread."""
 
 _PARTS = {"links": 0, "layout": 1}
 """Which row of thread_saved_data holds which blob of a folder: folder_id * 2 + this."""
@@ -138,19 +140,20 @@ class SavedThreads:
             return None
         return linked
 
-    def order(self, folder_id: int, saved: Saved) -> ThreadOrder | None:
+    def laid(self, folder_id: int, saved: Saved) -> Laid | None:
         """The default order the row keeps (newest thread first), if it has one."""
         parts = self._parts(folder_id, saved, "layout", _ORDER_TYPES)
         if parts is None:
             return None
-        uids, numbers, parents, siblings, depths = parts
+        uids, numbers, parents, siblings, depths, thread_of, gap_thread = parts
         if not len(uids) == len(numbers) == len(parents) == len(siblings) == len(depths):
             self._drop(folder_id, "layout")
             return None
-        if len(uids) != saved.size:
+        if len(uids) != saved.size or len(thread_of) != saved.size:
             self._drop(folder_id, "layout")
             return None
-        return ThreadOrder(uids.tolist(), numbers, parents, siblings, depths)
+        order = ThreadOrder(uids.tolist(), numbers, parents, siblings, depths)
+        return Laid(order, thread_of, gap_thread)
 
     def save(
         self,
@@ -238,9 +241,11 @@ def _delete(db: sqlite3.Connection, folder_id: int) -> None:
     db.executemany("DELETE FROM thread_saved_data WHERE id = ?", rows)
 
 
-def order_parts(order: ThreadOrder) -> list[array[int]]:
-    """A ThreadOrder as the arrays SavedThreads.save takes for the layout."""
+def laid_parts(laid: Laid) -> list[array[int]]:
+    """A default order as the arrays SavedThreads.save takes for the layout."""
+    order = laid.order
     parts = [order.uids, order.numbers, order.parents, order.next_siblings, order.depths]
+    parts += [laid.thread_of, laid.gap_thread]
     return [
         part if isinstance(part, array) and part.typecode == typecode else array(typecode, part)
         for typecode, part in zip(_ORDER_TYPES, parts, strict=True)
