@@ -2,25 +2,28 @@
 
 Threading a million messages reads and links every one: 9.3-9.5 s of CPU, which the first
 threaded look of every session paid again. What linking made (thread_state.Linked, about
-35 bytes a message) and what laying it out made for the default order (threads.ThreadOrder,
-newest thread first: 24 bytes a message) are kept here, one row per folder, as arrays
-written out whole: read back, they are the same arrays in a few milliseconds. A new
+35 bytes a message) and what laying it out made for the default order (newest thread
+first, with the index thread_growth needs: 32 bytes a message) are kept here, as arrays
+written out whole: read back, they are the same arrays in tens of milliseconds. A new
 session's first look at an unchanged folder takes the order as it is; new mail extends
-the links (core/account/thread_memory.py decides which).
+the links and grows the order (core/account/thread_memory.py decides which).
 
-A row says which folder it describes: the folder's UIDVALIDITY, its message count and its
-highest UID when it was written (checked inside the writing transaction, so a row never
-describes a folder that changed before it was written). A message removed from the folder
-removes the row with it (a trigger: a removal cannot be extended, and a count alone would
-not see a removal made up for by a message older than the last one read). New mail only
-raises the count and the highest UID: the reader extends what it finds. Rows are never
-written while a folder's first pass is under way (older messages are still coming).
+`thread_saved` has a row per folder, saying which folder state it describes: the
+folder's UIDVALIDITY, its message count and its highest UID when it was written (checked
+inside the writing transaction, so a row never describes a folder that changed before it
+was written). `thread_saved_data` holds the two blobs (links, layout). A message removed
+from the folder removes the rows with it (a trigger: a removal cannot be extended, and a
+count alone would not see a removal made up for by a message older than the last one
+read); the trigger costs deletes a look-up each, inserts nothing. New mail only raises the
+count and the highest UID: the reader extends what it finds. Nothing is written while a
+folder's first pass is under way (older messages are still coming).
 
-Each blob carries its CRC-32 and each part its type and length: a row that does not read
-exactly as written (a cut, another layout, another machine's byte order) is dropped and
-the folder threaded from scratch; it is never a reason to set the cache aside. The
+Each blob carries its CRC-32 and each part its type and length: a blob that does not read
+exactly as written (cut short, another layout, another machine's byte order) is dropped
+and the folder threaded from scratch; it is never a reason to set the cache aside. The
 `format` column names this code's layout, the byte order and the int hash's modulus
-(thread_links.key depends on it).
+(thread_links.key depends on it). Blobs are read and written a part at a time through
+SQLite's blob I/O: no copy of the whole (60 MB for a million messages) is ever made.
 """
 
 from __future__ import annotations
