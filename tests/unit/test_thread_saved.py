@@ -163,6 +163,27 @@ def test_a_kept_state_that_does_not_fit_is_threaded_from_scratch(
     again.close()
 
 
+def test_kept_links_that_do_not_fit_their_extension_are_threaded_from_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, folder_id, _shown = _folder(tmp_path)
+    store = Store(path)
+    later = [row._replace(date=row.date + 10**7) for row in _random_rows(random.Random(4), 40)]
+    store.add_summaries(folder_id, later[30:])
+    tried: list[int] = []
+
+    def unfit(*_args: object) -> None:
+        tried.append(1)
+        raise IndexError("a container out of range")
+
+    monkeypatch.setattr(thread_memory, "grow", unfit)
+    read_above = _reads(store, monkeypatch)
+    shown = _look(store, folder_id)
+    assert tried and read_above == [30, 0]  # extended, then read whole when it did not fit
+    assert shown == _from_scratch(store, folder_id)
+    store.close()
+
+
 def test_a_changed_folder_is_threaded_again_and_its_new_state_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -76,12 +76,18 @@ def remembered_threads(store: Store, folder_id: int, sort: SortSpec) -> ThreadOr
         if kept is not None and kept.folder_id != folder_id:
             kept = None  # another folder's: let it go before reading this one
         count, top = store.count(folder_id), store.max_uid(folder_id)
-        if kept is None:
-            kept = _from_cache(store, folder_id, sort, Saved(count, top))
-        if kept is not None and (kept.count, kept.max_uid) != (count, top):
-            kept = _extended(store, kept, count, top)
-        if kept is not None and not _ordered(kept, sort) and not _read_links(store, kept):
-            kept = None  # the cache's links did not read back: thread from scratch
+        try:
+            if kept is None:
+                kept = _from_cache(store, folder_id, sort, Saved(count, top))
+            if kept is not None and (kept.count, kept.max_uid) != (count, top):
+                kept = _extended(store, kept, count, top)
+            if kept is not None and not _ordered(kept, sort) and not _read_links(store, kept):
+                kept = None  # the cache's links did not read back: thread from scratch
+        except (IndexError, KeyError, ValueError) as error:
+            # Links read back as written (their CRC says so) that still do not fit what
+            # they are extended with: never the user's problem, thread from scratch.
+            log.warning("the kept threads of folder %s did not fit: %r", folder_id, error)
+            kept = None
         if kept is None:
             linked = Linked(store.thread_fields(folder_id))
             kept = _Kept(folder_id, linked, len(linked), max(linked.uids, default=0))

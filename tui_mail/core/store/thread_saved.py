@@ -39,6 +39,7 @@ from contextlib import AbstractContextManager
 from typing import NamedTuple
 
 from tui_mail.core.store.health import CacheError
+from tui_mail.core.store.long_reads import LongReads
 from tui_mail.core.store.thread_growth import Laid
 from tui_mail.core.store.thread_state import PART_TYPES, Linked
 from tui_mail.core.store.threads import ThreadOrder
@@ -110,9 +111,13 @@ class SavedThreads:
         self,
         read: Callable[[], sqlite3.Connection],
         transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        long_reads: LongReads,
     ) -> None:
         self._read = read
         self._transaction = transaction
+        self._long_reads = long_reads
+        """Blob reads are among them: closing the store waits for them to end (closing a
+        connection under another thread's read crashes the interpreter)."""
 
     def saved(self, folder_id: int) -> Saved | None:
         """The folder as its row describes it, if the row is of this format and the
@@ -222,11 +227,14 @@ class SavedThreads:
         if row is None or not row[0]:
             return None
         try:
-            with db.blobopen(
-                "thread_saved_data", "data", folder_id * 2 + _PARTS[column], readonly=True
-            ) as blob:
+            with (
+                self._long_reads.reading(),
+                db.blobopen(
+                    "thread_saved_data", "data", folder_id * 2 + _PARTS[column], readonly=True
+                ) as blob,
+            ):
                 parts = _read_parts(blob, types, row[1])
-        except sqlite3.OperationalError:  # no such row
+        except sqlite3.Error:  # no such row, or a page that does not read: not kept
             parts = None
         if parts is None:
             self._drop(folder_id, column)
