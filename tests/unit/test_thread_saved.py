@@ -27,6 +27,7 @@ from tui_mail.core.store.threads import ThreadOrder, thread_messages
 @pytest.fixture(autouse=True)
 def _save_every_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(thread_memory, "SAVE_OVER", 1)
+    monkeypatch.setattr(thread_memory, "RESAVE_AFTER", 1)
 
 
 def drawn(order: ThreadOrder) -> list[str]:
@@ -180,6 +181,27 @@ def test_kept_links_that_do_not_fit_their_extension_are_threaded_from_scratch(
     read_above = _reads(store, monkeypatch)
     shown = _look(store, folder_id)
     assert tried and read_above == [30, 0]  # extended, then read whole when it did not fit
+    assert shown == _from_scratch(store, folder_id)
+    store.close()
+
+
+def test_a_few_new_messages_are_not_written_again_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(thread_memory, "RESAVE_AFTER", 5)
+    path, folder_id, _shown = _folder(tmp_path)
+    later = [row._replace(date=row.date + 10**7) for row in _random_rows(random.Random(4), 40)]
+    store = Store(path)
+    for end in (33, 35, 36):  # 3, 5, then 6 new since what the cache has
+        store.add_summaries(folder_id, later[30:end])
+        _look(store, folder_id)
+        saved = store.saved_threads.saved(folder_id)
+        assert saved is not None and saved.size == (30 if end < 35 else 35)
+    store.close()
+    store = Store(path)  # a new session extends what was written with what came since
+    read_above = _reads(store, monkeypatch)
+    shown = _look(store, folder_id)
+    assert read_above == [35]
     assert shown == _from_scratch(store, folder_id)
     store.close()
 
