@@ -32,6 +32,7 @@ import contextlib
 import logging
 import sqlite3
 import sys
+import unicodedata
 import zlib
 from array import array
 from collections.abc import Callable, Sequence
@@ -46,8 +47,12 @@ from tui_mail.core.store.threads import ThreadOrder
 
 log = logging.getLogger(__name__)
 
-FORMAT = f"1 {sys.byteorder} {sys.hash_info.modulus} {array('i').itemsize}"
-"""This layout of the rows; a row of another is not read (and is replaced when written)."""
+FORMAT = (
+    f"1 {sys.byteorder} {sys.hash_info.modulus} {array('i').itemsize} {unicodedata.unidata_version}"
+)
+"""This layout of the rows and what their keys depend on: the byte order, the int hash's
+modulus, and the Unicode version (subjects are keyed case-folded); a row of another is
+not read (and is replaced when written). Raise the number when keys or links change."""
 
 _ORDER_TYPES = "qiiiiii"
 """ThreadOrder's uids, numbers, parents, next_siblings, depths; Laid's thread_of and
