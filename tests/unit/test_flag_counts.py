@@ -121,7 +121,7 @@ def test_a_schema_4_cache_is_counted_and_keeps_its_rows_and_index(tmp_path: Path
             (inbox, 117, 1_700_000_000 + 117 * 600)
         ]
         (version,) = store._read.execute("PRAGMA user_version").fetchone()
-        assert version == SCHEMA_VERSION == 5
+        assert version == SCHEMA_VERSION == 6
         assert {"messages_unseen", "messages_flagged"} <= _indexes(path)
         store.set_flag_bits(inbox, [3, 6], Flag.SEEN, on=False)
         assert store.counts(inbox) == (120, 82)

@@ -34,6 +34,7 @@ from tui_mail.core.store import (
     missing_bodies,
     ordering,
     summaries,
+    thread_saved,
 )
 from tui_mail.core.store.changes import Changes, noting
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
@@ -69,7 +70,7 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._checking: health.DeepCheck | None = None
         self._checked: health.DeepCheck | None = None  # kept for close: check_memo.py
-        self._long_reads = LongReads()
+        reads = self._long_reads = LongReads()
         self._db = self._open()
         self.changes = Changes()
         """What this store changed lately: lets a list apply it (core/store/changes.py)."""
@@ -78,6 +79,7 @@ class Store:
         self._indexer = fts.Indexer(lambda: self._read, self._transaction)
         self.full_text = full_text.FullText(lambda: self._read, self._indexer, self._long_reads)
         """The full-text index: find, newest, uncached_bodies, backlog (store/full_text.py)."""
+        self.saved_threads = thread_saved.SavedThreads(lambda: self._read, self._transaction, reads)
         if self.disk_full is None:
             self._indexer.nudge()
 

@@ -8,6 +8,8 @@ Schema 4 adds the full-text index (core/store/fts.py): an older cache keeps its 
 queues every message for the index, which a thread of the store builds in the background.
 Schema 5 adds partial indexes of the unseen and the flagged messages, for counts and flag
 queries (core/store/flag_counts.py); a schema-4 cache keeps its rows and full-text index.
+Schema 6 adds the threads of big folders kept between sessions (core/store/thread_saved.py);
+a schema-4 or 5 cache keeps its rows, indexes and full-text index.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from tui_mail.core.store import flag_counts, fts, health
+from tui_mail.core.store import flag_counts, fts, health, thread_saved
 from tui_mail.core.store.health import CacheConnection, CacheError, DiskFull, Rebuilt
 from tui_mail.core.store.pending_queue import PendingQueue, move_from_cache
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # folders.attributes held IMAP LIST attributes; nothing reads it any more (a Folder carries
 # `selectable` and `role` instead), and the column stays so older caches need no migration.
@@ -96,6 +98,7 @@ def open_cache(
     migrate(db)
     fts.ensure(db)
     flag_counts.ensure(db)
+    thread_saved.ensure(db)
     move_from_cache(db, queue)
     db.on_damage = on_damage
     return db, rebuilt
@@ -131,8 +134,8 @@ def migrate(db: sqlite3.Connection) -> None:
     (version,) = db.execute("PRAGMA user_version").fetchone()
     if version == SCHEMA_VERSION:
         return
-    if version == 4:
-        _migrate_4_to_5(db)
+    if version in (4, 5):
+        _migrate_kept(db, version)
         return
     # An index a client without it left behind (or a newer one's) is not trusted.
     fts.drop(db)
@@ -153,16 +156,20 @@ def migrate(db: sqlite3.Connection) -> None:
     db.executescript(_SCHEMA)
     fts.reset(db)  # every message already cached is indexed again, in the background
     flag_counts.install(db)
+    thread_saved.install(db)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
-def _migrate_4_to_5(db: sqlite3.Connection) -> None:
-    """Schema 5 adds indexes of its own: the rows and the full-text index stay (indexing
-    a million messages again would take a minute, in the background)."""
+def _migrate_kept(db: sqlite3.Connection, version: int) -> None:
+    """Schemas 5 and 6 add indexes and tables of their own: the rows and the full-text
+    index stay (indexing a million messages again would take a minute, in the
+    background). One transaction: a migration cut short leaves the old schema whole."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        flag_counts.install(db)
-        db.execute("PRAGMA user_version=5")
+        if version == 4:
+            flag_counts.install(db)
+        thread_saved.install(db)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         db.execute("ROLLBACK")
         raise

@@ -11,22 +11,44 @@ are read, is what others implied for it either way). An older message arriving, 
 removed, means a rebuild (the caller compares counts, see core/account/thread_memory.py).
 
 Containers are encoded in one integer: n >= 0 is message n, -1 none, -2 - g gap g.
+
+`parts` and `from_parts` turn the links into arrays and back, for the cache to keep them
+between sessions (core/store/thread_saved.py): the keys in them are the same in every
+process (thread_links.key).
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from tui_mail.core.store.thread_links import (
     REFERENCED,
+    REPLY,
     Headers,
     ThreadFields,
     break_cycles,
     group_by_subject,
     read_headers,
 )
+
+
+@dataclass
+class Growth:
+    """What one `extend` changed: the messages from `first` on are new, gaps from `gaps`
+    on too; `touched`: older containers (encoded) that gained a parent; `aliased`: gaps
+    that turned out to be a new message."""
+
+    first: int
+    gaps: int
+    touched: list[int] = field(default_factory=list)
+    aliased: list[int] = field(default_factory=list)
+
+
+PART_TYPES = "qBqqqiqiqiiii"
+"""The array types of Linked.parts, in order."""
 
 
 class Linked:
@@ -59,11 +81,64 @@ class Linked:
     def __len__(self) -> int:
         return len(self.uids)
 
-    def extend(self, messages: Iterable[ThreadFields]) -> None:
+    def parts(self) -> list[array[int]]:
+        """The links as arrays in PART_TYPES' order, what `from_parts` takes: the links'
+        own arrays, not copies (write them out before the next `extend`)."""
+        late, gaps = self._late, self._gaps
+        return [
+            self.uids,
+            array("B", self._kinds),
+            self._subjects,
+            array("q", self.last),
+            self._keys,
+            self._numbers,
+            array("q", late.keys()),
+            array("i", late.values()),
+            array("q", gaps.keys()),
+            array("i", gaps.values()),
+            self._gap_parent,
+            self._alias,
+            self._parent,
+        ]
+
+    @classmethod
+    def from_parts(cls, parts: list[array[int]]) -> Linked:
+        """Links made by `parts` (in this process or another); ValueError when the arrays
+        cannot be such links (their types or lengths disagree)."""
+        if [part.typecode for part in parts] != list(PART_TYPES):
+            raise ValueError("not the parts of links")
+        uids, kinds, subjects, last, keys, numbers, *rest = parts
+        late_keys, late_numbers, gap_keys, gap_codes, gap_parent, alias, parent = rest
+        if not (
+            len(uids) == len(kinds) == len(subjects) == len(parent)
+            and len(last) == 2
+            and len(keys) == len(numbers)
+            and len(late_keys) == len(late_numbers)
+            and len(gap_keys) == len(gap_codes)
+            and len(gap_parent) == len(alias)
+        ):
+            raise ValueError("the parts of links disagree in length")
+        linked = cls.__new__(cls)
+        linked.uids = uids
+        linked._kinds = bytearray(kinds)
+        linked._subjects = subjects
+        linked.last = (last[0], last[1])
+        linked._keys, linked._numbers = keys, numbers
+        linked._late = dict(zip(late_keys, late_numbers, strict=True))
+        linked._gaps = dict(zip(gap_keys, gap_codes, strict=True))
+        linked._gap_parent, linked._alias, linked._parent = gap_parent, alias, parent
+        return linked
+
+    def extend(self, messages: Iterable[ThreadFields]) -> Growth:
         """Link messages newer than all before (raises OutOfOrder, leaving self unusable,
-        when one is not)."""
+        when one is not); what it changed, for laying out only that (thread_growth.py)."""
         headers = read_headers(messages, self.last)
         first = len(self.uids)
+        growth = Growth(first, len(self._alias))
+        # Only containers the new messages name can gain a parent: their parents now.
+        named = {self._container(key) for key in set(headers.chains)}
+        named.discard(-1)
+        before = {container: self.raw_parent(container) for container in named}
         self.uids.extend(headers.uids)
         self._kinds.extend(headers.kinds)
         self._subjects.extend(headers.subjects)
@@ -79,7 +154,67 @@ class Linked:
             if gap is not None:  # an id referenced before its message came
                 self._alias[-2 - gap] = number
                 self._parent[number] = self._gap_parent[-2 - gap]
+                growth.aliased.append(-2 - gap)
         self._link(headers, first)
+        growth.touched.extend(c for c, was in before.items() if self.raw_parent(c) != was)
+        return growth
+
+    def _container(self, key: int) -> int:
+        """The container an id names now: a message, a gap (encoded), -1 none yet."""
+        found = self._message(key)
+        return found if found >= 0 else self._gaps.get(key, -1)
+
+    def raw_parent(self, container: int) -> int:
+        """A container's parent as linked (encoded; a gap that became a message answers
+        for the message), before cycles are cut and replies grouped by subject."""
+        if container >= 0:
+            return self._parent[container]
+        became = self._alias[-2 - container]
+        return self._parent[became] if became >= 0 else self._gap_parent[-2 - container]
+
+    def resolved(self, container: int) -> int:
+        """The container itself, or the message a gap turned out to be."""
+        if container < -1 and self._alias[-2 - container] >= 0:
+            return self._alias[-2 - container]
+        return container
+
+    def gap_parent(self, gap: int) -> int:
+        """What the links made a gap's parent (kept when a message turns out to be it)."""
+        return self._gap_parent[gap]
+
+    def gap_count(self) -> int:
+        """Gaps ever made (those that became a message included): Growth.gaps' count."""
+        return len(self._alias)
+
+    def live_gaps(self) -> list[int]:
+        """The gaps no message turned out to be, in the order parents() numbers them."""
+        return [gap for gap, became in enumerate(self._alias) if became < 0]
+
+    def with_subject(self, subject: int) -> Iterator[int]:
+        """The messages whose subject key is this one, oldest first (found at C speed)."""
+        subjects, at = self._subjects, -1
+        while True:
+            try:
+                at = subjects.index(subject, at + 1)
+            except ValueError:
+                return
+            yield at
+
+    def kind(self, number: int) -> int:
+        return self._kinds[number]
+
+    def subject(self, number: int) -> int:
+        return self._subjects[number]
+
+    def reply_subjects(self) -> set[int]:
+        """Subject keys of every reference-less "Re:" message: more than grouping by
+        subject may attach (those with a parent stay, unless a cut loop frees one)."""
+        found: set[int] = set()
+        kinds, at = self._kinds, self._kinds.find(REPLY)
+        while at >= 0:
+            found.add(self._subjects[at])
+            at = kinds.find(REPLY, at + 1)
+        return found
 
     def _message(self, key: int) -> int:
         at = bisect_left(self._keys, key)

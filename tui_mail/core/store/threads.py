@@ -27,7 +27,7 @@ import gc
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -148,8 +148,24 @@ def lay_out(
         return _lay_out(linked.uids, linked.parents(), ranks, reverse)
 
 
+@dataclass(slots=True)
+class Index:
+    """Which thread each message and each gap container is in, named by the thread's
+    newest message (a name that stays while the thread does): what laying out only the
+    threads new mail changes needs (core/store/thread_growth.py)."""
+
+    thread_of: array[int] = field(default_factory=lambda: array("i"))
+    """Message number -> the newest message of its thread."""
+    gap_thread: dict[int, int] = field(default_factory=dict)
+    """Gap container number -> the newest message of its thread (gaps above a message)."""
+
+
 def _lay_out(  # noqa: PLR0915
-    uid_of: array[int], parent: array[int], ranks: dict[int, int] | None, reverse: bool
+    uid_of: array[int],
+    parent: array[int],
+    ranks: dict[int, int] | None,
+    reverse: bool,
+    index: Index | None = None,
 ) -> ThreadOrder:
     # One long function on purpose: the hot loops stay free of call overhead. Per
     # container values are arrays (4 bytes each), not lists of int objects.
@@ -181,7 +197,8 @@ def _lay_out(  # noqa: PLR0915
         shown_parent[number] = found
         if found < 0:
             root_of[number] = root
-    del nearest, gap_root
+    if index is None:
+        del nearest, gap_root
 
     # Replies as linked lists (first child, next sibling): no list per message. A gap
     # at the root holds the thread's top messages as its children.
@@ -232,6 +249,20 @@ def _lay_out(  # noqa: PLR0915
                 node = next_sibling[node]
         begins.append(begin)
         newest.append(max(order[begin:]))
+        if index is not None:
+            thread_of = index.thread_of
+            if not thread_of:
+                thread_of.extend(array("i", [-1]) * count)
+            for node in order[begin:]:
+                thread_of[node] = newest[-1]
+            if start >= count:
+                index.gap_thread[start] = newest[-1]
+    if index is not None:  # gaps between messages: the thread of the message below them
+        for gap, found in nearest.items():
+            index.gap_thread[gap] = (
+                index.thread_of[found] if found >= 0 else index.gap_thread.get(gap_root[gap], -1)
+            )
+        del nearest, gap_root
     del first_child, next_sibling[count:]  # only messages' siblings are drawn
     begins.append(len(order))
     if ranks is None:
