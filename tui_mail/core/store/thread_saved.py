@@ -48,7 +48,7 @@ from tui_mail.core.store.threads import ThreadOrder
 log = logging.getLogger(__name__)
 
 FORMAT = (
-    f"1 {sys.byteorder} {sys.hash_info.modulus} {array('i').itemsize} {unicodedata.unidata_version}"
+    f"2 {sys.byteorder} {sys.hash_info.modulus} {array('i').itemsize} {unicodedata.unidata_version}"
 )
 """This layout of the rows and what their keys depend on: the byte order, the int hash's
 modulus, and the Unicode version (subjects are keyed case-folded); a row of another is

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tui_mail.core.store.thread_links import (
@@ -47,7 +47,7 @@ class Growth:
     aliased: list[int] = field(default_factory=list)
 
 
-PART_TYPES = "qBqqqiqiqiiii"
+PART_TYPES = "qBqqqiqiqiiiiBB"
 """The array types of Linked.parts, in order."""
 
 
@@ -76,6 +76,11 @@ class Linked:
         self._alias = array("i")
         """Gap -> the message it turned out to be, -1 while none has."""
         self._parent = array("i", [-1]) * len(headers)
+        self._reached = bytearray(len(headers))
+        """Message -> 1 when a walk met its id (or a later copy of its id came): others
+        may depend on it being a message, so removing it is not shown exact."""
+        self._spread = bytearray(len(headers))
+        """Message -> 1 when its own walk gave a parent to another container."""
         self._link(headers, 0)
 
     def __len__(self) -> int:
@@ -99,6 +104,8 @@ class Linked:
             self._gap_parent,
             self._alias,
             self._parent,
+            array("B", self._reached),
+            array("B", self._spread),
         ]
 
     @classmethod
@@ -108,9 +115,10 @@ class Linked:
         if [part.typecode for part in parts] != list(PART_TYPES):
             raise ValueError("not the parts of links")
         uids, kinds, subjects, last, keys, numbers, *rest = parts
-        late_keys, late_numbers, gap_keys, gap_codes, gap_parent, alias, parent = rest
+        late_keys, late_numbers, gap_keys, gap_codes, gap_parent, alias, parent, *roles = rest
+        reached, spread = roles
         if not (
-            len(uids) == len(kinds) == len(subjects) == len(parent)
+            len(uids) == len(kinds) == len(subjects) == len(parent) == len(reached) == len(spread)
             and len(last) == 2
             and len(keys) == len(numbers)
             and len(late_keys) == len(late_numbers)
@@ -127,6 +135,7 @@ class Linked:
         linked._late = dict(zip(late_keys, late_numbers, strict=True))
         linked._gaps = dict(zip(gap_keys, gap_codes, strict=True))
         linked._gap_parent, linked._alias, linked._parent = gap_parent, alias, parent
+        linked._reached, linked._spread = bytearray(reached), bytearray(spread)
         return linked
 
     def extend(self, messages: Iterable[ThreadFields]) -> Growth:
@@ -143,21 +152,86 @@ class Linked:
         self._kinds.extend(headers.kinds)
         self._subjects.extend(headers.subjects)
         self._parent.extend(array("i", [-1]) * len(headers))
+        self._reached.extend(bytes(len(headers)))
+        self._spread.extend(bytes(len(headers)))
         self.last = headers.last
         late, gaps = self._late, self._gaps
         for offset, key in enumerate(headers.own):
-            if key == 0 or self._message(key) >= 0:
-                continue  # no id, or a later copy of an id (the first message keeps it)
+            winner = self._message(key) if key else -1
+            if winner >= 0:  # a later copy of an id (the first message keeps it)
+                self._reached[winner] = 1  # (its removal would hand the id over: not shown)
+            if key == 0 or winner >= 0:
+                continue
             number = first + offset
             late[key] = number
             gap = gaps.pop(key, None)
             if gap is not None:  # an id referenced before its message came
                 self._alias[-2 - gap] = number
+                self._reached[number] = 1
                 self._parent[number] = self._gap_parent[-2 - gap]
                 growth.aliased.append(-2 - gap)
         self._link(headers, first)
         growth.touched.extend(c for c, was in before.items() if self.raw_parent(c) != was)
         return growth
+
+    def remove(self, uids: Iterable[int]) -> bool:
+        """Take these messages out where that is shown to give exactly what linking the
+        rest from scratch would; False (self unchanged) where it is not, or a UID is not
+        here: then the caller links the folder again.
+
+        Shown exact for a message whose id no walk met (nobody's link names it, nor was
+        a walk's break decided by it) and whose own walk set only its own parent: its
+        only trace in the links is its own parent link, which goes with it, so the
+        links of the rest are what linking them alone makes. Cutting loops and grouping
+        by subject are made from the links at each lay-out (parents()), so they follow.
+        A gap only it named stays, naming nothing: it is laid out as no row, and a later
+        message naming it finds it with no parent, as a new gap would be (gaps are laid
+        out after every message, so their numbering shows in no row). `last` stays: a
+        message arriving between it and the newest left is taken as out of order, and
+        the folder is linked again."""
+        wanted = set(uids)
+        numbers = [number for number, uid in enumerate(self.uids) if uid in wanted]
+        if len(numbers) != len(wanted):
+            return False
+        if any(self._reached[number] or self._spread[number] for number in numbers):
+            return False
+        if numbers:
+            self._take_out(numbers)
+        return True
+
+    def _take_out(self, numbers: list[int]) -> None:
+        """Drop the messages and number the rest again, in order (one pass per array)."""
+        gone = bytearray(len(self.uids))
+        for number in numbers:
+            gone[number] = 1
+        new = array("i", [-1]) * len(self.uids)
+        left = 0
+        for number, out in enumerate(gone):
+            if not out:
+                new[number] = left
+                left += 1
+
+        def kept(values: Sequence[int]) -> Iterator[int]:
+            return (value for value, out in zip(values, gone, strict=True) if not out)
+
+        def renumbered(values: Iterable[int]) -> array[int]:
+            return array("i", [value if value < 0 else new[value] for value in values])
+
+        self.uids = array("q", kept(self.uids))
+        self._kinds = bytearray(kept(self._kinds))
+        self._subjects = array("q", kept(self._subjects))
+        self._reached = bytearray(kept(self._reached))
+        self._spread = bytearray(kept(self._spread))
+        self._parent = renumbered(kept(self._parent))
+        self._gap_parent = renumbered(self._gap_parent)
+        self._alias = renumbered(self._alias)
+        keys, at_key = array("q"), array("i")
+        for key, number in zip(self._keys, self._numbers, strict=True):
+            if not gone[number]:
+                keys.append(key)
+                at_key.append(new[number])
+        self._keys, self._numbers = keys, at_key
+        self._late = {key: new[number] for key, number in self._late.items() if not gone[number]}
 
     def _container(self, key: int) -> int:
         """The container an id names now: a message, a gap (encoded), -1 none yet."""
@@ -226,7 +300,7 @@ class Linked:
         # One loop over every message's chain, its look-ups inlined: the hot path.
         keys, numbers, size = self._keys, self._numbers, len(self._keys)
         late, gaps, parent, gap_parent = self._late, self._gaps, self._parent, self._gap_parent
-        alias = self._alias
+        alias, reached, spread = self._alias, self._reached, self._spread
         chains, chain_ends, kinds = headers.chains, headers.chain_ends, headers.kinds
         begin = 0
         for offset, end in enumerate(chain_ends):
@@ -235,15 +309,18 @@ class Linked:
             # The message's own headers name its parent (overriding what others implied).
             # The references before it are chained to each other, newest first, until one
             # that already has a parent: everything above it is known (first link wins).
-            child = first + offset
+            child = message = first + offset
             for position in range(end - 1, begin - 1, -1):
                 key = chains[position]
                 at = bisect_left(keys, key)
                 if at < size and keys[at] == key:
                     found = numbers[at]
+                    reached[found] = 1
                 else:
                     found = late.get(key, -1)
-                    if found < 0:
+                    if found >= 0:
+                        reached[found] = 1
+                    else:
                         found = gaps.get(key, 0)
                         if found == 0:
                             found = gaps[key] = -2 - len(gap_parent)
@@ -251,10 +328,14 @@ class Linked:
                             alias.append(-1)
                 if found == child:
                     continue  # a message naming itself, or an id repeated
-                if child >= 0:
+                if child == message:
                     parent[child] = found
                 else:
-                    gap_parent[-2 - child] = found
+                    spread[message] = 1
+                    if child >= 0:
+                        parent[child] = found
+                    else:
+                        gap_parent[-2 - child] = found
                 child = found
                 if (parent[child] if child >= 0 else gap_parent[-2 - child]) != -1:
                     break
