@@ -17,10 +17,14 @@ are written on a thread of their own ("thread-saving"), after the order went to 
 list, so the look does not wait for the writing; only folders of SAVE_OVER messages or
 more are written.
 
-Whether the folder changed is told by its count and highest UID (UIDs only grow): new
-mail raises both alike, a removal lowers the count, so the links are extended only when
-every message above the last UID read is new and none went. Anything else (an older
-message arriving, a removal, a folder emptied and refilled) threads the folder again.
+Whether the folder changed is told by the removals the cache recorded since (for a folder
+it keeps threads of, core/store/thread_saved.py), its count and its highest UID (UIDs only
+grow): removed messages are taken out of the links where that is exact (Linked.remove:
+those no other message's links name, the common case of a message deleted or moved out)
+and the order laid out again from the links; new mail raises the count and the highest
+UID alike, so the links are extended only when every message above the last UID read is
+new. Anything else (an older message arriving, the removal of a message others answer, a
+folder emptied and refilled) threads the folder again.
 Only the background thread ("threading", message_index.BackgroundJob) comes here.
 """
 
@@ -70,6 +74,11 @@ class _Kept:
     """The default order of these links, with what growing it needs (thread_growth.py)."""
     saved: tuple[int, bool] | None = None
     """(count, with the default order) of what the cache holds of these threads."""
+    mark: int = 0
+    """The last removal recorded in the cache (thread_saved.removed_since) these links
+    have taken out: 0 for the cache's copy itself."""
+    removed: int = 0
+    """Messages taken out since the cache's copy (worth writing again past RESAVE_AFTER)."""
 
 
 _kept: weakref.WeakKeyDictionary[Store, _Kept] = weakref.WeakKeyDictionary()
@@ -82,10 +91,13 @@ def remembered_threads(store: Store, folder_id: int, sort: SortSpec) -> ThreadOr
         kept = _kept.pop(store, None)
         if kept is not None and kept.folder_id != folder_id:
             kept = None  # another folder's: let it go before reading this one
+        mark = store.saved_threads.removal_mark(folder_id)  # (before the folder is read)
         count, top = store.count(folder_id), store.max_uid(folder_id)
         try:
             if kept is None:
                 kept = _from_cache(store, folder_id, sort, Saved(count, top))
+            if kept is not None:
+                kept = _removals(store, kept)
             if kept is not None and (kept.count, kept.max_uid) != (count, top):
                 kept = _extended(store, kept, count, top)
             if kept is not None and not _ordered(kept, sort) and not _read_links(store, kept):
@@ -97,7 +109,7 @@ def remembered_threads(store: Store, folder_id: int, sort: SortSpec) -> ThreadOr
             kept = None
         if kept is None:
             linked = Linked(store.thread_fields(folder_id))
-            kept = _Kept(folder_id, linked, len(linked), max(linked.uids, default=0))
+            kept = _Kept(folder_id, linked, len(linked), max(linked.uids, default=0), mark=mark)
         if not _ordered(kept, sort) and kept.linked is not None:
             kept.order = None  # the old order goes before the new one is made
             if sort == DEFAULT_SORT:
@@ -126,7 +138,8 @@ def _worth_saving(kept: _Kept) -> bool:
     if kept.saved is None:
         return True
     count, with_order = kept.saved
-    return (kept.laid is not None and not with_order) or kept.count - count >= RESAVE_AFTER
+    changed = kept.count + kept.removed - count  # new messages and removed ones
+    return (kept.laid is not None and not with_order) or changed >= RESAVE_AFTER
 
 
 def _ordered(kept: _Kept, sort: SortSpec) -> bool:
@@ -156,6 +169,30 @@ def _read_links(store: Store, kept: _Kept) -> bool:
     if kept.linked is None:
         kept.linked = store.saved_threads.links(kept.folder_id, Saved(kept.count, kept.max_uid))
     return kept.linked is not None
+
+
+def _removals(store: Store, kept: _Kept) -> _Kept | None:
+    """The kept threads with the messages removed since taken out (Linked.remove, where
+    that is exact); None: removals not recorded or not taken out exactly, thread again
+    (unless nothing changed: the count tells)."""
+    found = store.saved_threads.removed_since(kept.folder_id, kept.mark)
+    if found is None:
+        return kept  # not recorded: a removal lowers the count, which is seen next
+    uids, mark = found
+    if not uids:
+        return kept
+    if not _read_links(store, kept) or kept.linked is None:
+        return None
+    taken = kept.linked.remove(uids)
+    if taken is None:
+        return None
+    kept.mark = mark
+    if taken:
+        kept.order = kept.laid = None
+        kept.count, kept.removed = len(kept.linked), kept.removed + taken
+        if kept.max_uid in uids:
+            kept.max_uid = max(kept.linked.uids, default=0)
+    return kept
 
 
 def _extended(store: Store, kept: _Kept, count: int, top: int) -> _Kept | None:
@@ -189,12 +226,14 @@ def _save(store: Store, kept: _Kept) -> None:
         layout = thread_saved.laid_parts(kept.laid) if kept.laid is not None else None
         saved = Saved(kept.count, kept.max_uid)
         try:
-            written = store.saved_threads.save(kept.folder_id, saved, kept.linked.parts(), layout)
+            written = store.saved_threads.save(
+                kept.folder_id, saved, kept.linked.parts(), layout, kept.mark
+            )
         except (CacheError, sqlite3.Error) as error:  # a full disk, a closed store: next time
             log.info("the threads of folder %s were not kept: %s", kept.folder_id, error)
             return
         if written:
-            kept.saved = (saved.size, with_order)
+            kept.saved, kept.removed = (saved.size, with_order), 0
 
 
 def _ranks(store: Store, folder_id: int, sort: SortSpec) -> dict[int, int] | None:

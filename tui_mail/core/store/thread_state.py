@@ -174,10 +174,10 @@ class Linked:
         growth.touched.extend(c for c, was in before.items() if self.raw_parent(c) != was)
         return growth
 
-    def remove(self, uids: Iterable[int]) -> bool:
-        """Take these messages out where that is shown to give exactly what linking the
-        rest from scratch would; False (self unchanged) where it is not, or a UID is not
-        here: then the caller links the folder again.
+    def remove(self, uids: Iterable[int]) -> int | None:
+        """Take out those of these messages that are here, where that is shown to give
+        exactly what linking the rest from scratch would: how many were taken out; None
+        (self unchanged) where it is not shown, and the caller links the folder again.
 
         Shown exact for a message whose id no walk met (nobody's link names it, nor was
         a walk's break decided by it) and whose own walk set only its own parent: its
@@ -190,14 +190,14 @@ class Linked:
         message arriving between it and the newest left is taken as out of order, and
         the folder is linked again."""
         wanted = set(uids)
+        if not wanted:
+            return 0
         numbers = [number for number, uid in enumerate(self.uids) if uid in wanted]
-        if len(numbers) != len(wanted):
-            return False
         if any(self._reached[number] or self._spread[number] for number in numbers):
-            return False
+            return None
         if numbers:
             self._take_out(numbers)
-        return True
+        return len(numbers)
 
     def _take_out(self, numbers: list[int]) -> None:
         """Drop the messages and number the rest again, in order (one pass per array)."""
