@@ -188,3 +188,25 @@ def test_schemas_4_and_5_and_the_first_form_of_6_get_the_removals_table(
     store.delete_uids(folder_id, [39])
     assert _recorded(store) == [(folder_id, 39)]
     store.close()
+
+
+def test_many_removals_write_the_copy_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(thread_memory, "RESAVE_AFTER", 3)
+    path, folder_id = _folder(tmp_path)
+    store = Store(path)
+    store.delete_uids(folder_id, [2, 6])  # answered by none: taken out
+    _look(store, folder_id)
+    assert store.saved_threads.saved(folder_id) == thread_saved.Saved(40, 40)  # 2 < 3
+    store.delete_uids(folder_id, [10])
+    _look(store, folder_id)
+    assert store.saved_threads.saved(folder_id) == thread_saved.Saved(37, 40)
+    assert _recorded(store) == []
+    store.close()
+    store = Store(path)
+    read_above = _reads(store, monkeypatch)
+    shown = _look(store, folder_id)
+    assert read_above == []
+    assert shown == _from_scratch(store, folder_id)
+    store.close()

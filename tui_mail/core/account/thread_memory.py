@@ -55,7 +55,8 @@ thread in about 0.15 s; a million in 9.5 s)."""
 
 
 RESAVE_AFTER = 1_000
-"""New messages since the threads the cache has before they are written again: each
+"""New messages and removed ones since the threads the cache has before they are written
+again (a new session takes out and extends what came since): each
 writing is 60 MB and 0.3-0.5 s of CPU for a million (not after every new message that
 reaches a threaded view), and a new session extends what the cache has with at most
 this many (0.4 s for a million)."""
@@ -138,8 +139,8 @@ def _worth_saving(kept: _Kept) -> bool:
     if kept.saved is None:
         return True
     count, with_order = kept.saved
-    changed = kept.count + kept.removed - count  # new messages and removed ones
-    return (kept.laid is not None and not with_order) or changed >= RESAVE_AFTER
+    arrived = kept.count + kept.removed - count
+    return (kept.laid is not None and not with_order) or arrived + kept.removed >= RESAVE_AFTER
 
 
 def _ordered(kept: _Kept, sort: SortSpec) -> bool:
