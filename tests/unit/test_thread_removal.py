@@ -75,7 +75,7 @@ def test_a_uid_not_there_is_passed_over_and_a_refusal_changes_nothing() -> None:
         return (uid, 1_700_000_000 + uid, f"<{uid}@x>", "", refs, f"Subject {uid}")
 
     linked = Linked([row(1), row(2, "<1@x>"), row(3)])
-    assert linked.remove({3, 999}) == 1
+    assert len(linked.remove({3, 999}) or ()) == 1
     assert linked.remove({1, 2}) is None  # 2 answers 1
     assert drawn(lay_out(linked)) == ["1", "└─2"]
     assert len(linked) == 2
@@ -88,7 +88,7 @@ def test_an_answered_message_is_not_removed_in_place_and_a_leaf_is() -> None:
     fields = [row(1), row(2, "<1@x>"), row(3), row(4, "<1@x> <2@x>")]
     linked = Linked(fields)
     assert linked.remove({1}) is None  # 2 answers it: 2 and 4 would meet at a gap instead
-    assert linked.remove({4}) == 1
+    assert len(linked.remove({4}) or ()) == 1
     assert drawn(lay_out(linked)) == ["3", "1", "└─2"]
-    assert linked.remove({3}) == 1
+    assert len(linked.remove({3}) or ()) == 1
     assert drawn(lay_out(linked)) == ["1", "└─2"]

@@ -190,7 +190,7 @@ def _removals(store: Store, kept: _Kept) -> _Kept | None:
     kept.mark = mark
     if taken:
         kept.order = kept.laid = None
-        kept.count, kept.removed = len(kept.linked), kept.removed + taken
+        kept.count, kept.removed = len(kept.linked), kept.removed + len(taken)
         if kept.max_uid in uids:
             kept.max_uid = max(kept.linked.uids, default=0)
     return kept

@@ -48,6 +48,26 @@ class Growth:
     aliased: list[int] = field(default_factory=list)
 
 
+@dataclass
+class Removal:
+    """What one `remove` took out: the messages (their numbers before, ascending), the
+    parents their links gave them (in the numbering after), and the renumbering."""
+
+    numbers: list[int]
+    parents: list[int]
+    keep: bytearray
+    """Number before -> 1 for a message still here."""
+    table: array[int] = field(default_factory=lambda: array("i"))
+    offset: int = 0
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def new(self, container: int) -> int:
+        """A kept container's number after (gaps and -1 are as they were)."""
+        return self.table[container + self.offset]
+
+
 PART_TYPES = "qBqqqiqiqiiiiBB"
 """The array types of Linked.parts, in order."""
 
@@ -175,9 +195,9 @@ class Linked:
         growth.touched.extend(c for c, was in before.items() if self.raw_parent(c) != was)
         return growth
 
-    def remove(self, uids: Iterable[int]) -> int | None:
+    def remove(self, uids: Iterable[int]) -> Removal | None:
         """Take out those of these messages that are here, where that is shown to give
-        exactly what linking the rest from scratch would: how many were taken out; None
+        exactly what linking the rest from scratch would: what was taken out; None
         (self unchanged) where it is not shown, and the caller links the folder again.
 
         Shown exact for a message whose id no walk met (nobody's link names it, nor was
@@ -191,25 +211,29 @@ class Linked:
         message arriving between it and the newest left is taken as out of order, and
         the folder is linked again."""
         wanted = set(uids)
-        if not wanted:
-            return 0
-        numbers = list(compress(range(len(self.uids)), map(wanted.__contains__, self.uids)))
+        numbers = []
+        if wanted:
+            numbers = list(compress(range(len(self.uids)), map(wanted.__contains__, self.uids)))
         if any(self._reached[number] or self._spread[number] for number in numbers):
             return None
+        parents = [self.resolved(self.raw_parent(number)) for number in numbers]
+        removal = Removal(numbers, parents, bytearray(b"\1") * len(self.uids))
         if numbers:
-            self._take_out(numbers)
-        return len(numbers)
+            self._take_out(removal)
+            removal.parents = [removal.new(above) for above in parents]
+        return removal
 
-    def _take_out(self, numbers: list[int]) -> None:
+    def _take_out(self, removal: Removal) -> None:
         """Drop the messages and number the rest again, in order. Every pass is at C
         speed (compress, map over arrays): 0.1-0.2 s for a million messages."""
-        keep = bytearray(b"\1") * len(self.uids)
-        for number in numbers:
+        keep = removal.keep
+        for number in removal.numbers:
             keep[number] = 0
         # Encoded value + offset -> its new value: gaps and -1 stay, messages move down.
         offset = 1 + len(self._alias)
         table = array("i", range(-offset, 0))
         table.extend(map((-1).__add__, accumulate(keep)))  # (kept ones only are asked)
+        removal.table, removal.offset = table, offset
 
         def renumbered(values: Iterable[int]) -> array[int]:
             return array("i", map(table.__getitem__, map(offset.__add__, values)))
