@@ -7,7 +7,8 @@ import random
 
 from tests.unit.test_thread_saved import _random_rows, drawn
 from tui_mail.core.message.headers import SummaryRow
-from tui_mail.core.store.thread_growth import lay_out_indexed
+from tui_mail.core.store.thread_growth import Laid, grow, lay_out_indexed
+from tui_mail.core.store.thread_shrink import shrink
 from tui_mail.core.store.thread_state import Linked
 from tui_mail.core.store.threads import lay_out, thread_messages
 
@@ -39,8 +40,18 @@ def _check(linked: Linked, left: list[Fields], seed: int) -> None:
     assert drawn(lay_out_indexed(linked).order) == drawn(full), seed
 
 
+def _same(laid: Laid, full: Laid) -> bool:
+    return (
+        drawn(laid.order) == drawn(full.order)
+        and list(laid.order.numbers) == list(full.order.numbers)
+        and list(laid.order.uids) == list(full.order.uids)
+        and list(laid.thread_of) == list(full.thread_of)
+        and list(laid.gap_thread) == list(full.gap_thread)
+    )
+
+
 def test_removals_mixed_with_new_mail_equal_threading_the_rest_from_scratch() -> None:
-    removed = refused = 0
+    removed = refused = shrunk = 0
     for seed in range(1500):
         rng = random.Random(seed)
         count = rng.randint(5, 80)
@@ -49,25 +60,35 @@ def test_removals_mixed_with_new_mail_equal_threading_the_rest_from_scratch() ->
         arrived = rng.randint(1, len(fields))
         left = fields[:arrived]
         linked = Linked(left)
+        laid = lay_out_indexed(linked)
         for _step in range(6):
             if rng.random() < 0.35 and arrived < len(fields):
                 more = fields[arrived : arrived + rng.randint(1, 8)]
                 arrived += len(more)
                 left += more
-                linked.extend(more)
+                laid = grow(laid, linked, linked.extend(more)) or lay_out_indexed(linked)
             elif left:
                 gone = rng.sample(left, min(len(left), rng.choice([1, 1, 2, 5])))
                 uids = {fields[0] for fields in gone}
                 left = [message for message in left if message[0] not in uids]
-                if linked.remove(uids) is not None:
+                removal = linked.remove(uids)
+                if removal is not None:
                     removed += 1
+                    smaller = shrink(laid, linked, removal)
+                    full = lay_out_indexed(linked)
+                    if smaller is not None:
+                        shrunk += 1
+                        assert _same(smaller, full), seed
+                    laid = smaller or full
                 else:
                     refused += 1
                     linked = Linked(left)
+                    laid = lay_out_indexed(linked)
             _check(linked, left, seed)
+            assert _same(laid, lay_out_indexed(linked)), seed
             if rng.random() < 0.2:  # through the cache's arrays and back
                 linked = Linked.from_parts(linked.parts())
-    assert removed > 1500 and refused > 500, (removed, refused)
+    assert removed > 1500 and refused > 500 and shrunk > 1200, (removed, refused, shrunk)
 
 
 def test_a_uid_not_there_is_passed_over_and_a_refusal_changes_nothing() -> None:

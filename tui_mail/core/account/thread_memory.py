@@ -21,7 +21,8 @@ Whether the folder changed is told by the removals the cache recorded since (for
 it keeps threads of, core/store/thread_saved.py), its count and its highest UID (UIDs only
 grow): removed messages are taken out of the links where that is exact (Linked.remove:
 those no other message's links name, the common case of a message deleted or moved out)
-and the order laid out again from the links; new mail raises the count and the highest
+and in the default order only the threads they touched laid out again
+(core/store/thread_shrink.py); new mail raises the count and the highest
 UID alike, so the links are extended only when every message above the last UID read is
 new. Anything else (an older message arriving, the removal of a message others answer, a
 folder emptied and refilled) threads the folder again.
@@ -44,6 +45,7 @@ from tui_mail.core.store.health import CacheError
 from tui_mail.core.store.thread_growth import Laid, grow, lay_out_indexed
 from tui_mail.core.store.thread_links import OutOfOrder
 from tui_mail.core.store.thread_saved import Saved
+from tui_mail.core.store.thread_shrink import shrink
 from tui_mail.core.store.thread_state import Linked
 from tui_mail.core.store.threads import ThreadOrder, gc_paused, lay_out
 
@@ -189,7 +191,9 @@ def _removals(store: Store, kept: _Kept) -> _Kept | None:
         return None
     kept.mark = mark
     if taken:
-        kept.order = kept.laid = None
+        # The default order: only the threads the removals touched are laid out again.
+        kept.laid = None if kept.laid is None else shrink(kept.laid, kept.linked, taken)
+        kept.order = None
         kept.count, kept.removed = len(kept.linked), kept.removed + len(taken)
         if kept.max_uid in uids:
             kept.max_uid = max(kept.linked.uids, default=0)

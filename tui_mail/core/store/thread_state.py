@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, compress
 
 from tui_mail.core.store.thread_links import (
+    ORIGINAL,
     REFERENCED,
     REPLY,
     Headers,
@@ -57,6 +58,8 @@ class Removal:
     parents: list[int]
     keep: bytearray
     """Number before -> 1 for a message still here."""
+    originals: list[int] = field(default_factory=list)
+    """The subject keys of the reference-less originals among them."""
     table: array[int] = field(default_factory=lambda: array("i"))
     offset: int = 0
 
@@ -218,6 +221,7 @@ class Linked:
             return None
         parents = [self.resolved(self.raw_parent(number)) for number in numbers]
         removal = Removal(numbers, parents, bytearray(b"\1") * len(self.uids))
+        removal.originals = [self._subjects[n] for n in numbers if self._kinds[n] == ORIGINAL]
         if numbers:
             self._take_out(removal)
             removal.parents = [removal.new(above) for above in parents]
