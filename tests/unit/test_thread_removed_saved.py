@@ -210,3 +210,21 @@ def test_many_removals_write_the_copy_again(
     assert read_above == []
     assert shown == _from_scratch(store, folder_id)
     store.close()
+
+
+def test_a_removal_lays_out_only_the_threads_it_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, folder_id = _folder(tmp_path)
+    store = Store(path)
+    _look(store, folder_id)
+
+    def everything(*_args: object) -> None:
+        raise AssertionError("laid everything out")
+
+    monkeypatch.setattr(thread_memory, "lay_out_indexed", everything)
+    store.delete_uids(folder_id, [40, 21])  # 40 was the newest of its thread, with 39
+    shown = _look(store, folder_id)
+    assert shown == _from_scratch(store, folder_id)
+    assert shown[:2] == ["39", "38"]
+    store.close()
