@@ -19,8 +19,7 @@ the caller lays everything out (None):
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
-from itertools import compress
+from collections.abc import Sequence
 
 from tui_mail.core.store.thread_growth import Laid, _rows, _spliced, _threads
 from tui_mail.core.store.thread_links import REPLY
@@ -85,20 +84,17 @@ def _shrunk(laid: Laid, linked: Linked, removal: Removal, threads: set[int]) -> 
     part = _lay_out(array("q", map(linked.uids.__getitem__, messages)), parent, None, False, index)
     made = _threads(part, index, messages)
 
-    def renumbered(values: Iterable[int]) -> array[int]:
-        return array("i", map(removal.table.__getitem__, map(removal.offset.__add__, values)))
-
-    shown = renumbered(compress(old.parents, keep))
-    siblings = renumbered(compress(old.next_siblings, keep))
-    depths = array("i", compress(old.depths, keep))
-    thread_of = renumbered(compress(laid.thread_of, keep))
+    shown = removal.renumbered(_ints(old.parents), per_message=True)
+    siblings = removal.renumbered(_ints(old.next_siblings), per_message=True)
+    depths = removal.dropped(_ints(old.depths))
+    thread_of = removal.renumbered(_ints(laid.thread_of), per_message=True)
     for place, number in enumerate(messages):
         above, after = part.parents[place], part.next_siblings[place]
         shown[number] = messages[above] if above >= 0 else -1
         siblings[number] = messages[after] if after >= 0 else -1
         depths[number] = part.depths[place]
         thread_of[number] = messages[index.thread_of[place]]
-    gap_thread = renumbered(laid.gap_thread)
+    gap_thread = removal.renumbered(laid.gap_thread)
     for gap, name in enumerate(laid.gap_thread):
         if name in threads:
             gap_thread[gap] = -1  # above nothing now, unless laid out again just below
@@ -109,8 +105,12 @@ def _shrunk(laid: Laid, linked: Linked, removal: Removal, threads: set[int]) -> 
     made_before = [(old_of[name], [old_of[number] for number in rows]) for name, rows in made]
     uid_of = {old_of[number]: linked.uids[number] for number in messages}
     numbers, uids = _spliced(laid, threads, made_before, uid_of.__getitem__)
-    order = ThreadOrder(uids, renumbered(numbers), shown, siblings, depths)
+    order = ThreadOrder(uids, removal.renumbered(numbers), shown, siblings, depths)
     return Laid(order, thread_of, gap_thread)
+
+
+def _ints(values: Sequence[int]) -> array[int]:
+    return values if isinstance(values, array) and values.typecode == "i" else array("i", values)
 
 
 def _gaps_above(linked: Linked, messages: dict[int, int]) -> list[int] | None:

@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
+from typing import TypeVar
 
 from tui_mail.core.store.thread_links import (
     ORIGINAL,
@@ -49,6 +50,9 @@ class Growth:
     aliased: list[int] = field(default_factory=list)
 
 
+_Values = TypeVar("_Values", "array[int]", bytearray)
+
+
 @dataclass
 class Removal:
     """What one `remove` took out: the messages (their numbers before, ascending), the
@@ -69,6 +73,31 @@ class Removal:
     def new(self, container: int) -> int:
         """A kept container's number after (gaps and -1 are as they were)."""
         return self.table[container + self.offset]
+
+    def dropped(self, values: _Values) -> _Values:
+        """One value per message before, the removed ones' left out. Removals are mostly
+        among the newest: the part before the first one is copied whole (memcpy)."""
+        low = self.numbers[0]
+        kept = values[:low]
+        kept.extend(compress(values[low:], self.keep[low:]))
+        return kept
+
+    def renumbered(self, values: array[int], *, per_message: bool = False) -> array[int]:
+        """Containers (message numbers, -1, encoded gaps) in the numbering after;
+        `per_message`: one value per message, the removed ones' left out. Values below
+        the first removed message keep their number: a part holding no other (its
+        largest, found at C speed) is copied whole."""
+        low = self.numbers[0]
+        table, offset = self.table, self.offset
+        head, tail = (values[:low], values[low:]) if per_message else (values, values[:0])
+        head = array("i", head)
+        if head and max(head) >= low:
+            head = array("i", map(table.__getitem__, map(offset.__add__, head)))
+        if per_message:
+            head.extend(
+                map(table.__getitem__, map(offset.__add__, compress(tail, self.keep[low:])))
+            )
+        return head
 
 
 PART_TYPES = "qBqqqiqiqiiiiBB"
@@ -238,21 +267,17 @@ class Linked:
         table = array("i", range(-offset, 0))
         table.extend(map((-1).__add__, accumulate(keep)))  # (kept ones only are asked)
         removal.table, removal.offset = table, offset
-
-        def renumbered(values: Iterable[int]) -> array[int]:
-            return array("i", map(table.__getitem__, map(offset.__add__, values)))
-
-        self.uids = array("q", compress(self.uids, keep))
-        self._kinds = bytearray(compress(self._kinds, keep))
-        self._subjects = array("q", compress(self._subjects, keep))
-        self._reached = bytearray(compress(self._reached, keep))
-        self._spread = bytearray(compress(self._spread, keep))
-        self._parent = renumbered(compress(self._parent, keep))
-        self._gap_parent = renumbered(self._gap_parent)
-        self._alias = renumbered(self._alias)
+        self.uids = removal.dropped(self.uids)
+        self._kinds = removal.dropped(self._kinds)
+        self._subjects = removal.dropped(self._subjects)
+        self._reached = removal.dropped(self._reached)
+        self._spread = removal.dropped(self._spread)
+        self._parent = removal.renumbered(self._parent, per_message=True)
+        self._gap_parent = removal.renumbered(self._gap_parent)
+        self._alias = removal.renumbered(self._alias)
         kept_keys = bytearray(map(keep.__getitem__, self._numbers))
         self._keys = array("q", compress(self._keys, kept_keys))
-        self._numbers = renumbered(compress(self._numbers, kept_keys))
+        self._numbers = removal.renumbered(array("i", compress(self._numbers, kept_keys)))
         late = self._late.items()
         self._late = {key: table[number + offset] for key, number in late if keep[number]}
 
