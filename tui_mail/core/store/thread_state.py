@@ -7,8 +7,9 @@ messages newer than all of them, with exactly the result that linking everything
 would give: containers of ids only referenced ("gaps") keep their own numbering, and a
 gap whose message arrives later becomes that message (an alias), which is what a full
 pass would have made of it from the start (the message's parent, until its own headers
-are read, is what others implied for it either way). An older message arriving, or one
-removed, means a rebuild (the caller compares counts, see core/account/thread_memory.py).
+are read, is what others implied for it either way). `remove` takes out messages no other
+message's links name, with exactly what linking the rest would give; an older message
+arriving, or another removal, means a rebuild (see core/account/thread_memory.py).
 
 Containers are encoded in one integer: n >= 0 is message n, -1 none, -2 - g gap g.
 
