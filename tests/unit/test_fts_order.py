@@ -1,13 +1,24 @@
 """The whole answer's order and its index look-up (core/store/fts_search.py): hits sorted
 in Python rather than by SQL come out exactly as SQL's ORDER BY date DESC, uid DESC put
-them, whatever order the index hands them over in; and the few trigrams looked up still
-cover every word."""
+them, whatever order the index hands them over in; the few trigrams looked up still
+cover every word; words of one or two letters found through the index's vocabulary
+(core/store/fts_short.py) are exactly what the matcher finds."""
 
 from __future__ import annotations
 
 import random
+import time
+from pathlib import Path
 
-from tui_mail.core.store.fts_search import newest_first, trigrams
+import pytest
+
+from tests.support.dovecot import make_message
+from tests.unit.test_fts import _indexed, _matcher
+from tui_mail.core.message.headers import SummaryRow
+from tui_mail.core.query import parse_query
+from tui_mail.core.store import fts_short
+from tui_mail.core.store.cache import Store
+from tui_mail.core.store.fts_search import newest_first, split, trigrams
 
 
 def _expected(found: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
@@ -64,3 +75,59 @@ def test_trigrams_cover_every_letter_of_each_word_piece() -> None:
                     covered |= set(range(start, start + 3))
                     start = piece.find(gram, start + 1)
             assert covered == set(range(len(piece))), (word, piece, grams)
+
+
+SHORT_QUERIES = ["bu", "b", "u", "zq", "q", "qz", "é", "ü", "subject:bu", "from:q",
+                 "body:zq", "bu is:flagged", "b zq", "x<bu", "ab", "zz"]  # fmt: skip
+
+
+def _short_store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "cache.sqlite3")
+    for name, offset in (("INBOX", 0), ("Archive", 100)):
+        folder = store.ensure_folder(name)
+        rows = [
+            # Short words at the very end of a text, inside words, alone (a name "q").
+            _row(offset + 1, subject="Plan bu", name="q"),
+            _row(offset + 2, subject="xb", flags=4),
+            _row(offset + 3, subject="Budget", name="Ann"),
+            _row(offset + 4, subject="Grüße é", name="x<bu"),
+            _row(offset + 5, subject="nothing here"),
+            _row(offset + 6, subject="cached body"),
+        ]
+        store.add_summaries(folder, rows)
+        # A cached body whose text ends with the word: its document ends with it.
+        store.save_body(folder, offset + 6, make_message(6, body="see zq"))
+    deadline = time.monotonic() + 20
+    while store.full_text.backlog():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return store
+
+
+def _row(uid: int, *, subject: str, name: str = "", flags: int = 0) -> SummaryRow:
+    return SummaryRow(
+        uid, 1704067200 + uid * 60, name, f"p{uid}@example.org", "me@example.com", "",
+        subject, f"<{uid}@x>", "", "", 100, flags, "", 0, 0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("most", [fts_short.MOST_TERMS, 1])
+def test_words_of_one_or_two_letters_find_what_the_matcher_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    monkeypatch.setattr(fts_short, "MOST_TERMS", most)  # 1: too many pieces, read them all
+    store = _short_store(tmp_path)
+    try:
+        (body,) = store._read.execute("SELECT body FROM search_docs WHERE body != ''").fetchone()
+        assert body.endswith("zq")  # the case the index alone would miss
+        narrowed = 0
+        for text in SHORT_QUERIES:
+            query = parse_query(text)
+            expected = _matcher(store, query)
+            assert _indexed(store, query) == expected, text
+            pieces = fts_short.short_pieces([w for _e, w in split(query)[0]])  # type: ignore[index]
+            narrowed += fts_short.groups(store._read, pieces) is not None
+        # Every query through the index's vocabulary, or (one term allowed) some not.
+        assert narrowed == len(SHORT_QUERIES) if most > 1 else narrowed < len(SHORT_QUERIES)
+    finally:
+        store.close()
