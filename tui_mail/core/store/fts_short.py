@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 MOST_TERMS = 64
 """Pieces of the vocabulary a short word may begin at most; past that (a single common
@@ -36,29 +36,51 @@ def short_pieces(words: Iterable[str]) -> list[str]:
     return list(pieces)
 
 
-def groups(db: sqlite3.Connection, pieces: list[str]) -> list[list[str]] | None:
+def groups(
+    db: sqlite3.Connection, pieces: list[str], folder_ids: Sequence[int]
+) -> list[list[str]] | None:
     """For each piece, the index's trigrams that begin with it (an empty list: none
-    does); None when one piece begins too many, or one the query syntax cannot carry."""
+    does); None when reading the documents is the faster way: a piece begins too many
+    trigrams (or one the query syntax cannot carry), or the documents holding them are
+    half or more of those searched (each is then looked up, dearer than reading it)."""
     sqlite3.Connection.execute(
         db,
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms"
         " USING fts5vocab(main, search_index, row)",
     )
     found: list[list[str]] = []
+    fewest = None  # documents holding a piece, at most (the sum of its trigrams' counts)
     for piece in pieces:
         terms: list[str] = []
+        holding = 0
         # The vocabulary is in byte order (UTF-8: code point order): the terms that begin
         # with the piece follow one another from it.
-        for (term,) in sqlite3.Connection.execute(
-            db, "SELECT term FROM temp.search_terms WHERE term >= ?", (piece,)
+        for term, documents in sqlite3.Connection.execute(
+            db, "SELECT term, doc FROM temp.search_terms WHERE term >= ?", (piece,)
         ):
             if not term.startswith(piece):
                 break
             if len(terms) == MOST_TERMS or "\0" in term:
                 return None
             terms.append(term)
+            holding += documents
         found.append(terms)
+        fewest = holding if fewest is None else min(fewest, holding)
+    if fewest and _searched(db, folder_ids, 2 * fewest + 1) <= 2 * fewest:
+        return None
     return found
+
+
+def _searched(db: sqlite3.Connection, folder_ids: Sequence[int], most: int) -> int:
+    """The documents of these folders, counted up to `most` (a folder's own index)."""
+    scope = ",".join("?" * len(folder_ids))
+    (count,) = sqlite3.Connection.execute(
+        db,
+        f"SELECT count(*) FROM (SELECT 1 FROM search_docs WHERE folder_id IN ({scope})"  # noqa: S608
+        " LIMIT ?)",
+        [*folder_ids, most],
+    ).fetchone()
+    return int(count)
 
 
 def match(grams: list[str], found: list[list[str]]) -> str | None:
