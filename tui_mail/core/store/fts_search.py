@@ -1,7 +1,9 @@
 """Searching the full-text index (core/store/fts.py says what it holds and how it keeps in
-step): a query's words narrow by the index's trigrams, `instr` on the case-folded
-documents decides, flags and dates are SQL on `messages`; messages the index has not
-caught up with go through `query.matcher`, so the answer is exactly the matcher's."""
+step): a query's words narrow by the index's trigrams (words of one or two letters by
+the trigrams they begin: core/store/fts_short.py), `instr` on the case-folded documents
+decides, flags and dates are SQL on `messages`; messages the index has not caught up
+with go through `query.matcher`, so the answer is exactly the matcher's. The hits are
+put newest first here, in Python (`newest_first`), not by SQLite's sorter."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 MOST_TERMS = 64
-"""Pieces of the vocabulary a short word may begin at most; past that (a single common
-letter), the index would merge so many lists that reading the documents is as fast."""
+"""Trigrams of the vocabulary a short piece may begin at most; past that (a common letter)
+the index would merge so many lists that reading the documents is as fast."""
 NO_TAIL = "d.headers = '' AND d.body = ''"
 """A document whose indexed text ends with two newlines (no cached body's text)."""
 
@@ -39,36 +39,50 @@ def short_pieces(words: Iterable[str]) -> list[str]:
 def groups(
     db: sqlite3.Connection, pieces: list[str], folder_ids: Sequence[int]
 ) -> list[list[str]] | None:
-    """For each piece, the index's trigrams that begin with it (an empty list: none
-    does); None when reading the documents is the faster way: a piece begins too many
-    trigrams (or one the query syntax cannot carry), or the documents holding them are
-    half or more of those searched (each is then looked up, dearer than reading it)."""
+    """For each narrowing piece, the index's trigrams that begin with it (an empty list:
+    none does); None when reading the documents is the faster way. A piece that begins
+    too many trigrams, or trigrams held by half the documents or more, narrows too little
+    (each candidate is then looked up, dearer than reading it): left out, which only
+    widens the candidates (`instr` decides)."""
     sqlite3.Connection.execute(
         db,
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms"
         " USING fts5vocab(main, search_index, row)",
     )
+    (top,) = sqlite3.Connection.execute(db, "SELECT max(id) FROM search_docs").fetchone()
+    half = (top or 0) // 2  # of the documents, at most (ids are never reused)
     found: list[list[str]] = []
-    fewest = None  # documents holding a piece, at most (the sum of its trigrams' counts)
+    fewest = half  # documents holding the narrowest piece, at most
     for piece in pieces:
-        terms: list[str] = []
-        holding = 0
-        # The vocabulary is in byte order (UTF-8: code point order): the terms that begin
-        # with the piece follow one another from it.
-        for term, documents in sqlite3.Connection.execute(
-            db, "SELECT term, doc FROM temp.search_terms WHERE term >= ?", (piece,)
-        ):
-            if not term.startswith(piece):
-                break
-            if len(terms) == MOST_TERMS or "\0" in term:
-                return None
-            terms.append(term)
-            holding += documents
-        found.append(terms)
-        fewest = holding if fewest is None else min(fewest, holding)
-    if fewest and _searched(db, folder_ids, 2 * fewest + 1) <= 2 * fewest:
+        terms = _terms(db, piece, half)
+        if terms is not None:
+            found.append(terms[0])
+            fewest = min(fewest, terms[1])
+    if not found or fewest >= half:
         return None
+    if fewest and _searched(db, folder_ids, 2 * fewest + 1) <= 2 * fewest:
+        return None  # the folders searched are small: their documents are read
     return found
+
+
+def _terms(db: sqlite3.Connection, piece: str, half: int) -> tuple[list[str], int] | None:
+    """The trigrams that begin with `piece`, and the documents holding them (at most: a
+    document may hold several); None when there are too many of either, or one the
+    query syntax cannot carry."""
+    terms: list[str] = []
+    holding = 0
+    # The vocabulary is in byte order (UTF-8: code point order): the terms that begin with
+    # the piece follow one another from it. Each row counts its term's documents.
+    for term, documents in sqlite3.Connection.execute(
+        db, "SELECT term, doc FROM temp.search_terms WHERE term >= ?", (piece,)
+    ):
+        if not term.startswith(piece):
+            break
+        holding += documents
+        if len(terms) == MOST_TERMS or holding >= half or "\0" in term:
+            return None
+        terms.append(term)
+    return terms, holding
 
 
 def _searched(db: sqlite3.Connection, folder_ids: Sequence[int], most: int) -> int:
