@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from itertools import chain, repeat
 
 from tui_mail.core.query import FieldContains, Query, Text, UidIn, matcher
-from tui_mail.core.store import fts_short, matching
+from tui_mail.core.store import flag_counts, fts_short, matching
 from tui_mail.core.store.fts import Damaged, safe
 from tui_mail.core.store.health import is_damage
 from tui_mail.core.store.threads import gc_paused
@@ -78,7 +78,7 @@ def find(
         for part in _indexed_search(
             db, words, folder_ids, pending=bool(pending), flagged=bool(flags)
         ):
-            source, where, params = _flagged(part, flags, folder_ids) if flags else part
+            source, where, params = _flagged(part, kept, folder_ids) if kept else part
             found.append(_columns(db, f"FROM {source} WHERE {where}", [*params, *flag_params],
                                   many=len(folder_ids) > 1))  # fmt: skip
     except sqlite3.Error as error:
@@ -103,17 +103,31 @@ Part = tuple[str, str, list[object]]
 """FROM, WHERE and parameters of one part of a search (its hits are some of the answer)."""
 
 
-def _flagged(part: Part, flags: list[str], folder_ids: Sequence[int]) -> Part:
+_IN_INDEX = {condition.format(t="m."): name for name, condition in flag_counts.INDEXES.items()}
+"""A flag test on `messages m` -> the partial index holding exactly its messages."""
+
+
+def _flagged(part: Part, kept: list[matching.Clause], folder_ids: Sequence[int]) -> Part:
     """`part` with the query's flags and dates tested on `messages m`."""
     source, where, params = part
+    flags = [f"({c.sql})" for c in kept]
     if source.startswith("search_docs"):  # no index: the flagged (say) messages first
         source = "messages m CROSS JOIN search_docs d ON d.folder_id = m.folder_id" \
                  " AND d.uid = m.uid"  # fmt: skip
         where = f"m.folder_id IN ({','.join('?' * len(folder_ids))}) AND {where}"
-        params = [*folder_ids, *params]
-    else:  # the index's (or the cached bodies') documents first
-        source += " CROSS JOIN messages m ON m.folder_id = d.folder_id AND m.uid = d.uid"
-    return source, where + "".join(f" AND {flag}" for flag in flags), params
+        return source, where + "".join(f" AND {f}" for f in flags), [*folder_ids, *params]
+    if all(c.sql in _IN_INDEX for c in kept):
+        # Unread, flagged: a look into that flag's partial index (folder, date, uid), not
+        # the message's row: `alice is:unread` at 1M, 83,250 candidates, 170 -> 80 ms.
+        tests = [
+            f"EXISTS (SELECT 1 FROM messages m INDEXED BY {_IN_INDEX[c.sql]} WHERE"  # noqa: S608
+            f" m.folder_id = d.folder_id AND m.date = d.date AND m.uid = d.uid AND {c.sql})"
+            for c in kept
+        ]
+        return source, " AND ".join([where, *tests]), params
+    # The index's (or the cached bodies') documents first.
+    source += " CROSS JOIN messages m ON m.folder_id = d.folder_id AND m.uid = d.uid"
+    return source, where + "".join(f" AND {f}" for f in flags), params
 
 
 Words = list[tuple[str, str]]
