@@ -127,9 +127,12 @@ def reset(db: sqlite3.Connection) -> None:
         " WHERE f.partial_uidvalidity IS NULL AND f.uidvalidity IS NOT NULL"
         " AND EXISTS (SELECT 1 FROM messages m WHERE m.folder_id = f.id)"
     )
+    # In UID order (else the order of whichever index the planner scans): the documents'
+    # ids then follow the folder's order, which is nearly its date order, and a search's
+    # hits come out of the index nearly newest first (core/store/fts_search.py sorts them).
     db.execute(
         "INSERT INTO search_todo (folder_id, uid) SELECT folder_id, uid FROM messages"
-        " WHERE folder_id NOT IN (SELECT folder_id FROM search_bulk)"
+        " WHERE folder_id NOT IN (SELECT folder_id FROM search_bulk) ORDER BY folder_id, uid"
     )
 
 
