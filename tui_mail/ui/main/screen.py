@@ -267,7 +267,9 @@ class MainScreen(Screen[None]):
         install_user_bindings(self._bindings, self.mail_app.config.bind, self.commands, self.status)
         for name in self.services:
             self.account_sync.attach(name)
-            self._start_account(name)
+        # Connecting waits for the first frame: making the backend imports the protocol
+        # library on the worker thread, which would hold the GIL against the first paint.
+        self.call_after_refresh(self._start_accounts)
         # The outbox is looked at soon after the first screen is up (a previous session
         # may have left messages), then every CHECK_SECONDS.
         self.set_timer(FIRST_CHECK_SECONDS, self.outbox.check)
@@ -293,6 +295,10 @@ class MainScreen(Screen[None]):
         self.status.say(f"{label}: {len(self.messages.source)} messages")
 
     # -- network work (see account_sync.py; handlers and workers must live on the Screen) --
+
+    def _start_accounts(self) -> None:
+        for name in self.services:
+            self._start_account(name)
 
     @work(group="accounts", exit_on_error=False)
     async def _start_account(self, name: str) -> None:
