@@ -112,6 +112,14 @@ class MailApp(App[int]):
         for warning in self.theme_warnings:
             self.notify(warning, severity="warning", timeout=8)
 
+    first_frame_shown = False
+    """Textual's Ready came: the first frame is on screen, so accounts may connect."""
+
+    def on_ready(self) -> None:
+        self.first_frame_shown = True
+        if isinstance(self.screen, MainScreen):
+            self.screen.start_accounts()
+
     def on_unmount(self) -> None:
         # Quitting waits for no server: sockets are shut and threads abandoned, with no
         # LOGOUT (on a stalled connection it would wait for the deadline, FIELD-NOTES).
