@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -26,11 +27,18 @@ def _p95(values: list[float]) -> float:
 
 
 async def _probe(cache: Path, presses: int) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix="tui-mail-scroll-"))
+    try:
+        return await _presses(work, cache, presses)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the cache's copy
+
+
+async def _presses(work: Path, cache: Path, presses: int) -> dict[str, float]:
     from tui_mail.config import load_config  # noqa: PLC0415
     from tui_mail.ui.app import MailApp  # noqa: PLC0415
     from tui_mail.ui.main.screen import MainScreen  # noqa: PLC0415
 
-    work = Path(tempfile.mkdtemp(prefix="tui-mail-scroll-"))
     data, config = _data_dir(work, cache.resolve()), _config(work)
     app = MailApp(load_config(config), data_dir=data)
     walls: list[float] = []

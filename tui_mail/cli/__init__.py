@@ -139,6 +139,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         else:
             config = load_config(path)
             _make_private(path)
+    if needs == "service":
+        from tui_mail.core.account.head_start import prepare_connection  # noqa: PLC0415
+
+        with contextlib.suppress(TuiMailError):  # an unknown account: the command says so
+            prepare_connection(config.account(args.account))
     if args.command is None:
         prepared = _head_start(config, args.account, args.folder)
         from tui_mail.ui.app import run  # noqa: PLC0415  (keeps textual out of the CLI)
@@ -179,6 +184,9 @@ def _head_start(
         return None
     if account is None or account.type != "imap":
         return None
+    from tui_mail.core.account.head_start import prepare_connection  # noqa: PLC0415
+
+    prepare_connection(account)  # overlaps the imports below and the UI's
     from tui_mail.config import data_path  # noqa: PLC0415
     from tui_mail.core.account.service import AccountService  # noqa: PLC0415
 

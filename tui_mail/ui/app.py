@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.filter import Monochrome, NoColor
+from textual.screen import Screen
 
 from tui_mail.config import AccountConfig, AppConfig, data_path
 from tui_mail.config.private import private_dir, private_file
@@ -93,16 +94,31 @@ class MailApp(App[int]):
 
     # -- lifecycle ---------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[None]:
+        """The main screen is the app's first screen, not one pushed in on_mount: Textual
+        lays out a screen pushed while the app is starting inside its start-up batch and
+        throws that first frame away, so the rows showed one more layout later (about
+        40-90 ms; docs/BENCHMARKS.md, "Start-up")."""
+        if self.start_account is None:
+            return super().get_default_screen()  # the set-up wizard is pushed over it
+        return MainScreen(self.start_account, self.start_folder)
+
     def on_mount(self) -> None:
         self._load_themes()
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
         if self.start_account is None:
             self.open_account_setup()
-        else:
-            self.push_screen(MainScreen(self.start_account, self.start_folder))
         for warning in self.theme_warnings:
             self.notify(warning, severity="warning", timeout=8)
+
+    first_frame_shown = False
+    """Textual's Ready came: the first frame is on screen, so accounts may connect."""
+
+    def on_ready(self) -> None:
+        self.first_frame_shown = True
+        if isinstance(self.screen, MainScreen):
+            self.screen.start_accounts()
 
     def on_unmount(self) -> None:
         # Quitting waits for no server: sockets are shut and threads abandoned, with no

@@ -14,11 +14,25 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tui_mail.core.models import Progress, SyncResult
 
+if TYPE_CHECKING:
+    from tui_mail.config import AccountConfig
+
 HOLD_SECONDS = 3.0
 """How long a sync waits, after its first batch, for someone to watch it (see below)."""
+
+
+def prepare_connection(account: AccountConfig) -> None:
+    """Begin loading the certificates a connection of `account` will verify with (about
+    20 ms, on a thread of its own and mostly without the GIL), so that they are ready by
+    the time the imports before a connection are done (core/net/tls.py)."""
+    if account.type in ("imap", "pop3"):
+        from tui_mail.core.net.tls import prepare_shared_context  # noqa: PLC0415
+
+        prepare_shared_context(account.ca_file)
 
 
 class ProgressRelay:

@@ -49,7 +49,7 @@ from tui_mail.core.imap.guard import (
 from tui_mail.core.imap.search import Criteria
 from tui_mail.core.models import Folder, FolderState
 from tui_mail.core.net.connect import open_failure, starttls_missing
-from tui_mail.core.net.tls import client_context, refuse_plaintext
+from tui_mail.core.net.tls import refuse_plaintext, shared_context
 from tui_mail.core.net.watchdog import Watchdog
 
 CONNECT_TIMEOUT: Final = 15.0
@@ -127,7 +127,7 @@ class ImapSession:
     def _open(self) -> Any:
         server = self.server
         where = f"{server.host}:{server.port}"
-        context = client_context(self.account.ca_file)
+        context = shared_context(self.account.ca_file)
         try:
             if server.security == "tls":
                 return GuardedClient(

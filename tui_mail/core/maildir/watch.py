@@ -61,6 +61,10 @@ class MaildirWatcher:
         self._wake = threading.Condition()
         self._stopping = False
         self._reporter: threading.Thread | None = None
+        self._lifecycle = threading.Lock()
+        """Held by start and stop: a quit while the watcher is starting (the UI starts it
+        on a thread) waits for the start, then stops both threads, instead of joining a
+        thread not yet started."""
 
     def start(self) -> None:
         from watchdog.events import FileSystemEventHandler  # noqa: PLC0415  (start-up time)
@@ -71,12 +75,13 @@ class MaildirWatcher:
             def on_any_event(self, event: FileSystemEvent) -> None:
                 watcher._note(event)
 
-        self._stopping = False
-        self._reporter = threading.Thread(
-            target=self._report_loop, name="maildir-watch-report", daemon=True
-        )
-        self._reporter.start()
-        self._observer = self._start_observer(_Handler())
+        with self._lifecycle:
+            self._stopping = False
+            self._reporter = threading.Thread(
+                target=self._report_loop, name="maildir-watch-report", daemon=True
+            )
+            self._reporter.start()
+            self._observer = self._start_observer(_Handler())
 
     def _start_observer(self, handler: object) -> BaseObserver:
         from watchdog.observers import Observer  # noqa: PLC0415
@@ -97,16 +102,17 @@ class MaildirWatcher:
 
     def stop(self) -> None:
         """Stop watching; pending changes are reported first. Safe to call twice."""
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join()
-            self._observer = None
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._reporter is not None:
-            self._reporter.join()
-            self._reporter = None
+        with self._lifecycle:
+            if self._observer is not None:
+                self._observer.stop()
+                self._observer.join()
+                self._observer = None
+            with self._wake:
+                self._stopping = True
+                self._wake.notify_all()
+            if self._reporter is not None:
+                self._reporter.join()
+                self._reporter = None
 
     def __enter__(self) -> MaildirWatcher:
         self.start()

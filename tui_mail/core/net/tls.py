@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ssl
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 from tui_mail.core.errors import InsecureConnectionRefused, TlsError
+
+_shared: dict[Path | None, Future[ssl.SSLContext]] = {}
+_shared_lock = threading.Lock()
 
 
 def client_context(ca_file: Path | None) -> ssl.SSLContext:
@@ -20,6 +25,49 @@ def client_context(ca_file: Path | None) -> ssl.SSLContext:
                 f"Cannot load ca_file {ca_file}: {error}. It must be a PEM file of CA certificates."
             ) from None
     return context
+
+
+def prepare_shared_context(ca_file: Path | None) -> None:
+    """Begin making `shared_context(ca_file)` on a thread of its own. Loading the system
+    CAs takes about 20 ms, which OpenSSL spends without the GIL: begun early (the CLI does
+    it as soon as it knows the account), it overlaps the imports before a connection."""
+    future = _claim(ca_file)
+    if future is not None:
+        threading.Thread(
+            target=_make_shared, args=(ca_file, future), name="tls-context", daemon=True
+        ).start()
+
+
+def shared_context(ca_file: Path | None) -> ssl.SSLContext:
+    """The verifying context (client_context) that mail sessions share: made once per CA
+    file in a process rather than at every connection, a reconnect's and the watchers'."""
+    with _shared_lock:
+        future = _shared.get(ca_file)
+        mine = future is None
+        if future is None:
+            future = _shared[ca_file] = Future()
+    if mine:
+        _make_shared(ca_file, future)
+    return future.result()
+
+
+def _claim(ca_file: Path | None) -> Future[ssl.SSLContext] | None:
+    """A new future for `ca_file` to fill, or None when one is made or being made."""
+    with _shared_lock:
+        if ca_file in _shared:
+            return None
+        future = _shared[ca_file] = Future()
+        return future
+
+
+def _make_shared(ca_file: Path | None, future: Future[ssl.SSLContext]) -> None:
+    try:
+        future.set_result(client_context(ca_file))
+    except Exception as error:  # TlsError; anything else must not leave waiters waiting
+        with _shared_lock:  # not kept: a ca_file put right is read at the next connection
+            if _shared.get(ca_file) is future:
+                del _shared[ca_file]
+        future.set_exception(error)
 
 
 def explain_tls_failure(error: ssl.SSLError, host: str, port: int, security: str) -> TlsError:

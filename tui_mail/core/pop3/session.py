@@ -30,7 +30,7 @@ from tui_mail.core.errors import (
 )
 from tui_mail.core.net.connect import open_failure, starttls_missing
 from tui_mail.core.net.deadline import stalled
-from tui_mail.core.net.tls import client_context, refuse_plaintext
+from tui_mail.core.net.tls import refuse_plaintext, shared_context
 from tui_mail.core.net.watchdog import Watchdog
 
 TIMEOUT: Final = 30.0
@@ -133,7 +133,7 @@ class Pop3Session:
 
     def _open(self) -> poplib.POP3:
         server = self.server
-        context = client_context(self.account.ca_file)
+        context = shared_context(self.account.ca_file)
         try:
             if server.security == "tls":
                 return _GuardedPop3Ssl(

@@ -37,17 +37,18 @@ FLAG_SQL: dict[tuple[Flag, bool], str] = {
 alias with its dot ("m.") or nothing. Other flags are no index's: most messages are read,
 unflagged, not deleted, so those tests keep most rows anyway."""
 
-_INDEXES = {
+INDEXES = {
     "messages_unseen": FLAG_SQL[Flag.SEEN, False],
     "messages_flagged": FLAG_SQL[Flag.FLAGGED, True],
 }
+"""Partial index -> its condition (core/store/fts_search.py tests a search's hits in them)."""
 
 
 def install(db: sqlite3.Connection) -> None:
     """Add what schema 5 adds to a cache of any older schema (or a new one); running it
     again is safe. Made at once, not at first use like the sort indexes: a count needs
     the unseen one at the end of the first sync (0.4 s to make for a million messages)."""
-    for name, condition in _INDEXES.items():
+    for name, condition in INDEXES.items():
         db.execute(
             f"CREATE INDEX IF NOT EXISTS {name} ON messages (folder_id, date, uid, flags)"
             f" WHERE {condition.format(t='')}"
@@ -57,7 +58,7 @@ def install(db: sqlite3.Connection) -> None:
 def ensure(db: sqlite3.Connection) -> None:
     """At open: an index lost (dropped by hand, by a tool) is made again."""
     names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    if not set(_INDEXES) <= names:
+    if not set(INDEXES) <= names:
         log.info("the cache's flag indexes are missing; making them again")
         install(db)
 

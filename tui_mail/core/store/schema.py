@@ -169,6 +169,7 @@ def _migrate_kept(db: sqlite3.Connection, version: int) -> None:
         if version == 4:
             flag_counts.install(db)
         thread_saved.install(db)
+        fts.requeue_nul(db)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         db.execute("ROLLBACK")

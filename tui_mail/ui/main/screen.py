@@ -78,6 +78,7 @@ class MainScreen(Screen[None]):
         self.current = FolderKey(start_account, start_folder)
         self.threaded = False
         """Folders shown as conversations (T); the app remembers the choice."""
+        self._started = False
 
     @cached_property
     def reader_actions(self) -> ReaderActions:
@@ -267,7 +268,10 @@ class MainScreen(Screen[None]):
         install_user_bindings(self._bindings, self.mail_app.config.bind, self.commands, self.status)
         for name in self.services:
             self.account_sync.attach(name)
-            self._start_account(name)
+        # Connecting waits for the first frame (the app's Ready calls start_accounts):
+        # making the backend imports imapclient on the worker thread, against the paint.
+        if self.mail_app.first_frame_shown:
+            self.start_accounts()
         # The outbox is looked at soon after the first screen is up (a previous session
         # may have left messages), then every CHECK_SECONDS.
         self.set_timer(FIRST_CHECK_SECONDS, self.outbox.check)
@@ -293,6 +297,11 @@ class MainScreen(Screen[None]):
         self.status.say(f"{label}: {len(self.messages.source)} messages")
 
     # -- network work (see account_sync.py; handlers and workers must live on the Screen) --
+
+    def start_accounts(self) -> None:
+        for name in self.services if not self._started else ():
+            self._start_account(name)
+        self._started = True
 
     @work(group="accounts", exit_on_error=False)
     async def _start_account(self, name: str) -> None:

@@ -9,6 +9,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 from textual.widgets._footer import FooterKey
@@ -232,6 +233,24 @@ class KeyHints(Footer):
 
     _composed_for = 0
     """The width the hints were chosen for."""
+
+    _recompose_due = False
+    """A recompose waits for the next refresh: further changes of bindings join it."""
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        # Textual's footer recomposes once per change of bindings, and the app's start
+        # makes five in a row (focus, key map, mounts): 15-20 ms each, all for the same
+        # hints. One recompose, after the refresh, shows whatever the bindings are then.
+        self._bindings_ready = True
+        if not screen.app.app_focus or self._recompose_due:
+            return
+        if self.is_attached and screen is self.screen:
+            self._recompose_due = True
+            self.call_after_refresh(self._recompose_now)
+
+    async def _recompose_now(self) -> None:
+        self._recompose_due = False
+        await self.recompose()
 
     def compose(self) -> ComposeResult:
         width = self._composed_for = self.app.size.width
