@@ -14,6 +14,11 @@ ThreadedMessages as a switch to the threaded view makes, each session a fresh pr
 - session 3: the first look of a new session after the new mail, then one more look
   after ``--new`` more arrived within the session.
 
+``--removed K`` measures removals instead, on a cache whose threads a session kept:
+K messages among the newest 20,000 are removed (as an expunge would, by a connection
+of its own), then a new session's first look, then K more removed and one more look
+within the session.
+
 Seconds are wall and CPU (the whole process, the background thread included) until the
 threaded first screen is there, and the UI thread's part (making the list, which shows
 stand-in rows meanwhile); `saving` is what writing the threads to the cache took after a
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import random
 import resource
 import sqlite3
 import subprocess
@@ -78,13 +84,32 @@ def _arrive(path: Path, new: int) -> None:
     db.close()
 
 
+def _remove(path: Path, count: int, seed: int) -> None:
+    db = sqlite3.connect(path)
+    with db:
+        (folder_id,) = db.execute("SELECT id FROM folders WHERE name = ?", (FOLDER,)).fetchone()
+        newest = db.execute(
+            "SELECT uid FROM messages WHERE folder_id = ? ORDER BY uid DESC LIMIT 20000",
+            (folder_id,),
+        ).fetchall()
+        gone = random.Random(seed).sample(newest, count)
+        db.executemany(
+            "DELETE FROM messages WHERE folder_id = ? AND uid = ?",
+            ((folder_id, uid) for (uid,) in gone),
+        )
+    db.close()
+
+
 def _session(path: Path, looks: list[str], new: int) -> dict[str, object]:
-    """Looks in one process: `first`, `again`, or `new` (after `new` messages arrived)."""
+    """Looks in one process: `first`, `again`, `new` (after `new` messages arrived), or
+    `removed` (after `new` messages were removed)."""
     store = Store(path)
     figures: dict[str, object] = {}
     for look in looks:
         if look == "new":
             _arrive(path, new)
+        if look == "removed":
+            _remove(path, new, 2)
         figures[look] = _look(store)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     store.close()
@@ -104,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.thread_view")
     parser.add_argument("cache", type=Path)
     parser.add_argument("--new", type=int, default=1000)
-    parser.add_argument("--looks", help="one session's looks (first,again,new), for main")
+    parser.add_argument("--removed", type=int, default=0)
+    parser.add_argument("--looks", help="one session's looks (first,again,new,removed)")
     args = parser.parse_args(argv)
     if args.looks:
         print(json.dumps(_session(args.cache, args.looks.split(","), args.new)))
@@ -112,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(args.cache)
     figures: dict[str, object] = {"size": store.max_uid(store.folder_id(FOLDER))}
     store.close()
+    if args.removed:
+        _remove(args.cache, args.removed, 1)
+        figures[f"after_{args.removed}_removed"] = _in_fresh_process(
+            args.cache, ["first", "removed"], args.removed
+        )
+        print(json.dumps(figures))
+        return 0
     figures["session_1"] = _in_fresh_process(args.cache, ["first", "again"], args.new)
     figures["session_2"] = _in_fresh_process(args.cache, ["first"], args.new)
     _arrive(args.cache, args.new)

@@ -17,10 +17,15 @@ are written on a thread of their own ("thread-saving"), after the order went to 
 list, so the look does not wait for the writing; only folders of SAVE_OVER messages or
 more are written.
 
-Whether the folder changed is told by its count and highest UID (UIDs only grow): new
-mail raises both alike, a removal lowers the count, so the links are extended only when
-every message above the last UID read is new and none went. Anything else (an older
-message arriving, a removal, a folder emptied and refilled) threads the folder again.
+Whether the folder changed is told by the removals the cache recorded since (for a folder
+it keeps threads of, core/store/thread_saved.py), its count and its highest UID (UIDs only
+grow): removed messages are taken out of the links where that is exact (Linked.remove:
+those no other message's links name, the common case of a message deleted or moved out)
+and in the default order only the threads they touched laid out again
+(core/store/thread_shrink.py); new mail raises the count and the highest
+UID alike, so the links are extended only when every message above the last UID read is
+new. Anything else (an older message arriving, the removal of a message others answer, a
+folder emptied and refilled) threads the folder again.
 Only the background thread ("threading", message_index.BackgroundJob) comes here.
 """
 
@@ -40,6 +45,7 @@ from tui_mail.core.store.health import CacheError
 from tui_mail.core.store.thread_growth import Laid, grow, lay_out_indexed
 from tui_mail.core.store.thread_links import OutOfOrder
 from tui_mail.core.store.thread_saved import Saved
+from tui_mail.core.store.thread_shrink import shrink
 from tui_mail.core.store.thread_state import Linked
 from tui_mail.core.store.threads import ThreadOrder, gc_paused, lay_out
 
@@ -51,7 +57,8 @@ thread in about 0.15 s; a million in 9.5 s)."""
 
 
 RESAVE_AFTER = 1_000
-"""New messages since the threads the cache has before they are written again: each
+"""New messages and removed ones since the threads the cache has before they are written
+again (a new session takes out and extends what came since): each
 writing is 60 MB and 0.3-0.5 s of CPU for a million (not after every new message that
 reaches a threaded view), and a new session extends what the cache has with at most
 this many (0.4 s for a million)."""
@@ -70,6 +77,11 @@ class _Kept:
     """The default order of these links, with what growing it needs (thread_growth.py)."""
     saved: tuple[int, bool] | None = None
     """(count, with the default order) of what the cache holds of these threads."""
+    mark: int = 0
+    """The last removal recorded in the cache (thread_saved.removed_since) these links
+    have taken out: 0 for the cache's copy itself."""
+    removed: int = 0
+    """Messages taken out since the cache's copy (worth writing again past RESAVE_AFTER)."""
 
 
 _kept: weakref.WeakKeyDictionary[Store, _Kept] = weakref.WeakKeyDictionary()
@@ -82,10 +94,13 @@ def remembered_threads(store: Store, folder_id: int, sort: SortSpec) -> ThreadOr
         kept = _kept.pop(store, None)
         if kept is not None and kept.folder_id != folder_id:
             kept = None  # another folder's: let it go before reading this one
+        mark = store.saved_threads.removal_mark(folder_id)  # (before the folder is read)
         count, top = store.count(folder_id), store.max_uid(folder_id)
         try:
             if kept is None:
                 kept = _from_cache(store, folder_id, sort, Saved(count, top))
+            if kept is not None:
+                kept = _removals(store, kept)
             if kept is not None and (kept.count, kept.max_uid) != (count, top):
                 kept = _extended(store, kept, count, top)
             if kept is not None and not _ordered(kept, sort) and not _read_links(store, kept):
@@ -97,7 +112,7 @@ def remembered_threads(store: Store, folder_id: int, sort: SortSpec) -> ThreadOr
             kept = None
         if kept is None:
             linked = Linked(store.thread_fields(folder_id))
-            kept = _Kept(folder_id, linked, len(linked), max(linked.uids, default=0))
+            kept = _Kept(folder_id, linked, len(linked), max(linked.uids, default=0), mark=mark)
         if not _ordered(kept, sort) and kept.linked is not None:
             kept.order = None  # the old order goes before the new one is made
             if sort == DEFAULT_SORT:
@@ -126,7 +141,8 @@ def _worth_saving(kept: _Kept) -> bool:
     if kept.saved is None:
         return True
     count, with_order = kept.saved
-    return (kept.laid is not None and not with_order) or kept.count - count >= RESAVE_AFTER
+    arrived = kept.count + kept.removed - count
+    return (kept.laid is not None and not with_order) or arrived + kept.removed >= RESAVE_AFTER
 
 
 def _ordered(kept: _Kept, sort: SortSpec) -> bool:
@@ -156,6 +172,32 @@ def _read_links(store: Store, kept: _Kept) -> bool:
     if kept.linked is None:
         kept.linked = store.saved_threads.links(kept.folder_id, Saved(kept.count, kept.max_uid))
     return kept.linked is not None
+
+
+def _removals(store: Store, kept: _Kept) -> _Kept | None:
+    """The kept threads with the messages removed since taken out (Linked.remove, where
+    that is exact); None: removals not recorded or not taken out exactly, thread again
+    (unless nothing changed: the count tells)."""
+    found = store.saved_threads.removed_since(kept.folder_id, kept.mark)
+    if found is None:
+        return kept  # not recorded: a removal lowers the count, which is seen next
+    uids, mark = found
+    if not uids:
+        return kept
+    if not _read_links(store, kept) or kept.linked is None:
+        return None
+    taken = kept.linked.remove(uids)
+    if taken is None:
+        return None
+    kept.mark = mark
+    if taken:
+        # The default order: only the threads the removals touched are laid out again.
+        kept.laid = None if kept.laid is None else shrink(kept.laid, kept.linked, taken)
+        kept.order = None
+        kept.count, kept.removed = len(kept.linked), kept.removed + len(taken)
+        if kept.max_uid in uids:
+            kept.max_uid = max(kept.linked.uids, default=0)
+    return kept
 
 
 def _extended(store: Store, kept: _Kept, count: int, top: int) -> _Kept | None:
@@ -189,12 +231,14 @@ def _save(store: Store, kept: _Kept) -> None:
         layout = thread_saved.laid_parts(kept.laid) if kept.laid is not None else None
         saved = Saved(kept.count, kept.max_uid)
         try:
-            written = store.saved_threads.save(kept.folder_id, saved, kept.linked.parts(), layout)
+            written = store.saved_threads.save(
+                kept.folder_id, saved, kept.linked.parts(), layout, kept.mark
+            )
         except (CacheError, sqlite3.Error) as error:  # a full disk, a closed store: next time
             log.info("the threads of folder %s were not kept: %s", kept.folder_id, error)
             return
         if written:
-            kept.saved = (saved.size, with_order)
+            kept.saved, kept.removed = (saved.size, with_order), 0
 
 
 def _ranks(store: Store, folder_id: int, sort: SortSpec) -> dict[int, int] | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -232,7 +232,7 @@ def _merged(
     for place, gap in enumerate(gaps):
         named = index.gap_thread.get(len(messages) + place, -1)
         gap_thread[gap] = messages[named] if named >= 0 else -1
-    numbers, uid_list = _spliced(laid, threads, made, linked)
+    numbers, uid_list = _spliced(laid, threads, made, linked.uids.__getitem__)
     return Laid(ThreadOrder(uid_list, numbers, shown, siblings, depths), thread_of, gap_thread)
 
 
@@ -256,7 +256,10 @@ def _threads(part: ThreadOrder, index: Index, messages: list[int]) -> list[tuple
 
 
 def _spliced(
-    laid: Laid, threads: set[int], made: list[tuple[int, list[int]]], linked: Linked
+    laid: Laid,
+    threads: set[int],
+    made: list[tuple[int, list[int]]],
+    uid_of: Callable[[int], int],
 ) -> tuple[array[int], list[int]]:
     """The old rows without the changed threads', and the changed threads' rows each put
     where its newest message places it."""
@@ -278,11 +281,10 @@ def _spliced(
     inserts = sorted((bisect_left(places, -name, key=newest), -name, rows) for name, rows in made)
     numbers: array[int] = array("i")
     uids: list[int] = []
-    uid_of = linked.uids
 
     def put(rows: list[int]) -> None:
         numbers.extend(rows)
-        uids.extend(map(uid_of.__getitem__, rows))
+        uids.extend(map(uid_of, rows))
 
     def keep(low: int, high: int) -> None:
         numbers.extend(old.numbers[low:high])

@@ -12,11 +12,13 @@ the links and grows the order (core/account/thread_memory.py decides which).
 folder's UIDVALIDITY, its message count and its highest UID when it was written (checked
 inside the writing transaction, so a row never describes a folder that changed before it
 was written). `thread_saved_data` holds the two blobs (links, layout). A message removed
-from the folder removes the rows with it (a trigger: a removal cannot be extended, and a
-count alone would not see a removal made up for by a message older than the last one
-read); the trigger costs deletes a look-up each, inserts nothing. New mail only raises the
-count and the highest UID: the reader extends what it finds. Nothing is written while a
-folder's first pass is under way (older messages are still coming).
+from a folder with a copy is recorded in `thread_removed` (a trigger: a count alone would
+not see a removal made up for by a message older than the last one read), for the reader
+to take out of the links (Linked.remove, where exact); past REMOVALS_KEPT removals the
+trigger drops the copy instead. It costs deletes a look-up each, inserts nothing. New
+mail only raises the count and the highest UID: the reader extends what it finds.
+Nothing is written while a folder's first pass is under way (older messages are still
+coming).
 
 Each blob carries its CRC-32 and each part its type and length: a blob that does not read
 exactly as written (cut short, another layout, another machine's byte order) is dropped
@@ -48,7 +50,7 @@ from tui_mail.core.store.threads import ThreadOrder
 log = logging.getLogger(__name__)
 
 FORMAT = (
-    f"1 {sys.byteorder} {sys.hash_info.modulus} {array('i').itemsize} {unicodedata.unidata_version}"
+    f"2 {sys.byteorder} {sys.hash_info.modulus} {array('i').itemsize} {unicodedata.unidata_version}"
 )
 """This layout of the rows and what their keys depend on: the byte order, the int hash's
 modulus, and the Unicode version (subjects are keyed case-folded); a row of another is
@@ -64,6 +66,10 @@ _PARTS = {"links": 0, "layout": 1}
 # Each blob is alone at the end of its own row: SQLite makes a zeroblob of the size asked
 # without allocating it only as a record's last column; in the middle of the folder's row
 # it held it twice in memory while inserting (63 MB for the links of a million).
+REMOVALS_KEPT = 5_000
+"""Removals recorded since the kept copy before it is dropped instead (a new session
+takes them out of the links it reads back; past this, threading again is as cheap)."""
+
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS thread_saved (
     folder_id INTEGER PRIMARY KEY REFERENCES folders(id) ON DELETE CASCADE,
@@ -72,15 +78,45 @@ _SCHEMA = (
     count INTEGER NOT NULL,
     max_uid INTEGER NOT NULL,
     links_crc INTEGER NOT NULL,
-    layout_crc INTEGER
+    layout_crc INTEGER,
+    removed INTEGER NOT NULL DEFAULT 0
 )""",
     """CREATE TABLE IF NOT EXISTS thread_saved_data (id INTEGER PRIMARY KEY, data BLOB NOT NULL)""",
-    """CREATE TRIGGER IF NOT EXISTS thread_saved_gone AFTER DELETE ON messages BEGIN
-    DELETE FROM thread_saved WHERE folder_id = old.folder_id;
-    DELETE FROM thread_saved_data WHERE id IN (old.folder_id * 2, old.folder_id * 2 + 1);
+    # AUTOINCREMENT: an id is never given again, so "removals after id N" stays true
+    # after the rows up to N went with a new copy.
+    """CREATE TABLE IF NOT EXISTS thread_removed (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    uid INTEGER NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS thread_removed_folder ON thread_removed (folder_id, id)",
+    f"""CREATE TRIGGER IF NOT EXISTS thread_saved_removal AFTER DELETE ON messages
+    WHEN EXISTS (SELECT 1 FROM thread_saved WHERE folder_id = old.folder_id) BEGIN
+    INSERT INTO thread_removed (folder_id, uid) VALUES (old.folder_id, old.uid);
+    UPDATE thread_saved SET removed = removed + 1 WHERE folder_id = old.folder_id;
+    DELETE FROM thread_saved_data WHERE id IN (old.folder_id * 2, old.folder_id * 2 + 1)
+    AND (SELECT removed FROM thread_saved WHERE folder_id = old.folder_id) > {REMOVALS_KEPT};
+    DELETE FROM thread_removed WHERE folder_id = old.folder_id
+    AND (SELECT removed FROM thread_saved WHERE folder_id = old.folder_id) > {REMOVALS_KEPT};
+    DELETE FROM thread_saved WHERE folder_id = old.folder_id AND removed > {REMOVALS_KEPT};
+    END""",  # noqa: S608 (a constant of this module)
+    # A new UIDVALIDITY (reset_folder) makes every UID another message: the copy goes.
+    """CREATE TRIGGER IF NOT EXISTS thread_saved_reset AFTER UPDATE OF uidvalidity ON folders
+    WHEN old.uidvalidity IS NOT new.uidvalidity BEGIN
+    DELETE FROM thread_saved WHERE folder_id = old.id;
+    DELETE FROM thread_saved_data WHERE id IN (old.id * 2, old.id * 2 + 1);
+    DELETE FROM thread_removed WHERE folder_id = old.id;
     END""",
 )
-_OBJECTS = ("thread_saved", "thread_saved_data", "thread_saved_gone")
+_OBJECTS = (
+    "thread_saved",
+    "thread_saved_data",
+    "thread_removed",
+    "thread_saved_removal",
+    "thread_saved_reset",
+)
+_FORMER = "thread_saved_gone"
+"""The trigger of schema 6's first form (a removal dropped the copy; no removal table)."""
 
 
 def install(db: sqlite3.Connection) -> None:
@@ -93,10 +129,13 @@ def ensure(db: sqlite3.Connection) -> None:
     """At open: a table or trigger lost (dropped by a tool) is made again; the rows of a
     table whose trigger was missing may describe folders since changed: they go."""
     names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    if not set(_OBJECTS) <= names:
+    if not set(_OBJECTS) <= names or _FORMER in names:
         log.info("the cache's kept threads are missing a part; starting them again")
-        db.execute("DROP TABLE IF EXISTS thread_saved")
-        db.execute("DROP TABLE IF EXISTS thread_saved_data")
+        db.execute(f"DROP TRIGGER IF EXISTS {_FORMER}")
+        db.execute("DROP TRIGGER IF EXISTS thread_saved_removal")
+        db.execute("DROP TRIGGER IF EXISTS thread_saved_reset")
+        for table in ("thread_saved", "thread_saved_data", "thread_removed"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
         install(db)
 
 
@@ -138,6 +177,29 @@ class SavedThreads:
         )
         return None if row is None else Saved(int(row[0]), int(row[1]))
 
+    def removed_since(self, folder_id: int, mark: int) -> tuple[list[int], int] | None:
+        """The UIDs removed from the folder after removal `mark` (0: since the copy),
+        and the mark to ask after them next time; None when removals are not recorded
+        (the cache keeps no copy for the folder, or dropped it after too many)."""
+        db = self._read()
+        if db.execute("SELECT 1 FROM thread_saved WHERE folder_id = ?", (folder_id,)).fetchone():
+            rows = db.execute(
+                "SELECT id, uid FROM thread_removed WHERE folder_id = ? AND id > ? ORDER BY id",
+                (folder_id, mark),
+            ).fetchall()
+            return [int(uid) for _id, uid in rows], int(rows[-1][0]) if rows else mark
+        return None
+
+    def removal_mark(self, folder_id: int) -> int:
+        """The last removal recorded for the folder: what threads read after now have
+        taken out (read it before reading the folder)."""
+        row = (
+            self._read()
+            .execute("SELECT max(id) FROM thread_removed WHERE folder_id = ?", (folder_id,))
+            .fetchone()
+        )
+        return int(row[0] or 0)
+
     def links(self, folder_id: int, saved: Saved) -> Linked | None:
         """The links the row keeps, if it still describes `saved`; None (and the row
         dropped) when they do not read as written."""
@@ -174,10 +236,12 @@ class SavedThreads:
         saved: Saved,
         links: Sequence[array[int]],
         layout: Sequence[array[int]] | None,
+        mark: int = 0,
     ) -> bool:
         """Keep these links (Linked.parts) and the default order made of them
-        (order_parts), if the folder is still as `saved` says and its first pass is
-        over; whether they were kept. The arrays are written from their own memory, a
+        (order_parts), if the folder is still as `saved` says, nothing was removed
+        after removal `mark` (what the links took out), and its first pass is over;
+        whether they were kept. The arrays are written from their own memory, a
         part at a time (no blob of all of them is made: 60 MB for a million messages)."""
         blobs = {"links": links, "layout": layout}
         with self._transaction() as db:
@@ -189,6 +253,10 @@ class SavedThreads:
             ).fetchone() or (None, None, True, None)
             if first_pass or (count, top or 0) != (saved.size, saved.max_uid):
                 return False
+            if db.execute(
+                "SELECT 1 FROM thread_removed WHERE folder_id = ? AND id > ?", (folder_id, mark)
+            ).fetchone():
+                return False  # a removal the links have not seen (made up for by a message)
             heads = {name: _head(parts) for name, parts in blobs.items() if parts is not None}
             _delete(db, folder_id)
             db.execute(
@@ -255,6 +323,7 @@ def _delete(db: sqlite3.Connection, folder_id: int) -> None:
     db.execute("DELETE FROM thread_saved WHERE folder_id = ?", (folder_id,))
     rows = [(folder_id * 2 + part,) for part in _PARTS.values()]
     db.executemany("DELETE FROM thread_saved_data WHERE id = ?", rows)
+    db.execute("DELETE FROM thread_removed WHERE folder_id = ?", (folder_id,))
 
 
 def laid_parts(laid: Laid) -> list[array[int]]:

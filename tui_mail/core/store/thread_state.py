@@ -7,8 +7,9 @@ messages newer than all of them, with exactly the result that linking everything
 would give: containers of ids only referenced ("gaps") keep their own numbering, and a
 gap whose message arrives later becomes that message (an alias), which is what a full
 pass would have made of it from the start (the message's parent, until its own headers
-are read, is what others implied for it either way). An older message arriving, or one
-removed, means a rebuild (the caller compares counts, see core/account/thread_memory.py).
+are read, is what others implied for it either way). `remove` takes out messages no other
+message's links name, with exactly what linking the rest would give; an older message
+arriving, or another removal, means a rebuild (see core/account/thread_memory.py).
 
 Containers are encoded in one integer: n >= 0 is message n, -1 none, -2 - g gap g.
 
@@ -23,8 +24,11 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate, compress
+from typing import TypeVar
 
 from tui_mail.core.store.thread_links import (
+    ORIGINAL,
     REFERENCED,
     REPLY,
     Headers,
@@ -47,7 +51,57 @@ class Growth:
     aliased: list[int] = field(default_factory=list)
 
 
-PART_TYPES = "qBqqqiqiqiiii"
+_Values = TypeVar("_Values", "array[int]", bytearray)
+
+
+@dataclass
+class Removal:
+    """What one `remove` took out: the messages (their numbers before, ascending), the
+    parents their links gave them (in the numbering after), and the renumbering."""
+
+    numbers: list[int]
+    parents: list[int]
+    keep: bytearray
+    """Number before -> 1 for a message still here."""
+    originals: list[int] = field(default_factory=list)
+    """The subject keys of the reference-less originals among them."""
+    table: array[int] = field(default_factory=lambda: array("i"))
+    offset: int = 0
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def new(self, container: int) -> int:
+        """A kept container's number after (gaps and -1 are as they were)."""
+        return self.table[container + self.offset]
+
+    def dropped(self, values: _Values) -> _Values:
+        """One value per message before, the removed ones' left out. Removals are mostly
+        among the newest: the part before the first one is copied whole (memcpy)."""
+        low = self.numbers[0]
+        kept = values[:low]
+        kept.extend(compress(values[low:], self.keep[low:]))
+        return kept
+
+    def renumbered(self, values: array[int], *, per_message: bool = False) -> array[int]:
+        """Containers (message numbers, -1, encoded gaps) in the numbering after;
+        `per_message`: one value per message, the removed ones' left out. Values below
+        the first removed message keep their number: a part holding no other (its
+        largest, found at C speed) is copied whole."""
+        low = self.numbers[0]
+        table, offset = self.table, self.offset
+        head, tail = (values[:low], values[low:]) if per_message else (values, values[:0])
+        head = array("i", head)
+        if head and max(head) >= low:
+            head = array("i", map(table.__getitem__, map(offset.__add__, head)))
+        if per_message:
+            head.extend(
+                map(table.__getitem__, map(offset.__add__, compress(tail, self.keep[low:])))
+            )
+        return head
+
+
+PART_TYPES = "qBqqqiqiqiiiiBB"
 """The array types of Linked.parts, in order."""
 
 
@@ -76,6 +130,11 @@ class Linked:
         self._alias = array("i")
         """Gap -> the message it turned out to be, -1 while none has."""
         self._parent = array("i", [-1]) * len(headers)
+        self._reached = bytearray(len(headers))
+        """Message -> 1 when a walk met its id (or a later copy of its id came): others
+        may depend on it being a message, so removing it is not shown exact."""
+        self._spread = bytearray(len(headers))
+        """Message -> 1 when its own walk gave a parent to another container."""
         self._link(headers, 0)
 
     def __len__(self) -> int:
@@ -99,6 +158,8 @@ class Linked:
             self._gap_parent,
             self._alias,
             self._parent,
+            array("B", self._reached),
+            array("B", self._spread),
         ]
 
     @classmethod
@@ -108,9 +169,10 @@ class Linked:
         if [part.typecode for part in parts] != list(PART_TYPES):
             raise ValueError("not the parts of links")
         uids, kinds, subjects, last, keys, numbers, *rest = parts
-        late_keys, late_numbers, gap_keys, gap_codes, gap_parent, alias, parent = rest
+        late_keys, late_numbers, gap_keys, gap_codes, gap_parent, alias, parent, *roles = rest
+        reached, spread = roles
         if not (
-            len(uids) == len(kinds) == len(subjects) == len(parent)
+            len(uids) == len(kinds) == len(subjects) == len(parent) == len(reached) == len(spread)
             and len(last) == 2
             and len(keys) == len(numbers)
             and len(late_keys) == len(late_numbers)
@@ -127,6 +189,7 @@ class Linked:
         linked._late = dict(zip(late_keys, late_numbers, strict=True))
         linked._gaps = dict(zip(gap_keys, gap_codes, strict=True))
         linked._gap_parent, linked._alias, linked._parent = gap_parent, alias, parent
+        linked._reached, linked._spread = bytearray(reached), bytearray(spread)
         return linked
 
     def extend(self, messages: Iterable[ThreadFields]) -> Growth:
@@ -143,21 +206,81 @@ class Linked:
         self._kinds.extend(headers.kinds)
         self._subjects.extend(headers.subjects)
         self._parent.extend(array("i", [-1]) * len(headers))
+        self._reached.extend(bytes(len(headers)))
+        self._spread.extend(bytes(len(headers)))
         self.last = headers.last
         late, gaps = self._late, self._gaps
         for offset, key in enumerate(headers.own):
-            if key == 0 or self._message(key) >= 0:
-                continue  # no id, or a later copy of an id (the first message keeps it)
+            winner = self._message(key) if key else -1
+            if winner >= 0:  # a later copy of an id (the first message keeps it)
+                self._reached[winner] = 1  # (its removal would hand the id over: not shown)
+            if key == 0 or winner >= 0:
+                continue
             number = first + offset
             late[key] = number
             gap = gaps.pop(key, None)
             if gap is not None:  # an id referenced before its message came
                 self._alias[-2 - gap] = number
+                self._reached[number] = 1
                 self._parent[number] = self._gap_parent[-2 - gap]
                 growth.aliased.append(-2 - gap)
         self._link(headers, first)
         growth.touched.extend(c for c, was in before.items() if self.raw_parent(c) != was)
         return growth
+
+    def remove(self, uids: Iterable[int]) -> Removal | None:
+        """Take out those of these messages that are here, where that is shown to give
+        exactly what linking the rest from scratch would: what was taken out; None
+        (self unchanged) where it is not shown, and the caller links the folder again.
+
+        Shown exact for a message whose id no walk met (nobody's link names it, nor was
+        a walk's break decided by it) and whose own walk set only its own parent: its
+        only trace in the links is its own parent link, which goes with it, so the
+        links of the rest are what linking them alone makes. Cutting loops and grouping
+        by subject are made from the links at each lay-out (parents()), so they follow.
+        A gap only it named stays, naming nothing: it is laid out as no row, and a later
+        message naming it finds it with no parent, as a new gap would be (gaps are laid
+        out after every message, so their numbering shows in no row). `last` stays: a
+        message arriving between it and the newest left is taken as out of order, and
+        the folder is linked again."""
+        wanted = set(uids)
+        numbers = []
+        if wanted:
+            numbers = list(compress(range(len(self.uids)), map(wanted.__contains__, self.uids)))
+        if any(self._reached[number] or self._spread[number] for number in numbers):
+            return None
+        parents = [self.resolved(self.raw_parent(number)) for number in numbers]
+        removal = Removal(numbers, parents, bytearray(b"\1") * len(self.uids))
+        removal.originals = [self._subjects[n] for n in numbers if self._kinds[n] == ORIGINAL]
+        if numbers:
+            self._take_out(removal)
+            removal.parents = [removal.new(above) for above in parents]
+        return removal
+
+    def _take_out(self, removal: Removal) -> None:
+        """Drop the messages and number the rest again, in order. Every pass is at C
+        speed (compress, map over arrays): 0.1-0.2 s for a million messages."""
+        keep = removal.keep
+        for number in removal.numbers:
+            keep[number] = 0
+        # Encoded value + offset -> its new value: gaps and -1 stay, messages move down.
+        offset = 1 + len(self._alias)
+        table = array("i", range(-offset, 0))
+        table.extend(map((-1).__add__, accumulate(keep)))  # (kept ones only are asked)
+        removal.table, removal.offset = table, offset
+        self.uids = removal.dropped(self.uids)
+        self._kinds = removal.dropped(self._kinds)
+        self._subjects = removal.dropped(self._subjects)
+        self._reached = removal.dropped(self._reached)
+        self._spread = removal.dropped(self._spread)
+        self._parent = removal.renumbered(self._parent, per_message=True)
+        self._gap_parent = removal.renumbered(self._gap_parent)
+        self._alias = removal.renumbered(self._alias)
+        kept_keys = bytearray(map(keep.__getitem__, self._numbers))
+        self._keys = array("q", compress(self._keys, kept_keys))
+        self._numbers = removal.renumbered(array("i", compress(self._numbers, kept_keys)))
+        late = self._late.items()
+        self._late = {key: table[number + offset] for key, number in late if keep[number]}
 
     def _container(self, key: int) -> int:
         """The container an id names now: a message, a gap (encoded), -1 none yet."""
@@ -226,7 +349,7 @@ class Linked:
         # One loop over every message's chain, its look-ups inlined: the hot path.
         keys, numbers, size = self._keys, self._numbers, len(self._keys)
         late, gaps, parent, gap_parent = self._late, self._gaps, self._parent, self._gap_parent
-        alias = self._alias
+        alias, reached, spread = self._alias, self._reached, self._spread
         chains, chain_ends, kinds = headers.chains, headers.chain_ends, headers.kinds
         begin = 0
         for offset, end in enumerate(chain_ends):
@@ -235,15 +358,18 @@ class Linked:
             # The message's own headers name its parent (overriding what others implied).
             # The references before it are chained to each other, newest first, until one
             # that already has a parent: everything above it is known (first link wins).
-            child = first + offset
+            child = message = first + offset
             for position in range(end - 1, begin - 1, -1):
                 key = chains[position]
                 at = bisect_left(keys, key)
                 if at < size and keys[at] == key:
                     found = numbers[at]
+                    reached[found] = 1
                 else:
                     found = late.get(key, -1)
-                    if found < 0:
+                    if found >= 0:
+                        reached[found] = 1
+                    else:
                         found = gaps.get(key, 0)
                         if found == 0:
                             found = gaps[key] = -2 - len(gap_parent)
@@ -251,10 +377,14 @@ class Linked:
                             alias.append(-1)
                 if found == child:
                     continue  # a message naming itself, or an id repeated
-                if child >= 0:
+                if child == message:
                     parent[child] = found
                 else:
-                    gap_parent[-2 - child] = found
+                    spread[message] = 1
+                    if child >= 0:
+                        parent[child] = found
+                    else:
+                        gap_parent[-2 - child] = found
                 child = found
                 if (parent[child] if child >= 0 else gap_parent[-2 - child]) != -1:
                     break
