@@ -156,15 +156,16 @@ def _first_original(linked: Linked, subject: int, firsts: dict[int, int | None])
             if linked.raw_parent(number) == -1:
                 found = number
                 break
-            if _looped(linked, number):
+            if looped(linked, number):
                 found = None
                 break
     firsts[subject] = found
     return found
 
 
-def _looped(linked: Linked, container: int) -> bool:
-    """Whether following the container's parents comes back to one already passed."""
+def looped(linked: Linked, container: int) -> bool:
+    """Whether following the container's parents comes back to one already passed (where
+    break_cycles cut a loop depends on the walk that entered it first)."""
     seen: set[int] = set()
     while container != -1:
         if container in seen:

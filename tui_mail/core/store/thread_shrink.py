@@ -21,7 +21,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 
-from tui_mail.core.store.thread_growth import Laid, _rows, _spliced, _threads
+from tui_mail.core.store.thread_growth import Laid, _rows, _spliced, _threads, looped
 from tui_mail.core.store.thread_links import REPLY
 from tui_mail.core.store.thread_state import Linked, Removal
 from tui_mail.core.store.threads import Index, ThreadOrder, _lay_out, gc_paused
@@ -38,20 +38,10 @@ def shrink(laid: Laid, linked: Linked, removal: Removal) -> Laid | None:
         if removal.originals and not set(removal.originals).isdisjoint(linked.reply_subjects()):
             return None
         for above in removal.parents:
-            if _looped(linked, above):
+            if looped(linked, above):
                 return None
         threads = {laid.thread_of[number] for number in removal.numbers}
         return _shrunk(laid, linked, removal, threads)
-
-
-def _looped(linked: Linked, container: int) -> bool:
-    seen: set[int] = set()
-    while container != -1:
-        if container in seen:
-            return True
-        seen.add(container)
-        container = linked.resolved(linked.raw_parent(container))
-    return False
 
 
 def _shrunk(laid: Laid, linked: Linked, removal: Removal, threads: set[int]) -> Laid | None:
