@@ -102,3 +102,13 @@ def test_a_burst_of_deliveries_is_reported_once_and_stop_ends_the_threads(maildi
     assert changes.folders.count("INBOX") <= 2  # debounced, not one call per file
     assert not [t for t in threading.enumerate() if t.name == "maildir-watch-report"]
     watcher.stop()  # a second stop is harmless
+
+
+def test_a_stop_before_the_start_keeps_the_start_from_beginning_threads(maildir: Path) -> None:
+    """A quit can reach the watcher before the UI's thread has started it: the late start
+    must not leave threads running that nobody will stop."""
+    before = {t.ident for t in threading.enumerate()}
+    watcher = MaildirWatcher(maildir, Changes(), debounce=0.05)
+    watcher.stop()
+    watcher.start()
+    assert [t.name for t in threading.enumerate() if t.ident not in before] == []

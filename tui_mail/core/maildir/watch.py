@@ -65,6 +65,10 @@ class MaildirWatcher:
         """Held by start and stop: a quit while the watcher is starting (the UI starts it
         on a thread) waits for the start, then stops both threads, instead of joining a
         thread not yet started."""
+        self._stopped = False
+        """A stop is final: a quit that comes before the UI's thread got to `start` must
+        keep that start from beginning threads nobody would stop (each account's
+        watching makes new watchers to start again)."""
 
     def start(self) -> None:
         from watchdog.events import FileSystemEventHandler  # noqa: PLC0415  (start-up time)
@@ -76,6 +80,8 @@ class MaildirWatcher:
                 watcher._note(event)
 
         with self._lifecycle:
+            if self._stopped:
+                return
             self._stopping = False
             self._reporter = threading.Thread(
                 target=self._report_loop, name="maildir-watch-report", daemon=True
@@ -103,6 +109,7 @@ class MaildirWatcher:
     def stop(self) -> None:
         """Stop watching; pending changes are reported first. Safe to call twice."""
         with self._lifecycle:
+            self._stopped = True
             if self._observer is not None:
                 self._observer.stop()
                 self._observer.join()

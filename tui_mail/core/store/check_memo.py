@@ -71,15 +71,17 @@ def remember(path: Path, checked: float | None) -> None:
     if checked is None:
         forget(path)
         return
+    partial = memo.with_name(memo.name + ".new")
     try:
         status = path.stat()
         os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + 1))
         text = json.dumps({"file": _identity(path), "checked": checked})
-        partial = memo.with_name(memo.name + ".new")
         private_file(partial).write_text(text)
         partial.replace(memo)
     except OSError:  # a full disk, a file gone: the next open checks, as without a memo
         forget(path)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)  # not left behind, empty, on a full disk
 
 
 def forget(path: Path) -> None:
