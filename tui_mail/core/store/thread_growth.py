@@ -212,34 +212,60 @@ def _merged(
             if above not in local:
                 return None  # (cannot happen: every ancestor was walked)
             parent[place] = local[above]
-    uids = array("q", [linked.uids[number] for number in messages])
-    index = Index()
-    part = _lay_out(uids, parent, None, False, index)
     # The changed threads' rows, each named by its newest message, newest first.
-    made = _threads(part, index, messages)
+    part, index, made = lay_out_part(linked, messages, parent)
     shown, siblings, depths, thread_of = (
         _grown(values, count - first)
         for values in (old.parents, old.next_siblings, old.depths, laid.thread_of)
     )
+    gap_thread = _grown(laid.gap_thread, linked.gap_count() - growth.gaps)
+    for gap in growth.aliased:
+        gap_thread[gap] = -1
+    place_part(part, index, messages, gaps, (shown, siblings, depths, thread_of), gap_thread)
+    numbers, uid_list = _spliced(laid, threads, made, linked.uids.__getitem__)
+    return Laid(ThreadOrder(uid_list, numbers, shown, siblings, depths), thread_of, gap_thread)
+
+
+def lay_out_part(
+    linked: Linked, messages: list[int], parent: array[int]
+) -> tuple[ThreadOrder, Index, list[tuple[int, list[int]]]]:
+    """Some threads' containers (`messages`, then their gaps; `parent` in those local
+    numbers) laid out by the same code as a full pass, and their rows cut into threads."""
+    index = Index()
+    part = _lay_out(array("q", map(linked.uids.__getitem__, messages)), parent, None, False, index)
+    return part, index, _threads(part, index, messages)
+
+
+def place_part(
+    part: ThreadOrder,
+    index: Index,
+    messages: list[int],
+    gaps: list[int],
+    rows: tuple[array[int], array[int], array[int], array[int]],
+    gap_thread: array[int],
+) -> None:
+    """Write a part laid out alone (lay_out_part) into the whole order's per-message
+    arrays (shown parent, next sibling, depth, thread) and its gaps' threads, its local
+    numbers turned back into the folder's."""
+    shown, siblings, depths, thread_of = rows
     for place, number in enumerate(messages):
         above, after = part.parents[place], part.next_siblings[place]
         shown[number] = messages[above] if above >= 0 else -1
         siblings[number] = messages[after] if after >= 0 else -1
         depths[number] = part.depths[place]
         thread_of[number] = messages[index.thread_of[place]]
-    gap_thread = _grown(laid.gap_thread, linked.gap_count() - growth.gaps)
-    for gap in growth.aliased:
-        gap_thread[gap] = -1
     for place, gap in enumerate(gaps):
         named = index.gap_thread.get(len(messages) + place, -1)
         gap_thread[gap] = messages[named] if named >= 0 else -1
-    numbers, uid_list = _spliced(laid, threads, made, linked.uids.__getitem__)
-    return Laid(ThreadOrder(uid_list, numbers, shown, siblings, depths), thread_of, gap_thread)
+
+
+def ints(values: Sequence[int]) -> array[int]:
+    """`values` as an array of C ints (itself when it already is one)."""
+    return values if isinstance(values, array) and values.typecode == "i" else array("i", values)
 
 
 def _grown(values: Sequence[int], more: int) -> array[int]:
-    grown = values if isinstance(values, array) and values.typecode == "i" else None
-    grown = array("i", values) if grown is None else array("i", grown)
+    grown = array("i", values)  # a copy: the order before stays as it was
     grown.extend(array("i", [-1]) * more)
     return grown
 

@@ -19,12 +19,19 @@ the caller lays everything out (None):
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
 
-from tui_mail.core.store.thread_growth import Laid, _rows, _spliced, _threads, looped
+from tui_mail.core.store.thread_growth import (
+    Laid,
+    _rows,
+    _spliced,
+    ints,
+    lay_out_part,
+    looped,
+    place_part,
+)
 from tui_mail.core.store.thread_links import REPLY
 from tui_mail.core.store.thread_state import Linked, Removal
-from tui_mail.core.store.threads import Index, ThreadOrder, _lay_out, gc_paused
+from tui_mail.core.store.threads import ThreadOrder, gc_paused
 
 
 def shrink(laid: Laid, linked: Linked, removal: Removal) -> Laid | None:
@@ -70,37 +77,23 @@ def _shrunk(laid: Laid, linked: Linked, removal: Removal, threads: set[int]) -> 
             if above not in local:
                 return None  # (cannot happen: a thread holds its ancestors)
             parent[place] = local[above]
-    index = Index()
-    part = _lay_out(array("q", map(linked.uids.__getitem__, messages)), parent, None, False, index)
-    made = _threads(part, index, messages)
+    part, index, made = lay_out_part(linked, messages, parent)
 
-    shown = removal.renumbered(_ints(old.parents), per_message=True)
-    siblings = removal.renumbered(_ints(old.next_siblings), per_message=True)
-    depths = removal.dropped(_ints(old.depths))
-    thread_of = removal.renumbered(_ints(laid.thread_of), per_message=True)
-    for place, number in enumerate(messages):
-        above, after = part.parents[place], part.next_siblings[place]
-        shown[number] = messages[above] if above >= 0 else -1
-        siblings[number] = messages[after] if after >= 0 else -1
-        depths[number] = part.depths[place]
-        thread_of[number] = messages[index.thread_of[place]]
+    shown = removal.renumbered(ints(old.parents), per_message=True)
+    siblings = removal.renumbered(ints(old.next_siblings), per_message=True)
+    depths = removal.dropped(ints(old.depths))
+    thread_of = removal.renumbered(ints(laid.thread_of), per_message=True)
     gap_thread = removal.renumbered(laid.gap_thread)
     for gap, name in enumerate(laid.gap_thread):
         if name in threads:
             gap_thread[gap] = -1  # above nothing now, unless laid out again just below
-    for place, gap in enumerate(gaps):
-        named = index.gap_thread.get(len(messages) + place, -1)
-        gap_thread[gap] = messages[named] if named >= 0 else -1
+    place_part(part, index, messages, gaps, (shown, siblings, depths, thread_of), gap_thread)
     # Spliced in the numbering before (where the old rows are), then numbered again.
     made_before = [(old_of[name], [old_of[number] for number in rows]) for name, rows in made]
     uid_of = {old_of[number]: linked.uids[number] for number in messages}
     numbers, uids = _spliced(laid, threads, made_before, uid_of.__getitem__)
     order = ThreadOrder(uids, removal.renumbered(numbers), shown, siblings, depths)
     return Laid(order, thread_of, gap_thread)
-
-
-def _ints(values: Sequence[int]) -> array[int]:
-    return values if isinstance(values, array) and values.typecode == "i" else array("i", values)
 
 
 def _gaps_above(linked: Linked, messages: dict[int, int]) -> list[int] | None:
