@@ -31,8 +31,8 @@ def prepare_shared_context(ca_file: Path | None) -> None:
     """Begin making `shared_context(ca_file)` on a thread of its own. Loading the system
     CAs takes about 20 ms, which OpenSSL spends without the GIL: begun early (the CLI does
     it as soon as it knows the account), it overlaps the imports before a connection."""
-    future = _claim(ca_file)
-    if future is not None:
+    future, mine = _claim(ca_file)
+    if mine:
         threading.Thread(
             target=_make_shared, args=(ca_file, future), name="tls-context", daemon=True
         ).start()
@@ -41,23 +41,21 @@ def prepare_shared_context(ca_file: Path | None) -> None:
 def shared_context(ca_file: Path | None) -> ssl.SSLContext:
     """The verifying context (client_context) that mail sessions share: made once per CA
     file in a process rather than at every connection, a reconnect's and the watchers'."""
-    with _shared_lock:
-        future = _shared.get(ca_file)
-        mine = future is None
-        if future is None:
-            future = _shared[ca_file] = Future()
+    future, mine = _claim(ca_file)
     if mine:
         _make_shared(ca_file, future)
     return future.result()
 
 
-def _claim(ca_file: Path | None) -> Future[ssl.SSLContext] | None:
-    """A new future for `ca_file` to fill, or None when one is made or being made."""
+def _claim(ca_file: Path | None) -> tuple[Future[ssl.SSLContext], bool]:
+    """The future of `ca_file`'s context, and whether the caller is the one to make it
+    (none was made or being made)."""
     with _shared_lock:
-        if ca_file in _shared:
-            return None
+        future = _shared.get(ca_file)
+        if future is not None:
+            return future, False
         future = _shared[ca_file] = Future()
-        return future
+        return future, True
 
 
 def _make_shared(ca_file: Path | None, future: Future[ssl.SSLContext]) -> None:
